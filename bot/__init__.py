@@ -1,0 +1,1 @@
+"""The running bot: configuration, the web app, channels, the worker and delivery."""

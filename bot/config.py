@@ -1,0 +1,145 @@
+"""TOML configuration → typed settings.
+
+Order: `--config FILE`, else `$JIAOLIAN_CONFIG`, else `./config.toml`, else built-in defaults.
+A secret may be given inline or as the name of an environment variable (`*_env` keys), so
+that config files can be committed without secrets. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB_URL = "sqlite:///var/jiaolian.sqlite3"
+DEMO_DB_URL = "sqlite:///var/demo.sqlite3"
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message says which key and why."""
+
+
+def _secret(table: dict[str, Any], key: str) -> str:
+    """`key = "…"` inline, or `key_env = "ENV_NAME"` naming an environment variable."""
+    env_name = table.get(f"{key}_env")
+    if env_name:
+        value = os.environ.get(str(env_name))
+        if value is None:
+            raise ConfigError(f"{key}_env names ${env_name}, which is not set")
+        return value
+    return str(table.get(key, ""))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 256 * 1024
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = DEFAULT_DB_URL
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    name: str = "教联助手"
+    timezone: str = "Asia/Shanghai"
+    # Follow-up questions expire after this many minutes without an answer.
+    followup_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class FeishuApp:
+    app_id: str
+    app_secret: str = field(repr=False)
+    verification_token: str = field(default="", repr=False)
+    encrypt_key: str = field(default="", repr=False)
+    mode: str = "webhook"
+    api_base: str = "https://open.feishu.cn"
+    bot_open_id: str = ""
+    timestamp_window_s: int = 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    bot: BotSettings = field(default_factory=BotSettings)
+    feishu: tuple[FeishuApp, ...] = ()
+    # Raw tables for parts that type their own section (handlers.nlu, scheduler).
+    nlu: dict[str, Any] = field(default_factory=dict)
+    scheduler: dict[str, Any] = field(default_factory=dict)
+    source: str = "defaults"
+
+
+def _feishu_apps(raw: Any) -> tuple[FeishuApp, ...]:
+    if not raw:
+        return ()
+    tables = raw if isinstance(raw, list) else [raw]
+    apps = []
+    for t in tables:
+        if not t.get("app_id"):
+            continue
+        apps.append(
+            FeishuApp(
+                app_id=str(t["app_id"]),
+                app_secret=_secret(t, "app_secret"),
+                verification_token=_secret(t, "verification_token"),
+                encrypt_key=_secret(t, "encrypt_key"),
+                mode=str(t.get("mode", "webhook")),
+                api_base=str(t.get("api_base", "https://open.feishu.cn")).rstrip("/"),
+                bot_open_id=str(t.get("bot_open_id", "")),
+                timestamp_window_s=int(t.get("timestamp_window_s", 3600)),
+            )
+        )
+    return tuple(apps)
+
+
+def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings:
+    """Build settings from an already-parsed TOML table (tests use this directly)."""
+    try:
+        server = ServerSettings(**raw.get("server", {}))
+        db_table = dict(raw.get("database", {}))
+        if "JIAOLIAN_DATABASE_URL" in os.environ:
+            db_table["url"] = os.environ["JIAOLIAN_DATABASE_URL"]
+        database = DatabaseSettings(**db_table)
+        bot = BotSettings(**raw.get("bot", {}))
+    except TypeError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+    return Settings(
+        server=server,
+        database=database,
+        bot=bot,
+        feishu=_feishu_apps(raw.get("feishu")),
+        nlu=dict(raw.get("nlu", {})),
+        scheduler=dict(raw.get("scheduler", {})),
+        source=source,
+    )
+
+
+def config_path(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("JIAOLIAN_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.exists() else None
+
+
+def load_settings(explicit: str | None = None) -> Settings:
+    path = config_path(explicit)
+    if path is None:
+        return settings_from_dict({}, source="defaults")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return settings_from_dict(raw, source=str(path))
