@@ -1,0 +1,217 @@
+"""Every table of the bot, in one place (SQLModel on SQLAlchemy 2).
+
+Datetimes are stored as UTC and come back timezone-aware (`UTCDateTime`), so that SQLite
+and PostgreSQL behave alike; calendar dates of activities are local (Asia/Shanghai) dates.
+Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, naive UTC at rest."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def json_column() -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+# --- the roster -----------------------------------------------------------------------------
+
+
+class Community(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    kind: str = Field(default="共建型", max_length=20)  # 融合型 / 共建型 / 协作型
+    bureau: str = Field(default="", max_length=100)
+
+
+class School(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    is_lead: bool = False
+    aliases: list[str] | None = json_column()
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50, index=True)
+    role: str = Field(default="teacher", max_length=20)  # teacher / principal / admin
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+    subjects: list[str] | None = json_column()
+    phone: str = Field(default="", max_length=30)
+    active: bool = True
+
+
+class Identity(SQLModel, table=True):
+    """A member's account on one platform; unique per platform and external id."""
+
+    __table_args__ = (sa.UniqueConstraint("platform", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    platform: str = Field(max_length=20)
+    external_id: str = Field(max_length=128)
+
+
+class ChatGroup(SQLModel, table=True):
+    """A platform chat bound to a community (or a single school)."""
+
+    __table_args__ = (sa.UniqueConstraint("platform", "chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    chat_id: str = Field(max_length=128)
+    name: str = Field(default="", max_length=100)
+    community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    app_id: str = Field(default="", max_length=64)
+
+
+# --- what people do -------------------------------------------------------------------------
+
+
+class Activity(SQLModel, table=True):
+    """A reported (done) or announced (planned) activity with every slot of the parser."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="done", max_length=10, index=True)  # done / planned
+    activity: str | None = Field(default=None, max_length=40, index=True)
+    date: dt.date | None = Field(default=None, index=True)
+    time: str | None = Field(default=None, max_length=5)
+    starts_at: datetime | None = utc_column(nullable=True)
+    ends_at: datetime | None = utc_column(nullable=True)
+    subject: str | None = Field(default=None, max_length=20)
+    grade: str | None = Field(default=None, max_length=10)
+    participants: int | None = None
+    topic: str | None = Field(default=None, max_length=200)
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+    community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="chatgroup.id")
+    reporter_id: int = Field(foreign_key="member.id", index=True)
+    source_text: str = Field(default="", max_length=2000)
+    inbox_id: int | None = Field(default=None, foreign_key="inboxevent.id")
+    confidence: float = 1.0
+    withdrawn: bool = Field(default=False, index=True)
+    created_at: datetime = utc_column()
+
+
+class Attendance(SQLModel, table=True):
+    """A check-in, check-out or leave; late/early when tied to a planned activity."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    type: str = Field(max_length=10)  # checkin / checkout / leave
+    date: dt.date = Field(index=True)
+    at: datetime = utc_column()
+    activity_id: int | None = Field(default=None, foreign_key="activity.id", index=True)
+    group_id: int | None = Field(default=None, foreign_key="chatgroup.id")
+    late: bool = False
+    early: bool = False
+    note: str = Field(default="", max_length=500)
+    inbox_id: int | None = Field(default=None, foreign_key="inboxevent.id")
+    withdrawn: bool = Field(default=False, index=True)
+    created_at: datetime = utc_column()
+
+
+# --- the message spine ----------------------------------------------------------------------
+
+
+class InboxEvent(SQLModel, table=True):
+    """Every incoming event, saved before it is acknowledged; unique per platform event id."""
+
+    __table_args__ = (sa.UniqueConstraint("platform", "event_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    event_id: str = Field(max_length=128)
+    payload: dict[str, Any] | None = json_column()
+    received_at: datetime = utc_column()
+    status: str = Field(default="pending", max_length=10, index=True)  # pending/done/failed
+    attempts: int = 0
+    claimed_until: datetime | None = utc_column(nullable=True)
+    error: str = Field(default="", max_length=1000)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every message the bot sends; `key` makes a send idempotent end to end."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    platform: str = Field(max_length=20, index=True)
+    app_id: str = Field(default="", max_length=64)
+    target_kind: str = Field(max_length=10)  # chat / user
+    target: str = Field(max_length=128)
+    reply_to: str | None = Field(default=None, max_length=128)
+    text: str = Field(default="")
+    extra: dict[str, Any] | None = json_column()
+    status: str = Field(default="pending", max_length=10, index=True)  # pending/sent/failed
+    attempts: int = 0
+    next_attempt_at: datetime = utc_column(index=True)
+    claimed_until: datetime | None = utc_column(nullable=True)
+    created_at: datetime = utc_column()
+    sent_at: datetime | None = utc_column(nullable=True)
+    error: str = Field(default="", max_length=1000)
+
+
+class Conversation(SQLModel, table=True):
+    """A follow-up question awaiting the same person's next message in the same chat."""
+
+    __table_args__ = (sa.UniqueConstraint("platform", "chat_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    chat_id: str = Field(max_length=128)
+    member_id: int = Field(foreign_key="member.id")
+    kind: str = Field(max_length=30)
+    state: dict[str, Any] | None = json_column()
+    expires_at: datetime = utc_column()
+
+
+class AuditLog(SQLModel, table=True):
+    """Every create, change and undo: who, when, before, after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_column(index=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    action: str = Field(max_length=20)  # create / update / undo / import / bind
+    entity: str = Field(max_length=30)
+    entity_id: int | None = None
+    before: dict[str, Any] | None = json_column()
+    after: dict[str, Any] | None = json_column()
+
+
+class Setting(SQLModel, table=True):
+    """Small durable facts the bot must remember (e.g. a warning already given)."""
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(default="")
+    updated_at: datetime = utc_column()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
