@@ -1,0 +1,81 @@
+"""Shared fixtures: a fresh, migrated database per test (SQLite file, and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import create_engine, upgrade
+
+PG_URL = os.environ.get("JIAOLIAN_TEST_PG_URL", "")
+REQUIRE_PG = os.environ.get("JIAOLIAN_REQUIRE_PG") == "1"
+
+
+async def _pg_admin_execute(sql: str) -> None:
+    import asyncpg
+
+    url = make_url(PG_URL)
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
+        password=url.password, database=url.database or "test",
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _pg_reachable() -> bool:
+    if not PG_URL:
+        return False
+    try:
+        await _pg_admin_execute("SELECT 1")
+    except (OSError, Exception):  # noqa: BLE001 - any failure means "not reachable"
+        return False
+    return True
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    if not await _pg_reachable():
+        msg = "PostgreSQL not reachable: set JIAOLIAN_TEST_PG_URL to run these tests"
+        if REQUIRE_PG:
+            pytest.fail(msg + " (JIAOLIAN_REQUIRE_PG=1 makes them mandatory)")
+        pytest.skip(msg)
+    name = f"jl_{uuid.uuid4().hex[:12]}"
+    await _pg_admin_execute(f'CREATE DATABASE "{name}"')
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        await _pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: object) -> str:
+    return f"sqlite:///{tmp_path}/test.sqlite3"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[str]:
+    """Each test that takes `db_url` runs on a fresh SQLite file and a fresh PG database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/test.sqlite3"
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(db_url)
+    await upgrade(eng)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
