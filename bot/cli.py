@@ -45,6 +45,9 @@ def build_argparser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="ISO 8601 moment of receipt (default: now, Asia/Shanghai)")
     p.add_argument("text", nargs="*", help="a message; without it, read one per line from stdin")
     p.set_defaults(func=_cmd_parse)
+    from bot.roster_command import add_roster_commands
+
+    add_roster_commands(sub)
     return ap
 
 
