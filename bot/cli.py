@@ -1,16 +1,27 @@
 """The `jiaolian` command: every admin and run-time entry point.
 
-Each subcommand takes `--config FILE`; heavy imports happen inside the subcommand so that
-`jiaolian parse` starts fast.
+Each subcommand takes `--config FILE`; `--demo` points a command at the demo database.
+Heavy imports happen inside the subcommands so that `jiaolian parse` starts fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
+import datetime as dt
+import json
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError, load_settings
+from bot.config import DEMO_DB_URL, ConfigError, DatabaseSettings, Settings, load_settings
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    if getattr(args, "demo", False):
+        settings = dataclasses.replace(settings, database=DatabaseSettings(url=DEMO_DB_URL))
+    return settings
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -35,36 +46,206 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _db_init(settings: Settings, *, demo: bool, if_missing: bool) -> str:
+    from storage.db import create_engine, session_factory, transaction, upgrade
+    from storage.seed_demo import has_roster, seed_demo
+
+    engine = create_engine(settings.database.url)
+    try:
+        await upgrade(engine)
+        if not demo:
+            return "database ready"
+        async with transaction(session_factory(engine)) as session:
+            if await has_roster(session=session):
+                if if_missing:
+                    return "demo county already there"
+                raise ConfigError("the database already has a roster; use a fresh database")
+            n = await seed_demo(session=session)
+        return f"demo county written: {n} members"
+    finally:
+        await engine.dispose()
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    settings = settings_for(args)
+    if args.db_command == "upgrade":
+        print(asyncio.run(_db_init(settings, demo=False, if_missing=True)))
+    else:
+        print(asyncio.run(_db_init(settings, demo=args.demo, if_missing=args.if_missing)),
+              file=sys.stderr)
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from bot.console_chat import run_console
+
+    settings = settings_for(args)
+    if args.demo:
+        asyncio.run(_db_init(settings, demo=True, if_missing=True))
+    return asyncio.run(run_console(settings))
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = settings_for(args)
+    web.run_app(create_app(settings), host=settings.server.host, port=settings.server.port,
+                print=lambda *_: None)
+    return 0
+
+
+async def _records(settings: Settings, args: argparse.Namespace) -> None:
+    from storage.db import create_engine, session_factory, upgrade
+    from storage.records import iter_records
+
+    engine = create_engine(settings.database.url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            start = dt.date.fromisoformat(args.date_from) if args.date_from else None
+            end = dt.date.fromisoformat(args.date_to) if args.date_to else None
+            async for row in iter_records(session=session, start=start, end=end,
+                                          include_withdrawn=args.all):
+                if args.json:
+                    print(json.dumps(row, ensure_ascii=False))
+                else:
+                    print("\t".join("" if v is None else str(v) for v in row.values()))
+    finally:
+        await engine.dispose()
+
+
+def _cmd_records(args: argparse.Namespace) -> int:
+    asyncio.run(_records(settings_for(args), args))
+    return 0
+
+
+async def _group_bind(settings: Settings, args: argparse.Namespace) -> str:
+    from storage.db import create_engine, session_factory, transaction, upgrade
+    from storage.roster import bind_group
+
+    engine = create_engine(settings.database.url)
+    try:
+        await upgrade(engine)
+        async with transaction(session_factory(engine)) as session:
+            group = await bind_group(session=session, platform=args.platform,
+                                     chat_id=args.chat_id, scope=args.scope, name=args.name or "")
+        if group is None:
+            raise ConfigError(f"no community or school named {args.scope!r}")
+        return f"bound {args.platform}:{args.chat_id} to {args.scope}"
+    finally:
+        await engine.dispose()
+
+
+async def _member_link(settings: Settings, args: argparse.Namespace) -> str:
+    from storage.db import create_engine, session_factory, transaction, upgrade
+    from storage.roster import link_identity, members_named, school_named
+
+    engine = create_engine(settings.database.url)
+    try:
+        await upgrade(engine)
+        async with transaction(session_factory(engine)) as session:
+            school_id = None
+            if args.school:
+                school = await school_named(session=session, name=args.school)
+                if school is None:
+                    raise ConfigError(f"no school named {args.school!r}")
+                school_id = school.id
+            found = await members_named(session=session, name=args.name, school_id=school_id)
+            if len(found) != 1:
+                hint = "; add --school" if found else ""
+                raise ConfigError(f"{len(found)} members named {args.name!r}{hint}")
+            await link_identity(session=session, member_id=found[0].id or 0,
+                                platform=args.platform, external_id=args.user_id)
+        return f"linked {args.platform}:{args.user_id} to {args.name}"
+    finally:
+        await engine.dispose()
+
+
+def _cmd_group(args: argparse.Namespace) -> int:
+    print(asyncio.run(_group_bind(settings_for(args), args)))
+    return 0
+
+
+def _cmd_member(args: argparse.Namespace) -> int:
+    print(asyncio.run(_member_link(settings_for(args), args)))
+    return 0
+
+
 def build_argparser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="jiaolian", description="教联助手 — community chat bot")
-    ap.add_argument("--config", help="config file (default: $JIAOLIAN_CONFIG or ./config.toml)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="config file (default: $JIAOLIAN_CONFIG or ./config.toml)")
+    ap = argparse.ArgumentParser(prog="jiaolian", description="教联助手 — community chat bot",
+                                 parents=[common])
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("parse", help="parse chat messages to JSON (spec/nlu.md)")
+    p = sub.add_parser("parse", parents=[common], help="parse chat messages to JSON")
     p.add_argument("--demo", action="store_true", help="resolve schools against the demo roster")
     p.add_argument("--now", help="ISO 8601 moment of receipt (default: now, Asia/Shanghai)")
     p.add_argument("text", nargs="*", help="a message; without it, read one per line from stdin")
     p.set_defaults(func=_cmd_parse)
-    from bot.roster_command import add_roster_commands
 
-    add_roster_commands(sub)
+    db = sub.add_parser("db", parents=[common], help="database schema and demo data")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    up = dbsub.add_parser("upgrade", parents=[common], help="run migrations to the newest schema")
+    up.add_argument("--demo", action="store_true", help="the demo database")
+    init = dbsub.add_parser("init", parents=[common], help="migrate, optionally add the demo county")
+    init.add_argument("--demo", action="store_true", help="write the 融安县 demo county")
+    init.add_argument("--if-missing", action="store_true", help="keep an existing demo database")
+    db.set_defaults(func=_cmd_db)
+
+    chat = sub.add_parser("chat", parents=[common], help="chat with the bot in this terminal")
+    chat.add_argument("--demo", action="store_true", help="the demo county database")
+    chat.set_defaults(func=_cmd_chat)
+
+    serve = sub.add_parser("serve", parents=[common], help="run the bot's web server and workers")
+    serve.add_argument("--demo", action="store_true", help="the demo county database")
+    serve.set_defaults(func=_cmd_serve)
+
+    rec = sub.add_parser("records", parents=[common], help="export the record (台账)")
+    rec.add_argument("--demo", action="store_true", help="the demo database")
+    rec.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
+    rec.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD")
+    rec.add_argument("--json", action="store_true", help="one JSON object a line")
+    rec.add_argument("--all", action="store_true", help="include withdrawn entries")
+    rec.set_defaults(func=_cmd_records)
+
+    grp = sub.add_parser("group", parents=[common], help="chat groups")
+    gsub = grp.add_subparsers(dest="group_command", required=True)
+    gb = gsub.add_parser("bind", parents=[common], help="bind a chat to a community or school")
+    gb.add_argument("platform", choices=["feishu", "wecom", "console"])
+    gb.add_argument("chat_id")
+    gb.add_argument("scope", help="community or school name")
+    gb.add_argument("--name", help="the group's name as people know it")
+    gb.add_argument("--demo", action="store_true", help="the demo database")
+    grp.set_defaults(func=_cmd_group)
+
+    mem = sub.add_parser("member", parents=[common], help="roster members")
+    msub = mem.add_subparsers(dest="member_command", required=True)
+    ml = msub.add_parser("link", parents=[common], help="link a platform account to a member")
+    ml.add_argument("platform", choices=["feishu", "wecom", "console"])
+    ml.add_argument("user_id")
+    ml.add_argument("name")
+    ml.add_argument("--school")
+    ml.add_argument("--demo", action="store_true", help="the demo database")
+    mem.set_defaults(func=_cmd_member)
+
+    try:
+        from bot.roster_command import add_roster_commands
+    except ImportError:
+        pass
+    else:
+        add_roster_commands(sub)
     return ap
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = build_argparser()
-    # `--config` is accepted before or after the subcommand.
-    args, rest = ap.parse_known_args(argv)
-    if rest:
-        extra = argparse.ArgumentParser(add_help=False)
-        extra.add_argument("--config")
-        more, rest = extra.parse_known_args(rest, namespace=args)
-        if rest:
-            ap.error(f"unrecognised arguments: {' '.join(rest)}")
+    args = build_argparser().parse_args(argv)
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"jiaolian: configuration error: {exc}", file=sys.stderr)
+        print(f"jiaolian: {exc}", file=sys.stderr)
         return 2
 
 

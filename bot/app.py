@@ -1,0 +1,45 @@
+"""`create_app(settings)`: the aiohttp application, the one composition root of `serve`.
+
+State lives on the app under typed keys; the runtime and its background tasks are owned by
+a cleanup context and awaited on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.runtime import Runtime, open_runtime
+from handlers.clock import Clock, SystemClock
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    app = web.Application(client_max_size=settings.server.max_body_bytes)
+    app.router.add_get("/healthz", _health)
+
+    async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+        runtime = await open_runtime(settings, clock=clock or SystemClock())
+        app[RUNTIME] = runtime
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(runtime.worker.run(stop), name="worker"),
+            asyncio.create_task(runtime.delivery.run(stop), name="delivery"),
+        ]
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+            await runtime.close()
+
+    app.cleanup_ctx.append(runtime_ctx)
+    return app

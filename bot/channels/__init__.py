@@ -1,0 +1,1 @@
+"""Platform channels: each verifies, normalises and sends for one platform only."""

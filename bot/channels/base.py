@@ -1,0 +1,41 @@
+"""What every channel offers the worker and the delivery loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from handlers.messages import IncomingMessage
+from storage.models import OutboxMessage
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """`ok`; or `retry_after` seconds for a passing fault; or `permanent` with the reason."""
+
+    ok: bool
+    retry_after: float | None = None
+    error: str = ""
+    permanent: bool = False
+
+    @classmethod
+    def sent(cls) -> SendResult:
+        return cls(ok=True)
+
+    @classmethod
+    def retry(cls, error: str, after: float | None = None) -> SendResult:
+        return cls(ok=False, retry_after=after, error=error)
+
+    @classmethod
+    def fail(cls, error: str) -> SendResult:
+        return cls(ok=False, error=error, permanent=True)
+
+
+class Channel(Protocol):
+    platform: str
+
+    def normalise(self, payload: dict[str, Any]) -> IncomingMessage | None:
+        """The stored inbox payload → a neutral message (None: nothing to answer)."""
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        """Deliver one outbox row; never raises for platform errors."""

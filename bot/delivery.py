@@ -1,0 +1,83 @@
+"""Delivery: outbox → platform, with retries and backoff; permanent errors end a row.
+
+A message is marked sent only after the platform accepted it; the outbox key travels as the
+platform's idempotency key where there is one, so a crash between send and mark is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import Channel, SendResult
+from bot.loops import run_until_stopped
+from handlers.clock import Clock
+from storage.db import transaction
+from storage.models import OutboxMessage
+from storage.outbox import claim_due, mark_failed, mark_retry, mark_sent
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 600.0
+
+
+def backoff(attempts: int) -> float:
+    """Exponential with jitter: about 2, 4, 8 … seconds, at most ten minutes."""
+    return min(2.0 ** attempts, MAX_BACKOFF_S) * random.uniform(0.8, 1.2)
+
+
+class Delivery:
+    def __init__(
+        self, *, factory: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
+        clock: Clock, batch: int = 20,
+    ) -> None:
+        self.factory = factory
+        self.channels = channels
+        self.clock = clock
+        self.batch = batch
+        self.wakeup = asyncio.Event()
+
+    async def deliver_due(self) -> int:
+        """Send what is due now; returns how many rows were tried."""
+        async with transaction(self.factory) as session:
+            rows = await claim_due(session=session, now=self.clock.now(), limit=self.batch,
+                                   platforms=list(self.channels))
+        for row in rows:
+            await self._deliver(row)
+        return len(rows)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        assert row.id is not None
+        channel = self.channels[row.platform]
+        try:
+            result = await channel.send(row)
+        except Exception as exc:  # a channel bug must not stop delivery of other rows
+            log.exception("outbox %s: send raised", row.id)
+            result = SendResult.retry(f"{type(exc).__name__}: {exc}")
+        now = self.clock.now()
+        async with transaction(self.factory) as session:
+            if result.ok:
+                await mark_sent(session=session, message_id=row.id, now=now)
+            elif result.permanent:
+                log.warning("outbox %s failed for good: %s", row.id, result.error)
+                await mark_failed(session=session, message_id=row.id, error=result.error)
+            else:
+                attempts = row.attempts + 1
+                delay = result.retry_after if result.retry_after is not None else backoff(attempts)
+                await mark_retry(session=session, message_id=row.id, attempts=attempts,
+                                 at=now + timedelta(seconds=delay), error=result.error)
+
+    async def drain(self) -> int:
+        total = 0
+        while (n := await self.deliver_due()) > 0:
+            total += n
+        return total
+
+    async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
+        """Owned by the app's cleanup context; woken when there is work, polls as a safety net."""
+        await run_until_stopped(self.drain, wakeup=self.wakeup, stop=stop, poll=poll)

@@ -1,0 +1,73 @@
+"""The composition root: the one place that wires settings, storage, parser, handlers,
+channels, the worker and delivery together. The web app and the console both start here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.channels.base import Channel
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.worker import Worker
+from handlers.clock import Clock
+from handlers.nlu import Parser
+from handlers.nlu.lexicon import activity_names
+from handlers.registry import build_dispatcher
+from handlers.routing import Services
+from storage.db import create_engine, session_factory, upgrade
+from storage.roster import all_schools
+
+TimeHook = Callable[[datetime, datetime], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    factory: async_sessionmaker[AsyncSession]
+    clock: Clock
+    channels: dict[str, Channel]
+    worker: Worker
+    delivery: Delivery
+    services: Services
+    # Called when the console's simulated clock jumps (the scheduler catches up there).
+    time_hooks: list[TimeHook] = field(default_factory=list)
+
+    def add_channel(self, channel: Channel) -> None:
+        self.channels[channel.platform] = channel
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def build_parser(settings: Settings, factory: async_sessionmaker[AsyncSession]) -> Parser:
+    async with factory() as session:
+        schools = [(s.name, tuple(s.aliases or ())) for s in await all_schools(session=session)]
+    # jieba's dictionary load is CPU-bound; keep it off the event loop.
+    return await asyncio.to_thread(Parser, schools=schools, settings=settings.nlu)
+
+
+async def open_runtime(
+    settings: Settings, *, clock: Clock, channels: Mapping[str, Channel] | None = None,
+) -> Runtime:
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    await upgrade(engine)
+    factory = session_factory(engine)
+    services = Services(
+        parser=await build_parser(settings, factory),
+        activity_names=activity_names(settings.nlu),
+        followup=timedelta(minutes=settings.bot.followup_minutes),
+        settings={"scheduler": settings.scheduler},
+    )
+    chans: dict[str, Channel] = dict(channels or {})
+    delivery = Delivery(factory=factory, channels=chans, clock=clock)
+    worker = Worker(factory=factory, channels=chans, services=services,
+                    dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup)
+    return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
+                   channels=chans, worker=worker, delivery=delivery, services=services)

@@ -1,0 +1,105 @@
+"""The worker: inbox → normalise → parse → handler → outbox, one transaction per event.
+
+The domain writes, the queued replies and "inbox item done" commit together, so a crash
+either loses nothing (the event is still pending) or has done everything exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import Channel
+from bot.loops import run_until_stopped
+from handlers.clock import Clock
+from handlers.dispatch import handle_message
+from handlers.messages import IncomingMessage, Reply
+from handlers.routing import Dispatcher, Services
+from storage.db import transaction
+from storage.inbox import claim_next, mark_done, mark_error
+from storage.models import InboxEvent
+from storage.outbox import NewMessage, enqueue
+
+log = logging.getLogger(__name__)
+
+
+def outbox_message(event: InboxEvent, msg: IncomingMessage, reply: Reply, n: int) -> NewMessage:
+    """A reply as an outbox row whose key is fixed by the event, so it is queued only once."""
+    extra: dict[str, object] = dict(reply.extra)
+    if reply.undo_ref:
+        extra["undo_ref"] = reply.undo_ref
+    if reply.target is None:
+        return NewMessage(
+            key=f"reply:{event.platform}:{event.event_id}:{n}", platform=msg.platform,
+            app_id=msg.app_id, target_kind="chat", target=msg.chat_id,
+            reply_to=msg.message_id or None, text=reply.text, extra=extra or None,
+        )
+    if reply.target.name:
+        extra["to_name"] = reply.target.name
+    return NewMessage(
+        key=f"reply:{event.platform}:{event.event_id}:{n}", platform=msg.platform,
+        app_id=msg.app_id, target_kind=reply.target.kind, target=reply.target.id,
+        text=reply.text, extra=extra or None,
+    )
+
+
+class Worker:
+    def __init__(
+        self, *, factory: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
+        services: Services, dispatcher: Dispatcher, clock: Clock,
+        delivered: asyncio.Event | None = None,
+    ) -> None:
+        self.factory = factory
+        self.channels = channels
+        self.services = services
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.wakeup = asyncio.Event()
+        self.delivered = delivered
+
+    async def process_one(self) -> bool:
+        """Handle the oldest pending event; False when there was none."""
+        async with transaction(self.factory) as session:
+            event = await claim_next(session=session, now=self.clock.now())
+        if event is None:
+            return False
+        assert event.id is not None
+        try:
+            async with transaction(self.factory) as session:
+                await self._handle(session, event)
+                await mark_done(session=session, event_id=event.id)
+        except Exception as exc:  # one bad event must not stop the others
+            log.exception("inbox event %s (%s) failed", event.id, event.platform)
+            async with transaction(self.factory) as session:
+                await mark_error(session=session, event_id=event.id,
+                                 error=f"{type(exc).__name__}: {exc}", attempts=event.attempts)
+        if self.delivered is not None:
+            self.delivered.set()
+        return True
+
+    async def _handle(self, session: AsyncSession, event: InboxEvent) -> None:
+        channel = self.channels.get(event.platform)
+        if channel is None:
+            raise LookupError(f"no channel for platform {event.platform!r}")
+        msg = channel.normalise(event.payload or {})
+        if msg is None:
+            return
+        replies = await handle_message(session=session, msg=msg, services=self.services,
+                                       dispatcher=self.dispatcher)
+        now = self.clock.now()
+        for n, reply in enumerate(replies):
+            await enqueue(session=session, message=outbox_message(event, msg, reply, n), now=now)
+
+    async def drain(self) -> int:
+        """Process until the inbox is empty; returns how many events were handled."""
+        count = 0
+        while await self.process_one():
+            count += 1
+        return count
+
+    async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
+        """Owned by the app's cleanup context; woken when there is work, polls as a safety net."""
+        await run_until_stopped(self.drain, wakeup=self.wakeup, stop=stop, poll=poll)

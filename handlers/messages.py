@@ -1,0 +1,47 @@
+"""The neutral message types every channel converts to and from.
+
+A channel turns its platform payload into an `IncomingMessage`; handlers answer with
+`Reply` objects; the worker turns those into outbox rows. Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    platform: str
+    chat_id: str
+    chat_type: str  # "group" or "p2p"
+    sender_id: str  # the platform's user id (open_id, userid, console name)
+    text: str
+    message_id: str
+    received_at: datetime
+    app_id: str = ""
+    sender_name: str = ""
+    kind: str = "message"  # "message", "action" (a card button), "bot_added"
+    action: dict[str, Any] | None = None
+
+    @property
+    def is_group(self) -> bool:
+        return self.chat_type == "group"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a message goes: a chat, or one person privately."""
+
+    kind: str  # "chat" or "user"
+    id: str
+    name: str = ""  # as people know it, for previews and the console
+
+
+@dataclass
+class Reply:
+    text: str
+    target: Target | None = None  # None: the chat the message came from
+    undo_ref: str | None = None  # "activity:12": channels that can, offer a 撤销 button
+    extra: dict[str, Any] = field(default_factory=dict)

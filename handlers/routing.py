@@ -1,0 +1,93 @@
+"""Routing: one handler per intent, registered on a feature's Router, included in one place.
+
+The order of `include` calls in `handlers.registry` is the routing order. Imports nothing
+of bot; handlers know nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.clock import SHANGHAI
+from handlers.messages import IncomingMessage, Reply, Target
+from handlers.nlu import Parser, ParseResult
+from storage.models import ChatGroup, Member
+
+
+@dataclass
+class Services:
+    """Long-lived things a handler may use; built once by the composition root."""
+
+    parser: Parser
+    activity_names: dict[str, str]
+    followup: timedelta = timedelta(minutes=30)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """One message being handled inside one database transaction."""
+
+    session: AsyncSession
+    msg: IncomingMessage
+    parsed: ParseResult
+    member: Member | None
+    group: ChatGroup | None
+    services: Services
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def now(self) -> datetime:
+        return self.msg.received_at.astimezone(SHANGHAI)
+
+    def reply(self, text: str, *, undo_ref: str | None = None, to: Target | None = None) -> None:
+        self.replies.append(Reply(text=text, target=to, undo_ref=undo_ref))
+
+    def activity_name(self, code: str | None) -> str:
+        if code is None:
+            return "活动"
+        return self.services.activity_names.get(code, code)
+
+
+Handler = Callable[[Context], Awaitable[None]]
+
+
+@dataclass
+class Route:
+    intent: str
+    handler: Handler
+    needs_member: bool
+
+
+class Router:
+    """A feature's handlers, keyed by intent."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.routes: list[Route] = []
+
+    def on(self, intent: str, *, needs_member: bool = True) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(Route(intent, handler, needs_member))
+            return handler
+
+        return register
+
+
+class Dispatcher:
+    """All routers, in the order they were included; the first route for an intent wins."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+
+    def include(self, router: Router) -> None:
+        for route in router.routes:
+            self.routes.setdefault(route.intent, route)
+
+    def route_for(self, intent: str) -> Route | None:
+        return self.routes.get(intent)

@@ -1,0 +1,90 @@
+"""Every sentence a teacher, principal or admin reads, in one place.
+
+Short and kind. Handlers and the scheduler format these; nothing else writes Chinese to users.
+Imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "教联助手"
+
+# --- check-in / check-out / leave -----------------------------------------------------------
+CHECKIN_OK = "{name}签到成功 ✓ {time}{extra}"
+CHECKIN_LATE = "（迟到）"
+CHECKIN_FOR = "，{activity}"
+CHECKIN_AGAIN = "{name}今天已签到过了（{time}），不用重复签到。"
+CHECKIN_CLOSED = "{activity}的签到还没开始，请在{opens}后再签到。"
+CHECKOUT_OK = "{name}签退成功 ✓ {time}{extra}"
+CHECKOUT_EARLY = "（早退）"
+CHECKOUT_AGAIN = "{name}今天已签退过了（{time}）。"
+CHECKOUT_NO_CHECKIN = "{name}签退成功 ✓ {time}（今天没有签到记录，已照常登记签退）"
+LEAVE_OK = "已为{name}登记请假：{when}{what}。"
+
+# --- reports and plans ----------------------------------------------------------------------
+REPORT_OK = "已记录：{summary}。如有误可回复“撤销”。"
+PLAN_OK = "已登记计划：{summary}。届时提醒大家签到。"
+PLAN_NO_DATE = "已登记计划：{summary}（日期待定）。"
+ASK_ACTIVITY = "收到！请问这是哪类活动？例如：集体备课、听评课、送教下乡、教研活动。"
+ASK_AGAIN = "没看出是哪类活动，请直接回复活动名称，例如“集体备课”；回复“取消”则不记录。"
+FOLLOWUP_CANCELLED = "好的，这条不记录了。"
+SUMMARY_PEOPLE = "{n}人"
+DATE_UNKNOWN = "日期待定"
+
+# --- undo -----------------------------------------------------------------------------------
+UNDO_OK = "已撤销：{what}。"
+UNDO_NOTHING = "没有可以撤销的记录。"
+UNDO_NOT_YOURS = "只能撤销自己登记的记录。"
+UNDO_ALREADY = "这条记录已经撤销过了。"
+UNDO_WHAT_ACTIVITY = "{date}的{activity}记录"
+UNDO_WHAT_ATTENDANCE = "{date}的{type}记录"
+ATTENDANCE_TYPES = {"checkin": "签到", "checkout": "签退", "leave": "请假"}
+
+# --- queries --------------------------------------------------------------------------------
+QUERY_COUNT = "{scope}{period}{activity}{count}次"
+QUERY_QUOTA = "{scope}{period}{activity} {count}/{need} 次{status}"
+QUOTA_MET = "，已完成 ✓"
+QUOTA_SHORT = "，还差 {left} 次"
+QUERY_ATTENDANCE = "{scope}{period}签到{count}次"
+QUERY_ALL = "{scope}{period}共记录活动{count}次{detail}"
+QUERY_NOTHING = "{scope}{period}还没有活动记录。"
+SCOPE_ME = "你"
+PERIODS = {
+    "this_week": "本周",
+    "last_week": "上周",
+    "this_month": "本月",
+    "last_month": "上月",
+    "this_quarter": "本季度",
+    "this_semester": "本学期",
+    "this_year": "今年",
+}
+
+# --- bind -----------------------------------------------------------------------------------
+BIND_OK = "绑定成功！你好，{school}的{name}老师。"
+BIND_ALREADY = "你已绑定为{school}的{name}，无需重复绑定。"
+BIND_NOT_FOUND = "名册里没有找到{school}的{name}。请联系学校管理员把你加入名册后再绑定。"
+BIND_NEED_NAME = "请告诉我你的学校和姓名，例如：“我是泗顶镇中心小学的张丽”。"
+BIND_TAKEN = "名册中的{name}已绑定了另一个账号。如有疑问请联系管理员。"
+WHO_ARE_YOU = "你好！我还不认识你，请先发送“我是××学校的×××”完成绑定。"
+
+# --- group binding (admins) -----------------------------------------------------------------
+GROUP_WELCOME = (
+    "大家好，我是教联助手 👋 可以帮大家签到、登记教研活动、查询完成情况。\n"
+    "请管理员在群里发送“绑定本群 教共体名称”，把本群绑定到教共体。"
+)
+GROUP_BIND_OK = "本群已绑定到{scope}。"
+GROUP_BIND_ADMIN_ONLY = "只有管理员或校长可以绑定群。"
+GROUP_BIND_UNKNOWN = "没有找到“{scope}”，请发送完整的教共体或学校名称。"
+GROUP_NOT_BOUND = "本群还没有绑定教共体，请管理员发送“绑定本群 教共体名称”。"
+
+# --- help and unknown -----------------------------------------------------------------------
+HELP = (
+    "我是教联助手，可以这样用：\n"
+    "· 签到 / 签退：发送“签到”“签退”\n"
+    "· 汇报：“昨天下午在泗顶中心校开展了三年级数学集体备课，12人参加”\n"
+    "· 计划：“下周三下午两点在桥板小学开展英语集体备课”\n"
+    "· 请假：“明天的培训我请假”\n"
+    "· 查询：“本月集体备课开展几次了？”\n"
+    "· 撤销：发送“撤销”撤回自己上一条记录"
+)
+PRIVATE_HINT = "没太明白 😊 发送“帮助”看看我能做什么。"
+ERROR = "抱歉，刚才没处理好，请稍后再试一次。"

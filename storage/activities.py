@@ -1,0 +1,143 @@
+"""Activities (reported and planned) and attendance: writes, look-ups and counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.audit import record_audit, snapshot
+from storage.models import Activity, Attendance, School
+
+
+async def add_activity(*, session: AsyncSession, activity: Activity, now: dt.datetime) -> Activity:
+    activity.created_at = now
+    session.add(activity)
+    await session.flush()
+    record_audit(session=session, at=now, member_id=activity.reporter_id, action="create",
+                 entity="activity", entity_id=activity.id, after=snapshot(activity))
+    return activity
+
+
+async def add_attendance(
+    *, session: AsyncSession, attendance: Attendance, now: dt.datetime,
+) -> Attendance:
+    attendance.created_at = now
+    session.add(attendance)
+    await session.flush()
+    record_audit(session=session, at=now, member_id=attendance.member_id, action="create",
+                 entity="attendance", entity_id=attendance.id, after=snapshot(attendance))
+    return attendance
+
+
+async def planned_on(
+    *, session: AsyncSession, community_id: int | None, day: dt.date,
+) -> list[Activity]:
+    """The community's planned, not withdrawn activities of a day, earliest first."""
+    if community_id is None:
+        return []
+    stmt = select(Activity).where(
+        Activity.community_id == community_id, Activity.status == "planned",
+        Activity.date == day, Activity.withdrawn.is_(False),  # type: ignore[attr-defined]
+    )
+    rows = list((await session.execute(stmt)).scalars())
+    return sorted(rows, key=lambda a: (a.starts_at is None, a.starts_at or a.created_at))
+
+
+async def attendance_of(
+    *, session: AsyncSession, member_id: int, day: dt.date, type_: str,
+) -> list[Attendance]:
+    stmt = select(Attendance).where(
+        Attendance.member_id == member_id, Attendance.date == day, Attendance.type == type_,
+        Attendance.withdrawn.is_(False),  # type: ignore[attr-defined]
+    ).order_by(Attendance.id)  # type: ignore[arg-type]
+    return list((await session.execute(stmt)).scalars())
+
+
+async def last_entry(
+    *, session: AsyncSession, member_id: int,
+) -> Activity | Attendance | None:
+    """The member's most recent entry that is not withdrawn, of either kind."""
+    act = (await session.execute(
+        select(Activity).where(Activity.reporter_id == member_id,
+                               Activity.withdrawn.is_(False))  # type: ignore[attr-defined]
+        .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
+    )).scalar_one_or_none()
+    att = (await session.execute(
+        select(Attendance).where(Attendance.member_id == member_id,
+                                 Attendance.withdrawn.is_(False))  # type: ignore[attr-defined]
+        .order_by(Attendance.created_at.desc(), Attendance.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
+    )).scalar_one_or_none()
+    if act is None or att is None:
+        return act or att
+    return act if act.created_at >= att.created_at else att
+
+
+async def withdraw(
+    *, session: AsyncSession, entry: Activity | Attendance, member_id: int, now: dt.datetime,
+) -> None:
+    before = snapshot(entry)
+    entry.withdrawn = True
+    session.add(entry)
+    await session.flush()
+    entity = "activity" if isinstance(entry, Activity) else "attendance"
+    record_audit(session=session, at=now, member_id=member_id, action="undo", entity=entity,
+                 entity_id=entry.id, before=before, after=snapshot(entry))
+
+
+async def count_activities(
+    *, session: AsyncSession, start: dt.date, end: dt.date, activity: str | None = None,
+    community_id: int | None = None, school_id: int | None = None,
+    reporter_id: int | None = None, status: str = "done",
+) -> int:
+    """Count in SQL, never by loading rows; `end` is exclusive."""
+    stmt = select(func.count()).select_from(Activity).where(
+        Activity.status == status, Activity.withdrawn.is_(False),  # type: ignore[attr-defined]
+        Activity.date >= start, Activity.date < end,  # type: ignore[operator]
+    )
+    if activity is not None:
+        stmt = stmt.where(Activity.activity == activity)
+    if community_id is not None:
+        stmt = stmt.where(Activity.community_id == community_id)
+    if school_id is not None:
+        stmt = stmt.where(Activity.school_id == school_id)
+    if reporter_id is not None:
+        stmt = stmt.where(Activity.reporter_id == reporter_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def count_by_activity(
+    *, session: AsyncSession, start: dt.date, end: dt.date, community_id: int | None = None,
+    school_id: int | None = None, reporter_id: int | None = None,
+) -> dict[str | None, int]:
+    stmt = select(Activity.activity, func.count()).where(
+        Activity.status == "done", Activity.withdrawn.is_(False),  # type: ignore[attr-defined]
+        Activity.date >= start, Activity.date < end,  # type: ignore[operator]
+    ).group_by(Activity.activity)
+    if community_id is not None:
+        stmt = stmt.where(Activity.community_id == community_id)
+    if school_id is not None:
+        stmt = stmt.where(Activity.school_id == school_id)
+    if reporter_id is not None:
+        stmt = stmt.where(Activity.reporter_id == reporter_id)
+    return {code: int(n) for code, n in (await session.execute(stmt)).all()}
+
+
+async def count_attendance(
+    *, session: AsyncSession, start: dt.date, end: dt.date, type_: str = "checkin",
+    member_id: int | None = None, community_id: int | None = None,
+) -> int:
+    stmt = select(func.count()).select_from(Attendance).where(
+        Attendance.type == type_, Attendance.withdrawn.is_(False),  # type: ignore[attr-defined]
+        Attendance.date >= start, Attendance.date < end,  # type: ignore[operator]
+    )
+    if member_id is not None:
+        stmt = stmt.where(Attendance.member_id == member_id)
+    if community_id is not None:
+        from storage.models import Member
+
+        stmt = stmt.join(Member, Member.id == Attendance.member_id).join(  # type: ignore[arg-type]
+            School, School.id == Member.school_id  # type: ignore[arg-type]
+        ).where(School.community_id == community_id)
+    return int((await session.execute(stmt)).scalar_one())

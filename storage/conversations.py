@@ -1,0 +1,45 @@
+"""Follow-up questions waiting for the same person's next message in the same chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Conversation
+
+
+async def pending_conversation(
+    *, session: AsyncSession, platform: str, chat_id: str, member_id: int, now: dt.datetime,
+) -> Conversation | None:
+    stmt = select(Conversation).where(
+        Conversation.platform == platform, Conversation.chat_id == chat_id,
+        Conversation.member_id == member_id,
+    )
+    conv = (await session.execute(stmt)).scalar_one_or_none()
+    if conv is not None and conv.expires_at <= now:
+        await session.delete(conv)
+        return None
+    return conv
+
+
+async def start_conversation(
+    *, session: AsyncSession, platform: str, chat_id: str, member_id: int, kind: str,
+    state: dict[str, Any], expires_at: dt.datetime,
+) -> None:
+    await end_conversation(session=session, platform=platform, chat_id=chat_id,
+                           member_id=member_id)
+    session.add(Conversation(platform=platform, chat_id=chat_id, member_id=member_id,
+                             kind=kind, state=state, expires_at=expires_at))
+    await session.flush()
+
+
+async def end_conversation(
+    *, session: AsyncSession, platform: str, chat_id: str, member_id: int,
+) -> None:
+    await session.execute(delete(Conversation).where(
+        Conversation.platform == platform, Conversation.chat_id == chat_id,  # type: ignore[arg-type]
+        Conversation.member_id == member_id,  # type: ignore[arg-type]
+    ))

@@ -1,0 +1,75 @@
+"""The durable inbox: save first, acknowledge after, dedupe on the platform's event id."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxEvent
+from storage.sql import insert_ignore
+
+MAX_ATTEMPTS = 5
+
+
+async def insert_event(
+    *, session: AsyncSession, platform: str, event_id: str, payload: dict[str, Any],
+    received_at: datetime,
+) -> int | None:
+    """Store an event once; returns its id, or None when it was already there (a retry)."""
+    table = InboxEvent.__table__  # type: ignore[attr-defined]
+    stmt = insert_ignore(session, table, conflict=["platform", "event_id"]).values(
+        platform=platform, event_id=event_id, payload=payload, received_at=received_at,
+        status="pending", attempts=0, error="",
+    )
+    result = await session.execute(stmt)
+    return result.scalar_one_or_none()
+
+
+async def claim_next(
+    *, session: AsyncSession, now: datetime, lease: timedelta = timedelta(seconds=60),
+) -> InboxEvent | None:
+    """Lease the oldest pending event; another worker cannot take it until the lease ends."""
+    free = or_(InboxEvent.claimed_until.is_(None), InboxEvent.claimed_until < now)  # type: ignore[union-attr,operator]
+    candidate = (
+        select(InboxEvent.id)
+        .where(InboxEvent.status == "pending", free)
+        .order_by(InboxEvent.id)  # type: ignore[arg-type]
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(InboxEvent)
+        .where(InboxEvent.id == candidate, InboxEvent.status == "pending", free)
+        .values(claimed_until=now + lease, attempts=InboxEvent.attempts + 1)
+        .returning(InboxEvent.id)
+    )
+    claimed = (await session.execute(stmt)).scalar_one_or_none()
+    if claimed is None:
+        return None
+    return await session.get(InboxEvent, claimed, populate_existing=True)
+
+
+async def mark_done(*, session: AsyncSession, event_id: int) -> None:
+    await session.execute(
+        update(InboxEvent).where(InboxEvent.id == event_id)
+        .values(status="done", claimed_until=None, error="")
+    )
+
+
+async def mark_error(*, session: AsyncSession, event_id: int, error: str, attempts: int) -> None:
+    """Leave it pending for another try, or give up after MAX_ATTEMPTS."""
+    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+    await session.execute(
+        update(InboxEvent).where(InboxEvent.id == event_id)
+        .values(status=status, claimed_until=None, error=error[:1000])
+    )
+
+
+async def count_pending(*, session: AsyncSession) -> int:
+    from sqlalchemy import func
+
+    stmt = select(func.count()).select_from(InboxEvent).where(InboxEvent.status == "pending")
+    return int((await session.execute(stmt)).scalar_one())

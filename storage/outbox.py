@@ -1,0 +1,99 @@
+"""The outbox: every message leaves through here, once per key, with retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+from storage.sql import insert_ignore
+
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    key: str
+    platform: str
+    target_kind: str
+    target: str
+    text: str
+    app_id: str = ""
+    reply_to: str | None = None
+    extra: dict[str, Any] | None = None
+
+
+async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime) -> bool:
+    """Queue a message; False when its key was already queued (nothing is sent twice)."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    stmt = insert_ignore(session, table, conflict=["key"]).values(
+        key=message.key[:200], platform=message.platform, app_id=message.app_id,
+        target_kind=message.target_kind, target=message.target, reply_to=message.reply_to,
+        text=message.text, extra=message.extra, status="pending", attempts=0,
+        next_attempt_at=now, created_at=now, error="",
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def claim_due(
+    *, session: AsyncSession, now: datetime, limit: int = 20,
+    lease: timedelta = timedelta(seconds=60), platforms: list[str] | None = None,
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due messages, oldest first."""
+    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)  # type: ignore[union-attr,operator]
+    due = [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, free]
+    if platforms is not None:
+        due.append(OutboxMessage.platform.in_(platforms))  # type: ignore[attr-defined]
+    ids = list(
+        (await session.execute(
+            select(OutboxMessage.id).where(*due).order_by(OutboxMessage.id).limit(limit)  # type: ignore[arg-type]
+        )).scalars()
+    )
+    if not ids:
+        return []
+    claimed = list(
+        (await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), *due)  # type: ignore[union-attr]
+            .values(claimed_until=now + lease)
+            .returning(OutboxMessage.id)
+        )).scalars()
+    )
+    if not claimed:
+        return []
+    rows = await session.execute(
+        select(OutboxMessage).where(OutboxMessage.id.in_(claimed))  # type: ignore[union-attr]
+        .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.scalars())
+
+
+async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(status="sent", sent_at=now, claimed_until=None, attempts=OutboxMessage.attempts + 1)
+    )
+
+
+async def mark_retry(
+    *, session: AsyncSession, message_id: int, attempts: int, at: datetime, error: str,
+) -> None:
+    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(status=status, attempts=attempts, next_attempt_at=at, claimed_until=None,
+                error=error[:1000])
+    )
+
+
+async def mark_failed(*, session: AsyncSession, message_id: int, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(status="failed", claimed_until=None, error=error[:1000],
+                attempts=OutboxMessage.attempts + 1)
+    )

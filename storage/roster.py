@@ -1,0 +1,112 @@
+"""Who is who: communities, schools, members, platform identities and chat groups."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChatGroup, Community, Identity, Member, School
+
+
+async def member_by_identity(
+    *, session: AsyncSession, platform: str, external_id: str,
+) -> Member | None:
+    stmt = (
+        select(Member)
+        .join(Identity, Identity.member_id == Member.id)  # type: ignore[arg-type]
+        .where(Identity.platform == platform, Identity.external_id == external_id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def identity_of(*, session: AsyncSession, member_id: int, platform: str) -> str | None:
+    stmt = select(Identity.external_id).where(
+        Identity.member_id == member_id, Identity.platform == platform
+    )
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -> ChatGroup | None:
+    stmt = select(ChatGroup).where(ChatGroup.platform == platform, ChatGroup.chat_id == chat_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def groups_of_community(
+    *, session: AsyncSession, community_id: int, platform: str | None = None,
+) -> list[ChatGroup]:
+    stmt = select(ChatGroup).where(ChatGroup.community_id == community_id)
+    if platform is not None:
+        stmt = stmt.where(ChatGroup.platform == platform)
+    return list((await session.execute(stmt.order_by(ChatGroup.id))).scalars())  # type: ignore[arg-type]
+
+
+async def all_schools(*, session: AsyncSession) -> list[School]:
+    return list((await session.execute(select(School).order_by(School.id))).scalars())  # type: ignore[arg-type]
+
+
+async def school_named(*, session: AsyncSession, name: str) -> School | None:
+    """A school by canonical name or by one of its aliases."""
+    exact = (await session.execute(select(School).where(School.name == name))).scalar_one_or_none()
+    if exact is not None:
+        return exact
+    for school in await all_schools(session=session):
+        if name in (school.aliases or []):
+            return school
+    return None
+
+
+async def community_named(*, session: AsyncSession, name: str) -> Community | None:
+    stmt = select(Community).where(Community.name == name)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def members_named(
+    *, session: AsyncSession, name: str, school_id: int | None = None,
+) -> list[Member]:
+    stmt = select(Member).where(Member.name == name, Member.active.is_(True))  # type: ignore[attr-defined]
+    if school_id is not None:
+        stmt = stmt.where(Member.school_id == school_id)
+    return list((await session.execute(stmt.order_by(Member.id))).scalars())  # type: ignore[arg-type]
+
+
+async def link_identity(
+    *, session: AsyncSession, member_id: int, platform: str, external_id: str,
+) -> Identity:
+    identity = Identity(member_id=member_id, platform=platform, external_id=external_id)
+    session.add(identity)
+    await session.flush()
+    return identity
+
+
+async def school_community(*, session: AsyncSession, school_id: int | None) -> int | None:
+    if school_id is None:
+        return None
+    school = await session.get(School, school_id)
+    return school.community_id if school else None
+
+
+async def members_of_school(*, session: AsyncSession, school_id: int) -> list[Member]:
+    stmt = select(Member).where(Member.school_id == school_id, Member.active.is_(True))  # type: ignore[attr-defined]
+    return list((await session.execute(stmt.order_by(Member.id))).scalars())  # type: ignore[arg-type]
+
+
+async def bind_group(
+    *, session: AsyncSession, platform: str, chat_id: str, scope: str, app_id: str = "",
+    name: str = "",
+) -> ChatGroup | None:
+    """Bind (or re-bind) a chat to a community or school by name; None if no such scope."""
+    community = await community_named(session=session, name=scope)
+    school: School | None = None
+    if community is None:
+        school = await school_named(session=session, name=scope)
+        if school is None:
+            return None
+    group = await group_by_chat(session=session, platform=platform, chat_id=chat_id)
+    if group is None:
+        group = ChatGroup(platform=platform, chat_id=chat_id, app_id=app_id)
+    group.name = name or group.name or scope
+    group.community_id = community.id if community else (school.community_id if school else None)
+    group.school_id = school.id if school else None
+    session.add(group)
+    await session.flush()
+    return group
