@@ -1,5 +1,7 @@
 """The parser's public face: `Parser(schools=…).parse(text, now)` → `ParseResult`.
 
+Decides the intent by the precedence of spec/nlu.md (help, undo, query, leave over check-in,
+…; report vs plan by date, then markers, then the nearest occurrence) and fills the slots.
 Imports nothing outside handlers.nlu.
 """
 
@@ -7,12 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from handlers.nlu import slots
+from handlers.nlu.dates import DateMention, find_date
+from handlers.nlu.intents import CueFinder, Cues
+from handlers.nlu.lexicon import Lexicon, build_lexicon
+from handlers.nlu.normalize import normalize
+from handlers.nlu.times import TimeMention, find_time
+from handlers.nlu.tokenizer import DomainTokenizer
+
 KEYS = ("intent", "activity", "date", "time", "subject", "grade", "participants", "topic",
         "school", "period", "name")
+
+# Below this the report handler asks back instead of recording.
+CONFIDENT = 0.6
+
+# Strong markers outweigh a lone 了 or 过.
+_STRONG_FUTURE = ("将", "拟", "计划", "定于", "预计", "届时", "准时", "即将", "打算", "将于")
+_STRONG_PAST = ("已", "完成", "结束", "圆满", "顺利")
 
 
 @dataclass
@@ -37,6 +54,26 @@ class ParseResult:
         return asdict(self)
 
 
+@dataclass
+class _Reading:
+    """Everything found in one message before the intent is decided."""
+
+    text: str
+    masked: str
+    tokens: list[tuple[int, int, str]]
+    cues: Cues
+    activity: str | None
+    activity_words: list[str]
+    when: DateMention | None
+    clock: TimeMention | None
+    school_hits: list[slots.Hit]
+
+
+def _marker_weight(markers: list[str], strong: tuple[str, ...]) -> int:
+    return sum(2 if any(word in m for word in strong) or m.startswith("请") else 1
+               for m in markers)
+
+
 class Parser:
     """Loaded once per process; `parse` is pure and thread-safe."""
 
@@ -49,7 +86,144 @@ class Parser:
     ) -> None:
         self.schools = list(schools)
         self.settings = dict(settings or {})
-        self.cache_dir = cache_dir
+        self.lexicon: Lexicon = build_lexicon(self.settings)
+        self.slots = slots.SlotFinder(self.lexicon, self.schools)
+        self.cues = CueFinder(self.lexicon)
+        self.tokenizer = DomainTokenizer(self.slots.dictionary_words(), cache_dir)
+        self.cache_dir = self.tokenizer.cache_dir
+
+    def _read(self, text: str, today: date) -> _Reading:
+        school_hits = self.slots.schools(text)
+        school_spans = [(h.start, h.end) for h in school_hits]
+        masked = slots.mask(text, school_spans)
+        tokens = self.tokenizer.spans(text)
+        hits = self.slots.activities(tokens, skip=school_spans)
+        return _Reading(
+            text=text,
+            masked=masked,
+            tokens=tokens,
+            cues=self.cues.find(masked),
+            activity=hits[0].value if hits else None,
+            activity_words=[h.word for h in hits],
+            when=find_date(masked, today),
+            clock=find_time(masked),
+            school_hits=school_hits,
+        )
 
     def parse(self, text: str, now: datetime) -> ParseResult:
-        return ParseResult()
+        norm = normalize(text, self.lexicon.max_chars)
+        if not norm.text:
+            intent = "help" if norm.mentioned else "unknown"
+            return ParseResult(intent=intent, confidence=0.9 if norm.mentioned else 0.95)
+        today = now.date()
+        reading = self._read(norm.text, today)
+        intent, confidence = self._intent(reading, now)
+        return self._fill(reading, intent, confidence, now)
+
+    def _is_query(self, r: _Reading) -> bool:
+        c = r.cues
+        if not c.has("query"):
+            return False
+        about_us = (r.activity is not None or self.slots.period(r.masked) is not None
+                    or self.cues.has_query_target(r.masked))
+        if not about_us:
+            return False
+        # "讨论了教学进度" reports; "进度怎么样" asks.
+        return c.asking or not (r.activity and (c.past or r.when is not None))
+
+    def _intent(self, r: _Reading, now: datetime) -> tuple[str, float]:
+        c = r.cues
+        if c.has("help"):
+            return "help", 0.9
+        if c.has("undo"):
+            return "undo", 0.9
+        if self._is_query(r):
+            return "query", 0.85
+        if c.has("leave"):
+            return "leave", 0.9
+        if c.has("checkout"):
+            return "checkout", 0.9
+        if c.has("checkin") and not self._announces(r, now):
+            return "checkin", 0.9
+        if c.has("bind") and r.activity is None:
+            return "bind", 0.85
+        if c.question and not c.has("report"):
+            return "unknown", 0.8
+        eventful = (r.activity is not None or c.has("report")
+                    or (self.cues.has_event_word(r.masked)
+                        and (r.when is not None or r.clock is not None
+                             or slots.participants(r.masked) is not None)))
+        if not eventful:
+            return "unknown", 0.9
+        if c.has("chatter") and not c.has("report") and r.clock is None \
+                and slots.participants(r.masked) is None:
+            return "unknown", 0.6
+        return self._report_or_plan(r, now)
+
+    def _announces(self, r: _Reading, now: datetime) -> bool:
+        """A check-in word inside an announcement ("明天培训请提前签到") is a plan."""
+        if r.activity is None:
+            return False
+        today = now.date()
+        if r.when is not None and r.when.tense(today) == "future":
+            return True
+        return _marker_weight(r.cues.future, _STRONG_FUTURE) >= 2
+
+    def _report_or_plan(self, r: _Reading, now: datetime) -> tuple[str, float]:
+        today = now.date()
+        base = 0.9 if r.activity is not None else 0.45
+        tense = r.when.tense(today) if r.when is not None else None
+        if tense is not None:
+            return ("report" if tense == "past" else "plan"), base
+        future = _marker_weight(r.cues.future, _STRONG_FUTURE)
+        past = _marker_weight(r.cues.past, _STRONG_PAST)
+        if future > past:
+            return "plan", base - (0.25 if past else 0.0)
+        if past > future:
+            return "report", base - (0.25 if future else 0.0)
+        unsure = 0.3 if future else 0.15
+        day = r.when.nearest(today) if r.when is not None else today
+        if day is None:
+            return "report", base - unsure
+        later_today = (day == today and r.clock is not None
+                       and (r.clock.hour, r.clock.minute) > (now.hour, now.minute))
+        intent = "plan" if day > today or later_today else "report"
+        return intent, base - unsure
+
+    def _day(self, r: _Reading, intent: str, today: date) -> date | None:
+        if intent in ("checkin", "checkout"):
+            return today
+        if intent in ("report", "plan", "leave"):
+            if r.when is not None:
+                return r.when.for_intent(intent)
+            return None if intent == "plan" else today
+        return None
+
+    def _fill(self, r: _Reading, intent: str, confidence: float, now: datetime) -> ParseResult:
+        result = ParseResult(intent=intent, confidence=round(max(0.0, min(1.0, confidence)), 2))
+        result.matched = [*r.cues.found.values(), *r.activity_words[:3]]
+        if intent in ("unknown", "help", "undo"):
+            return result
+        school_spans = [(h.start, h.end) for h in r.school_hits]
+        topic, topic_span = slots.topic(r.text)
+        subject, _ = self.slots.subject(r.tokens, skip=school_spans, topic=topic_span)
+        result.subject = subject
+        result.school = self.slots.pick_school(r.text, r.school_hits)
+        if intent == "bind":
+            remove = [h.word for h in r.school_hits] + list(self.slots.subjects)
+            result.name = slots.person_name(r.masked, remove)
+            return result
+        result.activity = r.activity
+        result.grade, _ = self.slots.grade(r.masked)
+        day = self._day(r, intent, now.date())
+        result.date = day.isoformat() if day else None
+        result.time = r.clock.text() if r.clock else None
+        if intent == "query":
+            result.period = self.slots.period(r.masked)
+            return result
+        if intent in ("report", "plan"):
+            result.topic = topic
+            spans = [s for s in ((r.when.start, r.when.end) if r.when else None,
+                                 (r.clock.start, r.clock.end) if r.clock else None) if s]
+            result.participants = slots.participants(slots.mask(r.masked, spans))
+        return result

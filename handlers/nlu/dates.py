@@ -1,0 +1,225 @@
+"""Date words → calendar days, by the table of spec/nlu.md ("Dates and times").
+
+Hand-written rules instead of a date library: the table is small and exact, and the
+ambiguous forms (周X, M月D日, D号) need the report/plan rule, which no library knows.
+`find_date` returns the first date mentioned (a span's first day); an ambiguous date keeps
+both its past and its future occurrence until the intent is known.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from handlers.nlu.numbers import NUM, to_int
+
+_RELATIVE_DAYS = {
+    "大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "昨晚": -1, "昨早": -1, "昨儿": -1,
+    "今天": 0, "今日": 0, "今早": 0, "今晚": 0, "今儿": 0, "当天": 0,
+    "明天": 1, "明日": 1, "明早": 1, "明晚": 1, "明儿": 1, "后天": 2, "大后天": 3,
+}
+_WEEKDAYS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7, "七": 7,
+             "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "末": 6}
+
+_REL_DAY = "|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True))
+_WD = r"[一二三四五六日天七1-7末]"
+_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("full", rf"(?P<y>\d{{4}})\s*年\s*(?P<m>{NUM})\s*月\s*(?P<d>{NUM})\s*[日号]?"),
+    ("full", r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"),
+    ("month_rel", rf"(?P<rel>上个?月|下个?月|本月|这个?月)\s*(?P<d>{NUM})\s*[号日]"),
+    ("week", rf"(?P<rel>本|这|上|下)个?(?:周|星期|礼拜)(?P<wd>{_WD})"),
+    ("weekday", rf"(?:周|星期|礼拜)(?P<wd>{_WD})"),
+    ("rel_day", rf"(?P<word>{_REL_DAY})"),
+    ("month_day", rf"(?<![\d.])(?P<m>{NUM})\s*月\s*(?P<d>{NUM})\s*[日号]?"),
+    ("month_day", r"(?<![\d.:/-])(?P<m>\d{1,2})[./-](?P<d>\d{1,2})(?![\d.:/%-])"),
+    ("day", rf"(?<![\d月第每])(?P<d>{NUM})\s*[号日](?!子|常|记|期|程)"),
+)
+
+
+def _numbered(pattern: str, index: int) -> str:
+    # One regex for all forms needs unique group names: y → y_3.
+    return re.sub(r"\(\?P<(\w+)>", lambda m: f"(?P<{m.group(1)}_{index}>", pattern)
+
+
+_DATE_RE = re.compile(
+    "|".join(f"(?P<k{i}>{_numbered(p, i)})" for i, (_, p) in enumerate(_PATTERNS))
+)
+_KINDS = {f"k{i}": kind for i, (kind, _) in enumerate(_PATTERNS)}
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """One date in the text: fixed, or ambiguous with both candidate days."""
+
+    start: int
+    end: int
+    fixed: date | None = None
+    past: date | None = None
+    future: date | None = None
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.fixed is None
+
+    def tense(self, today: date) -> str | None:
+        """'past' or 'future' when the date alone says so (rule 1), else None."""
+        return None
+
+    def nearest(self, today: date) -> date | None:
+        if self.fixed is not None:
+            return self.fixed
+        if self.past is None or self.future is None:
+            return self.past or self.future
+        # The earlier occurrence wins a tie.
+        return self.future if (self.future - today) < (today - self.past) else self.past
+
+    def for_intent(self, intent: str) -> date | None:
+        if self.fixed is not None:
+            return self.fixed
+        return self.past if intent == "report" else self.future
+
+
+@dataclass(frozen=True)
+class TensedMention(DateMention):
+    """A date that is past or future by itself (昨天, 下周三, a full date)."""
+
+    self_tense: str | None = None
+
+    def tense(self, today: date) -> str | None:
+        return self.self_tense
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+def _month_day_past(today: date, month: int, day: int) -> date | None:
+    for year in range(today.year, today.year - 5, -1):
+        d = _safe_date(year, month, day)
+        if d is not None and d <= today:
+            return d
+    return None
+
+
+def _month_day_future(today: date, month: int, day: int) -> date | None:
+    for year in range(today.year, today.year + 5):
+        d = _safe_date(year, month, day)
+        if d is not None and d >= today:
+            return d
+    return None
+
+
+def _day_past(today: date, day: int) -> date | None:
+    for delta in range(0, -13, -1):
+        y, m = _shift_month(today.year, today.month, delta)
+        d = _safe_date(y, m, day)
+        if d is not None and d <= today:
+            return d
+    return None
+
+
+def _day_future(today: date, day: int) -> date | None:
+    for delta in range(0, 13):
+        y, m = _shift_month(today.year, today.month, delta)
+        d = _safe_date(y, m, day)
+        if d is not None and d >= today:
+            return d
+    return None
+
+
+def _tense_of(d: date, today: date) -> str | None:
+    if d < today:
+        return "past"
+    if d > today:
+        return "future"
+    return None
+
+
+def _mention(kind: str, m: re.Match[str], today: date) -> DateMention | None:
+    start, end = m.span()
+    g = m.groupdict()
+
+    def text(key: str) -> str:
+        for name, value in g.items():
+            if value is not None and name.rsplit("_", 1)[0] == key:
+                return value
+        return ""
+
+    def num(key: str) -> int | None:
+        value = text(key)
+        return to_int(value) if value else None
+
+    if kind == "full":
+        y, mo, d = num("y"), num("m"), num("d")
+        if y is None or mo is None or d is None:
+            return None
+        fixed = _safe_date(y, mo, d)
+        if fixed is None:
+            return None
+        return TensedMention(start, end, fixed=fixed, self_tense=_tense_of(fixed, today))
+    if kind == "rel_day":
+        offset = _RELATIVE_DAYS[text("word")]
+        tense = "past" if offset < 0 else "future" if offset > 0 else None
+        return TensedMention(start, end, fixed=today + timedelta(days=offset), self_tense=tense)
+    if kind == "week":
+        rel, wd = text("rel"), _WEEKDAYS[text("wd")]
+        monday = today - timedelta(days=today.weekday())
+        weeks = {"上": -1, "下": 1}.get(rel, 0)
+        fixed = monday + timedelta(days=7 * weeks + wd - 1)
+        tense = {"上": "past", "下": "future"}.get(rel)
+        return TensedMention(start, end, fixed=fixed, self_tense=tense)
+    if kind == "weekday":
+        target = _WEEKDAYS[text("wd")] - 1
+        past = today - timedelta(days=(today.weekday() - target) % 7)
+        future = today + timedelta(days=(target - today.weekday()) % 7)
+        return DateMention(start, end, past=past, future=future)
+    if kind == "month_rel":
+        rel, d = text("rel"), num("d")
+        if d is None:
+            return None
+        delta = -1 if rel.startswith("上") else 1 if rel.startswith("下") else 0
+        y, mo = _shift_month(today.year, today.month, delta)
+        fixed = _safe_date(y, mo, d)
+        if fixed is None:
+            return None
+        tense = {-1: "past", 1: "future"}.get(delta)
+        return TensedMention(start, end, fixed=fixed, self_tense=tense)
+    if kind == "month_day":
+        mo, d = num("m"), num("d")
+        if mo is None or d is None or not (1 <= mo <= 12 and 1 <= d <= 31):
+            return None
+        before, after = _month_day_past(today, mo, d), _month_day_future(today, mo, d)
+        if before is None and after is None:
+            return None
+        return DateMention(start, end, past=before, future=after)
+    if kind == "day":
+        d = num("d")
+        if d is None or not 1 <= d <= 31:
+            return None
+        return DateMention(start, end, past=_day_past(today, d), future=_day_future(today, d))
+    return None
+
+
+def _kind_of(m: re.Match[str]) -> str:
+    for name, kind in _KINDS.items():
+        if m.group(name) is not None:
+            return kind
+    return ""
+
+
+def find_date(text: str, today: date) -> DateMention | None:
+    """The first date mentioned: for a span (上周一至周三) that is its first day."""
+    for m in _DATE_RE.finditer(text):
+        mention = _mention(_kind_of(m), m, today)
+        if mention is not None:
+            return mention
+    return None

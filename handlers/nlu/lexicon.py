@@ -1,0 +1,275 @@
+"""The parser's vocabulary as data: activities, subjects, grades, cue words, markers, periods.
+
+Defaults mirror spec/nlu.md; `build_lexicon(settings)` merges the `[nlu]` table of the TOML
+config over them. Supported keys (all optional; see docs/nlu.md):
+
+- `activities.<code>`: `name = "…"`, `triggers = [...]` — adds an activity or extends one
+  (triggers are appended; `replace = true` replaces the default triggers).
+- `subjects`: `{科学 = ["自然"]}` — aliases added to a subject, or a new subject.
+- `grades`: `{七年级 = ["初一"]}` — aliases added to a grade, or a new grade.
+- `non_activity_nouns`: nouns that contain a trigger but name no activity (教研组, 课题组).
+- `cues.<intent>`: extra literal cue words for checkin, checkout, leave, query, undo, help,
+  bind, report, chatter.
+- `future_markers`, `past_markers`: extra literal marker words (report vs plan).
+- `periods.<period>`: extra words for a query period (this_week, last_month, …).
+- `words`: extra words for the tokenizer's user dictionary.
+- `max_chars`: how much of a message is examined (default 500).
+
+Imports nothing outside the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIVITIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "lesson_prep": ("集体备课", ("集体备课", "集备", "联合备课", "集体研课", "备课研讨", "备课活动")),
+    "outreach": ("送教下乡", ("送教下乡", "送教", "送课下乡", "送课", "送培")),
+    "observation": ("听评课", ("听评课", "听课", "评课", "观课", "议课")),
+    "open_class": (
+        "公开课",
+        ("公开课", "示范课", "研讨课", "汇报课", "观摩课", "展示课", "同课异构"),
+    ),
+    "research": (
+        "教研活动",
+        ("教研活动", "教研", "主题教研", "校本教研", "联合教研", "网络教研", "说课"),
+    ),
+    "training": ("教师培训", ("培训", "集中培训", "专题培训", "讲座", "研修")),
+    "supervision": ("管理视导", ("视导", "管理视导", "督导", "调研指导")),
+    "home_visit": ("家访", ("家访", "入户家访")),
+    "shadowing": ("跟岗学习", ("跟岗", "跟岗学习", "挂职", "跟班学习")),
+    "rotation": ("支教轮岗", ("支教", "轮岗", "走教", "驻教")),
+    "sync_class": (
+        "同步课堂",
+        ("同步课堂", "线上同步教学", "专递课堂", "远程课堂", "直播课堂"),
+    ),
+    "contest": ("优质课竞赛", ("优质课", "赛课", "课堂比武", "基本功展示", "基本功大赛")),
+    "student_exchange": ("学生交流", ("手拉手", "学生交流", "研学", "联谊")),
+    "parent_school": ("家长学校", ("家长学校", "家庭教育讲座", "家长课堂")),
+    "project": ("课题研究", ("课题研究", "开题", "结题", "立项", "课题")),
+    "mentoring": ("师徒结对", ("师徒结对", "结对", "青蓝工程", "拜师")),
+    "assessment": ("质量检测", ("质量检测", "统一检测", "质量监测", "联考", "统考")),
+}
+
+# Nouns that contain a trigger but are groups, offices or people, never an activity.
+NON_ACTIVITY_NOUNS: tuple[str, ...] = (
+    "教研组", "教研组长", "课题组", "课题组长", "课题组成员", "教研室", "教研员", "教研处",
+    "培训费", "培训班主任", "送教老师", "支教老师", "轮岗教师", "支教教师", "教研主任",
+)
+
+SUBJECTS: dict[str, tuple[str, ...]] = {
+    "语文": (),
+    "数学": (),
+    "英语": (),
+    "物理": (),
+    "化学": (),
+    "生物": (),
+    "历史": (),
+    "地理": (),
+    "道德与法治": ("道法", "思品", "政治"),
+    "科学": (),
+    "音乐": (),
+    "美术": (),
+    "体育": ("体育与健康",),
+    "信息科技": ("信息技术",),
+    "心理健康": ("心理",),
+    "劳动": (),
+    "综合实践": (),
+    "书法": (),
+}
+
+GRADES: dict[str, tuple[str, ...]] = {
+    "一年级": ("1年级",),
+    "二年级": ("2年级",),
+    "三年级": ("3年级",),
+    "四年级": ("4年级",),
+    "五年级": ("5年级",),
+    "六年级": ("6年级",),
+    "七年级": ("7年级", "初一"),
+    "八年级": ("8年级", "初二"),
+    "九年级": ("9年级", "初三"),
+    "高一": ("高中一年级",),
+    "高二": ("高中二年级",),
+    "高三": ("高中三年级",),
+}
+
+# Words that stand for several grades at once and so give no grade.
+GRADE_GROUPS: tuple[str, ...] = ("低年级", "中年级", "高年级", "全校", "各年级", "全年级")
+
+# Intent cues are regular expressions; config additions are escaped literals.
+CUES: dict[str, tuple[str, ...]] = {
+    "help": (
+        r"^(?:帮助|help|菜单|使用说明|说明书|功能|指令|命令)$", r"使用说明", r"帮助", r"菜单",
+        r"(?i:\bhelp\b)", r"怎么用", r"如何使用", r"怎么使用",
+        r"(?:怎么|如何|怎样)(?:汇报|签到|签退|操作|上报|打卡|请假|查询|绑定|登记|填报|报)",
+        r"有(?:什么|哪些|啥)功能", r"能做什么", r"^[?？]+$",
+    ),
+    "undo": (
+        r"撤销", r"撤回", r"(?:删除|删掉|删了|去掉|作废|取消)(?:我的)?(?:上一条|刚才|刚刚|最后一条|那条)",
+        r"(?:刚才|刚刚|上一条|那条)(?:那条|的)?(?:记录|消息|信息)?(?:发错|填错|报错|写错|不算|作废)",
+    ),
+    "query": (
+        r"几次", r"次数", r"多少", r"统计", r"查询", r"查一下", r"查看", r"查查", r"哪些",
+        r"完成情况", r"进度", r"几场", r"几个活动", r"情况如何", r"汇总",
+    ),
+    "leave": (
+        r"请.{0,3}假", r"来不了", r"不能参加", r"参加不了", r"去不了", r"无法参加", r"无法出席",
+        r"不能出席", r"到不了", r"缺席", r"没法参加", r"没办法参加", r"赶不过去", r"不能来",
+        r"不来了", r"不参加了", r"出席不了",
+    ),
+    "checkout": (r"签退", r"离会打卡", r"离会", r"退场打卡", r"下班打卡"),
+    "checkin": (
+        r"签到", r"打卡", r"报到", r"我到了", r"^已到", r"已到达", r"^到了", r"已经到了",
+        r"人已到", r"到会打卡",
+    ),
+    "bind": (r"^(?:我是|本人|我叫|绑定|绑定身份|身份绑定|认证)",),
+    "report": (r"汇报", r"上报", r"报告[:：]", r"^报告", r"反馈一下", r"记录一下"),
+    "chatter": (
+        r"谢谢", r"感谢", r"辛苦", r"点赞", r"太棒", r"厉害", r"收到", r"好的", r"哈哈",
+        r"早上好", r"晚上好", r"下午好", r"快乐", r"祝贺", r"恭喜", r"晚安",
+    ),
+}
+
+# A query must be about our own data: activities, check-ins, a period, a school.
+QUERY_TARGETS: tuple[str, ...] = (
+    "签到", "打卡", "请假", "活动", "记录", "参加", "参与", "完成", "开展", "汇报", "任务",
+    "学校", "我校", "本校", "考勤", "出勤", "次", "场",
+)
+
+FUTURE_MARKERS: tuple[str, ...] = (
+    r"将于", r"将(?!军|近|就)", r"(?<!模)拟", r"(?<![学作期程])计划", r"定于", r"准备(?!了)",
+    r"预计", r"届时", r"准时", r"请[^，。；！？]{0,20}参加", r"即将", r"打算", r"安排在",
+    r"要(?:开展|举行|进行|组织|召开|去|到|上)", r"敬请", r"欢迎[^，。；！？]{0,10}参加",
+)
+PAST_MARKERS: tuple[str, ...] = (
+    r"(?<![为除])了(?!解)", r"已", r"完成(?!情况|率|度)", r"结束", r"(?<![通经超不])过(?![程来去])",
+    r"圆满", r"顺利",
+)
+
+PERIODS: dict[str, tuple[str, ...]] = {
+    "this_week": ("本周", "这周", "这星期", "本星期", "这个星期", "这礼拜", "这个礼拜"),
+    "last_week": ("上周", "上星期", "上礼拜", "上个星期", "上个礼拜"),
+    "this_month": ("本月", "这个月", "这月", "当月"),
+    "last_month": ("上个月", "上月"),
+    "this_semester": ("本学期", "这学期", "这个学期", "本期"),
+    "this_year": ("今年", "本年度", "本年", "这一年", "全年"),
+}
+
+# Generic words that announce an event without naming its type.
+EVENT_WORDS: tuple[str, ...] = (
+    "活动", "开展", "组织", "举行", "举办", "召开", "会议", "交流", "研讨",
+)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Every word list the parser uses, after config overrides."""
+
+    activities: dict[str, tuple[str, tuple[str, ...]]]
+    non_activity_nouns: tuple[str, ...]
+    subjects: dict[str, tuple[str, ...]]
+    grades: dict[str, tuple[str, ...]]
+    grade_groups: tuple[str, ...]
+    cues: dict[str, tuple[str, ...]]
+    query_targets: tuple[str, ...]
+    future_markers: tuple[str, ...]
+    past_markers: tuple[str, ...]
+    periods: dict[str, tuple[str, ...]]
+    event_words: tuple[str, ...]
+    extra_words: tuple[str, ...] = ()
+    max_chars: int = 500
+    names: dict[str, str] = field(default_factory=dict)
+
+    def trigger_map(self) -> dict[str, str]:
+        """Trigger word → activity code; the first activity listing a word keeps it."""
+        out: dict[str, str] = {}
+        for code, (_, triggers) in self.activities.items():
+            for word in triggers:
+                out.setdefault(word, code)
+        return out
+
+    def subject_map(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for canonical, aliases in self.subjects.items():
+            for word in (canonical, *aliases):
+                out.setdefault(word, canonical)
+        return out
+
+    def grade_map(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for canonical, aliases in self.grades.items():
+            for word in (canonical, *aliases):
+                out.setdefault(word, canonical)
+        return out
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, Iterable):
+        return tuple(str(v) for v in value if str(v))
+    return ()
+
+
+def _merge_aliases(
+    base: Mapping[str, tuple[str, ...]], extra: Any
+) -> dict[str, tuple[str, ...]]:
+    out = dict(base)
+    if isinstance(extra, Mapping):
+        for key, aliases in extra.items():
+            out[str(key)] = tuple(dict.fromkeys((*out.get(str(key), ()), *_words(aliases))))
+    return out
+
+
+def _merge_activities(extra: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
+    out = dict(ACTIVITIES)
+    if not isinstance(extra, Mapping):
+        return out
+    for code, table in extra.items():
+        if not isinstance(table, Mapping):
+            continue
+        name, triggers = out.get(str(code), (str(code), ()))
+        new = _words(table.get("triggers", ()))
+        merged = new if table.get("replace") else tuple(dict.fromkeys((*triggers, *new)))
+        out[str(code)] = (str(table.get("name", name)), merged)
+    return out
+
+
+def _literal(words: Iterable[str]) -> tuple[str, ...]:
+    return tuple(re.escape(w) for w in words)
+
+
+def build_lexicon(settings: Mapping[str, Any] | None = None) -> Lexicon:
+    """Defaults of spec/nlu.md with the `[nlu]` config table merged over them."""
+    cfg: Mapping[str, Any] = settings or {}
+    cues = dict(CUES)
+    extra_cues = cfg.get("cues", {})
+    if isinstance(extra_cues, Mapping):
+        for intent, words in extra_cues.items():
+            cues[str(intent)] = (*cues.get(str(intent), ()), *_literal(_words(words)))
+    activities = _merge_activities(cfg.get("activities"))
+    return Lexicon(
+        activities=activities,
+        non_activity_nouns=(*NON_ACTIVITY_NOUNS, *_words(cfg.get("non_activity_nouns", ()))),
+        subjects=_merge_aliases(SUBJECTS, cfg.get("subjects")),
+        grades=_merge_aliases(GRADES, cfg.get("grades")),
+        grade_groups=GRADE_GROUPS,
+        cues=cues,
+        query_targets=QUERY_TARGETS,
+        future_markers=(*FUTURE_MARKERS, *_literal(_words(cfg.get("future_markers", ())))),
+        past_markers=(*PAST_MARKERS, *_literal(_words(cfg.get("past_markers", ())))),
+        periods=_merge_aliases(PERIODS, cfg.get("periods")),
+        event_words=EVENT_WORDS,
+        extra_words=_words(cfg.get("words", ())),
+        max_chars=int(cfg.get("max_chars", 500)),
+        names={code: name for code, (name, _) in activities.items()},
+    )
+
+
+def activity_names(settings: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Activity code → Chinese name (集体备课, …), config additions included."""
+    return {code: name for code, (name, _) in _merge_activities(
+        (settings or {}).get("activities")).items()}

@@ -1,0 +1,52 @@
+"""Raw chat text → the plain form every other step reads.
+
+NFKC (full-width digits and punctuation to half-width), emoji and control characters
+removed, a leading @mention stripped, length capped. Imports nothing outside the stdlib.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Emoji and pictographs; variation selectors and joiners glue them together.
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff"
+    "\U00002b00-\U00002bff\U0000fe00-\U0000fe0f\U0000200d\U000020e3\U00002300-\U000023ff]"
+)
+# A mention is a name without spaces; some clients separate it with U+2005.
+_MENTION = re.compile(r"^\s*@[^\s@]{1,20}(?:\s+|$)")
+_SPACES = re.compile(r"\s+")
+# WeChat placeholders for media ("[图片]", "[表情]") carry no words.
+_PLACEHOLDER = re.compile(r"\[[^\[\]]{1,6}\]")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    text: str
+    mentioned: bool
+
+
+def _drop_controls(text: str) -> str:
+    return "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") else ch
+        for ch in text
+    )
+
+
+def normalize(raw: str, max_chars: int = 500) -> Normalized:
+    """The first `max_chars` characters, normalised; `mentioned` says an @mention led."""
+    text = unicodedata.normalize("NFKC", raw[: max_chars * 2])[:max_chars]
+    text = _EMOJI.sub(" ", text)
+    text = _drop_controls(text)
+    mentioned = False
+    while True:
+        match = _MENTION.match(text)
+        if not match:
+            break
+        mentioned = True
+        text = text[match.end():]
+    text = _PLACEHOLDER.sub(" ", text)
+    text = _SPACES.sub(" ", text).strip()
+    return Normalized(text=text, mentioned=mentioned)

@@ -1,0 +1,33 @@
+"""Numbers in chat text: Arabic or Chinese numerals (十二, 两, 三十五) → int.
+
+cn2an only ever sees an extracted numeral span, never a sentence. Imports cn2an only.
+"""
+
+from __future__ import annotations
+
+import re
+
+import cn2an
+
+CN_DIGITS = "零〇一二两三四五六七八九十百千"
+# A number as teachers write it: digits, or Chinese numerals.
+NUM = rf"(?:\d{{1,4}}|[{CN_DIGITS}]{{1,6}})"
+NUM_RE = re.compile(NUM)
+_SIMPLE = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+           "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def to_int(span: str) -> int | None:
+    """`span` (a whole numeral, nothing else) as an int, or None if it is not one."""
+    span = span.strip()
+    if not span:
+        return None
+    if span.isdigit():
+        return int(span)
+    if span in _SIMPLE:
+        return _SIMPLE[span]
+    try:
+        value = cn2an.cn2an(span.replace("〇", "零"), "smart")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return int(value) if float(value).is_integer() else None

@@ -1,0 +1,71 @@
+"""Clock times in chat text (下午两点, 九点半, 14:30) → "HH:MM", by spec/nlu.md.
+
+A morning word keeps the hour, an afternoon or evening word adds 12 to hours below 12;
+without one the time is taken as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from handlers.nlu.numbers import NUM, to_int
+
+_AFTERNOON = ("下午", "晚上", "今晚", "昨晚", "明晚", "傍晚", "晚间", "夜里", "晚", "午后")
+_NOON = ("中午",)
+_PERIOD = r"上午|早上|早晨|清晨|早|今早|明早|昨早|下午|晚上|今晚|昨晚|明晚|傍晚|晚间|夜里|晚|中午|午后"
+_TIME_RE = re.compile(
+    rf"(?:(?P<period>{_PERIOD})\s*(?:约|大约|大概|准时|于)?\s*)?"
+    rf"(?:(?P<h1>\d{{1,2}})\s*[:：]\s*(?P<m1>\d{{2}})"
+    rf"|(?P<h2>{NUM})\s*[点时](?:\s*(?P<half>半|一刻|三刻)|\s*(?P<m2>{NUM})\s*分?)?)"
+)
+
+
+@dataclass(frozen=True)
+class TimeMention:
+    start: int
+    end: int
+    hour: int
+    minute: int
+
+    def text(self) -> str:
+        return f"{self.hour:02d}:{self.minute:02d}"
+
+
+# "一点" and "两点要求" are "a bit" and "two points", not clock times.
+_NOT_CLOCK = re.compile(r"\s*(?:要求|建议|意见|体会|内容|做法|收获|问题|感受|看法|思考|不足)")
+
+
+def _vague(m: re.Match[str], text: str) -> bool:
+    hour_text = m.group("h2") or ""
+    if not hour_text or hour_text.isdigit() or m.group("half") or m.group("m2"):
+        return False
+    if hour_text == "一":
+        return True
+    return not m.group("period") and bool(_NOT_CLOCK.match(text, m.end()))
+
+
+def find_time(text: str) -> TimeMention | None:
+    """The first clock time in `text`, or None."""
+    for m in _TIME_RE.finditer(text):
+        hour = to_int(m.group("h1") or m.group("h2") or "")
+        if hour is None or hour > 24:
+            continue
+        minute: int | None = 0
+        if m.group("m1"):
+            minute = to_int(m.group("m1"))
+        elif m.group("half"):
+            minute = {"半": 30, "一刻": 15, "三刻": 45}[m.group("half")]
+        elif m.group("m2"):
+            minute = to_int(m.group("m2"))
+        if minute is None or minute > 59:
+            continue
+        period = m.group("period") or ""
+        if period in ("", "早", "晚") and _vague(m, text):
+            continue
+        if (period in _AFTERNOON or (period in _NOON and hour < 6)) and hour < 12:
+            hour += 12
+        if hour == 24:
+            hour = 0
+        return TimeMention(m.start(), m.end(), hour, minute)
+    return None
