@@ -302,7 +302,8 @@ def _check_row(
     phone_text = cells.get(PHONE, "").strip()
     phone = normalise_phone(phone_text)
     if phone is None:
-        errors.append(f"手机号“{phone_text}”不是 11 位手机号码")
+        hint = "（Excel 把它显示成了科学计数法，请把该列设为文本）" if "E+" in phone_text else ""
+        errors.append(f"手机号“{phone_text}”不是 11 位手机号码{hint}")
     ids: dict[str, list[str]] = {}
     for column, platform in PLATFORM_COLUMNS.items():
         for external_id in split_list(cells.get(column, "")):
