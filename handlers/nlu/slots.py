@@ -51,7 +51,11 @@ _PARTICIPANT_RES = (
     ),
     re.compile(rf"(?<![第每\d])(?P<n>{NUM})\s*(?:余|多)?\s*(?:位|名)(?!单|称|字|次|列)"),
 )
-_TOPIC_QUOTED = re.compile(r"(?:主题|课题|题目)\s*[:为是]?\s*[“\"'「『《](?P<t>[^”\"'」』》]{1,80})")
+_TOPIC_QUOTED = re.compile(
+    r"(?:主题|课题|题目)\s*[:为是]?\s*[“\"'「『《](?P<t>[^”\"'」』》]{1,80})[”\"'」』》]"
+    r"(?=\s*(?:$|[,.;!?，。；！？]|\d|[一二三四五六七八九十两]+[人位名]|共|参|到|的|活动|开展|$))"
+)
+_QUOTES = re.compile(r"[“”\"'「」『』《》‘’]")
 _TOPIC_MARKED = re.compile(
     r"(?:主题是|主题为|主题:|内容是|内容为|内容:|课题:|课题名称:|题目是|题目为|题目:|专题是|专题为)"
     r"\s*(?P<t>[^,.;!?，。；！？\n]{1,80})"
@@ -175,7 +179,7 @@ def topic(text: str) -> tuple[str | None, Span | None]:
     for pattern in (_TOPIC_QUOTED, _TOPIC_MARKED, _TOPIC_AROUND):
         m = pattern.search(text)
         if m:
-            value = m.group("t").strip().strip("“”\"'「」『』《》").strip()
+            value = _QUOTES.sub("", m.group("t")).strip()
             if value:
                 return value, m.span("t")
     for m in _BOOK.finditer(text):
