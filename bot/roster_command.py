@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 # Files shorter than this import too fast for a progress bar to be worth drawing.
 PROGRESS_MIN_ROWS = 200
+# Changes listed one per line; the rest are counted (all with --verbose).
+MAX_LISTED_CHANGES = 50
 _STAGES = {"check": "检查", "write": "写入"}
 _FIELDS = {
     "role": "角色",
@@ -38,10 +40,15 @@ class TextProgressBar:
         self.stream = stream
         self.width = width
         self.enabled = stream.isatty()
+        self._last: tuple[str, int] | None = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled or total < PROGRESS_MIN_ROWS:
             return
+        percent = 100 * done // total
+        if (stage, percent) == self._last and done < total:
+            return
+        self._last = (stage, percent)
         filled = self.width * done // total
         bar = "#" * filled + "." * (self.width - filled)
         label = _STAGES.get(stage, stage)
@@ -59,6 +66,7 @@ def add_roster_commands(subparsers: Any) -> None:
     imp = sub.add_parser("import", help="import members from a .csv or .xlsx file")
     imp.add_argument("file", help="roster file: .csv (UTF-8 or GBK) or .xlsx")
     imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    imp.add_argument("--verbose", action="store_true", help="list every change")
     imp.add_argument("--config", default=argparse.SUPPRESS, help="config file")
     imp.set_defaults(func=cmd_import)
 
@@ -108,7 +116,9 @@ def _describe(change: MemberChange) -> str:
     return f"第 {change.row} 行：更新 {who}：{fields}"
 
 
-def print_report(report: ImportReport, out: TextIO, err: TextIO) -> None:
+def print_report(
+    report: ImportReport, out: TextIO, err: TextIO, *, verbose: bool = False
+) -> None:
     for warning in report.warnings:
         print(f"注意：{warning}", file=err)
     if report.errors:
@@ -121,9 +131,12 @@ def print_report(report: ImportReport, out: TextIO, err: TextIO) -> None:
             file=err,
         )
         return
-    for change in report.changes:
-        if change.kind != "unchanged":
-            print(_describe(change), file=out)
+    changed = [c for c in report.changes if c.kind != "unchanged"]
+    shown = changed if verbose else changed[:MAX_LISTED_CHANGES]
+    for change in shown:
+        print(_describe(change), file=out)
+    if len(shown) < len(changed):
+        print(f"……另有 {len(changed) - len(shown)} 处变更未列出（加 --verbose 显示全部）", file=out)
     created = []
     if report.new_communities:
         created.append(f"新建教共体 {len(report.new_communities)} 个")
@@ -155,7 +168,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print_report(report, sys.stdout, sys.stderr)
+    print_report(report, sys.stdout, sys.stderr, verbose=args.verbose)
     return 0 if report.ok else 1
 
 

@@ -258,6 +258,10 @@ def _plan_school(
             f"学校“{name}”不存在（请核对校名；要新建学校，请填写“教共体”和“学校类型”两列）"
         )
         return None
+    too_long = [text for text in (name, community) if len(text) > 100]
+    if too_long:
+        errors.append(f"名称“{too_long[0][:20]}…”太长（最多 100 个字）")
+        return None
     if is_lead is None:
         if not type_text:
             errors.append(f"新建学校“{name}”需要填写学校类型（牵头或成员）")

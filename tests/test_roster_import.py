@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col
 
 from bot.cli import main
-from bot.roster_command import TextProgressBar
+from bot.roster_command import TextProgressBar, print_report
 from bot.roster_files import RosterFileError, read_roster, write_roster
 from storage.db import create_engine, session_factory, transaction
 from storage.models import AuditLog, Community, Identity, Member, School
 from storage.roster_export import export_roster
-from storage.roster_import import ImportReport, apply_roster
+from storage.roster_import import ImportReport, MemberChange, apply_roster
 from storage.roster_vocab import EXPORT_COLUMNS
 from tests.db_fixtures import fresh_db_url, migrated_engine  # noqa: F401 - fixtures
 
@@ -101,7 +101,7 @@ async def members(engine: AsyncEngine) -> dict[str, Member]:
 async def identities(engine: AsyncEngine) -> set[tuple[str, str, str]]:
     async with session_factory(engine)() as session:
         rows = await session.execute(
-            select(Member.name, Identity.platform, Identity.external_id).join(
+            select(col(Member.name), col(Identity.platform), col(Identity.external_id)).join(
                 Member, col(Member.id) == col(Identity.member_id)
             )
         )
@@ -440,3 +440,19 @@ def test_progress_bar_only_on_a_terminal() -> None:
     plain = io.StringIO()
     TextProgressBar(plain)("check", 400, 400)
     assert plain.getvalue() == ""
+
+
+def test_long_reports_list_the_first_changes_only() -> None:
+    report = ImportReport(dry_run=False, changes=[
+        MemberChange(n, "added", None, {"name": f"老师{n}", "school": "城关一小"})
+        for n in range(2, 62)
+    ])
+    out, err = io.StringIO(), io.StringIO()
+    print_report(report, out, err)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "第 2 行：新增 老师2（城关一小）"
+    assert len(lines) == 52 and "另有 10 处变更未列出" in lines[50]
+    assert lines[51].startswith("新增 60 人")
+    out = io.StringIO()
+    print_report(report, out, err, verbose=True)
+    assert len(out.getvalue().splitlines()) == 61 and err.getvalue() == ""
