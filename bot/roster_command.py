@@ -156,7 +156,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"导入失败：{exc}", file=sys.stderr)
         return 1
     settings = load_settings(getattr(args, "config", None))
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     try:
         report = asyncio.run(
@@ -167,6 +167,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"导入失败：数据库拒绝写入（可能有人同时修改了名单），未导入任何数据：{exc.orig}",
             file=sys.stderr,
         )
+        return 1
+    except (OperationalError, OSError) as exc:
+        print(f"导入失败：无法使用数据库（{exc}），未导入任何数据", file=sys.stderr)
         return 1
     print_report(report, sys.stdout, sys.stderr, verbose=args.verbose)
     return 0 if report.ok else 1
@@ -180,7 +183,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"导出失败：{path.name}：请用 .xlsx 或 .csv 作为文件扩展名", file=sys.stderr)
         return 1
     settings = load_settings(getattr(args, "config", None))
-    rows = asyncio.run(_export(settings.database.url))
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        rows = asyncio.run(_export(settings.database.url))
+    except (OperationalError, OSError) as exc:
+        print(f"导出失败：无法使用数据库（{exc}）", file=sys.stderr)
+        return 1
     try:
         write_roster(path, EXPORT_COLUMNS, rows)
     except (RosterFileError, OSError) as exc:

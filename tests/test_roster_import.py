@@ -163,6 +163,13 @@ async def test_gbk_csv(engine: AsyncEngine, tmp_path: Path) -> None:
     await check_good_import(engine, await run_import(engine, path))
 
 
+async def test_utf16_tab_separated_text(engine: AsyncEngine, tmp_path: Path) -> None:
+    await seed(engine)
+    path = tmp_path / "r.csv"
+    path.write_bytes("\r\n".join("\t".join(r) for r in GOOD).encode("utf-16"))
+    await check_good_import(engine, await run_import(engine, path))
+
+
 async def test_bom_csv(engine: AsyncEngine, tmp_path: Path) -> None:
     await seed(engine)
     path = write_csv(tmp_path / "r.csv", GOOD, encoding="utf-8-sig")
