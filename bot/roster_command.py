@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.config import load_settings
 from bot.roster_files import RosterFileError, RosterSheet, read_roster, write_roster
+from storage.roster_vocab import EXPORT_COLUMNS, LIST_SEPARATOR, ROLE_LABELS
 
 if TYPE_CHECKING:
     from storage.roster_import import ImportReport, MemberChange
@@ -24,13 +25,7 @@ PROGRESS_MIN_ROWS = 200
 # Changes listed one per line; the rest are counted (all with --verbose).
 MAX_LISTED_CHANGES = 50
 _STAGES = {"check": "检查", "write": "写入"}
-_FIELDS = {
-    "role": "角色",
-    "subjects": "学科",
-    "phone": "手机",
-    "active": "启用",
-    "identities": "平台账号",
-}
+_FIELDS = {"role": "角色", "subjects": "学科", "phone": "手机"}
 
 
 class TextProgressBar:
@@ -107,12 +102,36 @@ async def _export(url: str) -> list[dict[str, str]]:
         await engine.dispose()
 
 
+def _value(field: str, value: Any) -> str:
+    if field == "role":
+        return ROLE_LABELS.get(value, value)
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(value) or "（空）"
+    return str(value) if value else "（空）"
+
+
+def _field_change(field: str, before: dict[str, Any], after: dict[str, Any]) -> str:
+    if field == "active":
+        return "重新启用"
+    if field == "identities":
+        new_ids = [
+            external_id
+            for platform, values in after[field].items()
+            for external_id in values
+            if external_id not in before[field].get(platform, [])
+        ]
+        return f"新增平台账号 {LIST_SEPARATOR.join(new_ids)}"
+    label = _FIELDS.get(field, field)
+    return f"{label} {_value(field, before[field])} → {_value(field, after[field])}"
+
+
 def _describe(change: MemberChange) -> str:
     after = change.after
     who = f"{after['name']}（{after['school']}）" if after["school"] else after["name"]
-    if change.kind == "added":
+    if change.before is None:
         return f"第 {change.row} 行：新增 {who}"
-    fields = "、".join(_FIELDS.get(f, f) for f in change.changed_fields)
+    before = change.before
+    fields = "；".join(_field_change(f, before, after) for f in change.changed_fields)
     return f"第 {change.row} 行：更新 {who}：{fields}"
 
 
@@ -176,8 +195,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from storage.roster_vocab import EXPORT_COLUMNS
-
     path = Path(args.file)
     if path.suffix.lower() not in (".csv", ".xlsx"):
         print(f"导出失败：{path.name}：请用 .xlsx 或 .csv 作为文件扩展名", file=sys.stderr)

@@ -328,6 +328,13 @@ async def test_reimport_updates_and_counts(engine: AsyncEngine, tmp_path: Path) 
     assert ("李四", "feishu", "ou_li") in await identities(engine)
     assert ("李四", "wecom", "lisi") in await identities(engine)
     assert len(people) == 5
+    out = io.StringIO()
+    print_report(report, out, io.StringIO())
+    assert out.getvalue().splitlines()[:3] == [
+        "第 2 行：更新 张三（城关一小）：手机 13800000001 → 13800000009",
+        "第 3 行：更新 李四（城关一小）：新增平台账号 ou_li",
+        "第 6 行：新增 陈十（城关二小）",
+    ]
 
 
 async def test_audit_rows_written(engine: AsyncEngine, tmp_path: Path) -> None:
