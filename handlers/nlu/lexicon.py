@@ -147,7 +147,7 @@ FUTURE_MARKERS: tuple[str, ...] = (
     r"要(?:开展|举行|进行|组织|召开|去|到|上)", r"敬请", r"欢迎[^，。；！？]{0,10}参加",
 )
 PAST_MARKERS: tuple[str, ...] = (
-    r"(?<![为除])了(?!解)", r"已", r"完成(?!情况|率|度)", r"结束", r"(?<![通经超不])过(?![程来去])",
+    r"(?<![为除苦好棒对算罢极])了(?!解)", r"已", r"完成(?!情况|率|度)", r"结束", r"(?<![通经超不])过(?![程来去])",
     r"圆满", r"顺利",
 )
 
@@ -162,8 +162,12 @@ PERIODS: dict[str, tuple[str, ...]] = {
 
 # Generic words that announce an event without naming its type.
 EVENT_WORDS: tuple[str, ...] = (
-    "活动", "开展", "组织", "举行", "举办", "召开", "会议", "交流", "研讨",
+    "活动", "开展", "组织", "举行", "举办", "召开", "会议", "交流", "研讨", "开会", "座谈",
+    "仪式",
 )
+
+# Lessons observed without a trigger word ("听了一节思品课") are still 听评课.
+OBSERVATION_PATTERN = r"听了?[^,.;!?，。；！？]{0,10}?[一两二三几]节[^,.;!?，。；！？]{0,8}?课"
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,7 @@ class Lexicon:
     periods: dict[str, tuple[str, ...]]
     event_words: tuple[str, ...]
     extra_words: tuple[str, ...] = ()
+    fallbacks: tuple[tuple[str, str], ...] = ()
     max_chars: int = 500
     names: dict[str, str] = field(default_factory=dict)
 
@@ -266,6 +271,7 @@ def build_lexicon(settings: Mapping[str, Any] | None = None) -> Lexicon:
         periods=_merge_aliases(PERIODS, cfg.get("periods")),
         event_words=EVENT_WORDS,
         extra_words=_words(cfg.get("words", ())),
+        fallbacks=((OBSERVATION_PATTERN, "observation"),),
         max_chars=int(cfg.get("max_chars", 500)),
         names={code: name for code, (name, _) in activities.items()},
     )

@@ -7,6 +7,7 @@ Imports nothing outside handlers.nlu.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -30,6 +31,8 @@ CONFIDENT = 0.6
 # Strong markers outweigh a lone 了 or 过.
 _STRONG_FUTURE = ("将", "拟", "计划", "定于", "预计", "届时", "准时", "即将", "打算", "将于")
 _STRONG_PAST = ("已", "完成", "结束", "圆满", "顺利")
+# Thanks and greetings up front make the rest small talk ("谢谢王老师今天的示范课").
+_CHATTER_LEAD = re.compile(r"^(?:谢谢|感谢|祝贺|恭喜|辛苦|点赞|赞|好的|收到|哈哈)")
 
 
 @dataclass
@@ -98,6 +101,9 @@ class Parser:
         masked = slots.mask(text, school_spans)
         tokens = self.tokenizer.spans(text)
         hits = self.slots.activities(tokens, skip=school_spans)
+        if not hits:
+            fallback = self.slots.fallback_activity(masked)
+            hits = [fallback] if fallback else []
         return _Reading(
             text=text,
             masked=masked,
@@ -156,7 +162,8 @@ class Parser:
         if not eventful:
             return "unknown", 0.9
         if c.has("chatter") and not c.has("report") and r.clock is None \
-                and slots.participants(r.masked) is None:
+                and slots.participants(r.masked) is None \
+                and (_CHATTER_LEAD.match(r.masked) or not (c.past or c.future)):
             return "unknown", 0.6
         return self._report_or_plan(r, now)
 
@@ -214,7 +221,8 @@ class Parser:
             result.name = slots.person_name(r.masked, remove)
             return result
         result.activity = r.activity
-        result.grade, _ = self.slots.grade(r.masked)
+        dated = slots.mask(r.masked, [(r.when.start, r.when.end)] if r.when else [])
+        result.grade, _ = self.slots.grade(dated)
         day = self._day(r, intent, now.date())
         result.date = day.isoformat() if day else None
         result.time = r.clock.text() if r.clock else None

@@ -101,6 +101,8 @@ class SlotFinder:
             for word in (canonical, *aliases):
                 self.school_names.setdefault(word, canonical)
         self._school_re = re.compile(alternation(list(self.school_names)))
+        self._fallbacks = [(re.compile(p), code) for p, code in lexicon.fallbacks
+                           if code in lexicon.activities]
         self.periods = {w: p for p, words in lexicon.periods.items() for w in words}
         self._period_re = re.compile(alternation(list(self.periods)))
 
@@ -126,6 +128,14 @@ class SlotFinder:
     def activities(self, tokens: Sequence[Token], skip: Sequence[Span] = ()) -> list[Hit]:
         """Every trigger word outside non-activity nouns, in order of appearance."""
         return self._token_hits(tokens, self._trigger_re, self.triggers, skip)
+
+    def fallback_activity(self, text: str) -> Hit | None:
+        """An activity described rather than named, when no trigger word is present."""
+        for pattern, code in self._fallbacks:
+            m = pattern.search(text)
+            if m:
+                return Hit(m.start(), m.end(), m.group(0), code)
+        return None
 
     def subject(self, tokens: Sequence[Token], skip: Sequence[Span] = (),
                 topic: Span | None = None) -> tuple[str | None, list[Hit]]:

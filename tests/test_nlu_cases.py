@@ -1,0 +1,502 @@
+"""Labelled messages for the parser, one table per rule of spec/nlu.md.
+
+Wording deliberately differs from the shared dev set. NOW is Thursday 2026-11-26 10:00
+(Asia/Shanghai); MON is Monday 2026-03-02 08:30, the first day of the spring term.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.nlu.parser import CONFIDENT, Parser
+from storage.demo_county import demo_schools
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
+MON = datetime(2026, 3, 2, 8, 30, tzinfo=TZ)
+
+Case = tuple[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def parser(tmp_path_factory: pytest.TempPathFactory) -> Parser:
+    cache: Path = tmp_path_factory.mktemp("jieba-cache")
+    return Parser(schools=demo_schools(), settings={}, cache_dir=cache)
+
+
+def check(parser: Parser, text: str, expect: dict[str, Any], now: datetime = NOW) -> None:
+    got = parser.parse(text, now).as_dict()
+    wrong = {k: (v, got.get(k)) for k, v in expect.items() if got.get(k) != v}
+    assert not wrong, f"{text!r}: (want, got) {wrong}"
+
+
+CHECKIN: list[Case] = [
+    ("签到", {"intent": "checkin", "date": "2026-11-26"}),
+    ("@教联助手 已签到", {"intent": "checkin", "date": "2026-11-26"}),
+    ("@王老师 签到", {"intent": "checkin"}),
+    ("打卡 送教下乡", {"intent": "checkin", "activity": "outreach"}),
+    ("集体备课签到", {"intent": "checkin", "activity": "lesson_prep"}),
+    ("签到：县实小 英语公开课", {"intent": "checkin", "activity": "open_class",
+                              "subject": "英语", "school": "融安县实验小学"}),
+    ("我已到达桥板中心校", {"intent": "checkin", "school": "桥板乡中心小学"}),
+    ("王芳已到", {"intent": "checkin"}),
+    ("我到了", {"intent": "checkin"}),
+    ("到了，签个到", {"intent": "checkin"}),
+    ("新学期报到", {"intent": "checkin"}),
+    ("早上好，打卡", {"intent": "checkin"}),
+    ("签到 高二化学听评课", {"intent": "checkin", "activity": "observation",
+                          "subject": "化学", "grade": "高二"}),
+    ("签退", {"intent": "checkout", "date": "2026-11-26"}),
+    ("离会打卡", {"intent": "checkout"}),
+    ("签退 数学集体备课", {"intent": "checkout", "activity": "lesson_prep", "subject": "数学"}),
+    ("研修结束，签退", {"intent": "checkout", "activity": "training"}),
+]
+
+LEAVE: list[Case] = [
+    ("我明天请假，麻烦帮我签到", {"intent": "leave", "date": "2026-11-27"}),
+    ("请假", {"intent": "leave", "date": "2026-11-26"}),
+    ("我请假一天", {"intent": "leave", "date": "2026-11-26"}),
+    ("周四的公开课我参加不了", {"intent": "leave", "activity": "open_class",
+                             "date": "2026-11-26"}),
+    ("周五的听课活动没法参加", {"intent": "leave", "activity": "observation",
+                             "date": "2026-11-27"}),
+    ("周一的集备我来不了", {"intent": "leave", "activity": "lesson_prep",
+                           "date": "2026-11-30"}),
+    ("下周一的送教我去不了，家里有事", {"intent": "leave", "activity": "outreach",
+                                     "date": "2026-11-30"}),
+    ("今天下午的集体备课请个假", {"intent": "leave", "activity": "lesson_prep",
+                               "date": "2026-11-26"}),
+    ("11月30日的培训我无法参加", {"intent": "leave", "activity": "training",
+                               "date": "2026-11-30"}),
+    ("3号的家长学校不能参加", {"intent": "leave", "activity": "parent_school",
+                            "date": "2026-12-03"}),
+    ("明天签到不了，请假", {"intent": "leave", "date": "2026-11-27"}),
+]
+
+QUERY: list[Case] = [
+    ("这周签到了几次", {"intent": "query", "period": "this_week"}),
+    ("本周我们组开展了几次集备", {"intent": "query", "activity": "lesson_prep",
+                                "period": "this_week"}),
+    ("这学期签到多少次了", {"intent": "query", "period": "this_semester"}),
+    ("上个月我的请假次数", {"intent": "query", "period": "last_month"}),
+    ("今年送教下乡的统计", {"intent": "query", "activity": "outreach", "period": "this_year"}),
+    ("本月进度", {"intent": "query", "period": "this_month"}),
+    ("我们学校这学期的教研活动开展情况", {"intent": "query", "activity": "research",
+                                       "period": "this_semester"}),
+    ("本学期集体备课完成情况", {"intent": "query", "activity": "lesson_prep",
+                              "period": "this_semester"}),
+    ("今年开展了多少次教研活动", {"intent": "query", "activity": "research",
+                               "period": "this_year"}),
+    ("查一下上周的签到记录", {"intent": "query", "period": "last_week"}),
+    ("哪些学校还没完成本月集体备课", {"intent": "query", "activity": "lesson_prep",
+                                    "period": "this_month"}),
+    ("上星期听评课有几场", {"intent": "query", "activity": "observation",
+                          "period": "last_week"}),
+    ("查询这个月的家访记录", {"intent": "query", "activity": "home_visit",
+                            "period": "this_month"}),
+    ("李老师电话多少", {"intent": "unknown"}),
+    ("这本书多少钱", {"intent": "unknown"}),
+]
+
+UNDO_HELP: list[Case] = [
+    ("撤销", {"intent": "undo"}),
+    ("撤回上一条", {"intent": "undo"}),
+    ("删掉上一条", {"intent": "undo"}),
+    ("删除刚才那条", {"intent": "undo"}),
+    ("刚刚那条记录填错了", {"intent": "undo"}),
+    ("刚才那条发错了", {"intent": "undo"}),
+    ("帮助", {"intent": "help"}),
+    ("help", {"intent": "help"}),
+    ("HELP", {"intent": "help"}),
+    ("菜单", {"intent": "help"}),
+    ("使用说明", {"intent": "help"}),
+    ("怎么签到", {"intent": "help"}),
+    ("如何汇报活动", {"intent": "help"}),
+    ("怎么操作？", {"intent": "help"}),
+    ("你有什么功能", {"intent": "help"}),
+    ("?", {"intent": "help"}),
+    ("？", {"intent": "help"}),
+    ("？？", {"intent": "help"}),
+    ("@教联助手", {"intent": "help"}),
+    ("@教联助手 ", {"intent": "help"}),
+    ("这个机器人怎么用", {"intent": "help"}),
+]
+
+BIND: list[Case] = [
+    ("我是县实小的李娜，教语文", {"intent": "bind", "name": "李娜", "subject": "语文",
+                              "school": "融安县实验小学"}),
+    ("绑定 桥板中心校 张伟 数学", {"intent": "bind", "name": "张伟", "subject": "数学",
+                              "school": "桥板乡中心小学"}),
+    ("本人王小明，沙子中心小学美术老师", {"intent": "bind", "name": "王小明",
+                                      "subject": "美术", "school": "沙子乡中心小学"}),
+    ("我叫陈静，融安县实验小学数学老师", {"intent": "bind", "name": "陈静", "subject": "数学",
+                                      "school": "融安县实验小学"}),
+    ("我是板榄小学的覃丽，任教英语", {"intent": "bind", "name": "覃丽", "subject": "英语",
+                                    "school": "板榄镇中心小学"}),
+    ("@教联助手 我是浮石初中物理老师龙建军", {"intent": "bind", "name": "龙建军",
+                                         "subject": "物理", "school": "浮石镇初级中学"}),
+]
+
+UNKNOWN: list[str] = [
+    "大家辛苦了", "谢谢大家的参与", "明天见", "收到，谢谢", "好的", "哈哈哈哈", "[表情]",
+    "👍👍👍", "谢谢王老师精彩的示范课", "王老师的公开课上得真好", "谁明天去送教？",
+    "明天的教研活动在哪里开？", "听课记录要交吗", "请大家周五前上交教案", "元旦快乐",
+    "今天下雨了，路上注意安全", "谁有五年级语文的课件", "家长会的通知发了吗",
+    "这次培训收获很大", "中午一起吃饭", "@李老师 你好",
+]
+
+REPORT: list[Case] = [
+    ("今天开展了一次活动，12人参加", {"intent": "report", "activity": None,
+                                  "participants": 12, "date": "2026-11-26"}),
+    ("上周五组织了教研组长会议", {"intent": "report", "activity": None,
+                                "date": "2026-11-20"}),
+    ("课题组成员昨天开展了读书分享活动", {"intent": "report", "activity": None,
+                                     "date": "2026-11-25"}),
+    ("教研组开展了听评课活动", {"intent": "report", "activity": "observation"}),
+    ("课题组开会讨论了开题报告", {"intent": "report", "activity": "project"}),
+    ("10月28日开展了语文集体备课，参加教师十五人", {
+        "intent": "report", "activity": "lesson_prep", "date": "2026-10-28",
+        "subject": "语文", "participants": 15}),
+    ("11/20 开展了科学组集备", {"intent": "report", "activity": "lesson_prep",
+                               "date": "2026-11-20", "subject": "科学"}),
+    ("昨晚八点组织了网络教研，主题为\"双减\"政策解读", {
+        "intent": "report", "activity": "research", "date": "2026-11-25", "time": "20:00",
+        "topic": "双减政策解读"}),
+    ("主题为“新课标”的教研活动昨天开展了", {"intent": "report", "topic": "新课标",
+                                        "date": "2026-11-25"}),
+    ("昨天送教到泗顶小学，上了一节数学示范课", {
+        "intent": "report", "activity": "outreach", "school": "泗顶镇中心小学",
+        "subject": "数学", "participants": None}),
+    ("大前天组织了青蓝工程拜师仪式，结成5对师徒", {
+        "intent": "report", "activity": "mentoring", "date": "2026-11-23",
+        "participants": None}),
+    ("今天入户家访5户", {"intent": "report", "activity": "home_visit", "participants": None}),
+    ("本周三二年级数学集体备课，共有十二位老师参加", {
+        "intent": "report", "activity": "lesson_prep", "date": "2026-11-25",
+        "grade": "二年级", "subject": "数学", "participants": 12}),
+    ("今天开展了五六年级数学集体备课", {"intent": "report", "grade": None, "subject": "数学"}),
+    ("今天开展了三、四年级语文联合教研", {"intent": "report", "grade": None,
+                                      "activity": "research"}),
+    ("今天开展了低年级语文集体备课", {"intent": "report", "grade": None}),
+    ("昨天高年级数学组集备", {"intent": "report", "grade": None, "date": "2026-11-25"}),
+    ("全校教师参加了今天的培训", {"intent": "report", "grade": None, "participants": None,
+                               "activity": "training"}),
+    ("数学、美术联合教研活动今天开展", {"intent": "report", "subject": None,
+                                     "activity": "research"}),
+    ("今天完成了初三化学质量检测", {"intent": "report", "activity": "assessment",
+                                 "grade": "九年级", "subject": "化学"}),
+    ("初一英语组今天完成了统考阅卷", {"intent": "report", "activity": "assessment",
+                                  "grade": "七年级", "subject": "英语"}),
+    ("高三英语集体备课今天完成", {"intent": "report", "grade": "高三", "subject": "英语"}),
+    ("十一月二十日开展了英语联合教研", {"intent": "report", "date": "2026-11-20",
+                                    "activity": "research"}),
+    ("11月二十号到板榄小学送课", {"intent": "report", "date": "2026-11-20",
+                               "school": "板榄镇中心小学", "activity": "outreach"}),
+    ("20日上午开展了劳动课公开课", {"intent": "report", "date": "2026-11-20",
+                                 "subject": "劳动", "activity": "open_class"}),
+    ("周日开展了研学活动", {"intent": "report", "date": "2026-11-22",
+                          "activity": "student_exchange"}),
+    ("上礼拜三到长安中心校跟岗学习", {"intent": "report", "date": "2026-11-18",
+                                   "school": "长安镇中心小学", "activity": "shadowing"}),
+    ("上星期二家访了三户学生家庭", {"intent": "report", "date": "2026-11-17",
+                                 "participants": None}),
+    ("礼拜五开展了综合实践观摩课", {"intent": "report", "date": "2026-11-20",
+                                 "subject": "综合实践", "activity": "open_class"}),
+    ("今早8点开展了质量监测", {"intent": "report", "time": "08:00", "activity": "assessment"}),
+    ("今晚开展了家庭教育讲座，到会家长80余人", {
+        "intent": "report", "activity": "parent_school", "participants": 80}),
+    ("中午12点半组织了学生交流活动", {"intent": "report", "time": "12:30",
+                                   "activity": "student_exchange"}),
+    ("今天14点30分开展了说课活动", {"intent": "report", "time": "14:30",
+                                 "activity": "research"}),
+    ("上周日组织了学生到县城研学，共40名学生参加", {
+        "intent": "report", "participants": 40, "date": "2026-11-22"}),
+    ("星期三到三实小观课议课", {"intent": "report", "date": "2026-11-25",
+                              "school": "融安县第三实验小学", "activity": "observation"}),
+    ("参加了县里组织的专题培训", {"intent": "report", "activity": "training",
+                               "date": "2026-11-26"}),
+    ("2025-12-30 开展了学生交流", {"intent": "report", "date": "2025-12-30"}),
+    ("2025年9月1日举行了拜师仪式", {"intent": "report", "date": "2025-09-01",
+                                  "activity": "mentoring"}),
+    ("2026.11.18 开展了课堂比武", {"intent": "report", "date": "2026-11-18",
+                                "activity": "contest"}),
+    ("上个月8号开展了送培活动", {"intent": "report", "date": "2026-10-08",
+                              "activity": "outreach"}),
+    ("上月30日完成课题结题", {"intent": "report", "date": "2026-10-30",
+                            "activity": "project"}),
+    ("上周一至周五在二实小跟班学习", {"intent": "report", "date": "2026-11-16",
+                                   "school": "融安县第二实验小学", "activity": "shadowing"}),
+    ("今天的心理课同步课堂已经结束", {"intent": "report", "subject": "心理健康",
+                                  "activity": "sync_class"}),
+    ("昨天上午开展了道法学科教研，参与老师9名", {
+        "intent": "report", "subject": "道德与法治", "participants": 9}),
+    ("昨天的政治组集备，到会12人", {"intent": "report", "subject": "道德与法治",
+                                 "participants": 12}),
+    ("今天在县初中听了一节思品课", {"intent": "report", "subject": "道德与法治",
+                                 "activity": "observation", "school": "融安县初级中学"}),
+    ("昨天信息技术组集体研课", {"intent": "report", "subject": "信息科技"}),
+    ("昨天体育与健康集体备课", {"intent": "report", "subject": "体育"}),
+    ("今天开展了听评课，听课教师３０人", {"intent": "report", "participants": 30}),
+    ("前天的联考质量分析会，人数：25", {"intent": "report", "participants": 25,
+                                   "activity": "assessment", "date": "2026-11-24"}),
+    ("前天集备 人数 7", {"intent": "report", "participants": 7}),
+    ("昨天三十余位教师参加了培训", {"intent": "report", "participants": 30}),
+    ("昨天听了两节课，参加评课的有6人", {"intent": "report", "participants": 6,
+                                     "activity": "observation"}),
+    ("今天上午上了第2节示范课", {"intent": "report", "participants": None}),
+    ("昨天开展了课题研究，课题：《小学数学分层作业设计》", {
+        "intent": "report", "activity": "project", "topic": "小学数学分层作业设计"}),
+    ("今天上了一节公开课《背影》，效果不错", {"intent": "report", "topic": "背影",
+                                      "activity": "open_class"}),
+    ("昨天组织学习了《义务教育课程方案》培训", {"intent": "report", "topic": None,
+                                       "activity": "training"}),
+    ("今天开展了集体备课，内容是第三单元习作教学", {"intent": "report",
+                                           "topic": "第三单元习作教学"}),
+    ("前天举行了主题教研，主题：大概念教学；30人参加", {
+        "intent": "report", "topic": "大概念教学", "participants": 30,
+        "activity": "research"}),
+    ("今天开展了以“阅读点亮童年”为主题的家长课堂", {
+        "intent": "report", "topic": "阅读点亮童年", "activity": "parent_school"}),
+    ("今天桥板小学和二实小开展了手拉手活动", {"intent": "report", "school": None,
+                                       "activity": "student_exchange"}),
+    ("昨天县实小到泗顶小学开展送教", {"intent": "report", "school": "泗顶镇中心小学"}),
+    ("昨天赴沙子中心校开展管理视导", {"intent": "report", "school": "沙子乡中心小学",
+                                   "activity": "supervision"}),
+    ("昨天督导组到板榄中心小学调研指导", {"intent": "report", "school": "板榄镇中心小学",
+                                      "activity": "supervision"}),
+    ("汇报：今天开展了一次活动", {"intent": "report", "activity": None}),
+    ("@教联助手 报告：昨天去浮石中学挂职", {"intent": "report", "activity": "shadowing",
+                                      "school": "浮石镇初级中学"}),
+    ("本学期在泗顶小学走教", {"intent": "report", "activity": "rotation",
+                            "school": "泗顶镇中心小学"}),
+    ("昨天在三实小开展基本功展示，共25名青年教师参加", {
+        "intent": "report", "activity": "contest", "participants": 25}),
+    ("今天下午3点已完成专递课堂", {"intent": "report", "activity": "sync_class",
+                                "time": "15:00"}),
+    ("今天完成远程课堂一节", {"intent": "report", "activity": "sync_class",
+                            "participants": None}),
+    ("今天１１月２５日开展了备课研讨", {"intent": "report", "activity": "lesson_prep"}),
+    ("昨天开展了联合备课和听评课", {"intent": "report", "activity": "lesson_prep"}),
+    ("昨天进行了听评课", {"intent": "report", "activity": "observation"}),
+    ("今天立项了一个县级课题", {"intent": "report", "activity": "project"}),
+    ("今天开展了跟岗学习", {"intent": "report", "activity": "shadowing"}),
+    ("今天开展了师徒结对", {"intent": "report", "activity": "mentoring"}),
+    ("今天到沙子小学驻教", {"intent": "report", "activity": "rotation"}),
+    ("今天开展了同课异构", {"intent": "report", "activity": "open_class"}),
+    ("今天开展了统一检测", {"intent": "report", "activity": "assessment"}),
+    ("今天开展了书法课堂比武", {"intent": "report", "activity": "contest",
+                              "subject": "书法"}),
+    ("昨天地理组开展了说课", {"intent": "report", "activity": "research",
+                            "subject": "地理"}),
+    ("今天生物组开展了网络教研", {"intent": "report", "subject": "生物"}),
+    ("今天音乐组开展了主题教研", {"intent": "report", "subject": "音乐"}),
+]
+
+PLAN: list[Case] = [
+    ("明天下午开展一次活动", {"intent": "plan", "activity": None, "date": "2026-11-27"}),
+    ("本周四下午3点将在沙子小学举行五年级语文公开课", {
+        "intent": "plan", "date": "2026-11-26", "time": "15:00", "grade": "五年级",
+        "subject": "语文", "school": "沙子乡中心小学", "activity": "open_class"}),
+    ("12月8日上午8:30开展送教下乡活动", {"intent": "plan", "date": "2026-12-08",
+                                     "time": "08:30", "activity": "outreach"}),
+    ("下周二上午到浮石初中开展物理同课异构", {
+        "intent": "plan", "date": "2026-12-01", "school": "浮石镇初级中学",
+        "subject": "物理", "activity": "open_class"}),
+    ("下个月5号开展家访活动", {"intent": "plan", "date": "2026-12-05",
+                             "activity": "home_visit"}),
+    ("下月10日开展质量检测", {"intent": "plan", "date": "2026-12-10"}),
+    ("2号开展书法展示课", {"intent": "plan", "date": "2026-12-02"}),
+    ("这星期五下午两点半开展教研活动", {"intent": "plan", "date": "2026-11-27",
+                                    "time": "14:30"}),
+    ("下星期三开展家长课堂", {"intent": "plan", "date": "2026-12-02",
+                            "activity": "parent_school"}),
+    ("后天晚上七点网络教研", {"intent": "plan", "date": "2026-11-28", "time": "19:00"}),
+    ("明晚7点半开展线上同步教学", {"intent": "plan", "date": "2026-11-27", "time": "19:30",
+                                "activity": "sync_class"}),
+    ("明早八点在长安中心校集中培训", {"intent": "plan", "date": "2026-11-27",
+                                   "time": "08:00", "school": "长安镇中心小学"}),
+    ("请各位老师明天下午3点准时参加集体备课", {"intent": "plan", "date": "2026-11-27",
+                                         "time": "15:00"}),
+    ("明天上午九点在县初中开展培训，请大家提前签到", {
+        "intent": "plan", "date": "2026-11-27", "time": "09:00",
+        "school": "融安县初级中学"}),
+    ("老师们，明天上午开展集体备课，地点在浮石中学", {
+        "intent": "plan", "school": "浮石镇初级中学", "date": "2026-11-27"}),
+    ("周五开展数学教研", {"intent": "plan", "date": "2026-11-27"}),
+    ("周六开展研学", {"intent": "plan", "date": "2026-11-28"}),
+    ("拟于本月30日开展结对活动", {"intent": "plan", "date": "2026-11-30"}),
+    ("准备下周四去桥板小学送课", {"intent": "plan", "date": "2026-12-03"}),
+    ("预计12月中旬开展赛课", {"intent": "plan", "date": None, "activity": "contest"}),
+    ("将于28号开展家长学校授课", {"intent": "plan", "date": "2026-11-28"}),
+    ("定于20号开展联考", {"intent": "plan", "date": "2026-12-20"}),
+    ("届时请各校教研组长参加集体备课", {"intent": "plan", "activity": "lesson_prep"}),
+    ("下午4点开展集体备课", {"intent": "plan", "date": None, "time": "16:00"}),
+    ("今天下午4点开展基本功大赛", {"intent": "plan", "date": "2026-11-26", "time": "16:00"}),
+    ("2027年1月5日开展期末统考", {"intent": "plan", "date": "2027-01-05"}),
+    ("12/3 开展听课", {"intent": "plan", "date": "2026-12-03"}),
+    ("12-01 英语集备", {"intent": "plan", "date": "2026-12-01"}),
+    ("12.2 英语集备", {"intent": "plan", "date": "2026-12-02"}),
+    ("下周三下午在二实小开展课题开题，主题是“乡村学校劳动教育研究”", {
+        "intent": "plan", "activity": "project", "topic": "乡村学校劳动教育研究",
+        "school": "融安县第二实验小学"}),
+    ("本周五召开师徒结对大会，地点：泗顶中心校", {"intent": "plan",
+                                          "school": "泗顶镇中心小学"}),
+]
+
+# Ambiguous dates on Monday 2026-03-02 08:30.
+MONDAY: list[Case] = [
+    ("周三的教研我来不了", {"intent": "leave", "date": "2026-03-04"}),
+    ("周五开展了集体备课", {"intent": "report", "date": "2026-02-27"}),
+    ("周五开展集体备课", {"intent": "report", "date": "2026-02-27"}),
+    ("周五将开展集体备课", {"intent": "plan", "date": "2026-03-06"}),
+    ("周日组织了家长学校", {"intent": "report", "date": "2026-03-01"}),
+    ("周四开展集体备课", {"intent": "plan", "date": "2026-03-05"}),
+    ("周四开展了集体备课", {"intent": "report", "date": "2026-02-26"}),
+    ("周一下午开展集体备课", {"intent": "report", "date": "2026-03-02"}),
+    ("周一下午2点开展集体备课", {"intent": "plan", "date": "2026-03-02", "time": "14:00"}),
+    ("下午三点开展集体备课", {"intent": "plan"}),
+    ("今天早上7点开展了集体备课", {"intent": "report", "date": "2026-03-02", "time": "07:00"}),
+    ("今天上午7点半开展集体备课", {"intent": "report", "date": "2026-03-02"}),
+    ("今天上午9点开展集体备课", {"intent": "plan", "date": "2026-03-02"}),
+    ("28号开展了送教", {"intent": "report", "date": "2026-02-28"}),
+    ("29号开展了送教", {"intent": "report", "date": "2026-01-29"}),
+    ("2月28日开展了送教", {"intent": "report", "date": "2026-02-28"}),
+    ("昨天开学培训", {"intent": "report", "date": "2026-03-01"}),
+    ("上周五开展培训", {"intent": "report", "date": "2026-02-27"}),
+    ("上个月26号开展了联考", {"intent": "report", "date": "2026-02-26"}),
+    ("本周日开展研学", {"intent": "plan", "date": "2026-03-08"}),
+    ("1月5日开展了集体备课", {"intent": "report", "date": "2026-01-05"}),
+    ("12月30日开展了送教", {"intent": "report", "date": "2025-12-30"}),
+    ("签到", {"intent": "checkin", "date": "2026-03-02"}),
+    ("本学期开展了多少次送教", {"intent": "query", "period": "this_semester"}),
+]
+
+NORMALISING: list[Case] = [
+    ("＠教联助手　签到", {"intent": "checkin"}),
+    ("@教联助手\u2005今天１２人参加了集体备课", {"intent": "report", "participants": 12}),
+    ("今天的集体备课✅完成啦🎉，参加人数：１５", {"intent": "report", "participants": 15}),
+    ("今天下午３：３０开展了集备", {"intent": "report", "time": "15:30"}),
+    ("１１月２０日开展了听评课", {"intent": "report", "date": "2026-11-20"}),
+    ("@张老师 @李老师 明天的培训请假", {"intent": "leave", "date": "2026-11-27"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expect"), CHECKIN + LEAVE + QUERY + UNDO_HELP + BIND)
+def test_command_like(parser: Parser, text: str, expect: dict[str, Any]) -> None:
+    check(parser, text, expect)
+
+
+@pytest.mark.parametrize("text", UNKNOWN)
+def test_chatter_is_unknown(parser: Parser, text: str) -> None:
+    check(parser, text, {"intent": "unknown", "activity": None, "date": None})
+
+
+@pytest.mark.parametrize(("text", "expect"), REPORT)
+def test_report(parser: Parser, text: str, expect: dict[str, Any]) -> None:
+    check(parser, text, expect)
+
+
+@pytest.mark.parametrize(("text", "expect"), PLAN)
+def test_plan(parser: Parser, text: str, expect: dict[str, Any]) -> None:
+    check(parser, text, expect)
+
+
+@pytest.mark.parametrize(("text", "expect"), MONDAY)
+def test_ambiguous_dates_on_a_monday(parser: Parser, text: str, expect: dict[str, Any]) -> None:
+    check(parser, text, expect, now=MON)
+
+
+@pytest.mark.parametrize(("text", "expect"), NORMALISING)
+def test_normalising(parser: Parser, text: str, expect: dict[str, Any]) -> None:
+    check(parser, text, expect)
+
+
+ACTIVITY_TRIGGERS = [
+    (trigger, code)
+    for code, triggers in {
+        "lesson_prep": ["集体备课", "集备", "联合备课", "集体研课", "备课研讨", "备课活动"],
+        "outreach": ["送教下乡", "送教", "送课下乡", "送课", "送培"],
+        "observation": ["听评课", "听课", "评课", "观课", "议课"],
+        "open_class": ["公开课", "示范课", "研讨课", "汇报课", "观摩课", "展示课", "同课异构"],
+        "research": ["教研活动", "教研", "主题教研", "校本教研", "联合教研", "网络教研", "说课"],
+        "training": ["培训", "集中培训", "专题培训", "讲座", "研修"],
+        "supervision": ["视导", "管理视导", "督导", "调研指导"],
+        "home_visit": ["家访", "入户家访"],
+        "shadowing": ["跟岗", "跟岗学习", "挂职", "跟班学习"],
+        "rotation": ["支教", "轮岗", "走教", "驻教"],
+        "sync_class": ["同步课堂", "线上同步教学", "专递课堂", "远程课堂", "直播课堂"],
+        "contest": ["优质课", "赛课", "课堂比武", "基本功展示", "基本功大赛"],
+        "student_exchange": ["手拉手", "学生交流", "研学", "联谊"],
+        "parent_school": ["家长学校", "家庭教育讲座", "家长课堂"],
+        "project": ["课题研究", "开题", "结题", "立项", "课题"],
+        "mentoring": ["师徒结对", "结对", "青蓝工程", "拜师"],
+        "assessment": ["质量检测", "统一检测", "质量监测", "联考", "统考"],
+    }.items()
+    for trigger in triggers
+]
+
+
+@pytest.mark.parametrize(("trigger", "code"), ACTIVITY_TRIGGERS)
+def test_every_trigger_names_its_activity(parser: Parser, trigger: str, code: str) -> None:
+    check(parser, f"昨天开展了{trigger}活动", {"intent": "report", "activity": code,
+                                          "date": "2026-11-25"})
+
+
+@pytest.mark.parametrize(("alias", "canonical"), [
+    (alias, name) for name, aliases in demo_schools() for alias in (name, *aliases)
+])
+def test_every_school_alias(parser: Parser, alias: str, canonical: str) -> None:
+    check(parser, f"昨天在{alias}开展了集体备课", {"school": canonical, "intent": "report"})
+
+
+@pytest.mark.parametrize(("word", "grade"), [
+    ("一年级", "一年级"), ("2年级", "二年级"), ("六年级", "六年级"), ("初一", "七年级"),
+    ("初二", "八年级"), ("初三", "九年级"), ("八年级", "八年级"), ("高一", "高一"),
+    ("高二", "高二"), ("高三", "高三"), ("初一初二", None), ("七八年级", None),
+    ("全校", None), ("低年级", None), ("高年级", None),
+])
+def test_grades(parser: Parser, word: str, grade: str | None) -> None:
+    check(parser, f"昨天{word}数学集体备课", {"grade": grade, "intent": "report"})
+
+
+@pytest.mark.parametrize(("word", "subject"), [
+    ("语文", "语文"), ("数学", "数学"), ("英语", "英语"), ("物理", "物理"), ("化学", "化学"),
+    ("生物", "生物"), ("历史", "历史"), ("地理", "地理"), ("道法", "道德与法治"),
+    ("思品", "道德与法治"), ("政治", "道德与法治"), ("科学", "科学"), ("音乐", "音乐"),
+    ("美术", "美术"), ("体育", "体育"), ("信息技术", "信息科技"), ("信息科技", "信息科技"),
+    ("心理", "心理健康"), ("劳动", "劳动"), ("综合实践", "综合实践"), ("书法", "书法"),
+    ("语文、数学", None), ("音乐美术", None),
+])
+def test_subjects(parser: Parser, word: str, subject: str | None) -> None:
+    check(parser, f"昨天{word}组开展了集体备课", {"subject": subject, "intent": "report"})
+
+
+def test_report_without_activity_is_not_confident(parser: Parser) -> None:
+    result = parser.parse("昨天开展了一次活动，20人参加", NOW)
+    assert result.intent == "report" and result.activity is None
+    assert result.confidence < CONFIDENT
+
+
+def test_clear_report_is_confident(parser: Parser) -> None:
+    result = parser.parse("昨天开展了数学集体备课，12人参加", NOW)
+    assert result.confidence >= CONFIDENT
+    assert "集体备课" in result.matched
+
+
+def test_conflicting_cues_lower_confidence(parser: Parser) -> None:
+    plain = parser.parse("周五开展集体备课", NOW).confidence
+    torn = parser.parse("周五计划的集体备课已经开展了", NOW).confidence
+    assert torn < plain
+
+
+def test_every_key_is_present(parser: Parser) -> None:
+    data = parser.parse("好的", NOW).as_dict()
+    for key in ("intent", "activity", "date", "time", "subject", "grade", "participants",
+                "topic", "school", "period", "name", "confidence", "matched"):
+        assert key in data
+    assert 0.0 <= data["confidence"] <= 1.0
