@@ -1,6 +1,6 @@
 """Roster import and export (issue 2) against real databases: a SQLite file and PostgreSQL.
 
-Every test taking `engine` or `db_url` runs on both (tests/db_fixtures.py); PostgreSQL cases
+Every test taking `engine` or `db_url` runs on both (tests/conftest.py); PostgreSQL cases
 are skipped without $JIAOLIAN_TEST_PG_URL.
 """
 
@@ -25,7 +25,6 @@ from storage.models import AuditLog, Community, Identity, Member, School
 from storage.roster_export import export_roster
 from storage.roster_import import ImportReport, MemberChange, apply_roster
 from storage.roster_vocab import EXPORT_COLUMNS
-from tests.db_fixtures import fresh_db_url, migrated_engine  # noqa: F401 - fixtures
 
 HEADER = ["学校", "姓名", "角色", "学科", "手机", "飞书ID", "企业微信ID"]
 GOOD = [
@@ -35,16 +34,6 @@ GOOD = [
     ["城关二小", "王五", "副校长", "", "+86 13900000002", "", ""],
     ["", "赵六", "教育局", "", "", "ou_zhao", ""],
 ]
-
-
-@pytest.fixture
-def engine(migrated_engine: AsyncEngine) -> AsyncEngine:  # noqa: F811
-    return migrated_engine
-
-
-@pytest.fixture
-def db_url(fresh_db_url: str) -> str:  # noqa: F811
-    return fresh_db_url
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
