@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import AuditLog, Community, Identity, Member, School, utcnow
+from storage.audit import record_audit
+from storage.models import Community, Identity, Member, School, utcnow
 from storage.roster_vocab import (
     CANONICAL_SUBJECTS,
     COMMUNITY,
@@ -441,10 +442,8 @@ async def _write(
     now = utcnow()
 
     def audit(entity: str, entity_id: int | None, before: Any, after: Any) -> None:
-        session.add(
-            AuditLog(at=now, member_id=None, action="import", entity=entity,
+        record_audit(session=session, at=now, member_id=None, action="import", entity=entity,
                      entity_id=entity_id, before=before, after=after)
-        )
 
     bureau = _bureau(roster)
     for name in roster.new_communities:
