@@ -1,0 +1,178 @@
+"""The parser's parts: config overrides, tokenizer set-up, normalisation, numbers, dates."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.nlu.dates import find_date
+from handlers.nlu.lexicon import ACTIVITIES, activity_names, build_lexicon
+from handlers.nlu.normalize import normalize
+from handlers.nlu.numbers import to_int
+from handlers.nlu.parser import Parser
+from handlers.nlu.times import find_time
+from handlers.nlu.tokenizer import CACHE_FILE, DomainTokenizer, writable_dir
+from storage.demo_county import demo_schools
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+TODAY = NOW.date()
+
+SETTINGS = {
+    "activities": {
+        "reading": {"name": "读书分享", "triggers": ["读书分享", "共读"]},
+        "home_visit": {"triggers": ["上门走访"]},
+    },
+    "subjects": {"科学": ["自然"], "法语": []},
+    "non_activity_nouns": ["培训部"],
+    "cues": {"checkin": ["到岗"]},
+    "periods": {"this_month": ["这一月"]},
+}
+
+
+@pytest.fixture(scope="module")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Parser:
+    return Parser(schools=demo_schools(), settings=SETTINGS,
+                  cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def test_config_adds_an_activity(custom: Parser) -> None:
+    result = custom.parse("昨天开展了读书分享", NOW)
+    assert (result.intent, result.activity) == ("report", "reading")
+
+
+def test_config_extends_an_activity(custom: Parser) -> None:
+    assert custom.parse("昨天上门走访了两个学生", NOW).activity == "home_visit"
+    assert custom.parse("昨天开展了家访", NOW).activity == "home_visit"
+
+
+def test_config_adds_subject_aliases_and_subjects(custom: Parser) -> None:
+    assert custom.parse("昨天自然组集体备课", NOW).subject == "科学"
+    assert custom.parse("昨天法语组集体备课", NOW).subject == "法语"
+
+
+def test_config_blocks_a_noun(custom: Parser) -> None:
+    assert custom.parse("昨天培训部开展了读书分享", NOW).activity == "reading"
+
+
+def test_config_adds_cues_and_periods(custom: Parser) -> None:
+    assert custom.parse("到岗", NOW).intent == "checkin"
+    assert custom.parse("这一月开展了几次集备", NOW).period == "this_month"
+
+
+def test_defaults_do_not_know_the_additions(tmp_path: Path) -> None:
+    parser = Parser(schools=demo_schools(), settings=None, cache_dir=tmp_path)
+    assert parser.parse("昨天开展了读书分享", NOW).activity is None
+    assert parser.parse("到岗", NOW).intent == "unknown"
+
+
+def test_activity_names() -> None:
+    names = activity_names()
+    assert names["lesson_prep"] == "集体备课"
+    assert set(names) == set(ACTIVITIES)
+    assert activity_names(SETTINGS)["reading"] == "读书分享"
+
+
+def test_replace_triggers() -> None:
+    lex = build_lexicon({"activities": {"training": {"triggers": ["进修"], "replace": True}}})
+    assert lex.activities["training"][1] == ("进修",)
+
+
+def test_tokenizer_writes_its_cache_where_told(tmp_path: Path) -> None:
+    tok = DomainTokenizer(["集体备课", "泗顶中心校"], cache_dir=tmp_path / "c")
+    assert (tmp_path / "c" / CACHE_FILE).is_file()
+    assert "集体备课" in tok.tokens("今天开展了数学集体备课")
+    assert "泗顶中心校" in tok.tokens("到泗顶中心校送教")
+
+
+def test_tokenizer_falls_back_when_unwritable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    chosen = writable_dir(blocker / "sub")
+    assert chosen != blocker / "sub" and chosen.is_dir()
+
+
+def test_tokenizer_is_not_jiebas_global(tmp_path: Path) -> None:
+    import jieba
+
+    tok = DomainTokenizer(["青蓝工程"], cache_dir=tmp_path)
+    assert tok._jieba is not jieba.dt
+    assert "青蓝工程" not in jieba.dt.FREQ or jieba.dt.FREQ["青蓝工程"] < 2_000_000
+
+
+def test_jieba_is_quiet(tmp_path: Path) -> None:
+    DomainTokenizer([], cache_dir=tmp_path)
+    assert logging.getLogger("jieba").getEffectiveLevel() >= logging.WARNING
+
+
+@pytest.mark.parametrize(("raw", "text", "mentioned"), [
+    ("@教联助手 签到", "签到", True),
+    ("＠王老师　签到", "签到", True),
+    ("@教联助手\u2005签到", "签到", True),
+    ("签到👍👍", "签到", False),
+    ("１２人，参加", "12人,参加", False),
+    ("a\x00b\x1bc", "a b c", False),
+    ("[图片]", "", False),
+    ("@教联助手", "", True),
+])
+def test_normalize(raw: str, text: str, mentioned: bool) -> None:
+    norm = normalize(raw)
+    assert (norm.text, norm.mentioned) == (text, mentioned)
+
+
+def test_normalize_caps_length() -> None:
+    assert len(normalize("字" * 10_000, max_chars=500).text) == 500
+
+
+@pytest.mark.parametrize(("span", "value"), [
+    ("12", 12), ("十二", 12), ("两", 2), ("二十", 20), ("三十五", 35), ("一百零八", 108),
+    ("零", 0), ("", None), ("十十十", None),
+])
+def test_to_int(span: str, value: int | None) -> None:
+    assert to_int(span) == value
+
+
+@pytest.mark.parametrize(("text", "fixed", "past", "future"), [
+    ("今天", date(2026, 11, 26), None, None),
+    ("大前天", date(2026, 11, 23), None, None),
+    ("后天", date(2026, 11, 28), None, None),
+    ("这星期一", date(2026, 11, 23), None, None),
+    ("上礼拜日", date(2026, 11, 22), None, None),
+    ("下星期五", date(2026, 12, 4), None, None),
+    ("上个月31号", date(2026, 10, 31), None, None),
+    ("下个月1号", date(2026, 12, 1), None, None),
+    ("2026年2月3日", date(2026, 2, 3), None, None),
+    ("2026-02-03", date(2026, 2, 3), None, None),
+    ("星期四", None, date(2026, 11, 26), date(2026, 11, 26)),
+    ("礼拜六", None, date(2026, 11, 21), date(2026, 11, 28)),
+    ("11月26日", None, date(2026, 11, 26), date(2026, 11, 26)),
+    ("1月5号", None, date(2026, 1, 5), date(2027, 1, 5)),
+    ("12/25", None, date(2025, 12, 25), date(2026, 12, 25)),
+    ("30号", None, date(2026, 10, 30), date(2026, 11, 30)),
+    ("31日", None, date(2026, 10, 31), date(2026, 12, 31)),
+])
+def test_find_date(text: str, fixed: date | None, past: date | None,
+                   future: date | None) -> None:
+    mention = find_date(text, TODAY)
+    assert mention is not None
+    assert (mention.fixed, mention.past, mention.future) == (fixed, past, future)
+
+
+@pytest.mark.parametrize("text", ["12月中旬", "第3次", "一人一课", "两节课", "3.5分"])
+def test_no_date(text: str) -> None:
+    assert find_date(text, TODAY) is None
+
+
+@pytest.mark.parametrize(("text", "clock"), [
+    ("上午九点", "09:00"), ("早上8点半", "08:30"), ("下午两点", "14:00"),
+    ("晚上7点", "19:00"), ("今晚八点", "20:00"), ("明早7点", "07:00"), ("中午12点", "12:00"),
+    ("下午2:30", "14:30"), ("8:30", "08:30"), ("14:30", "14:30"), ("14点30分", "14:30"),
+    ("十点一刻", "10:15"), ("下午十二点", "12:00"), ("明晚七点半", "19:30"),
+    ("早一点", None), ("提两点建议", None), ("三节课", None),
+])
+def test_find_time(text: str, clock: str | None) -> None:
+    found = find_time(text)
+    assert (found.text() if found else None) == clock
