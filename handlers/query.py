@@ -57,8 +57,11 @@ async def handle_query(ctx: Context) -> None:
                                                 count=count))
         return
     if ctx.parsed.activity is not None:
-        count = await count_activities(session=ctx.session, start=start, end=end,
-                                       activity=ctx.parsed.activity, **filters)
+        count = await count_activities(
+            session=ctx.session, start=start, end=end, activity=ctx.parsed.activity,
+            community_id=filters.get("community_id"), school_id=filters.get("school_id"),
+            reporter_id=filters.get("reporter_id"),
+        )
         name = ctx.activity_name(ctx.parsed.activity)
         quota = quota_for(quotas_from_settings(ctx.services.settings.get("scheduler")),
                           ctx.parsed.activity, period)

@@ -27,10 +27,11 @@ async def entry_by_ref(ctx: Context, ref: str) -> Activity | Attendance | None:
     kind, _, raw_id = ref.partition(":")
     if not raw_id.isdigit():
         return None
-    model = {"activity": Activity, "attendance": Attendance}.get(kind)
-    if model is None:
-        return None
-    return await ctx.session.get(model, int(raw_id))  # type: ignore[no-any-return]
+    if kind == "activity":
+        return await ctx.session.get(Activity, int(raw_id))
+    if kind == "attendance":
+        return await ctx.session.get(Attendance, int(raw_id))
+    return None
 
 
 async def undo_entry(ctx: Context, entry: Activity | Attendance | None) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.audit import record_audit, snapshot
 from storage.models import Activity, Attendance, School
@@ -38,8 +39,8 @@ async def planned_on(
     if community_id is None:
         return []
     stmt = select(Activity).where(
-        Activity.community_id == community_id, Activity.status == "planned",
-        Activity.date == day, Activity.withdrawn.is_(False),  # type: ignore[attr-defined]
+        col(Activity.community_id) == community_id, col(Activity.status) == "planned",
+        col(Activity.date) == day, col(Activity.withdrawn).is_(False),
     )
     rows = list((await session.execute(stmt)).scalars())
     return sorted(rows, key=lambda a: (a.starts_at is None, a.starts_at or a.created_at))
@@ -49,9 +50,9 @@ async def attendance_of(
     *, session: AsyncSession, member_id: int, day: dt.date, type_: str,
 ) -> list[Attendance]:
     stmt = select(Attendance).where(
-        Attendance.member_id == member_id, Attendance.date == day, Attendance.type == type_,
-        Attendance.withdrawn.is_(False),  # type: ignore[attr-defined]
-    ).order_by(Attendance.id)  # type: ignore[arg-type]
+        col(Attendance.member_id) == member_id, col(Attendance.date) == day, col(Attendance.type) == type_,
+        col(Attendance.withdrawn).is_(False),
+    ).order_by(col(Attendance.id))
     return list((await session.execute(stmt)).scalars())
 
 
@@ -60,14 +61,14 @@ async def last_entry(
 ) -> Activity | Attendance | None:
     """The member's most recent entry that is not withdrawn, of either kind."""
     act = (await session.execute(
-        select(Activity).where(Activity.reporter_id == member_id,
-                               Activity.withdrawn.is_(False))  # type: ignore[attr-defined]
-        .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
+        select(Activity).where(col(Activity.reporter_id) == member_id,
+                               col(Activity.withdrawn).is_(False))
+        .order_by(col(Activity.created_at).desc(), col(Activity.id).desc()).limit(1)
     )).scalar_one_or_none()
     att = (await session.execute(
-        select(Attendance).where(Attendance.member_id == member_id,
-                                 Attendance.withdrawn.is_(False))  # type: ignore[attr-defined]
-        .order_by(Attendance.created_at.desc(), Attendance.id.desc()).limit(1)  # type: ignore[attr-defined,union-attr]
+        select(Attendance).where(col(Attendance.member_id) == member_id,
+                                 col(Attendance.withdrawn).is_(False))
+        .order_by(col(Attendance.created_at).desc(), col(Attendance.id).desc()).limit(1)
     )).scalar_one_or_none()
     if act is None or att is None:
         return act or att
@@ -93,17 +94,17 @@ async def count_activities(
 ) -> int:
     """Count in SQL, never by loading rows; `end` is exclusive."""
     stmt = select(func.count()).select_from(Activity).where(
-        Activity.status == status, Activity.withdrawn.is_(False),  # type: ignore[attr-defined]
-        Activity.date >= start, Activity.date < end,  # type: ignore[operator]
+        col(Activity.status) == status, col(Activity.withdrawn).is_(False),
+        col(Activity.date) >= start, col(Activity.date) < end,
     )
     if activity is not None:
-        stmt = stmt.where(Activity.activity == activity)
+        stmt = stmt.where(col(Activity.activity) == activity)
     if community_id is not None:
-        stmt = stmt.where(Activity.community_id == community_id)
+        stmt = stmt.where(col(Activity.community_id) == community_id)
     if school_id is not None:
-        stmt = stmt.where(Activity.school_id == school_id)
+        stmt = stmt.where(col(Activity.school_id) == school_id)
     if reporter_id is not None:
-        stmt = stmt.where(Activity.reporter_id == reporter_id)
+        stmt = stmt.where(col(Activity.reporter_id) == reporter_id)
     return int((await session.execute(stmt)).scalar_one())
 
 
@@ -111,16 +112,16 @@ async def count_by_activity(
     *, session: AsyncSession, start: dt.date, end: dt.date, community_id: int | None = None,
     school_id: int | None = None, reporter_id: int | None = None,
 ) -> dict[str | None, int]:
-    stmt = select(Activity.activity, func.count()).where(
-        Activity.status == "done", Activity.withdrawn.is_(False),  # type: ignore[attr-defined]
-        Activity.date >= start, Activity.date < end,  # type: ignore[operator]
-    ).group_by(Activity.activity)
+    stmt = select(col(Activity.activity), func.count()).where(
+        col(Activity.status) == "done", col(Activity.withdrawn).is_(False),
+        col(Activity.date) >= start, col(Activity.date) < end,
+    ).group_by(col(Activity.activity))
     if community_id is not None:
-        stmt = stmt.where(Activity.community_id == community_id)
+        stmt = stmt.where(col(Activity.community_id) == community_id)
     if school_id is not None:
-        stmt = stmt.where(Activity.school_id == school_id)
+        stmt = stmt.where(col(Activity.school_id) == school_id)
     if reporter_id is not None:
-        stmt = stmt.where(Activity.reporter_id == reporter_id)
+        stmt = stmt.where(col(Activity.reporter_id) == reporter_id)
     return {code: int(n) for code, n in (await session.execute(stmt)).all()}
 
 
@@ -129,15 +130,15 @@ async def count_attendance(
     member_id: int | None = None, community_id: int | None = None,
 ) -> int:
     stmt = select(func.count()).select_from(Attendance).where(
-        Attendance.type == type_, Attendance.withdrawn.is_(False),  # type: ignore[attr-defined]
-        Attendance.date >= start, Attendance.date < end,  # type: ignore[operator]
+        col(Attendance.type) == type_, col(Attendance.withdrawn).is_(False),
+        col(Attendance.date) >= start, col(Attendance.date) < end,
     )
     if member_id is not None:
-        stmt = stmt.where(Attendance.member_id == member_id)
+        stmt = stmt.where(col(Attendance.member_id) == member_id)
     if community_id is not None:
         from storage.models import Member
 
-        stmt = stmt.join(Member, Member.id == Attendance.member_id).join(  # type: ignore[arg-type]
-            School, School.id == Member.school_id  # type: ignore[arg-type]
-        ).where(School.community_id == community_id)
+        stmt = stmt.join(Member, col(Member.id) == col(Attendance.member_id)).join(
+            School, col(School.id) == col(Member.school_id)
+        ).where(col(School.community_id) == community_id)
     return int((await session.execute(stmt)).scalar_one())

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Conversation
 
@@ -15,8 +16,8 @@ async def pending_conversation(
     *, session: AsyncSession, platform: str, chat_id: str, member_id: int, now: dt.datetime,
 ) -> Conversation | None:
     stmt = select(Conversation).where(
-        Conversation.platform == platform, Conversation.chat_id == chat_id,
-        Conversation.member_id == member_id,
+        col(Conversation.platform) == platform, col(Conversation.chat_id) == chat_id,
+        col(Conversation.member_id) == member_id,
     )
     conv = (await session.execute(stmt)).scalar_one_or_none()
     if conv is not None and conv.expires_at <= now:
@@ -40,6 +41,6 @@ async def end_conversation(
     *, session: AsyncSession, platform: str, chat_id: str, member_id: int,
 ) -> None:
     await session.execute(delete(Conversation).where(
-        Conversation.platform == platform, Conversation.chat_id == chat_id,  # type: ignore[arg-type]
-        Conversation.member_id == member_id,  # type: ignore[arg-type]
+        col(Conversation.platform) == platform, col(Conversation.chat_id) == chat_id,
+        col(Conversation.member_id) == member_id,
     ))

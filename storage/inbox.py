@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import InboxEvent
 from storage.sql import insert_ignore
@@ -32,19 +33,19 @@ async def claim_next(
     *, session: AsyncSession, now: datetime, lease: timedelta = timedelta(seconds=60),
 ) -> InboxEvent | None:
     """Lease the oldest pending event; another worker cannot take it until the lease ends."""
-    free = or_(InboxEvent.claimed_until.is_(None), InboxEvent.claimed_until < now)  # type: ignore[union-attr,operator]
+    free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
     candidate = (
-        select(InboxEvent.id)
-        .where(InboxEvent.status == "pending", free)
-        .order_by(InboxEvent.id)  # type: ignore[arg-type]
+        select(col(InboxEvent.id))
+        .where(col(InboxEvent.status) == "pending", free)
+        .order_by(col(InboxEvent.id))
         .limit(1)
         .scalar_subquery()
     )
     stmt = (
         update(InboxEvent)
-        .where(InboxEvent.id == candidate, InboxEvent.status == "pending", free)
-        .values(claimed_until=now + lease, attempts=InboxEvent.attempts + 1)
-        .returning(InboxEvent.id)
+        .where(col(InboxEvent.id) == candidate, col(InboxEvent.status) == "pending", free)
+        .values(claimed_until=now + lease, attempts=col(InboxEvent.attempts) + 1)
+        .returning(col(InboxEvent.id))
     )
     claimed = (await session.execute(stmt)).scalar_one_or_none()
     if claimed is None:
@@ -54,7 +55,7 @@ async def claim_next(
 
 async def mark_done(*, session: AsyncSession, event_id: int) -> None:
     await session.execute(
-        update(InboxEvent).where(InboxEvent.id == event_id)
+        update(InboxEvent).where(col(InboxEvent.id) == event_id)
         .values(status="done", claimed_until=None, error="")
     )
 
@@ -63,7 +64,7 @@ async def mark_error(*, session: AsyncSession, event_id: int, error: str, attemp
     """Leave it pending for another try, or give up after MAX_ATTEMPTS."""
     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
     await session.execute(
-        update(InboxEvent).where(InboxEvent.id == event_id)
+        update(InboxEvent).where(col(InboxEvent.id) == event_id)
         .values(status=status, claimed_until=None, error=error[:1000])
     )
 
@@ -71,5 +72,5 @@ async def mark_error(*, session: AsyncSession, event_id: int, error: str, attemp
 async def count_pending(*, session: AsyncSession) -> int:
     from sqlalchemy import func
 
-    stmt = select(func.count()).select_from(InboxEvent).where(InboxEvent.status == "pending")
+    stmt = select(func.count()).select_from(InboxEvent).where(col(InboxEvent.status) == "pending")
     return int((await session.execute(stmt)).scalar_one())

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import OutboxMessage
 from storage.sql import insert_ignore
@@ -44,13 +45,13 @@ async def claim_due(
     lease: timedelta = timedelta(seconds=60), platforms: list[str] | None = None,
 ) -> list[OutboxMessage]:
     """Lease up to `limit` due messages, oldest first."""
-    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)  # type: ignore[union-attr,operator]
-    due = [OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, free]
+    free = or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now)
+    due = [col(OutboxMessage.status) == "pending", col(OutboxMessage.next_attempt_at) <= now, free]
     if platforms is not None:
-        due.append(OutboxMessage.platform.in_(platforms))  # type: ignore[attr-defined]
+        due.append(col(OutboxMessage.platform).in_(platforms))
     ids = list(
         (await session.execute(
-            select(OutboxMessage.id).where(*due).order_by(OutboxMessage.id).limit(limit)  # type: ignore[arg-type]
+            select(col(OutboxMessage.id)).where(*due).order_by(col(OutboxMessage.id)).limit(limit)
         )).scalars()
     )
     if not ids:
@@ -58,16 +59,16 @@ async def claim_due(
     claimed = list(
         (await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), *due)  # type: ignore[union-attr]
+            .where(col(OutboxMessage.id).in_(ids), *due)
             .values(claimed_until=now + lease)
-            .returning(OutboxMessage.id)
+            .returning(col(OutboxMessage.id))
         )).scalars()
     )
     if not claimed:
         return []
     rows = await session.execute(
-        select(OutboxMessage).where(OutboxMessage.id.in_(claimed))  # type: ignore[union-attr]
-        .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        select(OutboxMessage).where(col(OutboxMessage.id).in_(claimed))
+        .order_by(col(OutboxMessage.id))
         .execution_options(populate_existing=True)
     )
     return list(rows.scalars())
@@ -75,8 +76,8 @@ async def claim_due(
 
 async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id)
-        .values(status="sent", sent_at=now, claimed_until=None, attempts=OutboxMessage.attempts + 1)
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+        .values(status="sent", sent_at=now, claimed_until=None, attempts=col(OutboxMessage.attempts) + 1)
     )
 
 
@@ -85,7 +86,7 @@ async def mark_retry(
 ) -> None:
     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
         .values(status=status, attempts=attempts, next_attempt_at=at, claimed_until=None,
                 error=error[:1000])
     )
@@ -93,7 +94,7 @@ async def mark_retry(
 
 async def mark_failed(*, session: AsyncSession, message_id: int, error: str) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
         .values(status="failed", claimed_until=None, error=error[:1000],
-                attempts=OutboxMessage.attempts + 1)
+                attempts=col(OutboxMessage.attempts) + 1)
     )

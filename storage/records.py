@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from storage.models import Activity, Attendance, Member, School
 
@@ -25,17 +26,17 @@ async def iter_records(
     where_school = aliased(School)
     home_school = aliased(School)
     stmt = (
-        select(Activity, Member.name, where_school.name)
-        .join(Member, Member.id == Activity.reporter_id)  # type: ignore[arg-type]
-        .outerjoin(where_school, where_school.id == Activity.school_id)  # type: ignore[arg-type]
-        .order_by(Activity.date, Activity.id)  # type: ignore[arg-type]
+        select(Activity, col(Member.name), col(where_school.name))
+        .join(Member, col(Member.id) == col(Activity.reporter_id))
+        .outerjoin(where_school, col(where_school.id) == col(Activity.school_id))
+        .order_by(col(Activity.date), col(Activity.id))
     )
     if start is not None:
-        stmt = stmt.where(Activity.date >= start)  # type: ignore[operator]
+        stmt = stmt.where(col(Activity.date) >= start)
     if end is not None:
-        stmt = stmt.where(Activity.date <= end)  # type: ignore[operator]
+        stmt = stmt.where(col(Activity.date) <= end)
     if not include_withdrawn:
-        stmt = stmt.where(Activity.withdrawn.is_(False))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Activity.withdrawn).is_(False))
     for act, member, school in (await session.execute(stmt)).all():
         yield {
             "kind": "activity", "id": act.id, "member": member,
@@ -45,17 +46,17 @@ async def iter_records(
             "topic": act.topic, "withdrawn": act.withdrawn, "source": act.source_text,
         }
     att_stmt = (
-        select(Attendance, Member.name, home_school.name)
-        .join(Member, Member.id == Attendance.member_id)  # type: ignore[arg-type]
-        .outerjoin(home_school, home_school.id == Member.school_id)  # type: ignore[arg-type]
-        .order_by(Attendance.date, Attendance.id)  # type: ignore[arg-type]
+        select(Attendance, col(Member.name), col(home_school.name))
+        .join(Member, col(Member.id) == col(Attendance.member_id))
+        .outerjoin(home_school, col(home_school.id) == col(Member.school_id))
+        .order_by(col(Attendance.date), col(Attendance.id))
     )
     if start is not None:
-        att_stmt = att_stmt.where(Attendance.date >= start)  # type: ignore[operator]
+        att_stmt = att_stmt.where(col(Attendance.date) >= start)
     if end is not None:
-        att_stmt = att_stmt.where(Attendance.date <= end)  # type: ignore[operator]
+        att_stmt = att_stmt.where(col(Attendance.date) <= end)
     if not include_withdrawn:
-        att_stmt = att_stmt.where(Attendance.withdrawn.is_(False))  # type: ignore[attr-defined]
+        att_stmt = att_stmt.where(col(Attendance.withdrawn).is_(False))
     for att, member, school in (await session.execute(att_stmt)).all():
         yield {
             "kind": "attendance", "id": att.id, "member": member, "school": school,

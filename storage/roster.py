@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import ChatGroup, Community, Identity, Member, School
 
@@ -13,40 +14,40 @@ async def member_by_identity(
 ) -> Member | None:
     stmt = (
         select(Member)
-        .join(Identity, Identity.member_id == Member.id)  # type: ignore[arg-type]
-        .where(Identity.platform == platform, Identity.external_id == external_id)
+        .join(Identity, col(Identity.member_id) == col(Member.id))
+        .where(col(Identity.platform) == platform, col(Identity.external_id) == external_id)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def identity_of(*, session: AsyncSession, member_id: int, platform: str) -> str | None:
-    stmt = select(Identity.external_id).where(
-        Identity.member_id == member_id, Identity.platform == platform
+    stmt = select(col(Identity.external_id)).where(
+        col(Identity.member_id) == member_id, col(Identity.platform) == platform
     )
     return (await session.execute(stmt)).scalars().first()
 
 
 async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -> ChatGroup | None:
-    stmt = select(ChatGroup).where(ChatGroup.platform == platform, ChatGroup.chat_id == chat_id)
+    stmt = select(ChatGroup).where(col(ChatGroup.platform) == platform, col(ChatGroup.chat_id) == chat_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def groups_of_community(
     *, session: AsyncSession, community_id: int, platform: str | None = None,
 ) -> list[ChatGroup]:
-    stmt = select(ChatGroup).where(ChatGroup.community_id == community_id)
+    stmt = select(ChatGroup).where(col(ChatGroup.community_id) == community_id)
     if platform is not None:
-        stmt = stmt.where(ChatGroup.platform == platform)
-    return list((await session.execute(stmt.order_by(ChatGroup.id))).scalars())  # type: ignore[arg-type]
+        stmt = stmt.where(col(ChatGroup.platform) == platform)
+    return list((await session.execute(stmt.order_by(col(ChatGroup.id)))).scalars())
 
 
 async def all_schools(*, session: AsyncSession) -> list[School]:
-    return list((await session.execute(select(School).order_by(School.id))).scalars())  # type: ignore[arg-type]
+    return list((await session.execute(select(School).order_by(col(School.id)))).scalars())
 
 
 async def school_named(*, session: AsyncSession, name: str) -> School | None:
     """A school by canonical name or by one of its aliases."""
-    exact = (await session.execute(select(School).where(School.name == name))).scalar_one_or_none()
+    exact = (await session.execute(select(School).where(col(School.name) == name))).scalar_one_or_none()
     if exact is not None:
         return exact
     for school in await all_schools(session=session):
@@ -56,17 +57,17 @@ async def school_named(*, session: AsyncSession, name: str) -> School | None:
 
 
 async def community_named(*, session: AsyncSession, name: str) -> Community | None:
-    stmt = select(Community).where(Community.name == name)
+    stmt = select(Community).where(col(Community.name) == name)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def members_named(
     *, session: AsyncSession, name: str, school_id: int | None = None,
 ) -> list[Member]:
-    stmt = select(Member).where(Member.name == name, Member.active.is_(True))  # type: ignore[attr-defined]
+    stmt = select(Member).where(col(Member.name) == name, col(Member.active).is_(True))
     if school_id is not None:
-        stmt = stmt.where(Member.school_id == school_id)
-    return list((await session.execute(stmt.order_by(Member.id))).scalars())  # type: ignore[arg-type]
+        stmt = stmt.where(col(Member.school_id) == school_id)
+    return list((await session.execute(stmt.order_by(col(Member.id)))).scalars())
 
 
 async def link_identity(
@@ -86,8 +87,8 @@ async def school_community(*, session: AsyncSession, school_id: int | None) -> i
 
 
 async def members_of_school(*, session: AsyncSession, school_id: int) -> list[Member]:
-    stmt = select(Member).where(Member.school_id == school_id, Member.active.is_(True))  # type: ignore[attr-defined]
-    return list((await session.execute(stmt.order_by(Member.id))).scalars())  # type: ignore[arg-type]
+    stmt = select(Member).where(col(Member.school_id) == school_id, col(Member.active).is_(True))
+    return list((await session.execute(stmt.order_by(col(Member.id)))).scalars())
 
 
 async def bind_group(
