@@ -8,28 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel, SendResult
-from bot.loops import run_until_stopped
+from bot.loops import backoff, run_until_stopped
 from handlers.clock import Clock
 from storage.db import transaction
 from storage.models import OutboxMessage
 from storage.outbox import claim_due, mark_failed, mark_retry, mark_sent
 
 log = logging.getLogger(__name__)
-
-MAX_BACKOFF_S = 600.0
-
-
-def backoff(attempts: int) -> float:
-    """Exponential with jitter: about 2, 4, 8 … seconds, at most ten minutes."""
-    return min(2.0 ** attempts, MAX_BACKOFF_S) * random.uniform(0.8, 1.2)
-
 
 class Delivery:
     def __init__(

@@ -1,8 +1,9 @@
-"""A background loop that works until idle, then sleeps until woken, polled or stopped."""
+"""Background loops: work until idle, sleep until woken, polled or stopped; retry backoff."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 
 
@@ -18,3 +19,11 @@ async def run_until_stopped(
         await asyncio.wait({waiter, stopper}, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         stopper.cancel()
+
+
+MAX_BACKOFF_S = 600.0
+
+
+def backoff(attempts: int) -> float:
+    """Exponential with jitter: about 2, 4, 8 … seconds, at most ten minutes."""
+    return min(2.0 ** attempts, MAX_BACKOFF_S) * random.uniform(0.8, 1.2)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
-from bot.loops import run_until_stopped
+from bot.loops import backoff, run_until_stopped
 from handlers.clock import Clock
 from handlers.dispatch import handle_message
 from handlers.messages import IncomingMessage, Reply
@@ -73,8 +74,9 @@ class Worker:
                 await mark_done(session=session, event_id=event.id)
         except Exception as exc:  # one bad event must not stop the others
             log.exception("inbox event %s (%s) failed", event.id, event.platform)
+            retry_at = self.clock.now() + timedelta(seconds=backoff(event.attempts))
             async with transaction(self.factory) as session:
-                await mark_error(session=session, event_id=event.id,
+                await mark_error(session=session, event_id=event.id, retry_at=retry_at,
                                  error=f"{type(exc).__name__}: {exc}", attempts=event.attempts)
         if self.delivered is not None:
             self.delivered.set()

@@ -60,12 +60,14 @@ async def mark_done(*, session: AsyncSession, event_id: int) -> None:
     )
 
 
-async def mark_error(*, session: AsyncSession, event_id: int, error: str, attempts: int) -> None:
-    """Leave it pending for another try, or give up after MAX_ATTEMPTS."""
+async def mark_error(
+    *, session: AsyncSession, event_id: int, error: str, attempts: int, retry_at: datetime,
+) -> None:
+    """Leave it pending for another try from `retry_at`, or give up after MAX_ATTEMPTS."""
     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
     await session.execute(
         update(InboxEvent).where(col(InboxEvent.id) == event_id)
-        .values(status=status, claimed_until=None, error=error[:1000])
+        .values(status=status, claimed_until=retry_at, error=error[:1000])
     )
 
 

@@ -1,0 +1,163 @@
+"""The message spine's promises: retries never duplicate, crashes lose nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot.channels.base import SendResult
+from bot.channels.console import PLATFORM
+from bot.runtime import open_runtime
+from storage.db import transaction
+from storage.inbox import claim_next, count_pending, insert_event
+from storage.models import Activity, InboxEvent, OutboxMessage
+from storage.outbox import NewMessage, enqueue
+from tests.chat_harness import GROUP, Chat, RecordingChannel, open_chat
+
+REPORT = "昨天下午在泗顶镇中心小学开展了三年级数学集体备课，12人参加"
+
+
+@pytest.fixture
+async def chat(db_url: str) -> AsyncIterator[Chat]:
+    c = await open_chat(db_url)
+    try:
+        yield c
+    finally:
+        await c.runtime.close()
+
+
+def _payload(chat: Chat, text: str, message_id: str) -> dict[str, str]:
+    return {"chat_id": GROUP, "chat_type": "group", "sender": "张丽", "text": text,
+            "message_id": message_id, "received_at": chat.clock.now().isoformat()}
+
+
+async def test_redelivered_event_is_answered_once(chat: Chat) -> None:
+    first = await chat.say("张丽", REPORT, event_id="evt-1")
+    again = await chat.say("张丽", REPORT, event_id="evt-1")
+    assert len(first) == 1 and again == []
+    assert len(await chat.rows(Activity)) == 1
+    assert await chat.count(InboxEvent) == 1
+
+
+async def test_worker_that_dies_mid_event_loses_nothing(chat: Chat) -> None:
+    message_id = uuid.uuid4().hex
+    async with transaction(chat.runtime.factory) as session:
+        await insert_event(session=session, platform=PLATFORM, event_id=message_id,
+                           payload=_payload(chat, REPORT, message_id), received_at=chat.clock.now())
+    # A worker claims the event and dies before finishing: the lease keeps others off...
+    async with transaction(chat.runtime.factory) as session:
+        assert await claim_next(session=session, now=chat.clock.now()) is not None
+    assert await chat.runtime.worker.drain() == 0
+    # ...until it runs out; then the event is processed exactly once.
+    chat.clock.advance(timedelta(minutes=2))
+    assert await chat.runtime.worker.drain() == 1
+    await chat.runtime.delivery.drain()
+    assert len(await chat.rows(Activity)) == 1
+    assert [m.text[:3] for m in chat.channel.sent] == ["已记录"]
+    async with chat.runtime.factory() as session:
+        assert await count_pending(session=session) == 0
+
+
+async def test_a_failing_event_is_retried_then_given_up_without_blocking_others(
+    chat: Chat,
+) -> None:
+    async with transaction(chat.runtime.factory) as session:
+        await insert_event(session=session, platform="nowhere", event_id="x",
+                           payload={}, received_at=chat.clock.now())
+    reply = await chat.say("张丽", "签到")
+    assert reply and reply[0].startswith("张丽签到成功")
+    [bad] = await chat.rows(InboxEvent, platform="nowhere")
+    assert (bad.status, bad.attempts) == ("pending", 1) and "no channel" in bad.error
+    for _ in range(10):
+        chat.clock.advance(timedelta(minutes=15))
+        await chat.runtime.worker.drain()
+    [bad] = await chat.rows(InboxEvent, platform="nowhere")
+    assert bad.status == "failed"
+
+
+async def test_outbox_key_queues_a_message_once(chat: Chat) -> None:
+    message = NewMessage(key="digest:2026-W48:member:1", platform=PLATFORM, target_kind="chat",
+                         target=GROUP, text="周报")
+    async with transaction(chat.runtime.factory) as session:
+        assert await enqueue(session=session, message=message, now=chat.clock.now())
+        assert not await enqueue(session=session, message=message, now=chat.clock.now())
+    await chat.runtime.delivery.drain()
+    await chat.runtime.delivery.drain()
+    assert [m.text for m in chat.channel.sent] == ["周报"]
+
+
+class FlakyChannel:
+    """A platform that fails on demand: answers come from `results`, in order."""
+
+    platform = PLATFORM
+
+    def __init__(self, results: list[SendResult]) -> None:
+        self.results = results
+        self.calls = 0
+
+    def normalise(self, payload: dict[str, object]) -> None:
+        return None
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        self.calls += 1
+        return self.results.pop(0) if self.results else SendResult.sent()
+
+
+async def test_delivery_retries_with_backoff_until_the_platform_recovers(chat: Chat) -> None:
+    flaky = FlakyChannel([SendResult.retry("HTTP 503"), SendResult.retry("429", after=30)])
+    chat.runtime.add_channel(flaky)
+    async with transaction(chat.runtime.factory) as session:
+        await enqueue(session=session, now=chat.clock.now(), message=NewMessage(
+            key="k1", platform=PLATFORM, target_kind="chat", target=GROUP, text="提醒"))
+    await chat.runtime.delivery.drain()
+    [row] = await chat.rows(OutboxMessage)
+    assert (row.status, row.attempts, row.error) == ("pending", 1, "HTTP 503")
+    assert row.next_attempt_at > chat.clock.now()
+    await chat.runtime.delivery.drain()
+    assert flaky.calls == 1  # not due yet: nothing is retried early
+    chat.clock.advance(timedelta(seconds=5))
+    await chat.runtime.delivery.drain()
+    [row] = await chat.rows(OutboxMessage)
+    assert (row.status, row.attempts) == ("pending", 2)
+    assert row.next_attempt_at - chat.clock.now() == timedelta(seconds=30)
+    chat.clock.advance(timedelta(seconds=30))
+    await chat.runtime.delivery.drain()
+    [row] = await chat.rows(OutboxMessage)
+    assert (row.status, flaky.calls) == ("sent", 3)
+
+
+async def test_permanent_platform_error_marks_failed_with_reason(chat: Chat) -> None:
+    flaky = FlakyChannel([SendResult.fail("230002 bot not in chat")])
+    chat.runtime.add_channel(flaky)
+    async with transaction(chat.runtime.factory) as session:
+        await enqueue(session=session, now=chat.clock.now(), message=NewMessage(
+            key="k2", platform=PLATFORM, target_kind="chat", target=GROUP, text="提醒"))
+    await chat.runtime.delivery.drain()
+    chat.clock.advance(timedelta(hours=1))
+    await chat.runtime.delivery.drain()
+    [row] = await chat.rows(OutboxMessage)
+    assert (row.status, row.error, flaky.calls) == ("failed", "230002 bot not in chat", 1)
+
+
+async def test_restart_finishes_events_left_in_the_inbox(db_url: str) -> None:
+    chat = await open_chat(db_url)
+    async with transaction(chat.runtime.factory) as session:
+        for n in range(3):
+            await insert_event(session=session, platform=PLATFORM, event_id=f"e{n}",
+                               payload=_payload(chat, "签到", f"e{n}"),
+                               received_at=chat.clock.now())
+    await chat.runtime.close()  # the bot stops before the worker ran
+    channel = RecordingChannel()
+    runtime = await open_runtime(chat.runtime.settings, clock=chat.clock,
+                                 channels={PLATFORM: channel})
+    try:
+        assert await runtime.worker.drain() == 3
+        await runtime.delivery.drain()
+        texts = [m.text for m in channel.sent]
+        assert texts[0].startswith("张丽签到成功") and len(texts) == 3
+        assert sum("已签到过了" in t for t in texts) == 2
+    finally:
+        await runtime.close()
