@@ -130,8 +130,10 @@ class Parser:
         c = r.cues
         if not c.has("query"):
             return False
-        about_us = (r.activity is not None or self.slots.period(r.masked) is not None
-                    or self.cues.has_query_target(r.masked))
+        # A period alone does not make "这个月工资多少" a question about our records.
+        vague = c.found["query"] in ("多少", "哪些")
+        about_us = (r.activity is not None or self.cues.has_query_target(r.masked)
+                    or (not vague and self.slots.period(r.masked) is not None))
         if not about_us:
             return False
         # "讨论了教学进度" reports; "进度怎么样" asks.

@@ -76,10 +76,12 @@ _ROLE_WORDS = re.compile(
     r"一名|一位|现任|担任|来自|小学|中学|学校|年级|初中|高中"
 )
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_DOUBLE_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐"}
 _SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
     "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
-    "龚邵万钱严覃武戴莫孔向汤蓝欧农麦凌卜甘蒙"
+    "龚邵万钱严覃武戴莫孔向汤蓝欧农麦凌卜甘蒙骆柳岑黎庞粟滕玉阮梅包祝左涂谷伍奚屈颜车晏"
+    "温易池鲁饶利宁章关施符翁柯焦尤单洪荣古舒卓艾芦裴管乔葛"
 )
 
 
@@ -208,6 +210,7 @@ def person_name(text: str, remove: Sequence[str]) -> str | None:
     rest = _ROLE_WORDS.sub(" ", rest)
     candidates = _HAN_RUN.findall(rest)
     for candidate in candidates:
-        if candidate[0] in _SURNAMES and len(candidate) <= 3:
+        if candidate[:2] in _DOUBLE_SURNAMES or (candidate[0] in _SURNAMES
+                                                 and len(candidate) <= 3):
             return candidate
-    return candidates[0] if candidates else None
+    return None
