@@ -27,6 +27,7 @@ _WD = r"[一二三四五六日天七1-7末]"
 _PATTERNS: tuple[tuple[str, str], ...] = (
     ("full", rf"(?P<y>\d{{4}})\s*年\s*(?P<m>{NUM})\s*月\s*(?P<d>{NUM})\s*[日号]?"),
     ("full", r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"),
+    ("year_rel", rf"(?P<rel>今年|去年|明年|前年)\s*(?P<m>{NUM})\s*月\s*(?P<d>{NUM})\s*[日号]?"),
     ("month_rel", rf"(?P<rel>上个?月|下个?月|本月|这个?月)\s*(?P<d>{NUM})\s*[号日]"),
     ("week", rf"(?P<rel>本|这|上|下)个?(?:周|星期|礼拜)(?P<wd>{_WD})"),
     ("weekday", rf"(?:周|星期|礼拜)(?P<wd>{_WD})"),
@@ -164,6 +165,13 @@ def _mention(kind: str, m: re.Match[str], today: date) -> DateMention | None:
         if y is None or mo is None or d is None:
             return None
         fixed = _safe_date(y, mo, d)
+        if fixed is None:
+            return None
+        return TensedMention(start, end, fixed=fixed, self_tense=_tense_of(fixed, today))
+    if kind == "year_rel":
+        mo, d = num("m"), num("d")
+        shift = {"去年": -1, "明年": 1, "前年": -2}.get(text("rel"), 0)
+        fixed = _safe_date(today.year + shift, mo, d) if mo and d else None
         if fixed is None:
             return None
         return TensedMention(start, end, fixed=fixed, self_tense=_tense_of(fixed, today))

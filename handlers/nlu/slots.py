@@ -49,7 +49,9 @@ _PARTICIPANT_RES = (
     re.compile(
         rf"(?<![第每\d])(?P<n>{NUM})\s*(?:余|多|来)?\s*(?:个|位|名)?\s*(?:{_PEOPLE})(?!一课|次|均)"
     ),
-    re.compile(rf"(?<![第每\d])(?P<n>{NUM})\s*(?:余|多)?\s*(?:位|名)(?!单|称|字|次|列)"),
+    # "邀请了一名专家" names a guest, not a head count.
+    re.compile(rf"(?<![第每\d一])(?P<n>(?!一\s*[位名]){NUM})\s*(?:余|多)?\s*(?:位|名)"
+               r"(?!单|称|字|次|列)"),
 )
 _TOPIC_QUOTED = re.compile(
     r"(?:主题|课题|题目)\s*[:为是]?\s*[“\"'「『《](?P<t>[^”\"'」』》]{1,80})[”\"'」』》]"
@@ -57,7 +59,7 @@ _TOPIC_QUOTED = re.compile(
 )
 _QUOTES = re.compile(r"[“”\"'「」『』《》‘’]")
 _TOPIC_MARKED = re.compile(
-    r"(?:主题是|主题为|主题:|内容是|内容为|内容:|课题:|课题名称:|题目是|题目为|题目:|专题是|专题为)"
+    r"(?:(?:主题|内容|题目|专题)\s*(?:是|为)\s*:?|(?:主题|内容|题目|课题|课题名称)\s*:)"
     r"\s*(?P<t>[^,.;!?，。；！？\n]{1,80})"
 )
 _TOPIC_AROUND = re.compile(
