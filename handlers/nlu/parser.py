@@ -186,11 +186,13 @@ class Parser:
             return ("report" if tense == "past" else "plan"), base
         future = _marker_weight(r.cues.future, _STRONG_FUTURE)
         past = _marker_weight(r.cues.past, _STRONG_PAST)
+        # Markers pulling both ways leave the parse below CONFIDENT.
+        torn = 0.35 if future and past else 0.0
         if future > past:
-            return "plan", base - (0.25 if past else 0.0)
+            return "plan", base - torn
         if past > future:
-            return "report", base - (0.25 if future else 0.0)
-        unsure = 0.3 if future else 0.15
+            return "report", base - torn
+        unsure = torn or 0.15
         day = r.when.nearest(today) if r.when is not None else today
         if day is None:
             return "report", base - unsure
