@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.channels.feishu import add_feishu_routes, start_feishu
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from handlers.clock import Clock, SystemClock
@@ -25,10 +26,12 @@ async def _health(request: web.Request) -> web.Response:
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.server.max_body_bytes)
     app.router.add_get("/healthz", _health)
+    add_feishu_routes(app, settings)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, clock=clock or SystemClock())
         app[RUNTIME] = runtime
+        close_feishu = await start_feishu(runtime)
         stop = asyncio.Event()
         tasks = [
             asyncio.create_task(runtime.worker.run(stop), name="worker"),
@@ -39,6 +42,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         finally:
             stop.set()
             await asyncio.gather(*tasks)
+            await close_feishu()
             await runtime.close()
 
     app.cleanup_ctx.append(runtime_ctx)

@@ -32,6 +32,9 @@ def outbox_message(event: InboxEvent, msg: IncomingMessage, reply: Reply, n: int
     extra: dict[str, object] = dict(reply.extra)
     if reply.undo_ref:
         extra["undo_ref"] = reply.undo_ref
+    if msg.kind == "action":
+        # Channels with cards update the pressed card once its entry is withdrawn.
+        extra["update_card"] = True
     if reply.target is None:
         return NewMessage(
             key=f"reply:{event.platform}:{event.event_id}:{n}", platform=msg.platform,

@@ -1,0 +1,190 @@
+"""Feishu's open API for one app: tenant token cache, send, reply, update a card.
+
+Every call returns an `ApiResult` that says whether to retry, after how long, or to give up;
+nothing here raises for platform errors. Error codes are from the platform notes
+(/work/shared/spec/platforms.md); the token-error codes are the SDKs' and were not confirmed
+in official pages. Imports only bot.config; the secret never appears in a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.config import FeishuApp
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
+RATE_LIMITED = {99991400, 230020}
+PERMANENT = {
+    230002: "bot is not in the chat",
+    230013: "user is outside the app's availability scope",
+    230025: "message content too long",
+    230035: "no permission to send (muted?)",
+    232009: "chat has been dissolved",
+}
+TOKEN_INVALID = {99991661, 99991663, 99991664, 99991668, 99991677}
+# Refresh this long before Feishu says the token expires, so no request carries a dying one.
+REFRESH_AHEAD_S = 300.0
+TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    ok: bool
+    data: dict[str, Any] | None = None
+    retry: bool = False
+    retry_after: float | None = None
+    error: str = ""
+    token_invalid: bool = False
+
+
+class TokenError(Exception):
+    """The token endpoint refused or failed; the reason, never the secret."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class TenantToken:
+    """One app's tenant_access_token, refreshed ahead of expiry, one refresh at a time."""
+
+    def __init__(self, app: FeishuApp, session: aiohttp.ClientSession,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.session = session
+        self.clock = clock
+        self._token = ""
+        self._expires_at = 0.0
+        self._lock = asyncio.Lock()
+        self.fetches = 0
+
+    def _valid(self) -> bool:
+        return bool(self._token) and self.clock() < self._expires_at - REFRESH_AHEAD_S
+
+    async def get(self) -> str:
+        if self._valid():
+            return self._token
+        async with self._lock:
+            if not self._valid():  # another caller may have refreshed while we waited
+                await self._fetch()
+            return self._token
+
+    def drop(self, token: str) -> None:
+        """Forget `token` after Feishu called it invalid (unless already replaced)."""
+        if self._token == token:
+            self._token = ""
+            self._expires_at = 0.0
+
+    async def _fetch(self) -> None:
+        self.fetches += 1
+        url = self.app.api_base + TOKEN_PATH
+        body = {"app_id": self.app.app_id, "app_secret": self.app.app_secret}
+        try:
+            async with self.session.post(url, json=body, timeout=TIMEOUT) as resp:
+                data = await resp.json(content_type=None)
+                status = resp.status
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            raise TokenError(f"token request failed: {type(exc).__name__}") from exc
+        if not isinstance(data, dict) or data.get("code") != 0:
+            code = data.get("code") if isinstance(data, dict) else None
+            raise TokenError(f"token refused: HTTP {status}, code {code}",
+                             permanent=status < 500 and code not in RATE_LIMITED)
+        self._token = str(data["tenant_access_token"])
+        self._expires_at = self.clock() + float(data.get("expire", 7200))
+
+
+def _reset_after(headers: Any) -> float | None:
+    try:
+        return max(0.0, float(headers.get("x-ogw-ratelimit-reset", "")))
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(status: int, data: Any, headers: Any) -> ApiResult:
+    """One HTTP answer of the message API → what delivery should do."""
+    code = data.get("code") if isinstance(data, dict) else None
+    if status == 200 and code == 0:
+        return ApiResult(ok=True, data=data.get("data") or {})
+    where = f"HTTP {status}, code {code}"
+    if status == 429 or code in RATE_LIMITED:
+        return ApiResult(ok=False, retry=True, retry_after=_reset_after(headers) or 1.0,
+                         error=f"rate limited ({where})")
+    if code in PERMANENT:
+        return ApiResult(ok=False, error=f"{PERMANENT[code]} ({where})")
+    if code in TOKEN_INVALID:
+        return ApiResult(ok=False, retry=True, token_invalid=True, error=f"token ({where})")
+    if status >= 500 or code is None:
+        return ApiResult(ok=False, retry=True, error=f"server error ({where})")
+    msg = str(data.get("msg", ""))[:200] if isinstance(data, dict) else ""
+    # A 4xx with a code we do not know is a request Feishu will keep refusing.
+    return ApiResult(ok=False, error=f"refused ({where}): {msg}")
+
+
+class FeishuApi:
+    def __init__(self, app: FeishuApp, session: aiohttp.ClientSession,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.session = session
+        self.token = TenantToken(app, session, clock)
+
+    async def call(self, method: str, path: str, *, params: dict[str, str] | None = None,
+                   body: dict[str, Any]) -> ApiResult:
+        """One authorised call; an invalid token is dropped and the call made once more."""
+        result = ApiResult(ok=False, retry=True, error="not tried")
+        for _ in range(2):
+            try:
+                token = await self.token.get()
+            except TokenError as exc:
+                return ApiResult(ok=False, retry=not exc.permanent, error=str(exc))
+            result = await self._once(method, path, params, body, token)
+            if not result.token_invalid:
+                return result
+            self.token.drop(token)
+        return result
+
+    async def _once(self, method: str, path: str, params: dict[str, str] | None,
+                    body: dict[str, Any], token: str) -> ApiResult:
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            async with self.session.request(method, self.app.api_base + path, params=params,
+                                            json=body, headers=headers,
+                                            timeout=TIMEOUT) as resp:
+                try:
+                    data = await resp.json(content_type=None)
+                except ValueError:
+                    data = None
+                return classify(resp.status, data, resp.headers)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return ApiResult(ok=False, retry=True, error=f"network: {type(exc).__name__}")
+
+    async def send(self, *, receive_id_type: str, receive_id: str, msg_type: str,
+                   content: dict[str, Any], uuid: str) -> ApiResult:
+        return await self.call(
+            "POST", "/open-apis/im/v1/messages", params={"receive_id_type": receive_id_type},
+            body={"receive_id": receive_id, "msg_type": msg_type,
+                  "content": json.dumps(content, ensure_ascii=False), "uuid": uuid},
+        )
+
+    async def reply(self, *, message_id: str, msg_type: str, content: dict[str, Any],
+                    uuid: str) -> ApiResult:
+        return await self.call(
+            "POST", f"/open-apis/im/v1/messages/{message_id}/reply",
+            body={"msg_type": msg_type, "content": json.dumps(content, ensure_ascii=False),
+                  "uuid": uuid},
+        )
+
+    async def update_card(self, *, message_id: str, card: dict[str, Any]) -> ApiResult:
+        return await self.call(
+            "PATCH", f"/open-apis/im/v1/messages/{message_id}",
+            body={"content": json.dumps(card, ensure_ascii=False)},
+        )

@@ -1,0 +1,112 @@
+"""`FeishuChannel`: the worker's normaliser and the delivery loop's sender for every
+configured Feishu app.
+
+One aiohttp session for the channel (closed by `close()`), one token cache per app, the
+per-chat and per-app rate limits, and the outbox key → Feishu `uuid` mapping that makes a
+re-sent row harmless for an hour. Imports handlers.messages/texts only through its helpers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from bot.channels.base import SendResult
+from bot.config import FeishuApp
+from handlers.messages import IncomingMessage
+from storage.models import OutboxMessage
+
+from .api import ApiResult, FeishuApi
+from .cards import confirms_withdrawal, undo_card, withdrawn_card
+from .limits import SlidingWindow
+from .normalise import PLATFORM, BotIdentity, normalise
+
+log = logging.getLogger(__name__)
+
+PER_CHAT_PER_S = 5
+PER_APP_PER_S = 50
+
+
+def message_uuid(key: str) -> str:
+    """Feishu's idempotency key (≤ 50 chars), fixed by the outbox key."""
+    return "jl-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+def _as_send_result(result: ApiResult) -> SendResult:
+    if result.ok:
+        return SendResult.sent()
+    if result.retry:
+        return SendResult.retry(result.error, after=result.retry_after)
+    return SendResult.fail(result.error)
+
+
+class FeishuChannel:
+    platform = PLATFORM
+
+    def __init__(self, apps: Sequence[FeishuApp], *, bot_name: str = "",
+                 timezone: str = "Asia/Shanghai",
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if not apps:
+            raise ValueError("FeishuChannel needs at least one app")
+        self.apps = {a.app_id: a for a in apps}
+        self.default_app = apps[0].app_id
+        self.bots = {a.app_id: BotIdentity(open_id=a.bot_open_id, name=bot_name) for a in apps}
+        self.tz = ZoneInfo(timezone)
+        self.session = aiohttp.ClientSession()
+        self.api = {a.app_id: FeishuApi(a, self.session, clock) for a in apps}
+        self.per_chat = SlidingWindow(PER_CHAT_PER_S, clock=clock)
+        self.per_app = SlidingWindow(PER_APP_PER_S, clock=clock)
+
+    def normalise(self, payload: dict[str, Any]) -> IncomingMessage | None:
+        return normalise(payload, self.bots, self.tz)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    def _api_for(self, app_id: str) -> FeishuApi | None:
+        # Rows written without an app (scheduled messages) go out through the first app.
+        return self.api.get(app_id or self.default_app)
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        api = self._api_for(message.app_id)
+        if api is None:
+            return SendResult.fail(f"no Feishu app {message.app_id!r} is configured")
+        extra = message.extra or {}
+        undo_ref = extra.get("undo_ref")
+        if undo_ref:
+            msg_type, content = "interactive", undo_card(message.text, str(undo_ref))
+        else:
+            msg_type, content = "text", {"text": message.text}
+        await self.per_app.acquire(api.app.app_id)
+        await self.per_chat.acquire(message.target)
+        uuid = message_uuid(message.key)
+        if message.reply_to:
+            result = await api.reply(message_id=message.reply_to, msg_type=msg_type,
+                                     content=content, uuid=uuid)
+        else:
+            id_type = "open_id" if message.target_kind == "user" else "chat_id"
+            result = await api.send(receive_id_type=id_type, receive_id=message.target,
+                                    msg_type=msg_type, content=content, uuid=uuid)
+        if result.ok and message.reply_to and extra.get("update_card"):
+            return await self._withdraw_card(api, message)
+        return _as_send_result(result)
+
+    async def _withdraw_card(self, api: FeishuApi, message: OutboxMessage) -> SendResult:
+        """After the answer to a 撤销 press: the card loses its button and says what happened."""
+        assert message.reply_to is not None
+        if not confirms_withdrawal(message.text):
+            return SendResult.sent()
+        result = await api.update_card(message_id=message.reply_to,
+                                       card=withdrawn_card(message.text))
+        if result.ok or not result.retry:
+            if not result.ok:
+                log.warning("outbox %s: card not updated: %s", message.id, result.error)
+            return SendResult.sent()
+        # A retry re-sends the reply too; its uuid makes Feishu ignore the second copy.
+        return _as_send_result(result)
