@@ -16,7 +16,7 @@ _ASKING = re.compile(r"几|多少|哪些|完成情况|查询|查一下|查看|�
 # Questions to colleagues: the bot stays out of them.
 _QUESTION = re.compile(
     r"[?]\s*$|[吗呢吧嘛]\s*[?。!]*\s*$|谁|哪里|哪儿|什么时候|几点|有没有|是不是|能不能|可不可以|"
-    r"要不要|在哪|啥时候|咋"
+    r"要不要|在哪|啥时候|咋|哪个|哪位|哪天|多久|怎么走"
 )
 
 
