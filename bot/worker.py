@@ -93,7 +93,7 @@ class Worker:
         if msg is None:
             return
         replies = await handle_message(session=session, msg=msg, services=self.services,
-                                       dispatcher=self.dispatcher)
+                                       dispatcher=self.dispatcher, inbox_id=event.id)
         now = self.clock.now()
         for n, reply in enumerate(replies):
             await enqueue(session=session, message=outbox_message(event, msg, reply, n), now=now)

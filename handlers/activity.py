@@ -63,7 +63,7 @@ async def store_activity(ctx: Context, slots: dict[str, Any], *, status: str,
         grade=slots.get("grade"), participants=slots.get("participants"),
         topic=(slots.get("topic") or None), school_id=school.id if school else None,
         community_id=community_id, group_id=ctx.group.id if ctx.group else None,
-        reporter_id=ctx.member.id, source_text=source_text[:2000],
+        reporter_id=ctx.member.id, source_text=source_text[:2000], inbox_id=ctx.inbox_id,
         confidence=float(slots.get("confidence") or 1.0),
     ))
     explicit_school = school.name if school is not None and slots.get("school") else None

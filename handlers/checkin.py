@@ -68,7 +68,7 @@ async def handle_checkin(ctx: Context) -> None:
     row = await add_attendance(session=ctx.session, now=ctx.now, attendance=Attendance(
         member_id=ctx.member.id, type="checkin", date=today, at=ctx.now,
         activity_id=event.id if event else None, group_id=ctx.group.id if ctx.group else None,
-        late=late, note=ctx.msg.text[:500], inbox_id=None,
+        late=late, note=ctx.msg.text[:500], inbox_id=ctx.inbox_id,
     ))
     if late:
         extra += texts.CHECKIN_LATE
@@ -102,7 +102,7 @@ async def handle_checkout(ctx: Context) -> None:
     row = await add_attendance(session=ctx.session, now=ctx.now, attendance=Attendance(
         member_id=ctx.member.id, type="checkout", date=today, at=ctx.now,
         activity_id=event.id if event else None, group_id=ctx.group.id if ctx.group else None,
-        early=early, note=ctx.msg.text[:500],
+        early=early, note=ctx.msg.text[:500], inbox_id=ctx.inbox_id,
     ))
     if early:
         extra += texts.CHECKOUT_EARLY
@@ -123,7 +123,7 @@ async def handle_leave(ctx: Context) -> None:
     row = await add_attendance(session=ctx.session, now=ctx.now, attendance=Attendance(
         member_id=ctx.member.id, type="leave", date=day, at=ctx.now,
         activity_id=event.id if event else None, group_id=ctx.group.id if ctx.group else None,
-        note=ctx.msg.text[:500],
+        note=ctx.msg.text[:500], inbox_id=ctx.inbox_id,
     ))
     code = event.activity if event else ctx.parsed.activity
     what = f"的{ctx.activity_name(code)}" if code else ""

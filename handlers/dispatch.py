@@ -27,6 +27,7 @@ def _parse(msg: IncomingMessage, services: Services) -> ParseResult:
 
 async def handle_message(
     *, session: AsyncSession, msg: IncomingMessage, services: Services, dispatcher: Dispatcher,
+    inbox_id: int | None = None,
 ) -> list[Reply]:
     member = await member_by_identity(session=session, platform=msg.platform,
                                       external_id=msg.sender_id)
@@ -35,7 +36,7 @@ async def handle_message(
         group = await group_by_chat(session=session, platform=msg.platform, chat_id=msg.chat_id)
     parsed = _parse(msg, services)
     ctx = Context(session=session, msg=msg, parsed=parsed, member=member, group=group,
-                  services=services)
+                  services=services, inbox_id=inbox_id)
     if msg.kind == "bot_added":
         ctx.reply(texts.GROUP_WELCOME)
         return ctx.replies

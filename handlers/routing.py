@@ -39,6 +39,7 @@ class Context:
     member: Member | None
     group: ChatGroup | None
     services: Services
+    inbox_id: int | None = None  # the stored event this message came from
     replies: list[Reply] = field(default_factory=list)
 
     @property

@@ -9,7 +9,7 @@ import pytest
 
 from handlers import texts
 from storage.db import transaction
-from storage.models import Activity, Attendance, AuditLog, Conversation, Identity, Member
+from storage.models import Activity, Attendance, AuditLog, Conversation, Identity, InboxEvent, Member
 from storage.roster import school_named
 from tests.chat_harness import Chat, at, open_chat
 
@@ -51,6 +51,8 @@ async def test_report_stores_every_slot_and_echoes_them(chat: Chat) -> None:
     assert (row.status, row.activity, row.date.isoformat(), row.subject, row.grade,
             row.participants, row.topic) == (
         "done", "lesson_prep", "2026-11-26", "数学", "三年级", 12, "分数的初步认识")
+    [source] = await chat.rows(InboxEvent, id=row.inbox_id)
+    assert source.payload["text"] == REPORT
     audit = await chat.rows(AuditLog, entity="activity", action="create")
     assert len(audit) == 1 and audit[0].after["participants"] == 12
 
