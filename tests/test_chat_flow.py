@@ -9,7 +9,15 @@ import pytest
 
 from handlers import texts
 from storage.db import transaction
-from storage.models import Activity, Attendance, AuditLog, Conversation, Identity, InboxEvent, Member
+from storage.models import (
+    Activity,
+    Attendance,
+    AuditLog,
+    Conversation,
+    Identity,
+    InboxEvent,
+    Member,
+)
 from storage.roster import school_named
 from tests.chat_harness import Chat, at, open_chat
 
