@@ -153,6 +153,9 @@ def test_to_int(span: str, value: int | None) -> None:
     ("12/25", None, date(2025, 12, 25), date(2026, 12, 25)),
     ("30号", None, date(2026, 10, 30), date(2026, 11, 30)),
     ("31日", None, date(2026, 10, 31), date(2026, 12, 31)),
+    ("11.23-11.25", None, date(2026, 11, 23), date(2027, 11, 23)),
+    ("二十一日", None, date(2026, 11, 21), date(2026, 12, 21)),
+    ("去年3月1日", date(2025, 3, 1), None, None),
 ])
 def test_find_date(text: str, fixed: date | None, past: date | None,
                    future: date | None) -> None:
@@ -161,7 +164,8 @@ def test_find_date(text: str, fixed: date | None, past: date | None,
     assert (mention.fixed, mention.past, mention.future) == (fixed, past, future)
 
 
-@pytest.mark.parametrize("text", ["12月中旬", "第3次", "一人一课", "两节课", "3.5分"])
+@pytest.mark.parametrize("text", ["12月中旬", "第3次", "一人一课", "两节课", "3.5分", "在3号楼",
+                                  "为期三日", "一日研修", "下周"])
 def test_no_date(text: str) -> None:
     assert find_date(text, TODAY) is None
 
