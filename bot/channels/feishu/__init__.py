@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.config import FeishuApp, Settings
-from bot.runtime import Runtime
 from handlers import texts
 
 from .cards import toast
@@ -29,6 +28,9 @@ from .longconn import Answer, LongConnection
 from .normalise import CARD_ACTION, PLATFORM
 from .webhook import make_handler
 from .wsclient import feishu_ws_source
+
+if TYPE_CHECKING:  # the runtime imports the worker and handlers; we only need its type
+    from bot.runtime import Runtime
 
 __all__ = ["PLATFORM", "FeishuChannel", "add_feishu_routes", "start_feishu"]
 
