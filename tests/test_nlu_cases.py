@@ -157,6 +157,8 @@ BIND: list[Case] = [
     ("姓名：黄丽 学校：浮石初中 学科：化学", {"intent": "bind", "name": "黄丽",
                                          "subject": "化学", "school": "浮石镇初级中学"}),
     ("我是新来的老师", {"intent": "bind", "name": None}),
+    ("你好，我是县初中的潘志明", {"intent": "bind", "name": "潘志明",
+                               "school": "融安县初级中学"}),
     ("@教联助手 我是浮石初中物理老师龙建军", {"intent": "bind", "name": "龙建军",
                                          "subject": "物理", "school": "浮石镇初级中学"}),
 ]
@@ -283,6 +285,10 @@ REPORT: list[Case] = [
                                       "activity": "open_class"}),
     ("昨天组织学习了《义务教育课程方案》培训", {"intent": "report", "topic": None,
                                        "activity": "training"}),
+    ("今天开展了集体备课\n主题：大单元教学\n参加人数：12", {"intent": "report",
+                                                  "topic": "大单元教学", "participants": 12}),
+    ("今天开展了集体备课，主题：大单元教学 参加人数：12", {"intent": "report",
+                                                 "topic": "大单元教学"}),
     ("今天开展了集体备课，内容是第三单元习作教学", {"intent": "report",
                                            "topic": "第三单元习作教学"}),
     ("前天举行了主题教研，主题：大概念教学；30人参加", {

@@ -18,6 +18,7 @@ _EMOJI = re.compile(
 # A mention is a name without spaces; some clients separate it with U+2005.
 _MENTION = re.compile(r"^\s*@[^\s@]{1,20}(?:\s+|$)")
 _SPACES = re.compile(r"\s+")
+_LINES = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
 # WeChat placeholders for media ("[图片]", "[表情]") carry no words.
 _PLACEHOLDER = re.compile(r"\[[^\[\]]{1,6}\]")
 
@@ -38,6 +39,8 @@ def _drop_controls(text: str) -> str:
 def normalize(raw: str, max_chars: int = 500) -> Normalized:
     """The first `max_chars` characters, normalised; `mentioned` says an @mention led."""
     text = unicodedata.normalize("NFKC", raw[: max_chars * 2])[:max_chars]
+    # A line break ends a clause (主题：…⏎人数：…), so it becomes a comma, not a space.
+    text = _LINES.sub(",", text.strip())
     text = _EMOJI.sub(" ", text)
     text = _drop_controls(text)
     mentioned = False

@@ -57,6 +57,8 @@ _TOPIC_QUOTED = re.compile(
     r"(?:主题|课题|题目)\s*[:为是]?\s*[“\"'「『《](?P<t>[^”\"'」』》]{1,80})[”\"'」』》]"
     r"(?=\s*(?:$|[,.;!?，。；！？]|\d|[一二三四五六七八九十两]+[人位名]|共|参|到|的|活动|开展|$))"
 )
+# In "主题：大单元教学 参加人数：12" a space before the next field ends the topic.
+_FIELD_BREAK = re.compile(r"\s+(?=\S*:|参加|参与|人数|地点|时间|主讲|授课|主持|共)")
 _QUOTES = re.compile(r"[“”\"'「」『』《》‘’]")
 _TOPIC_MARKED = re.compile(
     r"(?:(?:主题|内容|题目|专题)\s*(?:是|为)\s*:?|(?:主题|内容|题目|课题|课题名称)\s*:)"
@@ -72,7 +74,10 @@ _GRADE_SEVERAL = re.compile(
     r"[一二三四五六七八九1-9](?:\s*[、,和与及至到~-]\s*[一二三四五六七八九1-9])+\s*年级"
     r"|[一二三四五六七八九1-9]{2,}年级|(?:初|高)[一二三](?:[、,和与及至到~-]?(?:初|高)?[一二三])+"
 )
-_NAME_MARKER = re.compile(r"^(?:我是|本人|我叫|绑定身份|身份绑定|绑定|认证|姓名|名字)\s*[:是]?\s*")
+_NAME_MARKER = re.compile(
+    r"^(?:(?:你好|您好|大家好|老师好|各位好)[,!\s]*)?"
+    r"(?:我是|本人|我叫|绑定身份|身份绑定|绑定|认证|姓名|名字)\s*[:是]?\s*"
+)
 _ROLE_WORDS = re.compile(
     r"老师|教师|班主任|副校长|校长|主任|组长|任教|教|负责|的|是|在|我|叫|姓名|名字|学科|科目|"
     r"一名|一位|现任|担任|来自|小学|中学|学校|年级|初中|高中"
@@ -193,7 +198,7 @@ def topic(text: str) -> tuple[str | None, Span | None]:
     for pattern in (_TOPIC_QUOTED, _TOPIC_MARKED, _TOPIC_AROUND):
         m = pattern.search(text)
         if m:
-            value = _QUOTES.sub("", m.group("t")).strip()
+            value = _QUOTES.sub("", _FIELD_BREAK.split(m.group("t"), maxsplit=1)[0]).strip()
             if value:
                 return value, m.span("t")
     for m in _BOOK.finditer(text):
