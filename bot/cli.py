@@ -47,23 +47,18 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 async def _db_init(settings: Settings, *, demo: bool, if_missing: bool) -> str:
-    from storage.db import create_engine, session_factory, transaction, upgrade
+    from storage.db import migrated_transaction
     from storage.seed_demo import has_roster, seed_demo
 
-    engine = create_engine(settings.database.url)
-    try:
-        await upgrade(engine)
+    async with migrated_transaction(settings.database.url) as session:
         if not demo:
             return "database ready"
-        async with transaction(session_factory(engine)) as session:
-            if await has_roster(session=session):
-                if if_missing:
-                    return "demo county already there"
-                raise ConfigError("the database already has a roster; use a fresh database")
-            n = await seed_demo(session=session)
-        return f"demo county written: {n} members"
-    finally:
-        await engine.dispose()
+        if await has_roster(session=session):
+            if if_missing:
+                return "demo county already there"
+            raise ConfigError("the database already has a roster; use a fresh database")
+        n = await seed_demo(session=session)
+    return f"demo county written: {n} members"
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -97,23 +92,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _records(settings: Settings, args: argparse.Namespace) -> None:
-    from storage.db import create_engine, session_factory, upgrade
+    from storage.db import migrated_transaction
     from storage.records import iter_records
 
-    engine = create_engine(settings.database.url)
-    try:
-        await upgrade(engine)
-        async with session_factory(engine)() as session:
-            start = dt.date.fromisoformat(args.date_from) if args.date_from else None
-            end = dt.date.fromisoformat(args.date_to) if args.date_to else None
-            async for row in iter_records(session=session, start=start, end=end,
-                                          include_withdrawn=args.all):
-                if args.json:
-                    print(json.dumps(row, ensure_ascii=False))
-                else:
-                    print("\t".join("" if v is None else str(v) for v in row.values()))
-    finally:
-        await engine.dispose()
+    start = dt.date.fromisoformat(args.date_from) if args.date_from else None
+    end = dt.date.fromisoformat(args.date_to) if args.date_to else None
+    async with migrated_transaction(settings.database.url) as session:
+        async for row in iter_records(session=session, start=start, end=end,
+                                      include_withdrawn=args.all):
+            if args.json:
+                print(json.dumps(row, ensure_ascii=False))
+            else:
+                print("\t".join("" if v is None else str(v) for v in row.values()))
 
 
 def _cmd_records(args: argparse.Namespace) -> int:
@@ -122,45 +112,35 @@ def _cmd_records(args: argparse.Namespace) -> int:
 
 
 async def _group_bind(settings: Settings, args: argparse.Namespace) -> str:
-    from storage.db import create_engine, session_factory, transaction, upgrade
+    from storage.db import migrated_transaction
     from storage.roster import bind_group
 
-    engine = create_engine(settings.database.url)
-    try:
-        await upgrade(engine)
-        async with transaction(session_factory(engine)) as session:
-            group = await bind_group(session=session, platform=args.platform,
-                                     chat_id=args.chat_id, scope=args.scope, name=args.name or "")
-        if group is None:
-            raise ConfigError(f"no community or school named {args.scope!r}")
-        return f"bound {args.platform}:{args.chat_id} to {args.scope}"
-    finally:
-        await engine.dispose()
+    async with migrated_transaction(settings.database.url) as session:
+        group = await bind_group(session=session, platform=args.platform,
+                                 chat_id=args.chat_id, scope=args.scope, name=args.name or "")
+    if group is None:
+        raise ConfigError(f"no community or school named {args.scope!r}")
+    return f"bound {args.platform}:{args.chat_id} to {args.scope}"
 
 
 async def _member_link(settings: Settings, args: argparse.Namespace) -> str:
-    from storage.db import create_engine, session_factory, transaction, upgrade
+    from storage.db import migrated_transaction
     from storage.roster import link_identity, members_named, school_named
 
-    engine = create_engine(settings.database.url)
-    try:
-        await upgrade(engine)
-        async with transaction(session_factory(engine)) as session:
-            school_id = None
-            if args.school:
-                school = await school_named(session=session, name=args.school)
-                if school is None:
-                    raise ConfigError(f"no school named {args.school!r}")
-                school_id = school.id
-            found = await members_named(session=session, name=args.name, school_id=school_id)
-            if len(found) != 1:
-                hint = "; add --school" if found else ""
-                raise ConfigError(f"{len(found)} members named {args.name!r}{hint}")
-            await link_identity(session=session, member_id=found[0].id or 0,
-                                platform=args.platform, external_id=args.user_id)
-        return f"linked {args.platform}:{args.user_id} to {args.name}"
-    finally:
-        await engine.dispose()
+    async with migrated_transaction(settings.database.url) as session:
+        school_id = None
+        if args.school:
+            school = await school_named(session=session, name=args.school)
+            if school is None:
+                raise ConfigError(f"no school named {args.school!r}")
+            school_id = school.id
+        found = await members_named(session=session, name=args.name, school_id=school_id)
+        if len(found) != 1:
+            hint = "; add --school" if found else ""
+            raise ConfigError(f"{len(found)} members named {args.name!r}{hint}")
+        await link_identity(session=session, member_id=found[0].id or 0,
+                            platform=args.platform, external_id=args.user_id)
+    return f"linked {args.platform}:{args.user_id} to {args.name}"
 
 
 def _cmd_group(args: argparse.Namespace) -> int:

@@ -74,32 +74,22 @@ def add_roster_commands(subparsers: Any) -> None:
 async def _import(
     url: str, sheet: RosterSheet, dry_run: bool, progress: TextProgressBar
 ) -> ImportReport:
-    from storage.db import create_engine, session_factory, transaction, upgrade
+    from storage.db import migrated_transaction
     from storage.roster_import import apply_roster
 
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        async with transaction(session_factory(engine)) as session:
-            return await apply_roster(
-                session=session, rows=sheet.rows, columns=sheet.columns, dry_run=dry_run,
-                progress=progress,
-            )
-    finally:
-        await engine.dispose()
+    async with migrated_transaction(url) as session:
+        return await apply_roster(
+            session=session, rows=sheet.rows, columns=sheet.columns, dry_run=dry_run,
+            progress=progress,
+        )
 
 
 async def _export(url: str) -> list[dict[str, str]]:
-    from storage.db import create_engine, session_factory, transaction, upgrade
+    from storage.db import migrated_transaction
     from storage.roster_export import export_roster
 
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        async with transaction(session_factory(engine)) as session:
-            return await export_roster(session=session)
-    finally:
-        await engine.dispose()
+    async with migrated_transaction(url) as session:
+        return await export_roster(session=session)
 
 
 def _value(field: str, value: Any) -> str:

@@ -15,7 +15,7 @@ from handlers.clock import SHANGHAI
 from handlers.format import activity_summary
 from handlers.nlu.parser import CONFIDENT, ParseResult
 from handlers.routing import Context, Router
-from storage.activities import add_activity
+from storage.activities import add_entry
 from storage.conversations import end_conversation, start_conversation
 from storage.models import Activity, Conversation, School
 from storage.roster import school_community, school_named
@@ -57,7 +57,7 @@ async def store_activity(ctx: Context, slots: dict[str, Any], *, status: str,
         hour, minute = (int(x) for x in slots["time"].split(":"))
         starts_at = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
         ends_at = starts_at + DEFAULT_LENGTH
-    row = await add_activity(session=ctx.session, now=ctx.now, activity=Activity(
+    row = await add_entry(session=ctx.session, now=ctx.now, entry=Activity(
         status=status, activity=slots.get("activity"), date=day, time=slots.get("time"),
         starts_at=starts_at, ends_at=ends_at, subject=slots.get("subject"),
         grade=slots.get("grade"), participants=slots.get("participants"),
@@ -87,20 +87,21 @@ async def _ask_activity(ctx: Context, status: str) -> None:
     ctx.reply(texts.ASK_ACTIVITY)
 
 
+async def _store_or_ask(ctx: Context, status: str) -> None:
+    if _needs_question(ctx.parsed):
+        await _ask_activity(ctx, status)
+    else:
+        await store_activity(ctx, ctx.parsed.as_dict(), status=status, source_text=ctx.msg.text)
+
+
 @router.on("report")
 async def handle_report(ctx: Context) -> None:
-    if _needs_question(ctx.parsed):
-        await _ask_activity(ctx, "done")
-        return
-    await store_activity(ctx, ctx.parsed.as_dict(), status="done", source_text=ctx.msg.text)
+    await _store_or_ask(ctx, "done")
 
 
 @router.on("plan")
 async def handle_plan(ctx: Context) -> None:
-    if _needs_question(ctx.parsed):
-        await _ask_activity(ctx, "planned")
-        return
-    await store_activity(ctx, ctx.parsed.as_dict(), status="planned", source_text=ctx.msg.text)
+    await _store_or_ask(ctx, "planned")
 
 
 async def continue_followup(ctx: Context, conv: Conversation) -> bool:

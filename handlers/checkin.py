@@ -7,7 +7,7 @@ import datetime as dt
 from handlers import texts
 from handlers.format import hm, md
 from handlers.routing import Context, Router
-from storage.activities import add_attendance, attendance_of, planned_on
+from storage.activities import add_entry, attendance_of, planned_on
 from storage.models import Activity, Attendance
 from storage.roster import school_community
 
@@ -16,6 +16,12 @@ router = Router("checkin")
 # A planned activity opens for check-in this long before it starts.
 CHECKIN_OPENS = dt.timedelta(minutes=30)
 DEFAULT_LENGTH = dt.timedelta(hours=2)
+
+
+def _end_of(event: Activity) -> dt.datetime | None:
+    if event.ends_at is not None:
+        return event.ends_at
+    return event.starts_at + DEFAULT_LENGTH if event.starts_at is not None else None
 
 
 async def _community_id(ctx: Context) -> int | None:
@@ -34,13 +40,29 @@ async def _todays_event(ctx: Context, day: dt.date) -> Activity | None:
     timed = [e for e in events if e.starts_at is not None]
     for event in timed:
         assert event.starts_at is not None
-        end = event.ends_at or event.starts_at + DEFAULT_LENGTH
-        if event.starts_at - CHECKIN_OPENS <= ctx.now <= end:
+        end = _end_of(event)
+        if end is not None and event.starts_at - CHECKIN_OPENS <= ctx.now <= end:
             return event
     upcoming = [e for e in timed if e.starts_at and e.starts_at > ctx.now]
     if upcoming:
         return upcoming[0]
     return events[-1] if events else None
+
+
+async def _record(ctx: Context, type_: str, day: dt.date, event: Activity | None, *,
+                  late: bool = False, early: bool = False) -> Attendance:
+    assert ctx.member is not None and ctx.member.id is not None
+    return await add_entry(session=ctx.session, now=ctx.now, entry=Attendance(
+        member_id=ctx.member.id, type=type_, date=day, at=ctx.now,
+        activity_id=event.id if event else None, group_id=ctx.group.id if ctx.group else None,
+        late=late, early=early, note=ctx.msg.text[:500], inbox_id=ctx.inbox_id,
+    ))
+
+
+def _for(ctx: Context, event: Activity | None) -> str:
+    if event is None:
+        return ""
+    return texts.CHECKIN_FOR.format(activity=ctx.activity_name(event.activity))
 
 
 @router.on("checkin")
@@ -55,23 +77,15 @@ async def handle_checkin(ctx: Context) -> None:
         ctx.reply(texts.CHECKIN_AGAIN.format(name=ctx.member.name,
                                              time=hm(same[0].at.astimezone(ctx.now.tzinfo))))
         return
-    late = False
-    extra = ""
-    if event is not None:
-        if event.starts_at is not None and ctx.now < event.starts_at - CHECKIN_OPENS:
-            opens = hm((event.starts_at - CHECKIN_OPENS).astimezone(ctx.now.tzinfo))
-            ctx.reply(texts.CHECKIN_CLOSED.format(activity=ctx.activity_name(event.activity),
-                                                  opens=opens))
-            return
-        late = event.starts_at is not None and ctx.now > event.starts_at
-        extra = texts.CHECKIN_FOR.format(activity=ctx.activity_name(event.activity))
-    row = await add_attendance(session=ctx.session, now=ctx.now, attendance=Attendance(
-        member_id=ctx.member.id, type="checkin", date=today, at=ctx.now,
-        activity_id=event.id if event else None, group_id=ctx.group.id if ctx.group else None,
-        late=late, note=ctx.msg.text[:500], inbox_id=ctx.inbox_id,
-    ))
-    if late:
-        extra += texts.CHECKIN_LATE
+    starts = event.starts_at if event is not None else None
+    if event is not None and starts is not None and ctx.now < starts - CHECKIN_OPENS:
+        opens = hm((starts - CHECKIN_OPENS).astimezone(ctx.now.tzinfo))
+        ctx.reply(texts.CHECKIN_CLOSED.format(activity=ctx.activity_name(event.activity),
+                                              opens=opens))
+        return
+    late = starts is not None and ctx.now > starts
+    row = await _record(ctx, "checkin", today, event, late=late)
+    extra = _for(ctx, event) + (texts.CHECKIN_LATE if late else "")
     ctx.reply(texts.CHECKIN_OK.format(name=ctx.member.name, time=hm(ctx.now), extra=extra),
               undo_ref=f"attendance:{row.id}")
 
@@ -93,19 +107,10 @@ async def handle_checkout(ctx: Context) -> None:
         event = await ctx.session.get(Activity, checkins[-1].activity_id)
     if event is None:
         event = await _todays_event(ctx, today)
-    early = False
-    extra = ""
-    if event is not None:
-        end = event.ends_at or (event.starts_at + DEFAULT_LENGTH if event.starts_at else None)
-        early = end is not None and ctx.now < end
-        extra = texts.CHECKIN_FOR.format(activity=ctx.activity_name(event.activity))
-    row = await add_attendance(session=ctx.session, now=ctx.now, attendance=Attendance(
-        member_id=ctx.member.id, type="checkout", date=today, at=ctx.now,
-        activity_id=event.id if event else None, group_id=ctx.group.id if ctx.group else None,
-        early=early, note=ctx.msg.text[:500], inbox_id=ctx.inbox_id,
-    ))
-    if early:
-        extra += texts.CHECKOUT_EARLY
+    end = _end_of(event) if event is not None else None
+    early = end is not None and ctx.now < end
+    row = await _record(ctx, "checkout", today, event, early=early)
+    extra = _for(ctx, event) + (texts.CHECKOUT_EARLY if early else "")
     template = texts.CHECKOUT_OK if checkins else texts.CHECKOUT_NO_CHECKIN
     ctx.reply(template.format(name=ctx.member.name, time=hm(ctx.now), extra=extra),
               undo_ref=f"attendance:{row.id}")
@@ -120,11 +125,7 @@ async def handle_leave(ctx: Context) -> None:
     if ctx.parsed.activity:
         events = [e for e in events if e.activity == ctx.parsed.activity] or events
     event = events[0] if events else None
-    row = await add_attendance(session=ctx.session, now=ctx.now, attendance=Attendance(
-        member_id=ctx.member.id, type="leave", date=day, at=ctx.now,
-        activity_id=event.id if event else None, group_id=ctx.group.id if ctx.group else None,
-        note=ctx.msg.text[:500], inbox_id=ctx.inbox_id,
-    ))
+    row = await _record(ctx, "leave", day, event)
     code = event.activity if event else ctx.parsed.activity
     what = f"的{ctx.activity_name(code)}" if code else ""
     ctx.reply(texts.LEAVE_OK.format(name=ctx.member.name, when=md(day), what=what),

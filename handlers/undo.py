@@ -8,7 +8,7 @@ from __future__ import annotations
 from handlers import texts
 from handlers.format import md
 from handlers.routing import Context, Router
-from storage.activities import last_entry, withdraw
+from storage.activities import last_entry, owner_of, withdraw
 from storage.models import Activity, Attendance
 
 router = Router("undo")
@@ -39,8 +39,7 @@ async def undo_entry(ctx: Context, entry: Activity | Attendance | None) -> None:
     if entry is None:
         ctx.reply(texts.UNDO_NOTHING)
         return
-    owner = entry.reporter_id if isinstance(entry, Activity) else entry.member_id
-    if owner != ctx.member.id:
+    if owner_of(entry) != ctx.member.id:
         ctx.reply(texts.UNDO_NOT_YOURS)
         return
     if entry.withdrawn:

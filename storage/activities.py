@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,25 +12,25 @@ from sqlmodel import col
 from storage.audit import record_audit, snapshot
 from storage.models import Activity, Attendance, School
 
+Entry = TypeVar("Entry", Activity, Attendance)
 
-async def add_activity(*, session: AsyncSession, activity: Activity, now: dt.datetime) -> Activity:
-    activity.created_at = now
-    session.add(activity)
+
+def owner_of(entry: Activity | Attendance) -> int:
+    return entry.reporter_id if isinstance(entry, Activity) else entry.member_id
+
+
+def entity_of(entry: Activity | Attendance) -> str:
+    return "activity" if isinstance(entry, Activity) else "attendance"
+
+
+async def add_entry(*, session: AsyncSession, entry: Entry, now: dt.datetime) -> Entry:
+    """Store an activity or attendance row with its audit record."""
+    entry.created_at = now
+    session.add(entry)
     await session.flush()
-    record_audit(session=session, at=now, member_id=activity.reporter_id, action="create",
-                 entity="activity", entity_id=activity.id, after=snapshot(activity))
-    return activity
-
-
-async def add_attendance(
-    *, session: AsyncSession, attendance: Attendance, now: dt.datetime,
-) -> Attendance:
-    attendance.created_at = now
-    session.add(attendance)
-    await session.flush()
-    record_audit(session=session, at=now, member_id=attendance.member_id, action="create",
-                 entity="attendance", entity_id=attendance.id, after=snapshot(attendance))
-    return attendance
+    record_audit(session=session, at=now, member_id=owner_of(entry), action="create",
+                 entity=entity_of(entry), entity_id=entry.id, after=snapshot(entry))
+    return entry
 
 
 async def planned_on(
@@ -82,8 +83,8 @@ async def withdraw(
     entry.withdrawn = True
     session.add(entry)
     await session.flush()
-    entity = "activity" if isinstance(entry, Activity) else "attendance"
-    record_audit(session=session, at=now, member_id=member_id, action="undo", entity=entity,
+    record_audit(session=session, at=now, member_id=member_id, action="undo",
+                 entity=entity_of(entry),
                  entity_id=entry.id, before=before, after=snapshot(entry))
 
 

@@ -73,6 +73,18 @@ async def transaction(
         yield session
 
 
+@asynccontextmanager
+async def migrated_transaction(url: str) -> AsyncIterator[AsyncSession]:
+    """For one-shot commands: migrate the database at `url`, run one transaction, dispose."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        async with transaction(session_factory(engine)) as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
 def _alembic_config(connection: Connection | None = None) -> Any:
     from alembic.config import Config
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine, upgrade
+from tests.chat_harness import Chat, open_chat
 
 PG_URL = os.environ.get("JIAOLIAN_TEST_PG_URL", "")
 REQUIRE_PG = os.environ.get("JIAOLIAN_REQUIRE_PG") == "1"
@@ -83,3 +84,13 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
         yield eng
     finally:
         await eng.dispose()
+
+
+@pytest.fixture
+async def chat(db_url: str) -> AsyncIterator[Chat]:
+    """The demo county on a fresh database, driven through the real message path."""
+    c = await open_chat(db_url)
+    try:
+        yield c
+    finally:
+        await c.runtime.close()

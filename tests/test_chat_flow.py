@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from handlers import texts
 from storage.db import transaction
@@ -19,18 +16,9 @@ from storage.models import (
     Member,
 )
 from storage.roster import school_named
-from tests.chat_harness import Chat, at, open_chat
+from tests.chat_harness import Chat, at
 
 REPORT = "今天上午在泗顶镇中心小学开展了三年级数学集体备课，主题是《分数的初步认识》，12人参加"
-
-
-@pytest.fixture
-async def chat(db_url: str) -> AsyncIterator[Chat]:
-    c = await open_chat(db_url)
-    try:
-        yield c
-    finally:
-        await c.runtime.close()
 
 
 async def test_checkin_recorded_for_today_once(chat: Chat) -> None:

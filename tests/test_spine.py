@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from bot.channels.base import SendResult
 from bot.channels.console import PLATFORM
@@ -18,15 +15,6 @@ from storage.outbox import NewMessage, enqueue
 from tests.chat_harness import GROUP, Chat, RecordingChannel, open_chat
 
 REPORT = "昨天下午在泗顶镇中心小学开展了三年级数学集体备课，12人参加"
-
-
-@pytest.fixture
-async def chat(db_url: str) -> AsyncIterator[Chat]:
-    c = await open_chat(db_url)
-    try:
-        yield c
-    finally:
-        await c.runtime.close()
 
 
 def _payload(chat: Chat, text: str, message_id: str) -> dict[str, str]:
