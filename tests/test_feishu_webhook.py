@@ -1,0 +1,233 @@
+"""The real app (create_app) behind `POST /feishu/events`, a real database and the fake
+Feishu open platform: save-then-acknowledge, refusals that store nothing, redeliveries,
+restarts, and the 撤销 button from press to withdrawn record and updated card."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+
+from bot.app import RUNTIME, create_app
+from bot.config import Settings, settings_from_dict
+from storage.db import create_engine, session_factory, transaction, upgrade
+from storage.inbox import insert_event
+from storage.models import Attendance, InboxEvent
+from storage.roster import bind_group, link_identity, members_named
+from storage.seed_demo import seed_demo
+from tests.fakes.feishu import FakeFeishu
+from tests.fakes.feishu_signing import card_action_event, encrypt, signed_body, text_event
+
+APP_ID, TOKEN, KEY = "cli_test", "v-token", "e-key"
+USER, CHAT = "ou_zhangli", "oc_group"
+BOT = {"id": {"open_id": "ou_bot"}, "key": "@_user_1", "name": "教联助手"}
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient]]
+
+
+async def prepare_database(url: str) -> None:
+    """The demo county, 张丽 linked to a Feishu account, and a bound group chat."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        async with transaction(session_factory(engine)) as session:
+            await seed_demo(session=session)
+            [zhang] = await members_named(session=session, name="张丽")
+            await link_identity(session=session, member_id=zhang.id or 0, platform="feishu",
+                                external_id=USER)
+            await bind_group(session=session, platform="feishu", chat_id=CHAT,
+                             scope="泗顶镇中心小学", app_id=APP_ID)
+    finally:
+        await engine.dispose()
+
+
+def make_settings(db_url: str, fake: FakeFeishu, **feishu: Any) -> Settings:
+    return settings_from_dict({
+        "database": {"url": db_url},
+        "server": {"max_body_bytes": 16 * 1024},
+        "feishu": {"app_id": APP_ID, "app_secret": "secret", "verification_token": TOKEN,
+                   "encrypt_key": KEY, "api_base": fake.url, "bot_open_id": "ou_bot",
+                   **feishu},
+    })
+
+
+@dataclasses.dataclass
+class Bot:
+    client: TestClient
+    fake: FakeFeishu
+
+    async def post(self, event: dict[str, Any], **signing: Any) -> tuple[int, dict[str, Any]]:
+        headers, body = signed_body(event, encrypt_key=KEY, **signing)
+        return await self.post_raw(body, headers)
+
+    async def post_raw(self, body: bytes, headers: dict[str, str] | None = None,
+                       path: str = "/feishu/events") -> tuple[int, dict[str, Any]]:
+        resp = await self.client.post(path, data=body, headers=headers or {})
+        return resp.status, await resp.json()
+
+    async def inbox_count(self) -> int:
+        async with self.client.app[RUNTIME].factory() as session:
+            stmt = select(func.count()).select_from(InboxEvent)
+            return int((await session.execute(stmt)).scalar_one())
+
+    async def settled(self) -> None:
+        """Until the worker and delivery have nothing left (driven here, not slept on)."""
+        runtime = self.client.app[RUNTIME]
+        while await runtime.worker.drain() + await runtime.delivery.drain():
+            pass
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeFeishu]:
+    server = await FakeFeishu(app_id=APP_ID).start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def bot(sqlite_url: str, fake: FakeFeishu, aiohttp_client: ClientFactory) -> Bot:
+    await prepare_database(sqlite_url)
+    client = await aiohttp_client(create_app(make_settings(sqlite_url, fake)))
+    return Bot(client, fake)
+
+
+def message(text: str, **kw: Any) -> dict[str, Any]:
+    return text_event(f"@_user_1 {text}", app_id=APP_ID, token=TOKEN, chat_id=CHAT,
+                      open_id=USER, mentions=[BOT], **kw)
+
+
+async def test_url_verification_plain_and_encrypted(bot: Bot) -> None:
+    plain = {"challenge": "abc", "token": TOKEN, "type": "url_verification"}
+    assert await bot.post_raw(json.dumps(plain).encode()) == (200, {"challenge": "abc"})
+    hidden = {"encrypt": encrypt(json.dumps({**plain, "challenge": "xyz"}).encode(), KEY)}
+    assert await bot.post_raw(json.dumps(hidden).encode()) == (200, {"challenge": "xyz"})
+    assert await bot.inbox_count() == 0
+
+
+async def run_end_to_end(bot: Bot) -> None:
+    status, body = await bot.post(message("签到", event_id="ev-1", message_id="om_in_1"))
+    assert (status, body) == (200, {})
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 1)
+    [sent] = bot.fake.sent
+    assert (sent.kind, sent.target) == ("reply", "om_in_1")
+    assert "张丽签到成功" in bot.fake.texts()[0]
+
+
+async def test_signed_encrypted_event_is_answered_through_worker_and_outbox(bot: Bot) -> None:
+    await run_end_to_end(bot)
+
+
+async def test_end_to_end_on_postgresql(
+    pg_url: str, fake: FakeFeishu, aiohttp_client: ClientFactory,
+) -> None:
+    await prepare_database(pg_url)
+    client = await aiohttp_client(create_app(make_settings(pg_url, fake)))
+    await run_end_to_end(Bot(client, fake))
+
+
+async def test_redelivered_event_is_acknowledged_and_answered_once(bot: Bot) -> None:
+    event = message("签到", event_id="ev-dup")
+    for _ in range(3):
+        assert (await bot.post(event))[0] == 200
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 1)
+    await bot.settled()
+    assert await bot.inbox_count() == 1
+    assert len(bot.fake.sent) == 1 and bot.fake.message_calls == 1
+
+
+async def test_event_is_committed_before_the_acknowledgement(bot: Bot) -> None:
+    runtime = bot.client.app[RUNTIME]
+    runtime.worker.wakeup.clear()
+    assert (await bot.post(message("签到", event_id="ev-saved")))[0] == 200
+    async with runtime.factory() as session:
+        row = (await session.execute(select(InboxEvent))).scalar_one()
+    assert row.event_id == "ev-saved" and row.payload["app_id"] == APP_ID
+    assert row.payload["event"]["header"]["event_id"] == "ev-saved"
+
+
+async def test_refused_requests_store_nothing(bot: Bot) -> None:
+    good = message("签到")
+    headers, body = signed_body(good, encrypt_key=KEY)
+    forged = {**headers, "X-Lark-Signature": "0" * 64}
+    stale_headers, stale_body = signed_body(good, encrypt_key=KEY, timestamp=1_000_000)
+    wrong_token = text_event("签到", app_id=APP_ID, token="guess", chat_id=CHAT, open_id=USER)
+    wt_headers, wt_body = signed_body(wrong_token, encrypt_key=KEY)
+    cases = [
+        (body, forged, 401),
+        (body, {}, 401),  # unsigned while an Encrypt Key is configured
+        (stale_body, stale_headers, 401),
+        (b"{not json", headers, 400),
+        (wt_body, wt_headers, 403),
+        (json.dumps(good).encode(), {}, 401),  # plain text while encryption is on
+        (b'{"encrypt": "' + b"A" * 20_000 + b'"}', headers, 413),
+    ]
+    for raw, hdrs, status in cases:
+        got, answer = await bot.post_raw(raw, hdrs)
+        assert (got, bool(answer.get("error"))) == (status, True), answer
+        assert KEY not in answer["error"] and TOKEN not in answer["error"]
+    await bot.settled()
+    assert await bot.inbox_count() == 0
+    assert bot.fake.sent == []
+
+
+async def test_unprocessed_inbox_rows_are_finished_after_a_restart(
+    sqlite_url: str, fake: FakeFeishu, aiohttp_client: ClientFactory,
+) -> None:
+    await prepare_database(sqlite_url)
+    engine = create_engine(sqlite_url)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            for n in range(3):
+                event = message("签到" if n == 0 else "帮助", event_id=f"ev-r{n}",
+                                message_id=f"om_r{n}")
+                await insert_event(session=session, platform="feishu", event_id=f"ev-r{n}",
+                                   payload={"app_id": APP_ID, "via": "webhook", "event": event},
+                                   received_at=datetime.now(UTC))
+    finally:
+        await engine.dispose()
+    await aiohttp_client(create_app(make_settings(sqlite_url, fake)))
+    await fake.wait_for(lambda: {s.target for s in fake.sent} >= {"om_r0", "om_r1", "om_r2"})
+
+
+async def test_card_button_withdraws_the_record_and_updates_the_card(bot: Bot) -> None:
+    await bot.post(message("签到", event_id="ev-c1"))
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 1)
+    [card] = bot.fake.sent
+    [button] = card.content["elements"][1]["actions"]
+    press = card_action_event(button["value"], app_id=APP_ID, token=TOKEN, open_id=USER,
+                              message_id=card.message_id, chat_id=CHAT, event_id="ev-press")
+    headers, body = signed_body(press, encrypt_key=KEY)
+    status, answer = await bot.post_raw(body, headers, path="/feishu/card")
+    assert (status, answer["toast"]["content"]) == (200, "正在撤销…")
+    await bot.fake.wait_for(lambda: len(bot.fake.updates) == 1)
+    reply = bot.fake.sent[1]
+    assert (reply.kind, reply.target) == ("reply", card.message_id)
+    assert bot.fake.texts()[1].startswith("已撤销")
+    [(updated_id, new_card)] = bot.fake.updates
+    assert updated_id == card.message_id
+    assert all(e["tag"] != "action" for e in new_card["elements"])
+    async with bot.client.app[RUNTIME].factory() as session:
+        [row] = (await session.execute(select(Attendance))).scalars()
+    assert row.withdrawn
+
+
+async def test_someone_elses_press_leaves_the_card_alone(bot: Bot) -> None:
+    await bot.post(message("签到", event_id="ev-c2"))
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 1)
+    [card] = bot.fake.sent
+    value = card.content["elements"][1]["actions"][0]["value"]
+    press = card_action_event(value, app_id=APP_ID, token=TOKEN, open_id="ou_stranger",
+                              message_id=card.message_id, chat_id=CHAT)
+    assert (await bot.post(press))[0] == 200
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 2)
+    await bot.settled()
+    assert bot.fake.updates == []
