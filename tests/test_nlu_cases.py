@@ -140,6 +140,7 @@ UNDO_HELP: list[Case] = [
     ("？？", {"intent": "help"}),
     ("@教联助手", {"intent": "help"}),
     ("@教联助手 ", {"intent": "help"}),
+    ("@王老师", {"intent": "unknown"}),
     ("这个机器人怎么用", {"intent": "help"}),
 ]
 
@@ -416,6 +417,7 @@ MONDAY: list[Case] = [
 
 NORMALISING: list[Case] = [
     ("＠教联助手　签到", {"intent": "checkin"}),
+    ("@教联助手签到", {"intent": "checkin"}),
     ("@教联助手\u2005今天１２人参加了集体备课", {"intent": "report", "participants": 12}),
     ("今天的集体备课✅完成啦🎉，参加人数：１５", {"intent": "report", "participants": 15}),
     ("今天下午３：３０开展了集备", {"intent": "report", "time": "15:30"}),

@@ -123,6 +123,17 @@ def test_normalize(raw: str, text: str, mentioned: bool) -> None:
     assert (norm.text, norm.mentioned) == (text, mentioned)
 
 
+def test_bot_mention_without_a_space() -> None:
+    norm = normalize("@教联助手签到")
+    assert (norm.text, norm.bot_mentioned) == ("签到", True)
+    assert not normalize("@王老师 签到").bot_mentioned
+
+
+def test_config_adds_bot_names(custom: Parser) -> None:
+    assert Parser(schools=[], settings={"bot_names": ["小教"]}).parse("@小教", NOW).intent == "help"
+    assert custom.parse("@小教", NOW).intent == "unknown"
+
+
 def test_normalize_caps_length() -> None:
     assert len(normalize("字" * 10_000, max_chars=500).text) == 500
 

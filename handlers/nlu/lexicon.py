@@ -13,6 +13,7 @@ config over them. Supported keys (all optional; see docs/nlu.md):
 - `future_markers`, `past_markers`: extra literal marker words (report vs plan).
 - `periods.<period>`: extra words for a query period (this_week, last_month, …).
 - `words`: extra words for the tokenizer's user dictionary.
+- `bot_names`: extra names the bot is @mentioned by (default 教联助手).
 - `max_chars`: how much of a message is examined (default 500).
 
 Imports nothing outside the standard library.
@@ -166,6 +167,9 @@ PERIODS: dict[str, tuple[str, ...]] = {
     "this_year": ("今年", "本年度", "本年", "这一年", "全年"),
 }
 
+# How people @mention the bot; a bare mention of it asks for help.
+BOT_NAMES: tuple[str, ...] = ("教联助手", "教联体助手", "教共体助手", "教联小助手")
+
 # Generic words that announce an event without naming its type.
 EVENT_WORDS: tuple[str, ...] = (
     "活动", "开展", "组织", "举行", "举办", "召开", "会议", "交流", "研讨", "开会", "座谈",
@@ -193,6 +197,7 @@ class Lexicon:
     event_words: tuple[str, ...]
     extra_words: tuple[str, ...] = ()
     fallbacks: tuple[tuple[str, str], ...] = ()
+    bot_names: tuple[str, ...] = BOT_NAMES
     max_chars: int = 500
     names: dict[str, str] = field(default_factory=dict)
 
@@ -278,6 +283,7 @@ def build_lexicon(settings: Mapping[str, Any] | None = None) -> Lexicon:
         event_words=EVENT_WORDS,
         extra_words=_words(cfg.get("words", ())),
         fallbacks=((OBSERVATION_PATTERN, "observation"),),
+        bot_names=(*BOT_NAMES, *_words(cfg.get("bot_names", ()))),
         max_chars=int(cfg.get("max_chars", 500)),
         names={code: name for code, (name, _) in activities.items()},
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Emoji and pictographs; variation selectors and joiners glue them together.
@@ -27,6 +28,7 @@ _PLACEHOLDER = re.compile(r"\[[^\[\]]{1,6}\]")
 class Normalized:
     text: str
     mentioned: bool
+    bot_mentioned: bool = False
 
 
 def _drop_controls(text: str) -> str:
@@ -36,20 +38,33 @@ def _drop_controls(text: str) -> str:
     )
 
 
-def normalize(raw: str, max_chars: int = 500) -> Normalized:
-    """The first `max_chars` characters, normalised; `mentioned` says an @mention led."""
+def bot_mention_pattern(names: Sequence[str]) -> re.Pattern[str]:
+    """The bot's own names may run straight into the text ("@教联助手签到")."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
+    return re.compile(rf"^\s*@(?:{alternatives or '(?!)'})\s*")
+
+
+DEFAULT_BOT = bot_mention_pattern(("教联助手",))
+
+
+def normalize(raw: str, max_chars: int = 500, bot: re.Pattern[str] = DEFAULT_BOT) -> Normalized:
+    """The first `max_chars` characters, normalised; leading @mentions stripped."""
     text = unicodedata.normalize("NFKC", raw[: max_chars * 2])[:max_chars]
     # A line break ends a clause (主题：…⏎人数：…), so it becomes a comma, not a space.
     text = _LINES.sub(",", text.strip())
     text = _EMOJI.sub(" ", text)
     text = _drop_controls(text)
-    mentioned = False
+    mentioned = bot_mentioned = False
     while True:
-        match = _MENTION.match(text)
-        if not match:
-            break
+        match = bot.match(text)
+        if match:
+            bot_mentioned = True
+        else:
+            match = _MENTION.match(text)
+            if not match:
+                break
         mentioned = True
         text = text[match.end():]
     text = _PLACEHOLDER.sub(" ", text)
     text = _SPACES.sub(" ", text).strip()
-    return Normalized(text=text, mentioned=mentioned)
+    return Normalized(text=text, mentioned=mentioned, bot_mentioned=bot_mentioned)

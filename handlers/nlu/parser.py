@@ -18,7 +18,7 @@ from handlers.nlu import slots
 from handlers.nlu.dates import DateMention, find_date
 from handlers.nlu.intents import CueFinder, Cues
 from handlers.nlu.lexicon import Lexicon, build_lexicon
-from handlers.nlu.normalize import normalize
+from handlers.nlu.normalize import bot_mention_pattern, normalize
 from handlers.nlu.times import TimeMention, find_time
 from handlers.nlu.tokenizer import DomainTokenizer
 
@@ -92,6 +92,7 @@ class Parser:
         self.lexicon: Lexicon = build_lexicon(self.settings)
         self.slots = slots.SlotFinder(self.lexicon, self.schools)
         self.cues = CueFinder(self.lexicon)
+        self._bot = bot_mention_pattern(self.lexicon.bot_names)
         self.tokenizer = DomainTokenizer(self.slots.dictionary_words(), cache_dir)
         self.cache_dir = self.tokenizer.cache_dir
 
@@ -117,10 +118,11 @@ class Parser:
         )
 
     def parse(self, text: str, now: datetime) -> ParseResult:
-        norm = normalize(text, self.lexicon.max_chars)
+        norm = normalize(text, self.lexicon.max_chars, self._bot)
         if not norm.text:
-            intent = "help" if norm.mentioned else "unknown"
-            return ParseResult(intent=intent, confidence=0.9 if norm.mentioned else 0.95)
+            # A bare mention of the bot asks for help; of a colleague, it is chatter.
+            intent = "help" if norm.bot_mentioned else "unknown"
+            return ParseResult(intent=intent, confidence=0.9)
         today = now.date()
         reading = self._read(norm.text, today)
         intent, confidence = self._intent(reading, now)
