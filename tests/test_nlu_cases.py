@@ -88,6 +88,7 @@ QUERY: list[Case] = [
     ("上个月我的请假次数", {"intent": "query", "period": "last_month"}),
     ("今年送教下乡的统计", {"intent": "query", "activity": "outreach", "period": "this_year"}),
     ("本月进度", {"intent": "query", "period": "this_month"}),
+    ("昨天的签到记录", {"intent": "query"}),
     ("我们学校这学期的教研活动开展情况", {"intent": "query", "activity": "research",
                                        "period": "this_semester"}),
     ("本学期集体备课完成情况", {"intent": "query", "activity": "lesson_prep",
@@ -172,7 +173,7 @@ UNKNOWN: list[str] = [
     "这次培训收获很大", "中午一起吃饭", "@李老师 你好", "今天的公开课上得真精彩",
     "王老师的示范课太精彩了", "辛苦各位老师了！", "祝贺王老师在优质课比赛中获得一等奖",
     "明天的培训别忘了带笔记本", "明天集体备课在哪个教室", "李老师，你们学校下周有送教吗",
-    "这个月工资发了吗", "下周放几天假",
+    "这个月工资发了吗", "下周放几天假", "明天集体备课，谁主备？",
 ]
 
 REPORT: list[Case] = [
@@ -359,6 +360,8 @@ PLAN: list[Case] = [
                                    "time": "08:00", "school": "长安镇中心小学"}),
     ("请各位老师明天下午3点准时参加集体备课", {"intent": "plan", "date": "2026-11-27",
                                          "time": "15:00"}),
+    ("明天下午3点在县实小开展集体备课，大家能来吗？", {
+        "intent": "plan", "date": "2026-11-27", "time": "15:00", "activity": "lesson_prep"}),
     ("明天上午九点在县初中开展培训，请大家提前签到", {
         "intent": "plan", "date": "2026-11-27", "time": "09:00",
         "school": "融安县初级中学"}),

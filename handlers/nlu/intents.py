@@ -20,6 +20,14 @@ _QUESTION = re.compile(
 )
 
 
+_CLAUSE_END = re.compile(r"[,;!。，；！]")
+
+
+def _clause_start(text: str, pos: int) -> int:
+    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, pos)]
+    return ends[-1] if ends else 0
+
+
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
 
@@ -33,6 +41,8 @@ class Cues:
     past: list[str]
     asking: bool
     question: bool
+    # Where the clause holding the question starts (after the last , ; ! before it).
+    question_clause: int = 0
 
     def has(self, intent: str) -> bool:
         return intent in self.found
@@ -47,6 +57,7 @@ class CueFinder:
         self._events = re.compile("|".join(re.escape(t) for t in lexicon.event_words))
 
     def find(self, text: str) -> Cues:
+        question = _QUESTION.search(text)
         found: dict[str, str] = {}
         for intent, pattern in self._cues.items():
             m = pattern.search(text)
@@ -57,7 +68,8 @@ class CueFinder:
             future=[m.group(0) for m in self._future.finditer(text)],
             past=[m.group(0) for m in self._past.finditer(text)],
             asking=bool(_ASKING.search(text)),
-            question=bool(_QUESTION.search(text)),
+            question=question is not None,
+            question_clause=_clause_start(text, question.start()) if question else 0,
         )
 
     def has_query_target(self, text: str) -> bool:

@@ -67,6 +67,7 @@ class _Reading:
     cues: Cues
     activity: str | None
     activity_words: list[str]
+    activity_start: int | None
     when: DateMention | None
     clock: TimeMention | None
     school_hits: list[slots.Hit]
@@ -112,6 +113,7 @@ class Parser:
             cues=self.cues.find(masked),
             activity=hits[0].value if hits else None,
             activity_words=[h.word for h in hits],
+            activity_start=hits[0].start if hits else None,
             when=find_date(masked, today),
             clock=find_time(masked),
             school_hits=school_hits,
@@ -157,7 +159,7 @@ class Parser:
             return "checkin", 0.9
         if c.has("bind") and r.activity is None:
             return "bind", 0.85
-        if c.question and not c.has("report"):
+        if c.question and not c.has("report") and not self._announced_before(r):
             return "unknown", 0.8
         eventful = (r.activity is not None or c.has("report")
                     or (self.cues.has_event_word(r.masked)
@@ -170,6 +172,13 @@ class Parser:
                 and (_CHATTER_LEAD.match(r.masked) or not (c.past or c.future)):
             return "unknown", 0.6
         return self._report_or_plan(r, now)
+
+    @staticmethod
+    def _announced_before(r: _Reading) -> bool:
+        """"明天三点集体备课，大家能来吗？": the question only trails an announcement."""
+        limit = r.cues.question_clause
+        return (r.activity_start is not None and r.activity_start < limit
+                and r.clock is not None and r.clock.start < limit)
 
     def _announces(self, r: _Reading, now: datetime) -> bool:
         """A check-in word inside an announcement ("明天培训请提前签到") is a plan."""
