@@ -184,6 +184,8 @@ REPORT: list[Case] = [
     ("课题组成员昨天开展了读书分享活动", {"intent": "report", "activity": None,
                                      "date": "2026-11-25"}),
     ("教研组开展了听评课活动", {"intent": "report", "activity": "observation"}),
+    ("昨天在县教师培训中心开展了集体备课", {"intent": "report", "activity": "lesson_prep"}),
+    ("今天送教老师到泗顶小学上课", {"intent": "report", "activity": "outreach"}),
     ("课题组开会讨论了开题报告", {"intent": "report", "activity": "project"}),
     ("10月28日开展了语文集体备课，参加教师十五人", {
         "intent": "report", "activity": "lesson_prep", "date": "2026-10-28",

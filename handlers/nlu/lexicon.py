@@ -58,7 +58,7 @@ ACTIVITIES: dict[str, tuple[str, tuple[str, ...]]] = {
 # Nouns that contain a trigger but are groups, offices or people, never an activity.
 NON_ACTIVITY_NOUNS: tuple[str, ...] = (
     "教研组", "教研组长", "课题组", "课题组长", "课题组成员", "教研室", "教研员", "教研处",
-    "培训费", "培训班主任", "送教老师", "支教老师", "轮岗教师", "支教教师", "教研主任",
+    "教研主任", "教研中心", "培训中心", "研修中心", "培训基地", "研学基地", "培训费",
 )
 
 SUBJECTS: dict[str, tuple[str, ...]] = {
