@@ -1,0 +1,134 @@
+"""The `[scheduler]` table of the config, typed: times, quiet hours, semesters, quotas.
+
+Built from the raw TOML tables (the scheduler never imports bot); see docs/scheduler.md for
+every key. Imports handlers.quotas and the standard library only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.quotas import DEFAULT_QUOTAS, Quota, quotas_from_settings
+
+
+class SchedulerConfigError(ValueError):
+    """A `[scheduler]` value that cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Semester:
+    name: str
+    start: dt.date
+    end: dt.date  # the last day of term, inclusive
+
+
+DEFAULT_SEMESTERS: tuple[Semester, ...] = (
+    Semester("2026春", dt.date(2026, 3, 2), dt.date(2026, 7, 10)),
+    Semester("2026秋", dt.date(2026, 9, 1), dt.date(2027, 1, 22)),
+    Semester("2027春", dt.date(2027, 3, 1), dt.date(2027, 7, 9)),
+)
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    reminder_time: dt.time = dt.time(8, 0)
+    digest_time: dt.time = dt.time(8, 0)
+    digest_weekday: int = 0  # Monday; moves to the week's first school day when that is off
+    quiet_start: dt.time = dt.time(21, 0)
+    quiet_end: dt.time = dt.time(7, 0)
+    # A short quota is announced when this many school days are left (today and the last
+    # included); the lead principal's private note when `principal_days_left` are left.
+    group_days_left: int = 3
+    principal_days_left: int = 2
+    hour_before: dt.timedelta = dt.timedelta(hours=1)
+    # An activity without a start time gets its attendance summary at this hour.
+    untimed_summary: dt.time = dt.time(18, 0)
+    # Most names listed in one message (未签到, teachers without records).
+    max_names: int = 12
+    semesters: tuple[Semester, ...] = DEFAULT_SEMESTERS
+    extra_holidays: frozenset[dt.date] = frozenset()
+    extra_workdays: frozenset[dt.date] = frozenset()
+    quotas: tuple[Quota, ...] = DEFAULT_QUOTAS
+    activity_names: Mapping[str, str] = field(default_factory=dict)
+    tick_seconds: int = 60
+
+    def name_of(self, code: str | None) -> str:
+        return self.activity_names.get(code or "", code or "")
+
+
+def _time(raw: Mapping[str, Any], key: str, default: dt.time) -> dt.time:
+    value = raw.get(key)
+    if value is None:
+        return default
+    if isinstance(value, dt.time):
+        return value
+    try:
+        return dt.time.fromisoformat(str(value))
+    except ValueError as exc:
+        raise SchedulerConfigError(f"scheduler.{key}: expected HH:MM, got {value!r}") from exc
+
+
+def _date(value: Any, key: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise SchedulerConfigError(f"scheduler.{key}: expected YYYY-MM-DD, got {value!r}") from exc
+
+
+def _semesters(entries: Any) -> tuple[Semester, ...]:
+    if not entries:
+        return DEFAULT_SEMESTERS
+    out = []
+    for i, e in enumerate(entries):
+        start = _date(e.get("start"), f"semesters[{i}].start")
+        end = _date(e.get("end"), f"semesters[{i}].end")
+        if end < start:
+            raise SchedulerConfigError(f"scheduler.semesters[{i}]: end before start")
+        out.append(Semester(str(e.get("name", f"{start.year}{'秋' if start.month >= 8 else '春'}")),
+                            start, end))
+    return tuple(sorted(out, key=lambda s: s.start))
+
+
+def scheduler_config(
+    raw: Mapping[str, Any] | None, *, timezone: str = "Asia/Shanghai",
+    activity_names: Mapping[str, str] | None = None,
+) -> SchedulerConfig:
+    """`[scheduler]` (raw TOML table) → SchedulerConfig; unknown keys are ignored."""
+    raw = raw or {}
+    quiet = raw.get("quiet_hours", ["21:00", "07:00"])
+    if not isinstance(quiet, list | tuple) or len(quiet) != 2:
+        raise SchedulerConfigError("scheduler.quiet_hours: expected [\"21:00\", \"07:00\"]")
+    cal = raw.get("calendar", {})
+    try:
+        return SchedulerConfig(
+            timezone=ZoneInfo(str(raw.get("timezone", timezone))),
+            reminder_time=_time(raw, "reminder_time", dt.time(8, 0)),
+            digest_time=_time(raw, "digest_time", dt.time(8, 0)),
+            digest_weekday=int(raw.get("digest_weekday", 1)) - 1,
+            quiet_start=_time({"q": quiet[0]}, "q", dt.time(21, 0)),
+            quiet_end=_time({"q": quiet[1]}, "q", dt.time(7, 0)),
+            group_days_left=int(raw.get("remind_days_left", 3)),
+            principal_days_left=int(raw.get("principal_days_left", 2)),
+            hour_before=dt.timedelta(minutes=int(raw.get("remind_minutes_before", 60))),
+            untimed_summary=_time(raw, "untimed_summary", dt.time(18, 0)),
+            max_names=int(raw.get("max_names", 12)),
+            semesters=_semesters(raw.get("semesters")),
+            extra_holidays=frozenset(_date(d, "calendar.holidays")
+                                     for d in cal.get("holidays", ())),
+            extra_workdays=frozenset(_date(d, "calendar.workdays")
+                                     for d in cal.get("workdays", ())),
+            quotas=quotas_from_settings(raw),
+            activity_names=dict(activity_names or {}),
+            tick_seconds=int(raw.get("tick_seconds", 60)),
+        )
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, SchedulerConfigError):
+            raise
+        raise SchedulerConfigError(f"scheduler: {exc}") from exc

@@ -1,0 +1,171 @@
+"""`run_due`: everything due in (last_run, now], written to the outbox once per key.
+
+An occasion (a daily reminder time, a digest morning, an hour before an activity…) is due
+when its moment lies in the window; it is still useful until its own deadline (the evening's
+quiet hours the same day, or the activity's start), and skipped after that — so a bot that was
+down catches up the same day but never sends yesterday's news. Nothing is produced during
+quiet hours. Keys make the outbox the judge of "already sent": a restart, a second instance
+or a double-fired tick enqueues nothing twice.
+Imports handlers, storage and scheduler modules; never bot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from scheduler.calendar import ONE_DAY, SchoolCalendar
+from scheduler.config import SchedulerConfig
+from scheduler.jobs import (
+    JobContext,
+    activity_end,
+    calendar_warning_keys,
+    send_activity_summaries,
+    send_calendar_warning,
+    send_day_before,
+    send_hour_before,
+    send_period_starts,
+    send_principal_notes,
+    send_quota_reminders,
+    send_weekly_digests,
+)
+from scheduler.queries import load_roster, planned_between
+from scheduler.state import claim_once, done_before, last_run, save_last_run
+from storage.db import transaction
+from storage.models import Activity
+from storage.outbox import NewMessage, enqueue
+
+log = logging.getLogger(__name__)
+
+# Occasions older than this are never looked at, however long the bot was down.
+LOOKBACK = dt.timedelta(days=2)
+# A day-before reminder may precede its activity by a long holiday.
+PLANNED_AHEAD = dt.timedelta(days=20)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.datetime  # exclusive
+    now: dt.datetime  # inclusive
+
+    def holds(self, due: dt.datetime, useful_until: dt.datetime) -> bool:
+        if not self.start < due <= self.now:
+            return False
+        if self.now >= useful_until:
+            log.info("scheduler: skipped an occasion due %s (stale since %s)", due, useful_until)
+            return False
+        return True
+
+
+def digest_day(calendar: SchoolCalendar, day: dt.date) -> bool:
+    """The week's first school day on or after the digest weekday."""
+    monday = day - dt.timedelta(days=day.weekday())
+    first = monday + dt.timedelta(days=calendar.config.digest_weekday)
+    if day < first or not calendar.is_school_day(day):
+        return False
+    return not calendar.school_days(first, day)
+
+
+async def collect_due(
+    *, session: AsyncSession, now: dt.datetime, last_run: dt.datetime, config: SchedulerConfig,
+    calendar: SchoolCalendar | None = None, claim: bool = False,
+) -> list[NewMessage]:
+    """The messages due in (last_run, now], computed but not enqueued.
+
+    With `claim`, once-only warnings are claimed in Setting rows (run_due); without it they
+    are shown only if never given (previews)."""
+    cal = calendar or SchoolCalendar(config)
+    if cal.is_quiet(now):
+        return []
+    window = Window(cal.local(max(last_run, now - LOOKBACK)), cal.local(now))
+    ctx = JobContext(session=session, config=config, calendar=cal,
+                     roster=await load_roster(session=session))
+    out: list[NewMessage] = []
+    day = window.start.date()
+    while day <= window.now.date():
+        if cal.is_school_day(day):
+            evening = cal.quiet_from(day)
+            if window.holds(cal.at(day, config.reminder_time), evening):
+                out += await send_period_starts(ctx, day)
+                out += await send_quota_reminders(ctx, day)
+                out += await send_principal_notes(ctx, day)
+            if digest_day(cal, day) and window.holds(cal.at(day, config.digest_time), evening):
+                monday = day - dt.timedelta(days=day.weekday())
+                out += await send_weekly_digests(ctx, monday - dt.timedelta(days=7))
+        day += ONE_DAY
+    planned = await planned_between(session=session, start=window.start.date() - ONE_DAY,
+                                    end=window.now.date() + PLANNED_AHEAD)
+    out += await _activity_messages(ctx, window, planned)
+    for key in calendar_warning_keys(cal):
+        fresh = (await claim_once(session=session, key=key, now=now) if claim
+                 else not await done_before(session=session, key=key))
+        if fresh:
+            log.warning("scheduler: %s; warning the admins", key)
+            out += await send_calendar_warning(ctx, key)
+    return out
+
+
+async def _activity_messages(
+    ctx: JobContext, window: Window, planned: list[Activity],
+) -> list[NewMessage]:
+    cal, config = ctx.calendar, ctx.config
+    out: list[NewMessage] = []
+    finished: list[Activity] = []
+    for a in planned:
+        if a.date is None:
+            continue
+        start = a.starts_at or cal.at(a.date, dt.time(0, 0))
+        before = cal.previous_workday(a.date)
+        if window.holds(cal.at(before, config.reminder_time), min(cal.quiet_from(before), start)):
+            out += await send_day_before(ctx, a, before)
+        if a.starts_at is not None:
+            due = cal.next_loud(a.starts_at - config.hour_before)
+            if due < a.starts_at and window.holds(due, a.starts_at):
+                out += await send_hour_before(ctx, a)
+        end = activity_end(a) or cal.at(a.date, config.untimed_summary)
+        due = cal.next_loud(end)
+        if window.holds(due, cal.quiet_from(cal.local(due).date())):
+            finished.append(a)
+    out += await send_activity_summaries(ctx, finished)
+    return out
+
+
+async def run_due(
+    *, factory: async_sessionmaker[AsyncSession], now: dt.datetime, last_run: dt.datetime,
+    config: SchedulerConfig,
+) -> list[NewMessage]:
+    """Compute what is due in (last_run, now] and enqueue it; returns what was newly queued.
+
+    One transaction; keys in sorted order so two instances racing on PostgreSQL wait for
+    each other instead of deadlocking, and the loser's inserts do nothing."""
+    async with transaction(factory) as session:
+        messages = await collect_due(session=session, now=now, last_run=last_run,
+                                     config=config, claim=True)
+        queued = []
+        for message in sorted(messages, key=lambda m: m.key):
+            if await enqueue(session=session, message=message, now=now):
+                queued.append(message)
+    if queued:
+        log.info("scheduler: queued %d message(s) for (%s, %s]", len(queued), last_run, now)
+    return queued
+
+
+async def tick(
+    *, factory: async_sessionmaker[AsyncSession], clock: Clock, config: SchedulerConfig,
+) -> list[NewMessage]:
+    """One scheduler beat: run what is due since the last recorded run, then record now."""
+    now = clock.now()
+    async with factory() as session:
+        previous = await last_run(session=session)
+    if previous is None:
+        # A first start looks back over today only, like a restart would.
+        local = now.astimezone(config.timezone)
+        previous = dt.datetime.combine(local.date(), dt.time(0, 0), tzinfo=config.timezone)
+    queued = await run_due(factory=factory, now=now, last_run=previous, config=config)
+    async with transaction(factory) as session:
+        await save_last_run(session=session, moment=now)
+    return queued

@@ -1,0 +1,288 @@
+"""The scheduled jobs: each `send_<thing>` returns the messages due for one occasion.
+
+Jobs read storage and build `NewMessage`s with deterministic keys (what, for whom, which
+period); they never enqueue or call a platform themselves — `scheduler.due` does the writing,
+so a preview can run the very same code and write nothing.
+Imports handlers (texts, checkin constants, format) and storage; never bot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import texts
+from handlers.checkin import CHECKIN_OPENS, DEFAULT_LENGTH
+from handlers.format import hm, md
+from scheduler.calendar import Period, SchoolCalendar
+from scheduler.config import SchedulerConfig
+from scheduler.digest import weekly_digests
+from scheduler.progress import QuotaStatus, quota_progress
+from scheduler.queries import Roster, expected_people, turnout_of
+from scheduler.recipients import to_groups, to_person
+from storage.models import Activity
+from storage.outbox import NewMessage
+
+
+@dataclass
+class JobContext:
+    session: AsyncSession
+    config: SchedulerConfig
+    calendar: SchoolCalendar
+    roster: Roster
+
+
+def names_list(names: list[str], limit: int) -> str:
+    shown = texts.SCHED_NAME_SEP.join(names[:limit])
+    if len(names) > limit:
+        return texts.SCHED_NAMES_MORE.format(names=shown, n=len(names))
+    return shown
+
+
+def _kinds(config: SchedulerConfig) -> list[str]:
+    order = ("month", "quarter", "semester", "year")
+    present = {q.period for q in config.quotas}
+    return [k for k in order if k in present]
+
+
+def _reminder_day(days: list[dt.date], left: int) -> dt.date | None:
+    """The school day on which `left` school days remain (today and the last included)."""
+    if not days:
+        return None
+    return days[max(len(days) - left, 0)]
+
+
+# --- quotas ---------------------------------------------------------------------------------
+
+
+async def send_period_starts(ctx: JobContext, day: dt.date) -> list[NewMessage]:
+    """On the first school day of a month, quarter, semester or school year: what is due."""
+    out: list[NewMessage] = []
+    for kind in _kinds(ctx.config):
+        period = ctx.calendar.period(kind, day)
+        days = ctx.calendar.school_days(period.start, period.end)
+        if not days or days[0] != day:
+            continue
+        rules = [q for q in ctx.config.quotas if q.period == kind]
+        lines = []
+        for q in rules:
+            each = texts.SCHED_EACH_SCHOOL if q.scope == "member_school" else ""
+            name = ctx.config.name_of(q.activity)
+            lines.append(texts.SCHED_START_COVER.format(activity=name, each=each) if q.cover
+                         else texts.SCHED_START_LINE.format(activity=name, need=q.minimum,
+                                                            each=each))
+        for cid, community in sorted(ctx.roster.communities.items()):
+            text = "\n".join([
+                texts.SCHED_START_HEAD.format(period=texts.SCHED_PERIODS[kind],
+                                              community=community),
+                *lines, texts.SCHED_START_TAIL,
+            ])
+            out += to_groups(ctx.roster, cid, key=f"start:{kind}:{period.label}:community:{cid}",
+                             kind="period_start", text=text)
+    return out
+
+
+def _short_line(ctx: JobContext, status: QuotaStatus, deadline: dt.date) -> str:
+    period = texts.SCHED_PERIODS[status.period.kind]
+    where = ""
+    if status.school_id is not None:
+        where = texts.SCHED_WHERE.format(school=ctx.roster.schools[status.school_id].name)
+    name = ctx.config.name_of(status.quota.activity)
+    if status.quota.cover:
+        return texts.SCHED_SHORT_COVER.format(
+            period=period, activity=name, where=where,
+            missing=names_list(list(status.missing), ctx.config.max_names),
+            done=status.done, need=status.need, deadline=md(deadline))
+    return texts.SCHED_SHORT_LINE.format(period=period, activity=name, where=where,
+                                         done=status.done, left=status.left,
+                                         deadline=md(deadline))
+
+
+async def _short_by_community(
+    ctx: JobContext, day: dt.date, left: int,
+) -> list[tuple[Period, int, list[QuotaStatus], dt.date]]:
+    """(period, days left, short statuses, deadline) per community, for the periods whose
+    reminder day with `left` school days remaining is `day`."""
+    kinds = []
+    for kind in _kinds(ctx.config):
+        period = ctx.calendar.period(kind, day)
+        days = ctx.calendar.school_days(period.start, period.end)
+        if _reminder_day(days, left) == day:
+            kinds.append((kind, period, days))
+    if not kinds:
+        return []
+    statuses = await quota_progress(session=ctx.session, roster=ctx.roster,
+                                    calendar=ctx.calendar, quotas=ctx.config.quotas, day=day,
+                                    kinds=[k for k, _, _ in kinds])
+    out = []
+    for kind, period, days in kinds:
+        remaining = len(days) - days.index(day)
+        for cid in sorted(ctx.roster.communities):
+            short = [s for s in statuses
+                     if s.period.kind == kind and s.community_id == cid and not s.met]
+            if short:
+                out.append((period, remaining, short, days[-1]))
+    return out
+
+
+async def send_quota_reminders(ctx: JobContext, day: dt.date) -> list[NewMessage]:
+    """To the community's groups while a quota is short, `group_days_left` school days before
+    the period ends; nothing once every rule of the period is met."""
+    out: list[NewMessage] = []
+    for period, remaining, short, deadline in await _short_by_community(
+            ctx, day, ctx.config.group_days_left):
+        cid = short[0].community_id
+        text = "\n".join([
+            texts.SCHED_SHORT_HEAD.format(period=texts.SCHED_PERIODS[period.kind], days=remaining),
+            *(_short_line(ctx, s, deadline) for s in short), texts.SCHED_SHORT_TAIL,
+        ])
+        out += to_groups(ctx.roster, cid, key=f"quota:{period.kind}:{period.label}"
+                         f":community:{cid}:short", kind="quota_short", text=text)
+    return out
+
+
+async def send_principal_notes(ctx: JobContext, day: dt.date) -> list[NewMessage]:
+    """A private note to the lead school's principal when still short near the end."""
+    out: list[NewMessage] = []
+    for period, remaining, short, deadline in await _short_by_community(
+            ctx, day, ctx.config.principal_days_left):
+        cid = short[0].community_id
+        for person in ctx.roster.lead_principals(cid):
+            text = "\n".join([
+                texts.SCHED_PRINCIPAL_HEAD.format(
+                    name=person.name[:1], community=ctx.roster.communities[cid],
+                    period=texts.SCHED_PERIODS[period.kind], days=remaining),
+                *(_short_line(ctx, s, deadline) for s in short), texts.SCHED_PRINCIPAL_TAIL,
+            ])
+            out += to_person(ctx.roster, person, key=f"quota:{period.kind}:{period.label}"
+                             f":community:{cid}:principal", kind="principal_note", text=text,
+                             community_id=cid)
+    return out
+
+
+# --- planned activities ---------------------------------------------------------------------
+
+
+def activity_end(activity: Activity) -> dt.datetime | None:
+    """When check-out stops being early (handlers.checkin's rule)."""
+    if activity.ends_at is not None:
+        return activity.ends_at
+    return activity.starts_at + DEFAULT_LENGTH if activity.starts_at else None
+
+
+def _what(ctx: JobContext, activity: Activity) -> str:
+    what = f"{activity.grade or ''}{activity.subject or ''}{ctx.config.name_of(activity.activity)}"
+    school = ctx.roster.schools.get(activity.school_id or -1)
+    if school is not None:
+        what += texts.SCHED_WHERE.format(school=school.name)
+    if activity.topic:
+        what += f"《{activity.topic}》"
+    return what
+
+
+def _checkin_hint(ctx: JobContext, activity: Activity) -> str:
+    if activity.starts_at is None:
+        return ""
+    opens = ctx.calendar.local(activity.starts_at - CHECKIN_OPENS)
+    return texts.SCHED_CHECKIN_OPENS.format(opens=hm(opens))
+
+
+def _community_of(ctx: JobContext, activity: Activity) -> int | None:
+    if activity.community_id is not None:
+        return activity.community_id
+    school = ctx.roster.schools.get(activity.school_id or -1)
+    return school.community_id if school else None
+
+
+async def send_day_before(ctx: JobContext, activity: Activity, day: dt.date) -> list[NewMessage]:
+    """The group's reminder on the last working day before the activity, at reminder time."""
+    cid = _community_of(ctx, activity)
+    if cid is None or activity.date is None:
+        return []
+    if activity.date == day + dt.timedelta(days=1):
+        when = texts.SCHED_TOMORROW.format(date=md(activity.date))
+    else:
+        when = texts.SCHED_ON_DAY.format(date=md(activity.date),
+                                         weekday=texts.WEEKDAYS[activity.date.weekday()])
+    if activity.starts_at is not None:
+        when += f" {hm(ctx.calendar.local(activity.starts_at))} "
+    text = texts.SCHED_DAY_BEFORE.format(when=when, what=_what(ctx, activity),
+                                         checkin=_checkin_hint(ctx, activity))
+    return to_groups(ctx.roster, cid, key=f"activity:{activity.id}:day_before",
+                     kind="activity_day_before", text=text, group_id=activity.group_id)
+
+
+async def send_hour_before(ctx: JobContext, activity: Activity) -> list[NewMessage]:
+    cid = _community_of(ctx, activity)
+    if cid is None or activity.starts_at is None:
+        return []
+    text = texts.SCHED_HOUR_BEFORE.format(time=hm(ctx.calendar.local(activity.starts_at)),
+                                          what=_what(ctx, activity),
+                                          checkin=_checkin_hint(ctx, activity))
+    return to_groups(ctx.roster, cid, key=f"activity:{activity.id}:hour_before",
+                     kind="activity_hour_before", text=text, group_id=activity.group_id)
+
+
+async def send_activity_summaries(
+    ctx: JobContext, activities: Iterable[Activity],
+) -> list[NewMessage]:
+    """One message per finished activity: 签到 N 人，迟到 N 人，请假 N 人，未签到: names.
+
+    Expected are the community's teachers of the activity's subject (all of them when it
+    names none), plus anyone who checked in or asked for leave."""
+    acts = [a for a in activities if a.id is not None and _community_of(ctx, a) is not None]
+    turnout = await turnout_of(session=ctx.session, activity_ids=[a.id for a in acts if a.id])
+    people = await expected_people(session=ctx.session, community_ids=sorted(
+        {c for a in acts if (c := _community_of(ctx, a)) is not None}))
+    out: list[NewMessage] = []
+    for a in acts:
+        assert a.id is not None
+        cid = _community_of(ctx, a)
+        assert cid is not None
+        t = turnout[a.id]
+        expected = [(mid, name) for mid, name, subjects in people.get(cid, [])
+                    if a.subject is None or a.subject in subjects]
+        missing = [name for mid, name in expected
+                   if mid not in t.checked_in and mid not in t.on_leave]
+        tail = (texts.SCHED_SUMMARY_MISSING.format(
+            names=names_list(missing, ctx.config.max_names)) if missing
+            else texts.SCHED_SUMMARY_ALL_IN)
+        text = texts.SCHED_SUMMARY.format(date=md(a.date), what=_what(ctx, a),
+                                          checked=len(t.checked_in), late=t.late,
+                                          leave=len(t.on_leave), missing=tail)
+        out += to_groups(ctx.roster, cid, key=f"activity:{a.id}:summary",
+                         kind="activity_summary", text=text, group_id=a.group_id)
+    return out
+
+
+# --- digests and warnings -------------------------------------------------------------------
+
+
+async def send_weekly_digests(ctx: JobContext, week_start: dt.date) -> list[NewMessage]:
+    """The digests of the ISO week starting `week_start` (sent the week after)."""
+    return await weekly_digests(session=ctx.session, roster=ctx.roster, calendar=ctx.calendar,
+                                config=ctx.config, week_start=week_start)
+
+
+def calendar_warning_keys(calendar: SchoolCalendar) -> list[str]:
+    """One key per fact worth a warning: a year without holiday data, guessed terms."""
+    keys = [f"calendar:unknown-year:{year}" for year in sorted(calendar.unknown_years)]
+    if calendar.guessed_terms and calendar.config.semesters:
+        keys.append(f"calendar:guessed-terms:{calendar.config.semesters[-1].end.isoformat()}")
+    return keys
+
+
+async def send_calendar_warning(ctx: JobContext, key: str) -> list[NewMessage]:
+    """Tell every admin (once: the caller keeps a Setting row) that the calendar guesses."""
+    what = key.split(":")
+    if what[1] == "unknown-year":
+        text = texts.SCHED_CALENDAR_UNKNOWN.format(year=what[2])
+    else:
+        text = texts.SCHED_TERMS_GUESSED.format(last=md(dt.date.fromisoformat(what[2])))
+    out: list[NewMessage] = []
+    for admin in ctx.roster.admins:
+        out += to_person(ctx.roster, admin, key=key, kind="calendar_warning", text=text)
+    return out

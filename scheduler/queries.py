@@ -1,0 +1,272 @@
+"""Set-based reads for reminders and digests: one GROUP BY over the whole county at a time.
+
+Nothing here loops over schools issuing queries; every function answers for all communities
+at once, so a county of a thousand schools costs the same handful of statements as the demo.
+Imports storage only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+
+from storage.models import Activity, Attendance, ChatGroup, Community, Identity, Member, School
+
+
+@dataclass(frozen=True)
+class SchoolRow:
+    id: int
+    name: str
+    community_id: int
+    is_lead: bool
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    id: int
+    platform: str
+    chat_id: str
+    name: str
+    app_id: str
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    role: str
+    school_id: int | None
+
+
+@dataclass
+class Roster:
+    communities: dict[int, str] = field(default_factory=dict)
+    schools: dict[int, SchoolRow] = field(default_factory=dict)
+    groups: dict[int, list[GroupRow]] = field(default_factory=dict)  # by community
+    principals: dict[int, list[Person]] = field(default_factory=dict)  # by school
+    admins: list[Person] = field(default_factory=list)
+    identities: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # member → ids
+    subjects: dict[int, set[str]] = field(default_factory=dict)  # by school
+    _by_community: dict[int, list[SchoolRow]] = field(default_factory=dict, repr=False)
+
+    def schools_of(self, community_id: int) -> list[SchoolRow]:
+        """Lead school first, then the members by id."""
+        if not self._by_community:
+            for s in sorted(self.schools.values(), key=lambda s: (not s.is_lead, s.id)):
+                self._by_community.setdefault(s.community_id, []).append(s)
+        return self._by_community.get(community_id, [])
+
+    def lead_principals(self, community_id: int) -> list[Person]:
+        return [p for s in self.schools_of(community_id) if s.is_lead
+                for p in self.principals.get(s.id, [])]
+
+
+async def load_roster(*, session: AsyncSession) -> Roster:
+    """Communities, schools, groups, principals and admins with their identities."""
+    roster = Roster()
+    for cid, name in (await session.execute(select(col(Community.id), col(Community.name)))).all():
+        roster.communities[_id(cid)] = name
+    rows = await session.execute(select(col(School.id), col(School.name),
+                                        col(School.community_id), col(School.is_lead)))
+    for sid, name, cid, lead in rows.all():
+        roster.schools[_id(sid)] = SchoolRow(_id(sid), name, cid, bool(lead))
+    # Community-wide groups only: a school's own group is not where community quotas go.
+    groups = await session.execute(
+        select(ChatGroup).where(col(ChatGroup.community_id).is_not(None),
+                                col(ChatGroup.school_id).is_(None)).order_by(col(ChatGroup.id))
+    )
+    for g in groups.scalars():
+        assert g.id is not None and g.community_id is not None
+        roster.groups.setdefault(g.community_id, []).append(
+            GroupRow(g.id, g.platform, g.chat_id, g.name or g.chat_id, g.app_id))
+    people = await session.execute(
+        select(col(Member.id), col(Member.name), col(Member.role), col(Member.school_id))
+        .where(col(Member.role).in_(("principal", "admin")), col(Member.active).is_(True))
+        .order_by(col(Member.id))
+    )
+    ids = []
+    for mid, name, role, sid in people.all():
+        person = Person(_id(mid), name, role, sid)
+        ids.append(_id(mid))
+        if role == "admin":
+            roster.admins.append(person)
+        elif sid is not None:
+            roster.principals.setdefault(sid, []).append(person)
+    if ids:
+        idents = await session.execute(
+            select(col(Identity.member_id), col(Identity.platform), col(Identity.external_id))
+            .where(col(Identity.member_id).in_(ids)).order_by(col(Identity.id))
+        )
+        for mid, platform, ext in idents.all():
+            roster.identities.setdefault(_id(mid), []).append((platform, ext))
+    subjects = await session.execute(
+        select(col(Member.school_id), col(Member.subjects))
+        .where(col(Member.role) == "teacher", col(Member.active).is_(True),
+               col(Member.school_id).is_not(None))
+    )
+    for sid, subs in subjects.all():
+        roster.subjects.setdefault(_id(sid), set()).update(subs or ())
+    return roster
+
+
+def _id(value: Any) -> int:
+    """Primary keys come back as `int | None` to the type checker; they are never None."""
+    return int(value)
+
+
+def _done(start: dt.date, end: dt.date) -> list[ColumnElement[bool]]:
+    return [col(Activity.status) == "done", col(Activity.withdrawn).is_(False),
+            col(Activity.date) >= start, col(Activity.date) < end]
+
+
+async def count_done(
+    *, session: AsyncSession, start: dt.date, end: dt.date, codes: Iterable[str] | None = None,
+) -> dict[tuple[int | None, int | None, str | None], int]:
+    """(community, school, activity) → count of done activities in [start, end)."""
+    stmt = select(col(Activity.community_id), col(Activity.school_id), col(Activity.activity),
+                  func.count()).where(*_done(start, end))
+    if codes is not None:
+        stmt = stmt.where(col(Activity.activity).in_(list(codes)))
+    stmt = stmt.group_by(col(Activity.community_id), col(Activity.school_id),
+                         col(Activity.activity))
+    return {(c, s, a): int(n) for c, s, a, n in (await session.execute(stmt)).all()}
+
+
+async def covered_subjects(
+    *, session: AsyncSession, start: dt.date, end: dt.date, codes: Iterable[str],
+) -> set[tuple[int | None, int | None, str | None, str]]:
+    """Distinct (community, school, activity, subject) of done activities in [start, end)."""
+    stmt = select(col(Activity.community_id), col(Activity.school_id), col(Activity.activity),
+                  col(Activity.subject)).where(
+        *_done(start, end), col(Activity.activity).in_(list(codes)),
+        col(Activity.subject).is_not(None),
+    ).distinct()
+    return {(c, s, a, subj) for c, s, a, subj in (await session.execute(stmt)).all() if subj}
+
+
+async def planned_between(
+    *, session: AsyncSession, start: dt.date, end: dt.date,
+) -> list[Activity]:
+    """Planned, not withdrawn activities dated in [start, end), in date and time order."""
+    stmt = select(Activity).where(
+        col(Activity.status) == "planned", col(Activity.withdrawn).is_(False),
+        col(Activity.date) >= start, col(Activity.date) < end,
+    ).order_by(col(Activity.date), col(Activity.starts_at), col(Activity.id))
+    return list((await session.execute(stmt)).scalars())
+
+
+@dataclass(frozen=True)
+class Turnout:
+    checked_in: frozenset[int]
+    late: int
+    on_leave: frozenset[int]
+
+
+async def turnout_of(*, session: AsyncSession, activity_ids: list[int]) -> dict[int, Turnout]:
+    """Who checked in (and how many late) and who asked for leave, per planned activity."""
+    if not activity_ids:
+        return {}
+    rows = await session.execute(
+        select(col(Attendance.activity_id), col(Attendance.member_id), col(Attendance.type),
+               col(Attendance.late))
+        .where(col(Attendance.activity_id).in_(activity_ids), col(Attendance.withdrawn).is_(False),
+               col(Attendance.type).in_(("checkin", "leave")))
+    )
+    checked: dict[int, set[int]] = defaultdict(set)
+    late: dict[int, set[int]] = defaultdict(set)
+    leave: dict[int, set[int]] = defaultdict(set)
+    for aid_, mid, kind, is_late in rows.all():
+        aid = _id(aid_)
+        if kind == "checkin":
+            checked[aid].add(mid)
+            if is_late:
+                late[aid].add(mid)
+        else:
+            leave[aid].add(mid)
+    return {aid: Turnout(frozenset(checked[aid]), len(late[aid]),
+                         frozenset(leave[aid] - checked[aid])) for aid in activity_ids}
+
+
+async def expected_people(
+    *, session: AsyncSession, community_ids: list[int],
+) -> dict[int, list[tuple[int, str, list[str]]]]:
+    """Active teachers and principals of these communities: (id, name, subjects) by community."""
+    if not community_ids:
+        return {}
+    rows = await session.execute(
+        select(col(School.community_id), col(Member.id), col(Member.name), col(Member.subjects))
+        .join(School, col(School.id) == col(Member.school_id))
+        .where(col(School.community_id).in_(community_ids), col(Member.active).is_(True),
+               col(Member.role).in_(("teacher", "principal")))
+        .order_by(col(Member.id))
+    )
+    out: dict[int, list[tuple[int, str, list[str]]]] = defaultdict(list)
+    for cid, mid, name, subs in rows.all():
+        out[cid].append((_id(mid), name, list(subs or ())))
+    return out
+
+
+@dataclass(frozen=True)
+class WeekTurnout:
+    events: int
+    checkins: int
+    late: int
+    leaves: int
+
+
+async def turnout_by_school(
+    *, session: AsyncSession, start: dt.date, end: dt.date,
+) -> dict[int | None, WeekTurnout]:
+    """Per school (where the activity was held): planned activities and their attendance."""
+    events = await session.execute(
+        select(col(Activity.school_id), func.count()).where(
+            col(Activity.status) == "planned", col(Activity.withdrawn).is_(False),
+            col(Activity.date) >= start, col(Activity.date) < end,
+        ).group_by(col(Activity.school_id))
+    )
+    counts = {sid: int(n) for sid, n in events.all()}
+    is_checkin = col(Attendance.type) == "checkin"
+    att = await session.execute(
+        select(col(Activity.school_id),
+               func.sum(case((is_checkin, 1), else_=0)),
+               func.sum(case((and_(is_checkin, col(Attendance.late).is_(True)), 1), else_=0)),
+               func.sum(case((col(Attendance.type) == "leave", 1), else_=0)))
+        .join(Activity, col(Activity.id) == col(Attendance.activity_id))
+        .where(col(Activity.status) == "planned", col(Activity.withdrawn).is_(False),
+               col(Activity.date) >= start, col(Activity.date) < end,
+               col(Attendance.withdrawn).is_(False))
+        .group_by(col(Activity.school_id))
+    )
+    sums = {sid: (int(c or 0), int(late or 0), int(leave or 0)) for sid, c, late, leave in att.all()}
+    return {sid: WeekTurnout(counts.get(sid, 0), *sums.get(sid, (0, 0, 0)))
+            for sid in set(counts) | set(sums)}
+
+
+async def idle_teachers(
+    *, session: AsyncSession, start: dt.date, end: dt.date,
+) -> dict[int, list[str]]:
+    """Active teachers with neither a report nor an attendance in [start, end), by school."""
+    reported = exists().where(col(Activity.reporter_id) == col(Member.id),
+                              col(Activity.withdrawn).is_(False),
+                              col(Activity.date) >= start, col(Activity.date) < end)
+    attended = exists().where(col(Attendance.member_id) == col(Member.id),
+                              col(Attendance.withdrawn).is_(False),
+                              col(Attendance.date) >= start, col(Attendance.date) < end)
+    rows = await session.execute(
+        select(col(Member.school_id), col(Member.name))
+        .where(col(Member.role) == "teacher", col(Member.active).is_(True),
+               col(Member.school_id).is_not(None), ~reported, ~attended)
+        .order_by(col(Member.school_id), col(Member.id))
+    )
+    out: dict[int, list[str]] = defaultdict(list)
+    for sid, name in rows.all():
+        out[_id(sid)].append(name)
+    return out

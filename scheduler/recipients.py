@@ -1,0 +1,52 @@
+"""Who a scheduled message goes to: a community's groups, or a person's platform identity.
+
+Every message is a `storage.outbox.NewMessage` whose key ends with its recipient, and whose
+`extra` carries `kind` and `to_name` (the group's or person's name as people know it) for the
+console and the previews. People without an identity are skipped.
+Imports storage and scheduler.queries only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.queries import GroupRow, Person, Roster
+from storage.outbox import NewMessage
+
+
+def to_groups(
+    roster: Roster, community_id: int, *, key: str, kind: str, text: str,
+    extra: dict[str, Any] | None = None, group_id: int | None = None,
+) -> list[NewMessage]:
+    """One message per community-wide group (or only `group_id` when it is one of them)."""
+    groups: list[GroupRow] = roster.groups.get(community_id, [])
+    if group_id is not None and any(g.id == group_id for g in groups):
+        groups = [g for g in groups if g.id == group_id]
+    return [
+        NewMessage(key=f"{key}:chat:{g.id}", platform=g.platform, target_kind="chat",
+                   target=g.chat_id, text=text, app_id=g.app_id,
+                   extra={**(extra or {}), "kind": kind, "to_name": g.name})
+        for g in groups
+    ]
+
+
+def to_person(
+    roster: Roster, person: Person, *, key: str, kind: str, text: str,
+    community_id: int | None = None, extra: dict[str, Any] | None = None,
+) -> list[NewMessage]:
+    """A private message on the platform of the community's groups when the person has an
+    account there, else on the first platform they have one; nothing without an identity."""
+    identities = roster.identities.get(person.id, [])
+    if not identities:
+        return []
+    groups = roster.groups.get(community_id, []) if community_id is not None else []
+    if not groups:
+        groups = [g for gs in roster.groups.values() for g in gs]
+    preferred = [g.platform for g in groups]
+    ranked = sorted(identities, key=lambda i: (
+        preferred.index(i[0]) if i[0] in preferred else len(preferred)))
+    platform, external_id = ranked[0]
+    app_id = next((g.app_id for g in groups if g.platform == platform), "")
+    return [NewMessage(key=f"{key}:member:{person.id}", platform=platform, target_kind="user",
+                       target=external_id, text=text, app_id=app_id,
+                       extra={**(extra or {}), "kind": kind, "to_name": person.name})]
