@@ -71,6 +71,7 @@ class _Reading:
     when: DateMention | None
     clock: TimeMention | None
     school_hits: list[slots.Hit]
+    head_count: int | None
 
 
 def _marker_weight(markers: list[str], strong: tuple[str, ...]) -> int:
@@ -106,6 +107,8 @@ class Parser:
         if not hits:
             fallback = self.slots.fallback_activity(masked)
             hits = [fallback] if fallback else []
+        when, clock = find_date(masked, today), find_time(masked)
+        spans = [(m.start, m.end) for m in (when, clock) if m is not None]
         return _Reading(
             text=text,
             masked=masked,
@@ -114,9 +117,10 @@ class Parser:
             activity=hits[0].value if hits else None,
             activity_words=[h.word for h in hits],
             activity_start=hits[0].start if hits else None,
-            when=find_date(masked, today),
-            clock=find_time(masked),
+            when=when,
+            clock=clock,
             school_hits=school_hits,
+            head_count=slots.participants(slots.mask(masked, spans)),
         )
 
     def parse(self, text: str, now: datetime) -> ParseResult:
@@ -164,18 +168,18 @@ class Parser:
         eventful = (r.activity is not None or c.has("report")
                     or (self.cues.has_event_word(r.masked)
                         and (r.when is not None or r.clock is not None
-                             or slots.participants(r.masked) is not None)))
+                             or r.head_count is not None)))
         if not eventful:
             return "unknown", 0.9
-        if c.has("chatter") and not c.has("report") and r.clock is None \
-                and slots.participants(r.masked) is None \
+        small_talk = c.has("chatter") and not c.has("report") and r.clock is None
+        if small_talk and r.head_count is None \
                 and (_CHATTER_LEAD.match(r.masked) or not (c.past or c.future)):
             return "unknown", 0.6
         return self._report_or_plan(r, now)
 
     @staticmethod
     def _announced_before(r: _Reading) -> bool:
-        """"明天三点集体备课，大家能来吗？": the question only trails an announcement."""
+        """A question trailing a timed announcement (…三点集体备课，大家能来吗？) is no chat."""
         limit = r.cues.question_clause
         return (r.activity_start is not None and r.activity_start < limit
                 and r.clock is not None and r.clock.start < limit)
@@ -246,7 +250,5 @@ class Parser:
             return result
         if intent in ("report", "plan"):
             result.topic = topic
-            spans = [s for s in ((r.when.start, r.when.end) if r.when else None,
-                                 (r.clock.start, r.clock.end) if r.clock else None) if s]
-            result.participants = slots.participants(slots.mask(r.masked, spans))
+            result.participants = r.head_count
         return result

@@ -68,7 +68,7 @@ _TOPIC_AROUND = re.compile(
     r"以\s*[“\"'「《]?(?P<t>[^,.;!?，。；！？\n“”\"'「」《》]{2,40})[”\"'」》]?\s*为(?:主题|题)"
 )
 _BOOK = re.compile(r"《(?P<t>[^》]{1,80})》")
-_LESSON_WORD = re.compile(r"课")
+_LESSON_WORD = re.compile(r"课|[一两二三四五六七八九几]节|执教|授课|讲授|教学")
 _SCHOOL_LEAD = re.compile(r"(?:在|到|赴|去|来|前往|走进|走进了|于|地点\s*[:为是]?)\s*$")
 _GRADE_SEVERAL = re.compile(
     r"[一二三四五六七八九1-9](?:\s*[、,和与及至到~-]\s*[一二三四五六七八九1-9])+\s*年级"
