@@ -15,6 +15,8 @@ from bot.channels.feishu import add_feishu_routes, start_feishu
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from handlers.clock import Clock, SystemClock
+from scheduler.config import config_for
+from scheduler.setup import SchedulerService
 
 RUNTIME = web.AppKey("runtime", Runtime)
 
@@ -37,9 +39,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             asyncio.create_task(runtime.worker.run(stop), name="worker"),
             asyncio.create_task(runtime.delivery.run(stop), name="delivery"),
         ]
+        scheduler = SchedulerService(
+            factory=runtime.factory, clock=runtime.clock, on_queued=runtime.delivery.wakeup.set,
+            config=config_for(scheduler=settings.scheduler, nlu=settings.nlu,
+                              timezone=settings.bot.timezone))
+        if scheduler.config.enabled:
+            scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
             stop.set()
             await asyncio.gather(*tasks)
             await close_feishu()

@@ -17,6 +17,8 @@ from bot.channels.console import PLATFORM, ConsoleChannel
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from handlers.clock import SHANGHAI, SimulatedClock
+from scheduler.config import config_for
+from scheduler.setup import catch_up_hook
 from storage.db import transaction
 from storage.inbox import insert_event
 from storage.roster import group_by_chat, member_by_identity
@@ -122,6 +124,8 @@ async def run_console(settings: Settings, *, src: TextIO | None = None,
     clock = SimulatedClock()
     channel = ConsoleChannel(out)
     runtime = await open_runtime(settings, clock=clock, channels={PLATFORM: channel})
+    runtime.time_hooks.append(catch_up_hook(factory=runtime.factory, config=config_for(
+        scheduler=settings.scheduler, nlu=settings.nlu, timezone=settings.bot.timezone)))
     session = ConsoleSession(runtime, channel, clock, out, script=script)
     try:
         if not script:

@@ -1,7 +1,7 @@
 """The `[scheduler]` table of the config, typed: times, quiet hours, semesters, quotas.
 
 Built from the raw TOML tables (the scheduler never imports bot); see docs/scheduler.md for
-every key. Imports handlers.quotas and the standard library only.
+every key. Imports handlers.quotas (and handlers.nlu.lexicon for activity names) only.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class SchedulerConfig:
     quotas: tuple[Quota, ...] = DEFAULT_QUOTAS
     activity_names: Mapping[str, str] = field(default_factory=dict)
     tick_seconds: int = 60
+    enabled: bool = True
 
     def name_of(self, code: str | None) -> str:
         return self.activity_names.get(code or "", code or "")
@@ -127,8 +128,19 @@ def scheduler_config(
             quotas=quotas_from_settings(raw),
             activity_names=dict(activity_names or {}),
             tick_seconds=int(raw.get("tick_seconds", 60)),
+            enabled=bool(raw.get("enabled", True)),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, SchedulerConfigError):
             raise
         raise SchedulerConfigError(f"scheduler: {exc}") from exc
+
+
+def config_for(
+    *, scheduler: Mapping[str, Any] | None, nlu: Mapping[str, Any] | None,
+    timezone: str = "Asia/Shanghai",
+) -> SchedulerConfig:
+    """The scheduler's config from the raw `[scheduler]` and `[nlu]` tables (activity names)."""
+    from handlers.nlu.lexicon import activity_names
+
+    return scheduler_config(scheduler, timezone=timezone, activity_names=activity_names(nlu))

@@ -162,9 +162,8 @@ async def tick(
     async with factory() as session:
         previous = await last_run(session=session)
     if previous is None:
-        # A first start looks back over today only, like a restart would.
-        local = now.astimezone(config.timezone)
-        previous = dt.datetime.combine(local.date(), dt.time(0, 0), tzinfo=config.timezone)
+        # A fresh install starts from now: it must not announce what it never missed.
+        previous = now
     queued = await run_due(factory=factory, now=now, last_run=previous, config=config)
     async with transaction(factory) as session:
         await save_last_run(session=session, moment=now)

@@ -1,0 +1,86 @@
+"""APScheduler as a metronome: one job with a stable id ticks `scheduler.due.tick`.
+
+The job only asks "what is due since the last run?"; the answer, the exactly-once keys and
+the last-run mark live in the database, so APScheduler keeps no state of its own (memory job
+store): a restart catches up at once (the first beat runs at start), a second instance or a
+double-fired beat enqueues nothing twice. Times are the injected clock's, so the console's
+/time and the tests move them. Imports scheduler.due and handlers.clock; never bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from scheduler.config import SchedulerConfig
+from scheduler.due import run_due, tick
+
+log = logging.getLogger(__name__)
+
+TICK_JOB_ID = "jiaolian.scheduler.tick"
+
+
+class SchedulerService:
+    """Owns the AsyncIOScheduler; `start()` inside a running loop, `await stop()` to finish."""
+
+    def __init__(
+        self, *, factory: async_sessionmaker[AsyncSession], clock: Clock,
+        config: SchedulerConfig, on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.factory = factory
+        self.clock = clock
+        self.config = config
+        self.on_queued = on_queued
+        self.scheduler = AsyncIOScheduler(timezone=config.timezone)
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def beat(self) -> None:
+        """One tick; errors are logged and the next beat tries again."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            queued = await tick(factory=self.factory, clock=self.clock, config=self.config)
+            if queued and self.on_queued is not None:
+                self.on_queued()
+        except Exception:  # a failing beat must not stop the next one
+            log.exception("scheduler tick failed")
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.beat, IntervalTrigger(seconds=self.config.tick_seconds,
+                                       timezone=self.config.timezone),
+            id=TICK_JOB_ID, name="run what is due", replace_existing=True,
+            # Missed beats collapse into one; the window since the last run covers them.
+            coalesce=True, max_instances=1, misfire_grace_time=self.config.tick_seconds * 5,
+            next_run_time=datetime.now(self.config.timezone),
+        )
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+
+def catch_up_hook(
+    *, factory: async_sessionmaker[AsyncSession], config: SchedulerConfig,
+) -> Callable[[datetime, datetime], Awaitable[None]]:
+    """For the console's /time: run what fell due between the old and the new moment."""
+
+    async def hook(before: datetime, after: datetime) -> None:
+        if after > before:
+            await run_due(factory=factory, now=after, last_run=before, config=config)
+
+    return hook
