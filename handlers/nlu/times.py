@@ -38,7 +38,7 @@ _NOT_CLOCK = re.compile(r"\s*(?:要求|建议|意见|体会|内容|做法|收获
 
 def _vague(m: re.Match[str], text: str) -> bool:
     hour_text = m.group("h2") or ""
-    if not hour_text or hour_text.isdigit() or m.group("half") or m.group("m2"):
+    if not hour_text or m.group("half") or m.group("m2"):
         return False
     if hour_text == "一":
         return True
