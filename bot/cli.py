@@ -217,6 +217,9 @@ def build_argparser() -> argparse.ArgumentParser:
         pass
     else:
         add_roster_commands(sub)
+    from bot.scheduler_command import add_scheduler_commands
+
+    add_scheduler_commands(sub)
     return ap
 
 

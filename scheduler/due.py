@@ -104,7 +104,8 @@ async def collect_due(
         fresh = (await claim_once(session=session, key=key, now=now) if claim
                  else not await done_before(session=session, key=key))
         if fresh:
-            log.warning("scheduler: %s; warning the admins", key)
+            if claim:
+                log.warning("scheduler: %s; warning the admins", key)
             out += await send_calendar_warning(ctx, key)
     return out
 
@@ -168,3 +169,23 @@ async def tick(
     async with transaction(factory) as session:
         await save_last_run(session=session, moment=now)
     return queued
+
+
+async def collect_digests(
+    *, session: AsyncSession, config: SchedulerConfig, week_start: dt.date,
+) -> list[NewMessage]:
+    """The weekly digests of the ISO week starting `week_start`, computed, not enqueued."""
+    ctx = JobContext(session=session, config=config, calendar=SchoolCalendar(config),
+                     roster=await load_roster(session=session))
+    return await send_weekly_digests(ctx, week_start)
+
+
+async def run_digests(
+    *, factory: async_sessionmaker[AsyncSession], config: SchedulerConfig,
+    week_start: dt.date, now: dt.datetime,
+) -> list[NewMessage]:
+    """Enqueue a week's digests now (same keys as the Monday job: never twice)."""
+    async with transaction(factory) as session:
+        messages = await collect_digests(session=session, config=config, week_start=week_start)
+        return [m for m in sorted(messages, key=lambda m: m.key)
+                if await enqueue(session=session, message=m, now=now)]

@@ -1,0 +1,135 @@
+"""`jiaolian remind` and `jiaolian digest`: preview or enqueue scheduled messages by hand.
+
+`remind --at MOMENT` shows (or queues) everything the scheduler would send at that moment
+had it last run at the start of that day; `digest --week 2026-W48` the digests of that
+week (sent the Monday after). `--dry-run` writes nothing; `--json` prints one object a line
+with `kind`, `to` (the group's or person's name as people know it) and `text`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+from typing import Any, TextIO
+
+from bot.config import ConfigError, Settings
+from storage.outbox import NewMessage
+
+
+def _print(messages: list[NewMessage], *, as_json: bool, out: TextIO) -> None:
+    for m in messages:
+        extra = m.extra or {}
+        row = {"kind": extra.get("kind", ""), "to": extra.get("to_name", m.target),
+               "text": m.text, "key": m.key, "platform": m.platform,
+               "target_kind": m.target_kind}
+        if as_json:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            where = "私聊" if m.target_kind == "user" else "群"
+            out.write(f"→ {row['to']}（{where}，{row['kind']}）\n{m.text}\n\n")
+
+
+async def _with_db(settings: Settings, demo: bool, work: Any) -> list[NewMessage]:
+    from scheduler.config import config_for
+    from storage.db import create_engine, session_factory, upgrade
+
+    if demo:
+        from bot.cli import _db_init
+
+        await _db_init(settings, demo=True, if_missing=True)
+    engine = create_engine(settings.database.url)
+    try:
+        await upgrade(engine)
+        config = config_for(scheduler=settings.scheduler, nlu=settings.nlu,
+                            timezone=settings.bot.timezone)
+        result: list[NewMessage] = await work(session_factory(engine), config)
+        return result
+    finally:
+        await engine.dispose()
+
+
+def _moment(text: str, tz: str) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    text = text.strip().replace("T", " ")
+    fmt = "%Y-%m-%d %H:%M" if " " in text else "%Y-%m-%d"
+    try:
+        return dt.datetime.strptime(text, fmt).replace(tzinfo=ZoneInfo(tz))
+    except ValueError as exc:
+        raise ConfigError(f"--at: expected \"YYYY-MM-DD HH:MM\", got {text!r}") from exc
+
+
+def _cmd_remind(args: argparse.Namespace) -> int:
+    from bot.cli import settings_for
+    from scheduler.due import collect_due, run_due
+
+    settings = settings_for(args)
+    now = _moment(args.at, settings.bot.timezone)
+    day_start = now.replace(hour=0, minute=0)
+
+    async def work(factory: Any, config: Any) -> list[NewMessage]:
+        if args.dry_run:
+            async with factory() as session:
+                found: list[NewMessage] = await collect_due(
+                    session=session, now=now, last_run=day_start, config=config)
+                return found
+        queued: list[NewMessage] = await run_due(factory=factory, now=now, last_run=day_start,
+                                                 config=config)
+        return queued
+
+    messages = asyncio.run(_with_db(settings, args.demo, work))
+    _print(messages, as_json=args.json, out=sys.stdout)
+    if not args.dry_run:
+        print(f"queued {len(messages)} message(s)", file=sys.stderr)
+    return 0
+
+
+def _cmd_digest(args: argparse.Namespace) -> int:
+    from bot.cli import settings_for
+    from scheduler.digest import parse_week
+    from scheduler.due import collect_digests, run_digests
+
+    settings = settings_for(args)
+    try:
+        week_start = parse_week(args.week)
+    except ValueError as exc:
+        raise ConfigError(f"--week: expected like 2026-W48, got {args.week!r}") from exc
+
+    async def work(factory: Any, config: Any) -> list[NewMessage]:
+        if args.dry_run:
+            async with factory() as session:
+                found: list[NewMessage] = await collect_digests(
+                    session=session, config=config, week_start=week_start)
+                return found
+        now = dt.datetime.now(config.timezone)
+        queued: list[NewMessage] = await run_digests(factory=factory, config=config,
+                                                     week_start=week_start, now=now)
+        return queued
+
+    messages = asyncio.run(_with_db(settings, args.demo, work))
+    _print(messages, as_json=args.json, out=sys.stdout)
+    if not args.dry_run:
+        print(f"queued {len(messages)} message(s)", file=sys.stderr)
+    return 0
+
+
+def add_scheduler_commands(subparsers: Any) -> None:
+    """Register `remind --at …` and `digest --week …`."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="config file (default: $JIAOLIAN_CONFIG or ./config.toml)")
+    common.add_argument("--demo", action="store_true", help="the demo database")
+    common.add_argument("--dry-run", action="store_true", help="print, write nothing")
+    common.add_argument("--json", action="store_true", help="one JSON object a line")
+
+    remind = subparsers.add_parser("remind", parents=[common],
+                                   help="reminders due at a moment (preview or enqueue)")
+    remind.add_argument("--at", required=True, help="\"YYYY-MM-DD HH:MM\", Asia/Shanghai")
+    remind.set_defaults(func=_cmd_remind)
+
+    digest = subparsers.add_parser("digest", parents=[common],
+                                   help="weekly digests of an ISO week (preview or enqueue)")
+    digest.add_argument("--week", required=True, help="ISO week, e.g. 2026-W48")
+    digest.set_defaults(func=_cmd_digest)
