@@ -8,8 +8,8 @@ config over them. Supported keys (all optional; see docs/nlu.md):
 - `subjects`: `{科学 = ["自然"]}` — aliases added to a subject, or a new subject.
 - `grades`: `{七年级 = ["初一"]}` — aliases added to a grade, or a new grade.
 - `non_activity_nouns`: nouns that contain a trigger but name no activity (教研组, 课题组).
-- `cues.<intent>`: extra literal cue words for checkin, checkout, leave, query, undo, help,
-  bind, report, chatter.
+- `cues.<intent>`: extra literal cue words for checkin, checkout, leave, query, query_weak,
+  undo, help, bind, report, chatter.
 - `future_markers`, `past_markers`: extra literal marker words (report vs plan).
 - `periods.<period>`: extra words for a query period (this_week, last_month, …).
 - `words`: extra words for the tokenizer's user dictionary.
@@ -106,7 +106,7 @@ CUES: dict[str, tuple[str, ...]] = {
         r"^(?:帮助|help|菜单|使用说明|说明书|功能|指令|命令)$", r"使用说明", r"帮助", r"菜单",
         r"(?i:\bhelp\b)", r"怎么用", r"如何使用", r"怎么使用",
         r"(?:怎么|如何|怎样)(?:汇报|签到|签退|操作|上报|打卡|请假|查询|绑定|登记|填报|报)",
-        r"有(?:什么|哪些|啥)功能", r"能(?:做|干)(?:什么|啥)", r"^[?？]+$", r"操作指南",
+        r"有(?:什么|哪些|啥)功能", r"能(?:做|干)(?:什么|啥|嘛)", r"是(?:干|做)什么的", r"^[?？]+$", r"操作指南",
         r"使用方法", r"^功能介绍",
     ),
     "undo": (
@@ -119,15 +119,20 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:开展|完成|签到|打卡|出勤|考勤|参加|参与|请假|活动)(?:的)?情况",
         r"情况\s*[?]?\s*$", r"(?:签到|打卡|请假|考勤|出勤)记录", r"达标", r"(?:签到|打卡|汇报|上报|完成|开展)了?(?:吗|没有?)\s*[?]?\s*$",
     ),
+    # "去了几个学校" states; these ask only in a question or without a past marker.
+    "query_weak": (
+        r"几个", r"几回", r"几项", r"几位", r"几人", r"几天", r"排名", r"排行", r"看(?:看|一下)",
+    ),
     "leave": (
         r"请.{0,3}假", r"来不了", r"不能参加", r"参加不了", r"去不了", r"无法参加", r"无法出席",
         r"不能出席", r"到不了", r"缺席", r"没法参加", r"没办法参加", r"赶不过去", r"不能来",
-        r"不来了", r"不参加了", r"出席不了",
+        r"不来了", r"不参加了", r"出席不了", r"没(?:办)?法来", r"(?:来|去|参加)不成",
+        r"不去了", r"赶不上", r"赶不回",
     ),
-    "checkout": (r"签退", r"离会打卡", r"离会", r"退场打卡", r"下班打卡"),
+    "checkout": (r"签退", r"离会打卡", r"离会", r"离场", r"退场打卡", r"下班打卡"),
     "checkin": (
         r"签到", r"签个到", r"^已签\s*$", r"打卡", r"报到", r"我到了", r"^已到", r"已到(?:达|场|会|岗|齐|位|□|\s*$)",
-        r"^到了?\s*$", r"^到了[,，。!]", r"已经到了", r"到会打卡",
+        r"^到了?[\s!。.~]*$", r"^到了[,，。!]", r"已经到了", r"到会打卡", r"报个到",
     ),
     "bind": (
         r"^(?:(?:你好|您好|大家好|老师好|各位好)[,!\s]*)?"

@@ -31,6 +31,7 @@ CONFIDENT = 0.6
 # Strong markers outweigh a lone 了 or 过.
 _STRONG_FUTURE = ("将", "拟", "计划", "定于", "预计", "届时", "准时", "即将", "打算", "将于")
 _STRONG_PAST = ("已", "完成", "结束", "圆满", "顺利")
+_ENDS_ASKING = re.compile(r"(?:[?]|吗|呢|了)\s*[?]*\s*$")
 # Thanks and greetings up front make the rest small talk ("谢谢王老师今天的示范课").
 _CHATTER_LEAD = re.compile(r"^(?:谢谢|感谢|祝贺|恭喜|辛苦|点赞|赞|好的|收到|哈哈)")
 
@@ -137,9 +138,10 @@ class Parser:
     def _is_query(self, r: _Reading) -> bool:
         c = r.cues
         if not c.has("query"):
-            return False
+            if not c.has("query_weak") or (c.past and not _ENDS_ASKING.search(r.masked)):
+                return False
         # A period alone does not make "这个月工资多少" a question about our records.
-        vague = c.found["query"] in ("多少", "哪些")
+        vague = c.found.get("query") in ("多少", "哪些")
         about_us = (r.activity is not None or self.cues.has_query_target(r.masked)
                     or (not vague and self.slots.period(r.masked) is not None))
         if not about_us:
