@@ -137,9 +137,10 @@ class Parser:
 
     def _is_query(self, r: _Reading) -> bool:
         c = r.cues
-        if not c.has("query"):
-            if not c.has("query_weak") or (c.past and not _ENDS_ASKING.search(r.masked)):
-                return False
+        weak_only = not c.has("query")
+        if weak_only and (not c.has("query_weak")
+                          or (c.past and not _ENDS_ASKING.search(r.masked))):
+            return False
         # A period alone does not make "这个月工资多少" a question about our records.
         vague = c.found.get("query") in ("多少", "哪些")
         about_us = (r.activity is not None or self.cues.has_query_target(r.masked)
