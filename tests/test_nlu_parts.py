@@ -76,6 +76,12 @@ def test_activity_names() -> None:
     assert activity_names(SETTINGS)["reading"] == "读书分享"
 
 
+def test_config_can_move_a_trigger() -> None:
+    lex = build_lexicon({"activities": {"lecture": {"name": "专题讲座", "triggers": ["讲座"]}}})
+    assert lex.trigger_map()["讲座"] == "lecture"
+    assert "讲座" not in lex.activities["training"][1]
+
+
 def test_replace_triggers() -> None:
     lex = build_lexicon({"activities": {"training": {"triggers": ["进修"], "replace": True}}})
     assert lex.activities["training"][1] == ("进修",)

@@ -257,6 +257,10 @@ def _merge_activities(extra: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
         name, triggers = out.get(str(code), (str(code), ()))
         new = _words(table.get("triggers", ()))
         merged = new if table.get("replace") else tuple(dict.fromkeys((*triggers, *new)))
+        # A trigger the config gives to this activity no longer names another one.
+        for other, (other_name, other_triggers) in list(out.items()):
+            if other != str(code) and set(new) & set(other_triggers):
+                out[other] = (other_name, tuple(t for t in other_triggers if t not in new))
         out[str(code)] = (str(table.get("name", name)), merged)
     return out
 
