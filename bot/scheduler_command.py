@@ -43,8 +43,11 @@ async def _with_db(settings: Settings, demo: bool, work: Any) -> list[NewMessage
     engine = create_engine(settings.database.url)
     try:
         await upgrade(engine)
-        config = config_for(scheduler=settings.scheduler, nlu=settings.nlu,
-                            timezone=settings.bot.timezone)
+        try:
+            config = config_for(scheduler=settings.scheduler, nlu=settings.nlu,
+                                timezone=settings.bot.timezone)
+        except ValueError as exc:  # SchedulerConfigError, QuotaConfigError: name the key
+            raise ConfigError(str(exc)) from exc
         result: list[NewMessage] = await work(session_factory(engine), config)
         return result
     finally:

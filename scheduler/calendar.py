@@ -57,11 +57,16 @@ class SchoolCalendar:
                 return sem
         if self._configured(day):
             return None
-        self.guessed_terms.add(day.year)
         for sem in _guessed_semesters(day.year - 1, day.year):
-            if sem.start <= day <= sem.end:
+            if sem.start <= day <= sem.end and self._unconfigured(sem):
+                self.guessed_terms.add(day.year)
                 return sem
         return None
+
+    def _unconfigured(self, guess: Semester) -> bool:
+        """A guessed term stands only where no configured term is near it."""
+        sems = self.config.semesters
+        return not sems or guess.start > sems[-1].end or guess.end < sems[0].start
 
     def is_school_day(self, day: dt.date) -> bool:
         return self.term_of(day) is not None and self.is_workday(day)

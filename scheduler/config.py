@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.quotas import DEFAULT_QUOTAS, Quota, quotas_from_settings
+from handlers.quotas import DEFAULT_QUOTAS, Quota, QuotaConfigError, quotas_from_settings
 
 
 class SchedulerConfigError(ValueError):
@@ -131,7 +131,7 @@ def scheduler_config(
             enabled=bool(raw.get("enabled", True)),
         )
     except (TypeError, ValueError) as exc:
-        if isinstance(exc, SchedulerConfigError):
+        if isinstance(exc, SchedulerConfigError | QuotaConfigError):
             raise
         raise SchedulerConfigError(f"scheduler: {exc}") from exc
 
