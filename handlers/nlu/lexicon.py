@@ -7,7 +7,8 @@ config over them. Supported keys (all optional; see docs/nlu.md):
   (triggers are appended; `replace = true` replaces the default triggers).
 - `subjects`: `{科学 = ["自然"]}` — aliases added to a subject, or a new subject.
 - `grades`: `{七年级 = ["初一"]}` — aliases added to a grade, or a new grade.
-- `non_activity_nouns`: nouns that contain a trigger but name no activity (教研组, 课题组).
+- `non_activity_nouns`: nouns that contain a trigger or a subject but name neither
+  (教研组, 课题组, 政治学习).
 - `cues.<intent>`: extra literal cue words for checkin, checkout, leave, query, query_weak,
   undo, help, bind, report, chatter.
 - `future_markers`, `past_markers`: extra literal marker words (report vs plan).
@@ -61,6 +62,12 @@ NON_ACTIVITY_NOUNS: tuple[str, ...] = (
     "教研主任", "教研中心", "培训中心", "研修中心", "培训基地", "研学基地", "培训费",
 )
 
+# Nouns that contain a subject name but are no school subject.
+NON_SUBJECT_NOUNS: tuple[str, ...] = (
+    "政治学习", "政治理论", "劳动节", "劳动纪律", "体育馆", "体育节", "美术馆", "音乐厅",
+    "音乐节", "科学家", "历史性", "心理素质", "数学家", "文化课",
+)
+
 SUBJECTS: dict[str, tuple[str, ...]] = {
     "语文": (),
     "数学": (),
@@ -70,7 +77,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "生物": (),
     "历史": (),
     "地理": (),
-    "道德与法治": ("道法", "思品", "政治"),
+    "道德与法治": ("道法", "思品", "政治", "思想品德"),
     "科学": (),
     "音乐": (),
     "美术": (),
@@ -280,7 +287,8 @@ def build_lexicon(settings: Mapping[str, Any] | None = None) -> Lexicon:
     activities = _merge_activities(cfg.get("activities"))
     return Lexicon(
         activities=activities,
-        non_activity_nouns=(*NON_ACTIVITY_NOUNS, *_words(cfg.get("non_activity_nouns", ()))),
+        non_activity_nouns=(*NON_ACTIVITY_NOUNS, *NON_SUBJECT_NOUNS,
+                            *_words(cfg.get("non_activity_nouns", ()))),
         subjects=_merge_aliases(SUBJECTS, cfg.get("subjects")),
         grades=_merge_aliases(GRADES, cfg.get("grades")),
         grade_groups=GRADE_GROUPS,
