@@ -517,7 +517,8 @@ def test_every_school_alias(parser: Parser, alias: str, canonical: str) -> None:
 @pytest.mark.parametrize(("word", "grade"), [
     ("一年级", "一年级"), ("2年级", "二年级"), ("六年级", "六年级"), ("初一", "七年级"),
     ("初二", "八年级"), ("初三", "九年级"), ("八年级", "八年级"), ("高一", "高一"),
-    ("高二", "高二"), ("高三", "高三"), ("初一初二", None), ("七八年级", None),
+    ("高二", "高二"), ("高三", "高三"), ("初中二年级", "八年级"), ("高一年级", "高一"),
+    ("初一初二", None), ("七八年级", None),
     ("全校", None), ("低年级", None), ("高年级", None),
 ])
 def test_grades(parser: Parser, word: str, grade: str | None) -> None:
