@@ -62,7 +62,7 @@ _FIELD_BREAK = re.compile(r"\s+(?=\S*:|参加|参与|人数|地点|时间|主讲
 _QUOTES = re.compile(r"[“”\"'「」『』《》‘’]")
 _TOPIC_MARKED = re.compile(
     r"(?:(?:主题|内容|题目|专题)\s*(?:是|为)\s*:?|(?:主题|内容|题目|课题|课题名称)\s*:)"
-    r"\s*(?P<t>[^,.;!?，。；！？\n]{1,80})"
+    r"\s*(?P<t>[^,;!?，。；！？\n]{1,80})"
 )
 _TOPIC_AROUND = re.compile(
     r"以\s*[“\"'「《]?(?P<t>[^,.;!?，。；！？\n“”\"'「」《》]{2,40})[”\"'」》]?\s*为(?:主题|题)"
@@ -198,7 +198,8 @@ def topic(text: str) -> tuple[str | None, Span | None]:
     for pattern in (_TOPIC_QUOTED, _TOPIC_MARKED, _TOPIC_AROUND):
         m = pattern.search(text)
         if m:
-            value = _QUOTES.sub("", _FIELD_BREAK.split(m.group("t"), maxsplit=1)[0]).strip()
+            first = _FIELD_BREAK.split(m.group("t"), maxsplit=1)[0]
+            value = _QUOTES.sub("", first).strip().rstrip(".:")
             if value:
                 return value, m.span("t")
     for m in _BOOK.finditer(text):
