@@ -184,7 +184,7 @@ BOT_NAMES: tuple[str, ...] = ("教联助手", "教联体助手", "教共体助�
 
 # Generic words that announce an event without naming its type.
 EVENT_WORDS: tuple[str, ...] = (
-    "活动", "开展", "组织", "举行", "举办", "召开", "会议", "交流", "研讨", "开会", "座谈",
+    "活动", "开展", "组织", "举行", "举办", "召开", "会议", "研讨", "开会", "座谈",
     "仪式",
 )
 
