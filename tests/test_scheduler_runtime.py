@@ -1,0 +1,151 @@
+"""The scheduler in its surroundings: two instances at once, APScheduler's beat, the console's
+/time, and the `remind` / `digest` previews. No sleeping: beats are called, clocks are set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cli import main
+from bot.config import DatabaseSettings, settings_from_dict
+from bot.console_chat import run_console
+from handlers.clock import FixedClock
+from scheduler.due import run_due
+from scheduler.setup import TICK_JOB_ID, SchedulerService
+from scheduler.state import last_run
+from storage.db import create_engine, session_factory, upgrade
+from storage.models import Setting
+from tests.scheduler_support import add_activity, at, config, demo, outbox, outbox_count
+
+
+async def test_two_schedulers_at_once_queue_each_message_once(engine: AsyncEngine) -> None:
+    factory = await demo(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    engines = [create_engine(url) for _ in range(2)]
+    try:
+        results = await asyncio.gather(*(
+            run_due(factory=session_factory(e), now=at("2026-11-30T08:00"),
+                    last_run=at("2026-11-30T07:59"), config=config())
+            for e in engines
+        ))
+    finally:
+        for e in engines:
+            await e.dispose()
+    rows = await outbox(factory)
+    keys = [r.key for r in rows]
+    assert len(keys) == len(set(keys)) == sum(len(r) for r in results) > 15
+    assert {m.key for r in results for m in r} == set(keys)
+
+
+async def test_beats_catch_up_after_a_restart_and_keep_the_last_run(engine: AsyncEngine) -> None:
+    factory = await demo(engine)
+    clock = FixedClock(at("2026-11-26T07:58"))
+    woken: list[bool] = []
+    service = SchedulerService(factory=factory, clock=clock, config=config(),
+                               on_queued=lambda: woken.append(True))
+    service.start()
+    try:
+        job = service.scheduler.get_job(TICK_JOB_ID)
+        assert job is not None and job.coalesce and job.max_instances == 1
+        assert job.misfire_grace_time == 300
+        await service.beat()  # a fresh install: starts from now, queues nothing
+        assert await outbox_count(factory) == 0 and not woken
+    finally:
+        await service.stop()
+    # Down over 08:00; a new instance's first beat at 10:30 catches up the morning.
+    clock.moment = at("2026-11-26T10:30")
+    second = SchedulerService(factory=factory, clock=clock, config=config())
+    await second.beat()
+    assert await outbox_count(factory) > 0
+    async with factory() as session:
+        assert await last_run(session=session) == at("2026-11-26T10:30")
+    count = await outbox_count(factory)
+    await second.beat()  # double-fired
+    assert await outbox_count(factory) == count
+
+
+async def test_console_time_jump_shows_reminders_and_digests(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/console.sqlite3"
+    engine = create_engine(url)
+    await upgrade(engine)
+    factory = await demo(engine)
+    await add_activity(factory, activity="lesson_prep", day="2026-11-10",
+                       school_name="泗顶镇中心小学")
+    await engine.dispose()
+    settings = dataclasses.replace(settings_from_dict({}), database=DatabaseSettings(url=url))
+    script = io.StringIO("/time 2026-11-26 07:00\n/time 2026-11-26 08:01\n"
+                         "/as 韦国庆\n/time 2026-11-30 08:00\n/quit\n")
+    out = io.StringIO()
+    await run_console(settings, src=script, out=out)
+    text = out.getvalue()
+    # The current chat is 融安县实验小学教共体群: its reminder prints plainly, others with →.
+    assert "< 教联助手: 温馨提醒 ⏰ 本月还剩 3 个工作日：" in text
+    assert "本月集体备课已完成 1 次，还差 1 次，截止 11月30日" in text
+    assert "< 教联助手 → 融安县初级中学教共体群（群）: 温馨提醒" in text
+    assert "< 教联助手 → 韦国庆（私聊）: 📊 周报 · 融安县实验小学（11月23日—11月29日）" in text
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, db_url: str) -> Path:
+    async def prepare() -> None:
+        engine = create_engine(db_url)
+        await upgrade(engine)
+        factory = await demo(engine)
+        await add_activity(factory, activity="lesson_prep", day="2026-11-10",
+                           school_name="泗顶镇中心小学")
+        await add_activity(factory, activity="lesson_prep", day="2026-11-26",
+                           school_name="泗顶镇中心小学", status="planned", start="14:00")
+        await engine.dispose()
+
+    asyncio.run(prepare())
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
+    return path
+
+
+def _count(db_url: str, model: type) -> int:
+    async def count() -> int:
+        engine = create_engine(db_url)
+        try:
+            async with session_factory(engine)() as session:
+                return int((await session.execute(
+                    select(func.count()).select_from(model))).scalar_one())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(count())
+
+
+def test_previews_print_json_and_write_nothing(config_file: Path, db_url: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from storage.models import OutboxMessage
+
+    assert main(["remind", "--config", str(config_file), "--at", "2026-11-26 08:00",
+                 "--dry-run", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {"kind", "to", "text"} <= set(rows[0])
+    ours = [r for r in rows if r["to"] == "融安县实验小学教共体群"]
+    assert {r["kind"] for r in ours} == {"quota_short"}
+    assert "本月集体备课已完成 1 次，还差 1 次，截止 11月30日" in ours[0]["text"]
+    assert any(r["kind"] == "calendar_warning" and r["to"] == "蒙建华" for r in rows)
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W48",
+                 "--dry-run", "--json"]) == 0
+    digests = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(digests) == 10 + 5 + 1
+    assert _count(db_url, OutboxMessage) == 0
+    assert _count(db_url, Setting) == 0
+    # Without --dry-run they are queued, once.
+    assert main(["remind", "--config", str(config_file), "--at", "2026-11-26 13:00"]) == 0
+    queued = _count(db_url, OutboxMessage)
+    assert queued == len(rows) + 1  # the morning's, and the hour-before reminder
+    assert main(["remind", "--config", str(config_file), "--at", "2026-11-26 13:00"]) == 0
+    assert _count(db_url, OutboxMessage) == queued
+    assert "queued 0 message(s)" in capsys.readouterr().err
