@@ -61,14 +61,8 @@ class DateMention:
     fixed: date | None = None
     past: date | None = None
     future: date | None = None
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.fixed is None
-
-    def tense(self, today: date) -> str | None:
-        """'past' or 'future' when the date alone says so (rule 1), else None."""
-        return None
+    # 'past' or 'future' when the date alone says so (昨天, 下周三: rule 1), else None.
+    tense: str | None = None
 
     def nearest(self, today: date) -> date | None:
         if self.fixed is not None:
@@ -79,19 +73,10 @@ class DateMention:
         return self.future if (self.future - today) < (today - self.past) else self.past
 
     def for_intent(self, intent: str) -> date | None:
+        """Reports take the latest occurrence on or before today, plans and leaves the next."""
         if self.fixed is not None:
             return self.fixed
         return self.past if intent == "report" else self.future
-
-
-@dataclass(frozen=True)
-class TensedMention(DateMention):
-    """A date that is past or future by itself (昨天, 下周三, a full date)."""
-
-    self_tense: str | None = None
-
-    def tense(self, today: date) -> str | None:
-        return self.self_tense
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
@@ -169,25 +154,25 @@ def _mention(kind: str, m: re.Match[str], today: date) -> DateMention | None:
         fixed = _safe_date(y, mo, d)
         if fixed is None:
             return None
-        return TensedMention(start, end, fixed=fixed, self_tense=_tense_of(fixed, today))
+        return DateMention(start, end, fixed=fixed, tense=_tense_of(fixed, today))
     if kind == "year_rel":
         mo, d = num("m"), num("d")
         shift = {"去年": -1, "明年": 1, "前年": -2}.get(text("rel"), 0)
         fixed = _safe_date(today.year + shift, mo, d) if mo and d else None
         if fixed is None:
             return None
-        return TensedMention(start, end, fixed=fixed, self_tense=_tense_of(fixed, today))
+        return DateMention(start, end, fixed=fixed, tense=_tense_of(fixed, today))
     if kind == "rel_day":
         offset = _RELATIVE_DAYS[text("word")]
         tense = "past" if offset < 0 else "future" if offset > 0 else None
-        return TensedMention(start, end, fixed=today + timedelta(days=offset), self_tense=tense)
+        return DateMention(start, end, fixed=today + timedelta(days=offset), tense=tense)
     if kind == "week":
         rel, wd = text("rel"), _WEEKDAYS[text("wd")]
         monday = today - timedelta(days=today.weekday())
         weeks = {"上": -1, "下": 1}.get(rel, 0)
         fixed = monday + timedelta(days=7 * weeks + wd - 1)
         tense = {"上": "past", "下": "future"}.get(rel)
-        return TensedMention(start, end, fixed=fixed, self_tense=tense)
+        return DateMention(start, end, fixed=fixed, tense=tense)
     if kind == "weekday":
         target = _WEEKDAYS[text("wd")] - 1
         past = today - timedelta(days=(today.weekday() - target) % 7)
@@ -203,7 +188,7 @@ def _mention(kind: str, m: re.Match[str], today: date) -> DateMention | None:
         if fixed is None:
             return None
         tense = {-1: "past", 1: "future"}.get(delta)
-        return TensedMention(start, end, fixed=fixed, self_tense=tense)
+        return DateMention(start, end, fixed=fixed, tense=tense)
     if kind == "month_day":
         mo, d = num("m"), num("d")
         if mo is None or d is None or not (1 <= mo <= 12 and 1 <= d <= 31):

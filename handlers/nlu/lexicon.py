@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ACTIVITIES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -211,7 +211,6 @@ class Lexicon:
     fallbacks: tuple[tuple[str, str], ...] = ()
     bot_names: tuple[str, ...] = BOT_NAMES
     max_chars: int = 500
-    names: dict[str, str] = field(default_factory=dict)
 
     def trigger_map(self) -> dict[str, str]:
         """Trigger word → activity code; the first activity listing a word keeps it."""
@@ -302,7 +301,6 @@ def build_lexicon(settings: Mapping[str, Any] | None = None) -> Lexicon:
         fallbacks=((OBSERVATION_PATTERN, "observation"),),
         bot_names=(*BOT_NAMES, *_words(cfg.get("bot_names", ()))),
         max_chars=int(cfg.get("max_chars", 500)),
-        names={code: name for code, (name, _) in activities.items()},
     )
 
 

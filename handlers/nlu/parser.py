@@ -162,7 +162,7 @@ class Parser:
             return "leave", 0.9
         if c.has("checkout"):
             return "checkout", 0.9
-        if c.has("checkin") and not self._announces(r, now):
+        if c.has("checkin") and not self._announces(r):
             return "checkin", 0.9
         if c.has("bind") and r.activity is None:
             return "bind", 0.85
@@ -187,19 +187,19 @@ class Parser:
         return (r.activity_start is not None and r.activity_start < limit
                 and r.clock is not None and r.clock.start < limit)
 
-    def _announces(self, r: _Reading, now: datetime) -> bool:
+    @staticmethod
+    def _announces(r: _Reading) -> bool:
         """A check-in word inside an announcement ("明天培训请提前签到") is a plan."""
         if r.activity is None:
             return False
-        today = now.date()
-        if r.when is not None and r.when.tense(today) == "future":
+        if r.when is not None and r.when.tense == "future":
             return True
         return _marker_weight(r.cues.future, _STRONG_FUTURE) >= 2
 
     def _report_or_plan(self, r: _Reading, now: datetime) -> tuple[str, float]:
         today = now.date()
         base = 0.9 if r.activity is not None else 0.45
-        tense = r.when.tense(today) if r.when is not None else None
+        tense = r.when.tense if r.when is not None else None
         if tense is not None:
             return ("report" if tense == "past" else "plan"), base
         future = _marker_weight(r.cues.future, _STRONG_FUTURE)
