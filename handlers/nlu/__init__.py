@@ -1,5 +1,6 @@
 """Message understanding: Chinese chat text → intent and slots (spec/nlu.md)."""
 
-from handlers.nlu.parser import Parser, ParseResult
+from handlers.nlu.lexicon import activity_names
+from handlers.nlu.parser import CONFIDENT, Parser, ParseResult
 
-__all__ = ["ParseResult", "Parser"]
+__all__ = ["CONFIDENT", "ParseResult", "Parser", "activity_names"]
