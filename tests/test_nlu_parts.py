@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -198,3 +202,17 @@ def test_no_date(text: str) -> None:
 def test_find_time(text: str, clock: str | None) -> None:
     found = find_time(text)
     assert (found.text() if found else None) == clock
+
+
+def test_cli_prints_json_and_nothing_on_stderr(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "parse", "--demo", "--now", NOW.isoformat()],
+        input="@教联助手 签到\n昨天开展了集备，１２人参加\n", capture_output=True, text=True,
+        env=env, timeout=60, check=True,
+    )
+    assert done.stderr == ""
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["intent"] for r in rows] == ["checkin", "report"]
+    assert rows[1]["participants"] == 12
+    assert (tmp_path / "jiaolian" / CACHE_FILE).is_file()
