@@ -23,7 +23,7 @@ from handlers import texts
 
 from .cards import toast
 from .channel import FeishuChannel
-from .ingest import ingest_event
+from .ingest import InboxWriter
 from .longconn import Answer, LongConnection
 from .normalise import CARD_ACTION, PLATFORM
 from .webhook import make_handler
@@ -59,6 +59,7 @@ def long_connection_sink(runtime: Runtime, app: FeishuApp) -> Callable[
         [dict[str, Any]], Awaitable[Answer]]:
     """Events from the long connection arrive decrypted and unsigned over an authenticated
     socket; they are checked for shape and app, then saved like webhook events."""
+    writer = InboxWriter(factory=runtime.factory, wakeup=runtime.worker.wakeup)
 
     async def sink(event: dict[str, Any]) -> Answer:
         header = event.get("header") if isinstance(event.get("header"), dict) else None
@@ -67,9 +68,8 @@ def long_connection_sink(runtime: Runtime, app: FeishuApp) -> Callable[
         event_id, event_type = header.get("event_id"), header.get("event_type")
         if not isinstance(event_id, str) or not event_id:
             return {}
-        await ingest_event(factory=runtime.factory, wakeup=runtime.worker.wakeup,
-                           app_id=app.app_id, event_id=event_id, event=event,
-                           via="long_connection")
+        await writer.save(app_id=app.app_id, event_id=event_id, event=event,
+                          via="long_connection")
         return toast(texts.CARD_UNDO_TOAST) if event_type == CARD_ACTION else {}
 
     return sink

@@ -18,7 +18,7 @@ from bot.config import FeishuApp
 from handlers import texts
 
 from .cards import toast
-from .ingest import ingest_event
+from .ingest import InboxWriter
 from .normalise import CARD_ACTION
 from .verify import Challenge, Refused, verify_request
 
@@ -47,6 +47,8 @@ def make_handler(
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     from bot.app import RUNTIME  # the key lives with the app factory that owns the runtime
 
+    writers: dict[int, InboxWriter] = {}  # one per runtime, so that batches share a writer
+
     async def feishu_events(request: web.Request) -> web.StreamResponse:
         body = await _read_body(request, max_body)
         if isinstance(body, web.Response):
@@ -57,9 +59,13 @@ def make_handler(
         if isinstance(outcome, Challenge):
             return web.json_response({"challenge": outcome.challenge})
         runtime = request.app[RUNTIME]
-        await ingest_event(factory=runtime.factory, wakeup=runtime.worker.wakeup,
-                           app_id=outcome.app.app_id, event_id=outcome.event_id,
-                           event=outcome.event, via="webhook")
+        writer = writers.get(id(runtime))
+        if writer is None:
+            writers.clear()
+            writer = writers[id(runtime)] = InboxWriter(factory=runtime.factory,
+                                                        wakeup=runtime.worker.wakeup)
+        await writer.save(app_id=outcome.app.app_id, event_id=outcome.event_id,
+                          event=outcome.event, via="webhook")
         if outcome.event_type == CARD_ACTION:
             return web.json_response(toast(texts.CARD_UNDO_TOAST))
         return web.json_response({})
