@@ -100,6 +100,12 @@ class ChatGroup(SQLModel, table=True):
 class Activity(SQLModel, table=True):
     """A reported (done) or announced (planned) activity with every slot of the parser."""
 
+    # The scheduler's digests: reports per member and month; counts per period (covering).
+    __table_args__ = (
+        sa.Index("ix_activity_reporter_id_date", "reporter_id", "date"),
+        sa.Index("ix_activity_date_status", "date", "status", "activity", "community_id",
+                 "school_id", "subject", "withdrawn"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     status: str = Field(default="done", max_length=10, index=True)  # done / planned
     activity: str | None = Field(default=None, max_length=40, index=True)
@@ -125,6 +131,8 @@ class Activity(SQLModel, table=True):
 class Attendance(SQLModel, table=True):
     """A check-in, check-out or leave; late/early when tied to a planned activity."""
 
+    # The scheduler's digests: attendance per member and month.
+    __table_args__ = (sa.Index("ix_attendance_member_id_date", "member_id", "date"),)
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     type: str = Field(max_length=10)  # checkin / checkout / leave
