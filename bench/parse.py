@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 from handlers.nlu.parser import Parser
 from storage.demo_county import demo_schools
 parser = Parser(schools=demo_schools(), settings={})
-parser.parse("今天开展了数学集体备课，12人参加", datetime.now(ZoneInfo("Asia/Shanghai")))
+parser.parse("今天开展了数学集体备课，十二人参加", datetime.now(ZoneInfo("Asia/Shanghai")))
 print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 

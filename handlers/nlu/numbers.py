@@ -1,13 +1,14 @@
 """Numbers in chat text: Arabic or Chinese numerals (十二, 两, 三十五) → int.
 
-cn2an only ever sees an extracted numeral span, never a sentence. Imports cn2an only.
+cn2an only ever sees an extracted numeral span, never a sentence; single characters
+(两, 十) and digits need no call at all. Imports cn2an only, on first use.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
-
-import cn2an
+from typing import Any
 
 CN_DIGITS = "零〇一二两三四五六七八九十百千"
 # A number as teachers write it: digits, or Chinese numerals.
@@ -15,6 +16,11 @@ NUM = rf"(?:\d{{1,4}}|[{CN_DIGITS}]{{1,6}})"
 NUM_RE = re.compile(NUM)
 _SIMPLE = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
            "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def _cn2an() -> Any:
+    # cn2an costs ~90 ms to import; most messages never need it, so it loads on first use.
+    return importlib.import_module("cn2an")
 
 
 def to_int(span: str) -> int | None:
@@ -27,7 +33,7 @@ def to_int(span: str) -> int | None:
     if span in _SIMPLE:
         return _SIMPLE[span]
     try:
-        value = cn2an.cn2an(span.replace("〇", "零"), "smart")
+        value = _cn2an().cn2an(span.replace("〇", "零"), "smart")
     except (ValueError, KeyError, IndexError, TypeError):
         return None
     return int(value) if float(value).is_integer() else None

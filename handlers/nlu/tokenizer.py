@@ -1,7 +1,8 @@
 """jieba, set up for this domain: its own `jieba.Tokenizer`, our words, our cache file.
 
-The base dictionary is loaded once per process and copied into each `DomainTokenizer`, so
-two parsers with different word lists never share mutable state. Imports jieba only.
+The dictionary is loaded once per process and vocabulary: parsers built with the same words
+share one tokenizer, never changed after it is built; other word lists get their own.
+Imports jieba only.
 """
 
 from __future__ import annotations
@@ -40,15 +41,18 @@ def writable_dir(preferred: Path | None) -> Path:
     return Path(tempfile.mkdtemp(prefix="jiaolian-"))
 
 
-@functools.lru_cache(maxsize=4)
-def _base_dictionary(cache_dir: str) -> tuple[dict[str, int], int]:
+@functools.lru_cache(maxsize=8)
+def _build(cache_dir: str, words: tuple[str, ...]) -> jieba.Tokenizer:
+    """A tokenizer with `words` added; parsers with the same vocabulary share it read-only."""
     jieba.setLogLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    base = jieba.Tokenizer()
-    base.tmp_dir = cache_dir
-    base.cache_file = CACHE_FILE
-    base.initialize()
-    return base.FREQ, base.total
+    tokenizer = jieba.Tokenizer()
+    tokenizer.tmp_dir = cache_dir
+    tokenizer.cache_file = CACHE_FILE
+    tokenizer.initialize()
+    for word in words:
+        tokenizer.add_word(word, freq=USER_FREQ)
+    return tokenizer
 
 
 class DomainTokenizer:
@@ -56,16 +60,8 @@ class DomainTokenizer:
 
     def __init__(self, words: Iterable[str], cache_dir: Path | None = None) -> None:
         self.cache_dir = writable_dir(cache_dir)
-        freq, total = _base_dictionary(str(self.cache_dir))
-        self._jieba = jieba.Tokenizer()
-        self._jieba.tmp_dir = str(self.cache_dir)
-        self._jieba.cache_file = CACHE_FILE
-        self._jieba.FREQ = dict(freq)
-        self._jieba.total = total
-        self._jieba.initialized = True
-        for word in sorted(set(words), key=len, reverse=True):
-            if word.strip():
-                self._jieba.add_word(word, freq=USER_FREQ)
+        vocabulary = tuple(sorted({w for w in words if w.strip()}, key=lambda w: (-len(w), w)))
+        self._jieba = _build(str(self.cache_dir), vocabulary)
 
     def tokens(self, text: str) -> list[str]:
         return self._jieba.lcut(text, HMM=False)
