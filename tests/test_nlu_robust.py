@@ -70,7 +70,8 @@ def test_cjk_noise_is_unknown(parser: Parser, text: str) -> None:
 
 @settings(max_examples=100, deadline=None, suppress_health_check=SLOW_FIXTURE)
 # hypothesis takes naive bounds and attaches the zone itself.
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 12, 31),  # noqa: DTZ001
+@given(st.datetimes(min_value=datetime(2000, 1, 1),  # noqa: DTZ001
+                    max_value=datetime(2090, 12, 31),  # noqa: DTZ001
                     timezones=st.just(ZoneInfo("Asia/Shanghai"))),
        st.sampled_from(["29号开展了送教", "2月29日开展了集体备课", "31号开展家访",
                         "周日开展了研学", "上个月31号开展了培训", "下个月31号开展培训"]))
