@@ -331,6 +331,8 @@ REPORT: list[Case] = [
     ("今天桥板小学和二实小开展了手拉手活动", {"intent": "report", "school": None,
                                        "activity": "student_exchange"}),
     ("昨天县实小到泗顶小学开展送教", {"intent": "report", "school": "泗顶镇中心小学"}),
+    ("昨天县实小的老师们到了泗顶小学开展送教", {"intent": "report",
+                                          "school": "泗顶镇中心小学"}),
     ("昨天赴沙子中心校开展管理视导", {"intent": "report", "school": "沙子乡中心小学",
                                    "activity": "supervision"}),
     ("昨天督导组到板榄中心小学调研指导", {"intent": "report", "school": "板榄镇中心小学",
