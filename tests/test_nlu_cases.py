@@ -7,7 +7,6 @@ Wording deliberately differs from the shared dev set. NOW is Thursday 2026-11-26
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,18 +14,16 @@ import pytest
 
 from handlers.nlu.parser import CONFIDENT, Parser
 from storage.demo_county import demo_schools
+from tests import nlu_fixtures
+
+# One Parser for the whole session (it owns its tokenizer; building one costs ~0.5 s).
+parser = nlu_fixtures.parser
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
 MON = datetime(2026, 3, 2, 8, 30, tzinfo=TZ)
 
 Case = tuple[str, dict[str, Any]]
-
-
-@pytest.fixture(scope="module")
-def parser(tmp_path_factory: pytest.TempPathFactory) -> Parser:
-    cache: Path = tmp_path_factory.mktemp("jieba-cache")
-    return Parser(schools=demo_schools(), settings={}, cache_dir=cache)
 
 
 def check(parser: Parser, text: str, expect: dict[str, Any], now: datetime = NOW) -> None:

@@ -5,29 +5,24 @@ from __future__ import annotations
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handlers.nlu.parser import KEYS, Parser, ParseResult
-from storage.demo_county import demo_schools
+from tests import nlu_fixtures
+
+# One Parser for the whole session (it owns its tokenizer; building one costs ~0.5 s).
+parser = nlu_fixtures.parser
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 INTENTS = {"checkin", "checkout", "report", "plan", "leave", "query", "undo", "help", "bind",
            "unknown"}
 # CJK characters that carry none of the parser's cue words, triggers or date words.
-# The module-scoped parser is built once; hypothesis need not re-create it per example.
+# The session-scoped parser is built once; hypothesis need not re-create it per example.
 SLOW_FIXTURE = [HealthCheck.function_scoped_fixture]
 NOISE = "甲乙丙丁戊己庚辛壬癸山水木火土风云雨雪花草鸟鱼虫石竹松柏桃李杏梅兰菊荷"
-
-
-@pytest.fixture(scope="module")
-def parser(tmp_path_factory: pytest.TempPathFactory) -> Parser:
-    cache: Path = tmp_path_factory.mktemp("jieba-cache")
-    return Parser(schools=demo_schools(), settings={}, cache_dir=cache)
 
 
 def well_formed(result: ParseResult) -> None:

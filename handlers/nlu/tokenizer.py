@@ -1,13 +1,13 @@
 """jieba, set up for this domain: its own `jieba.Tokenizer`, our words, our cache file.
 
-The dictionary is loaded once per process and vocabulary: parsers built with the same words
-share one tokenizer, never changed after it is built; other word lists get their own.
+Each `DomainTokenizer` (so each `Parser`) owns its `jieba.Tokenizer`, built once in its
+constructor and never changed afterwards; there is no module-level cache. The app builds one
+Parser per process; the dictionary cache file on disk keeps a rebuild to a few hundred ms.
 Imports jieba only.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import tempfile
@@ -41,9 +41,8 @@ def writable_dir(preferred: Path | None) -> Path:
     return Path(tempfile.mkdtemp(prefix="jiaolian-"))
 
 
-@functools.lru_cache(maxsize=8)
 def _build(cache_dir: str, words: tuple[str, ...]) -> jieba.Tokenizer:
-    """A tokenizer with `words` added; parsers with the same vocabulary share it read-only."""
+    """A fresh tokenizer with `words` added, owned by its caller."""
     jieba.setLogLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
