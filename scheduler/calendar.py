@@ -36,10 +36,18 @@ class SchoolCalendar:
     unknown_years: set[int] = field(default_factory=set)
     # Years past the configured semesters, where terms are guessed (warned once, too).
     guessed_terms: set[int] = field(default_factory=set)
+    # chinese_calendar validates every date against its whole table; a beat asks often.
+    _workdays: dict[dt.date, bool] = field(default_factory=dict, repr=False)
 
     # --- days ---------------------------------------------------------------------------
 
     def is_workday(self, day: dt.date) -> bool:
+        known = self._workdays.get(day)
+        if known is None:
+            known = self._workdays[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day in self.config.extra_holidays:
             return False
         if day in self.config.extra_workdays:

@@ -33,18 +33,15 @@ from scheduler.jobs import (
     send_quota_reminders,
     send_weekly_digests,
 )
-from scheduler.queries import load_roster, planned_between
+from scheduler.queries import PlannedTimes, activities_by_id, load_roster, planned_times
 from scheduler.state import claim_once, done_before, last_run, save_last_run
 from storage.db import transaction
-from storage.models import Activity
 from storage.outbox import NewMessage, enqueue
 
 log = logging.getLogger(__name__)
 
 # Occasions older than this are never looked at, however long the bot was down.
 LOOKBACK = dt.timedelta(days=2)
-# A day-before reminder may precede its activity by a long holiday.
-PLANNED_AHEAD = dt.timedelta(days=20)
 
 
 @dataclass(frozen=True)
@@ -76,30 +73,39 @@ async def collect_due(
 ) -> list[NewMessage]:
     """The messages due in (last_run, now], computed but not enqueued.
 
+    Occasions are found first from the calendar and one look at the planned activities; the
+    roster is read only when something is due, so a minute's idle beat costs one query.
     With `claim`, once-only warnings are claimed in Setting rows (run_due); without it they
     are shown only if never given (previews)."""
     cal = calendar or SchoolCalendar(config)
     if cal.is_quiet(now):
         return []
     window = Window(cal.local(max(last_run, now - LOOKBACK)), cal.local(now))
+    mornings, digest_mornings = _daily_occasions(cal, window)
+    # Summaries may run into the next morning; a day-before reminder may precede its activity
+    # by a holiday, but never past the next working day.
+    planned = await planned_times(session=session, start=window.start.date() - ONE_DAY,
+                                  end=_next_workday(cal, window.now.date()) + ONE_DAY)
+    day_before, hour_before, finished = _activity_occasions(cal, window, planned)
+    if not (mornings or digest_mornings or day_before or hour_before or finished):
+        return []
+    rows = await activities_by_id(session=session, ids=[
+        *(p.id for p, _ in day_before), *(p.id for p in hour_before), *(p.id for p in finished)])
     ctx = JobContext(session=session, config=config, calendar=cal,
                      roster=await load_roster(session=session))
     out: list[NewMessage] = []
-    day = window.start.date()
-    while day <= window.now.date():
-        if cal.is_school_day(day):
-            evening = cal.quiet_from(day)
-            if window.holds(cal.at(day, config.reminder_time), evening):
-                out += await send_period_starts(ctx, day)
-                out += await send_quota_reminders(ctx, day)
-                out += await send_principal_notes(ctx, day)
-            if digest_day(cal, day) and window.holds(cal.at(day, config.digest_time), evening):
-                monday = day - dt.timedelta(days=day.weekday())
-                out += await send_weekly_digests(ctx, monday - dt.timedelta(days=7))
-        day += ONE_DAY
-    planned = await planned_between(session=session, start=window.start.date() - ONE_DAY,
-                                    end=window.now.date() + PLANNED_AHEAD)
-    out += await _activity_messages(ctx, window, planned)
+    for day in mornings:
+        out += await send_period_starts(ctx, day)
+        out += await send_quota_reminders(ctx, day)
+        out += await send_principal_notes(ctx, day)
+    for day in digest_mornings:
+        monday = day - dt.timedelta(days=day.weekday())
+        out += await send_weekly_digests(ctx, monday - dt.timedelta(days=7))
+    for times, day in day_before:
+        out += await send_day_before(ctx, rows[times.id], day)
+    for times in hour_before:
+        out += await send_hour_before(ctx, rows[times.id])
+    out += await send_activity_summaries(ctx, [rows[times.id] for times in finished])
     for key in calendar_warning_keys(cal):
         fresh = (await claim_once(session=session, key=key, now=now) if claim
                  else not await done_before(session=session, key=key))
@@ -110,29 +116,54 @@ async def collect_due(
     return out
 
 
-async def _activity_messages(
-    ctx: JobContext, window: Window, planned: list[Activity],
-) -> list[NewMessage]:
-    cal, config = ctx.calendar, ctx.config
-    out: list[NewMessage] = []
-    finished: list[Activity] = []
+def _daily_occasions(
+    cal: SchoolCalendar, window: Window,
+) -> tuple[list[dt.date], list[dt.date]]:
+    """School days whose reminder time, and whose digest time, fall in the window."""
+    mornings, digests = [], []
+    day = window.start.date()
+    while day <= window.now.date():
+        if cal.is_school_day(day):
+            evening = cal.quiet_from(day)
+            if window.holds(cal.at(day, cal.config.reminder_time), evening):
+                mornings.append(day)
+            if digest_day(cal, day) and window.holds(cal.at(day, cal.config.digest_time),
+                                                     evening):
+                digests.append(day)
+        day += ONE_DAY
+    return mornings, digests
+
+
+def _next_workday(cal: SchoolCalendar, day: dt.date) -> dt.date:
+    for _ in range(60):
+        day += ONE_DAY
+        if cal.is_workday(day):
+            break
+    return day
+
+
+def _activity_occasions(
+    cal: SchoolCalendar, window: Window, planned: list[PlannedTimes],
+) -> tuple[list[tuple[PlannedTimes, dt.date]], list[PlannedTimes], list[PlannedTimes]]:
+    """(day-before reminders with their day, hour-before reminders, finished activities)."""
+    config = cal.config
+    day_before: list[tuple[PlannedTimes, dt.date]] = []
+    hour_before: list[PlannedTimes] = []
+    finished: list[PlannedTimes] = []
     for a in planned:
-        if a.date is None:
-            continue
         start = a.starts_at or cal.at(a.date, dt.time(0, 0))
         before = cal.previous_workday(a.date)
         if window.holds(cal.at(before, config.reminder_time), min(cal.quiet_from(before), start)):
-            out += await send_day_before(ctx, a, before)
+            day_before.append((a, before))
         if a.starts_at is not None:
             due = cal.next_loud(a.starts_at - config.hour_before)
             if due < a.starts_at and window.holds(due, a.starts_at):
-                out += await send_hour_before(ctx, a)
+                hour_before.append(a)
         end = activity_end(a) or cal.at(a.date, config.untimed_summary)
         due = cal.next_loud(end)
         if window.holds(due, cal.quiet_from(cal.local(due).date())):
             finished.append(a)
-    out += await send_activity_summaries(ctx, finished)
-    return out
+    return day_before, hour_before, finished
 
 
 async def run_due(

@@ -21,7 +21,7 @@ from scheduler.calendar import Period, SchoolCalendar
 from scheduler.config import SchedulerConfig
 from scheduler.digest import weekly_digests
 from scheduler.progress import QuotaStatus, quota_progress
-from scheduler.queries import Roster, expected_people, turnout_of
+from scheduler.queries import PlannedTimes, Roster, expected_people, turnout_of
 from scheduler.recipients import to_groups, to_person
 from storage.models import Activity
 from storage.outbox import NewMessage
@@ -166,7 +166,7 @@ async def send_principal_notes(ctx: JobContext, day: dt.date) -> list[NewMessage
 # --- planned activities ---------------------------------------------------------------------
 
 
-def activity_end(activity: Activity) -> dt.datetime | None:
+def activity_end(activity: Activity | PlannedTimes) -> dt.datetime | None:
     """When check-out stops being early (handlers.checkin's rule)."""
     if activity.ends_at is not None:
         return activity.ends_at

@@ -164,6 +164,38 @@ async def planned_between(
 
 
 @dataclass(frozen=True)
+class PlannedTimes:
+    """Just enough of a planned activity to tell when its reminders fall due."""
+
+    id: int
+    date: dt.date
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+
+
+async def planned_times(
+    *, session: AsyncSession, start: dt.date, end: dt.date,
+) -> list[PlannedTimes]:
+    """Planned, not withdrawn activities dated in [start, end): ids and times only, so that
+    an idle beat builds no ORM objects."""
+    stmt = select(col(Activity.id), col(Activity.date), col(Activity.starts_at),
+                  col(Activity.ends_at)).where(
+        col(Activity.status) == "planned", col(Activity.withdrawn).is_(False),
+        col(Activity.date) >= start, col(Activity.date) < end,
+    ).order_by(col(Activity.date), col(Activity.starts_at), col(Activity.id))
+    rows = (await session.execute(stmt)).all()
+    return [PlannedTimes(_id(i), d, s, e) for i, d, s, e in rows if d is not None]
+
+
+async def activities_by_id(*, session: AsyncSession, ids: Iterable[int]) -> dict[int, Activity]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Activity).where(col(Activity.id).in_(wanted)))
+    return {a.id: a for a in rows.scalars() if a.id is not None}
+
+
+@dataclass(frozen=True)
 class Turnout:
     checked_in: frozenset[int]
     late: int
