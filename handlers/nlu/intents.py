@@ -55,6 +55,10 @@ class CueFinder:
         self._past = _compile(lexicon.past_markers)
         self._targets = re.compile("|".join(re.escape(t) for t in lexicon.query_targets))
         self._events = re.compile("|".join(re.escape(t) for t in lexicon.event_words))
+        self._verbs = _compile(lexicon.action_verbs)
+        self._organising = _compile(lexicon.organising_verbs)
+        # A count asked straight after a verb ("开展了几次") still asks.
+        self._verb_count = re.compile(rf"(?:{self._verbs.pattern})了?\s*(?:几|多少|哪些)")
 
     def find(self, text: str) -> Cues:
         question = _QUESTION.search(text)
@@ -77,3 +81,12 @@ class CueFinder:
 
     def has_event_word(self, text: str) -> bool:
         return bool(self._events.search(text))
+
+    def action_verb(self, text: str) -> re.Match[str] | None:
+        return self._verbs.search(text)
+
+    def organises(self, text: str) -> bool:
+        return bool(self._organising.search(text))
+
+    def counts_after_verb(self, text: str) -> bool:
+        return bool(self._verb_count.search(text))

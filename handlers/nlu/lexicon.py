@@ -13,6 +13,7 @@ config over them. Supported keys (all optional; see docs/nlu.md):
   undo, help, bind, report, chatter.
 - `future_markers`, `past_markers`: extra literal marker words (report vs plan).
 - `periods.<period>`: extra words for a query period (this_week, last_month, …).
+- `action_verbs`: extra verbs of school work (开展, 组织, …) that make a dated message an event.
 - `words`: extra words for the tokenizer's user dictionary.
 - `bot_names`: extra names the bot is @mentioned by (default 教联助手).
 - `max_chars`: how much of a message is examined (default 500).
@@ -125,7 +126,9 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:刚才|刚刚|上一条|那条)(?:那条|的)?(?:记录|消息|信息)?(?:发错|填错|报错|写错|不算|作废)",
     ),
     "query": (
-        r"几次", r"次数", r"多少", r"统计", r"查询", r"查一下", r"查看", r"查查", r"哪些",
+        # 检查/调查/督查 are inspections, 查看了 an action done: neither asks our records.
+        r"几次", r"次数", r"多少", r"统计", r"查询", r"(?<![检调督抽审排巡核])查一下",
+        r"(?<![检调督抽审排巡核])查看(?!了|过)", r"(?<![检调督抽审排巡核])查查", r"哪些",
         r"完成情况", r"进度", r"几场", r"几个活动", r"情况如何", r"汇总",
         r"(?:开展|完成|签到|打卡|出勤|考勤|参加|参与|请假|活动)(?:的)?情况",
         r"情况\s*[?]?\s*$", r"(?:签到|打卡|请假|考勤|出勤)记录", r"达标",
@@ -161,10 +164,21 @@ CUES: dict[str, tuple[str, ...]] = {
 }
 
 # A query must be about our own data: activities, check-ins, a period, a school.
+# 次 and 场 alone are no target: "这个表我改了几次了" counts something that is not ours.
 QUERY_TARGETS: tuple[str, ...] = (
     "签到", "打卡", "请假", "活动", "记录", "参加", "参与", "完成", "开展", "汇报", "任务",
-    "学校", "我校", "本校", "考勤", "出勤", "次", "场",
+    "学校", "我校", "本校", "考勤", "出勤", "上报", "组织", "举行", "举办", "送教", "听课",
 )
+
+# Verbs of school work (regexes): with a date, a time, a place or a head count they report
+# or announce an event even when no trigger names its type ("今天上午在桥板中心校听了3节课").
+ACTION_VERBS: tuple[str, ...] = (
+    r"开展", r"组织", r"举行", r"举办", r"进行", r"参加", r"参与", r"召开", r"完成(?!情况|率|度)",
+    r"主持", r"承办", r"出席", r"观摩", r"走访", r"深入", r"开了[^,.;!?，。；！？]{0,6}?会",
+    r"(?:上|听|讲|评|磨|说|执教)了?[^,.;!?，。；！？]{0,8}?课(?!本|表|件|题|桌|间|外|程|笔记|记录)",
+)
+# Of those, the ones that organise an event: with a past marker alone they report one.
+ORGANISING_VERBS: tuple[str, ...] = (r"开展", r"组织", r"举行", r"举办", r"召开", r"承办")
 
 FUTURE_MARKERS: tuple[str, ...] = (
     # 计划 as a noun (教学计划, 复习计划的) promises nothing.
@@ -199,7 +213,8 @@ EVENT_WORDS: tuple[str, ...] = (
 )
 
 # Lessons observed without a trigger word ("听了一节思品课") are still 听评课.
-OBSERVATION_PATTERN = r"听了?[^,.;!?，。；！？]{0,10}?[一两二三几]节[^,.;!?，。；！？]{0,8}?课"
+OBSERVATION_PATTERN = (r"听了?[^,.;!?，。；！？]{0,10}?(?:\d{1,2}|[一两二三四五六七八九十几])\s*节"
+                       r"[^,.;!?，。；！？]{0,8}?课")
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,8 @@ class Lexicon:
     past_markers: tuple[str, ...]
     periods: dict[str, tuple[str, ...]]
     event_words: tuple[str, ...]
+    action_verbs: tuple[str, ...] = ACTION_VERBS
+    organising_verbs: tuple[str, ...] = ORGANISING_VERBS
     extra_words: tuple[str, ...] = ()
     fallbacks: tuple[tuple[str, str], ...] = ()
     bot_names: tuple[str, ...] = BOT_NAMES
@@ -307,6 +324,7 @@ def build_lexicon(settings: Mapping[str, Any] | None = None) -> Lexicon:
         past_markers=(*PAST_MARKERS, *_literal(_words(cfg.get("past_markers", ())))),
         periods=_merge_aliases(PERIODS, cfg.get("periods")),
         event_words=EVENT_WORDS,
+        action_verbs=(*ACTION_VERBS, *_literal(_words(cfg.get("action_verbs", ())))),
         extra_words=_words(cfg.get("words", ())),
         fallbacks=((OBSERVATION_PATTERN, "observation"),),
         bot_names=(*BOT_NAMES, *_words(cfg.get("bot_names", ()))),

@@ -34,6 +34,14 @@ _STRONG_PAST = ("已", "完成", "结束", "圆满", "顺利")
 _ENDS_ASKING = re.compile(r"(?:[?]|吗|呢|了)\s*[?]*\s*$")
 # Thanks and greetings up front make the rest small talk ("谢谢王老师今天的示范课").
 _CHATTER_LEAD = re.compile(r"^(?:谢谢|感谢|祝贺|恭喜|辛苦|点赞|赞|好的|收到|哈哈)")
+# A message that ends by asking (？, 吗, 呢) is a question whatever verbs it holds.
+_ASKS = re.compile(r"(?:[?]|吗|呢|么|没有?)\s*[?]*\s*$")
+# A place the event was held at, when it is no roster school ("在县教育局会议室").
+_PLACE = re.compile(
+    r"(?:在|到|赴|前往)了?\s*[^,.;!?，。；！？\s]{0,12}?"
+    r"(?:学校|小学|中学|中心校|完小|校区|幼儿园|教学点|教室|会议室|报告厅|礼堂|多媒体室|录播室|"
+    r"教育局|进修学校|村|屯|家中|学生家)"
+)
 
 
 @dataclass
@@ -104,7 +112,7 @@ class Parser:
         school_spans = [(h.start, h.end) for h in school_hits]
         masked = slots.mask(text, school_spans)
         tokens = self.tokenizer.spans(text)
-        hits = self.slots.activities(tokens, skip=school_spans)
+        hits = self.slots.activities(tokens, skip=school_spans, text=text)
         if not hits:
             fallback = self.slots.fallback_activity(masked)
             hits = [fallback] if fallback else []
@@ -135,8 +143,21 @@ class Parser:
         intent, confidence = self._intent(reading, now)
         return self._fill(reading, intent, confidence, now)
 
+    def _placed(self, r: _Reading) -> bool:
+        return bool(r.school_hits) or bool(_PLACE.search(r.masked))
+
+    def _reports_done(self, r: _Reading) -> bool:
+        """Verb, past marker and a date or place: "28号到泗顶中心小学开展视导，查看了…"."""
+        c = r.cues
+        if _ASKS.search(r.masked) or not c.past or self.cues.counts_after_verb(r.masked):
+            return False
+        return (self.cues.action_verb(r.masked) is not None
+                and (r.when is not None or self._placed(r)))
+
     def _is_query(self, r: _Reading) -> bool:
         c = r.cues
+        if self._reports_done(r):
+            return False
         weak_only = not c.has("query")
         if weak_only and (not c.has("query_weak")
                           or (c.past and not _ENDS_ASKING.search(r.masked))):
@@ -168,10 +189,7 @@ class Parser:
             return "bind", 0.85
         if c.question and not c.has("report") and not self._announced_before(r):
             return "unknown", 0.8
-        eventful = (r.activity is not None or c.has("report")
-                    or (self.cues.has_event_word(r.masked)
-                        and (r.when is not None or r.clock is not None
-                             or r.head_count is not None)))
+        eventful = r.activity is not None or c.has("report") or self._event_without_type(r)
         if not eventful:
             return "unknown", 0.9
         small_talk = c.has("chatter") and not c.has("report") and r.clock is None
@@ -179,6 +197,17 @@ class Parser:
                 and (_CHATTER_LEAD.match(r.masked) or not (c.past or c.future)):
             return "unknown", 0.6
         return self._report_or_plan(r, now)
+
+    def _event_without_type(self, r: _Reading) -> bool:
+        """An event word or a verb of school work, anchored by a date, a time, a place or a
+        head count ("昨天在县实小听了3节课"); an organising verb needs only a past marker."""
+        text = r.masked
+        anchored = (r.when is not None or r.clock is not None or r.head_count is not None
+                    or self._placed(r))
+        worded = self.cues.has_event_word(text) or self.cues.action_verb(text) is not None
+        if worded and anchored:
+            return True
+        return bool(r.cues.past) and self.cues.organises(text)
 
     @staticmethod
     def _announced_before(r: _Reading) -> bool:

@@ -82,6 +82,10 @@ _ROLE_WORDS = re.compile(
     r"老师|教师|班主任|副校长|校长|主任|组长|任教|教|负责|的|是|在|我|叫|姓名|名字|学科|科目|"
     r"一名|一位|现任|担任|来自|小学|中学|学校|年级|初中|高中"
 )
+_TRIGGER_AS_NOUN = re.compile(
+    r"\s*(?:本(?!周|月|学期|期|年|次|校|县|乡|镇|人|部)|笔记|记录本|记录表|记录册|表(?!彰|现|演|示|达|扬|态|率)"
+    r"|手册|册)"
+)
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _DOUBLE_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐"}
 _SURNAMES = set(
@@ -134,9 +138,15 @@ class SlotFinder:
                 hits.append(Hit(start + m.start(), start + m.end(), word, mapping[word]))
         return hits
 
-    def activities(self, tokens: Sequence[Token], skip: Sequence[Span] = ()) -> list[Hit]:
-        """Every trigger word outside non-activity nouns, in order of appearance."""
-        return self._token_hits(tokens, self._trigger_re, self.triggers, skip)
+    def activities(self, tokens: Sequence[Token], skip: Sequence[Span] = (),
+                   text: str = "") -> list[Hit]:
+        """Every trigger word outside non-activity nouns, in order of appearance.
+
+        A trigger followed by 本, 笔记, 记录本 or 表 is a thing, not an activity (听课本 is a
+        notebook, 集体备课表 a form), like 教研组 is a group.
+        """
+        hits = self._token_hits(tokens, self._trigger_re, self.triggers, skip)
+        return [h for h in hits if not _TRIGGER_AS_NOUN.match(text, h.end)]
 
     def fallback_activity(self, text: str) -> Hit | None:
         """An activity described rather than named, when no trigger word is present."""
