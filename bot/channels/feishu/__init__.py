@@ -59,7 +59,7 @@ def long_connection_sink(runtime: Runtime, app: FeishuApp) -> Callable[
         [dict[str, Any]], Awaitable[Answer]]:
     """Events from the long connection arrive decrypted and unsigned over an authenticated
     socket; they are checked for shape and app, then saved like webhook events."""
-    writer = InboxWriter(factory=runtime.factory, wakeup=runtime.worker.wakeup)
+    writer = InboxWriter(engine=runtime.engine, wakeup=runtime.worker.wakeup)
 
     async def sink(event: dict[str, Any]) -> Answer:
         header = event.get("header") if isinstance(event.get("header"), dict) else None

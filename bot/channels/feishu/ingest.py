@@ -12,17 +12,22 @@ busy handler sleeps up to 100 ms at a time). Imports storage only.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import transaction
 from storage.models import InboxEvent
-from storage.sql import insert_ignore
 
 from .normalise import PLATFORM
+
+# SQLite's busy handler waits 1, 2, 5, 10 ms … then 25–100 ms between tries; cutting it off
+# after ~20 ms and trying again restarts the short steps.
+SHORT_BUSY_TIMEOUT_MS = 20
 
 
 class Wakeup(Protocol):
@@ -37,8 +42,8 @@ class _Pending:
 
 
 class InboxWriter:
-    def __init__(self, *, factory: async_sessionmaker[AsyncSession], wakeup: Wakeup) -> None:
-        self.factory = factory
+    def __init__(self, *, engine: AsyncEngine, wakeup: Wakeup) -> None:
+        self.engine = engine
         self.wakeup = wakeup
         self._queue: list[_Pending] = []
         self._writer = asyncio.Lock()
@@ -60,16 +65,11 @@ class InboxWriter:
 
     async def _write(self, batch: list[_Pending]) -> None:
         now = datetime.now(UTC)
-        table = InboxEvent.__table__  # type: ignore[attr-defined]
         rows = [{"platform": PLATFORM, "event_id": item.event_id, "payload": item.payload,
                  "received_at": now, "status": "pending", "attempts": 0, "error": ""}
                 for item in batch]
         try:
-            async with transaction(self.factory) as session:
-                stmt = insert_ignore(session, table, conflict=["platform", "event_id"])
-                # executemany: one cached statement, sent as multi-row INSERTs by SQLAlchemy.
-                result = await session.execute(stmt.returning(table.c.event_id), rows)
-                inserted = {row.event_id for row in result}
+            inserted = await self._insert(rows)
         except BaseException as exc:  # each waiting request answers an error; Feishu retries
             for item in batch:
                 if not item.done.done():
@@ -85,3 +85,40 @@ class InboxWriter:
             inserted.discard(item.event_id)
         if any(item.done.result() for item in batch):
             self.wakeup.set()
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
+        """The event ids that were new. One statement: SQLAlchemy sends the executemany as
+        multi-row INSERTs from one cached statement."""
+        table = InboxEvent.__table__  # type: ignore[attr-defined]
+        async with self.engine.connect() as conn:
+            if conn.dialect.name != "sqlite":
+                async with conn.begin():
+                    return await self._run(conn, table, rows)
+            # The worker holds the write lock for a few ms at a time; the default busy
+            # handler would often sleep far longer than that before trying again.
+            saved = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout = {SHORT_BUSY_TIMEOUT_MS}")
+            await conn.commit()  # SQLAlchemy autobegan around the pragmas; end that first
+            deadline = time.monotonic() + float(saved or 0) / 1000
+            try:
+                while True:
+                    try:
+                        async with conn.begin():
+                            return await self._run(conn, table, rows)
+                    except OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                    await asyncio.sleep(0)
+            finally:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(saved or 0)}")
+                await conn.commit()
+
+    @staticmethod
+    async def _run(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> set[str]:
+        # storage.sql.insert_ignore wants a session; this is the same statement for a
+        # connection, returning the event ids instead of the row ids.
+        module = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = module.insert(table).on_conflict_do_nothing(
+            index_elements=["platform", "event_id"])
+        result = await conn.execute(stmt.returning(table.c.event_id), rows)
+        return {row.event_id for row in result}

@@ -62,7 +62,7 @@ def make_handler(
         writer = writers.get(id(runtime))
         if writer is None:
             writers.clear()
-            writer = writers[id(runtime)] = InboxWriter(factory=runtime.factory,
+            writer = writers[id(runtime)] = InboxWriter(engine=runtime.engine,
                                                         wakeup=runtime.worker.wakeup)
         await writer.save(app_id=outcome.app.app_id, event_id=outcome.event_id,
                           event=outcome.event, via="webhook")
