@@ -1,0 +1,68 @@
+"""The inbox writer behind every acknowledgement: group commit, duplicates inside and across
+batches, and failures that reach every waiting request (so none of them is acknowledged)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.feishu.ingest import InboxWriter
+from storage.db import create_engine, upgrade
+from storage.models import InboxEvent
+
+
+class Flag:
+    def __init__(self) -> None:
+        self.times = 0
+
+    def set(self) -> None:
+        self.times += 1
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(db_url)
+    await upgrade(eng)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
+
+
+async def count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        stmt = select(func.count()).select_from(InboxEvent)
+        return int((await conn.execute(stmt)).scalar_one())
+
+
+def event(event_id: str) -> dict[str, object]:
+    return {"schema": "2.0", "header": {"event_id": event_id}}
+
+
+async def test_concurrent_saves_share_batches_and_each_event_is_new_once(
+        engine: AsyncEngine) -> None:
+    flag = Flag()
+    writer = InboxWriter(engine=engine, wakeup=flag)
+    ids = [f"e{n % 30}" for n in range(90)]  # each id three times, some in the same batch
+    results = await asyncio.gather(*(
+        writer.save(app_id="cli", event_id=i, event=event(i), via="webhook") for i in ids))
+    assert sum(results) == 30
+    assert {i for i, new in zip(ids, results, strict=True) if new} == set(ids)
+    assert await count(engine) == 30
+    assert writer.batches < 90 and flag.times >= 1
+    again = await writer.save(app_id="cli", event_id="e1", event=event("e1"), via="webhook")
+    assert again is False
+
+
+async def test_a_failed_write_fails_every_request_in_the_batch(engine: AsyncEngine) -> None:
+    writer = InboxWriter(engine=engine, wakeup=Flag())
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE inboxevent RENAME TO inboxevent_gone"))
+    results = await asyncio.gather(*(
+        writer.save(app_id="cli", event_id=f"x{n}", event=event("x"), via="webhook")
+        for n in range(5)), return_exceptions=True)
+    assert all(isinstance(r, Exception) for r in results)
