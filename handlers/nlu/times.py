@@ -1,7 +1,8 @@
 """Clock times in chat text (下午两点, 九点半, 14:30) → "HH:MM", by spec/nlu.md.
 
-A morning word keeps the hour, an afternoon or evening word adds 12 to hours below 12;
-without one the time is taken as written.
+A morning word keeps the hour, an afternoon or evening word adds 12 to hours below 12.
+Without one, 1–6 o'clock is the afternoon (schools do not meet at 3 a.m.: "3点开会" is
+15:00) and 7–12 o'clock is taken as written.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from handlers.nlu.numbers import NUM, to_int
 
 _AFTERNOON = ("下午", "晚上", "今晚", "昨晚", "明晚", "傍晚", "晚间", "夜里", "晚", "午后")
 _NOON = ("中午",)
-_PERIOD = r"上午|早上|早晨|清晨|早|今早|明早|昨早|下午|晚上|今晚|昨晚|明晚|傍晚|晚间|夜里|晚|中午|午后"
+_PERIOD = (r"上午|早上|早晨|清晨|凌晨|半夜|早|今早|明早|昨早|下午|晚上|今晚|昨晚|明晚|傍晚|晚间|夜里|"
+           r"晚|中午|午后")
+# Without a period word, hours up to this one are in the afternoon.
+_BARE_AFTERNOON_UNTIL = 6
 _TIME_RE = re.compile(
     rf"(?:(?P<period>{_PERIOD})\s*(?:约|大约|大概|准时|于)?\s*)?"
     rf"(?:(?P<h1>\d{{1,2}})\s*[:：]\s*(?P<m1>\d{{2}})"
-    rf"|(?P<h2>{NUM})\s*[点时](?:\s*(?P<half>半|一刻|三刻)|\s*(?P<m2>{NUM})\s*分?)?)"
+    rf"|(?<![周期拜])(?P<h2>{NUM})\s*[点时](?:\s*(?P<half>半|一刻|三刻)|\s*(?P<m2>{NUM})\s*分?)?)"
 )
 
 
@@ -63,7 +67,8 @@ def find_time(text: str) -> TimeMention | None:
         period = m.group("period") or ""
         if period in ("", "早", "晚") and _vague(m, text):
             continue
-        if (period in _AFTERNOON or (period in _NOON and hour < 6)) and hour < 12:
+        bare = not period and 1 <= hour <= _BARE_AFTERNOON_UNTIL
+        if (period in _AFTERNOON or (period in _NOON and hour < 6) or bare) and hour < 12:
             hour += 12
         if hour == 24:
             hour = 0
