@@ -77,10 +77,16 @@ class SchedulerService:
 def catch_up_hook(
     *, factory: async_sessionmaker[AsyncSession], config: SchedulerConfig,
 ) -> Callable[[datetime, datetime], Awaitable[None]]:
-    """For the console's /time: run what fell due between the old and the new moment."""
+    """For the console's /time: run what fell due between the old and the new moment.
+
+    The first jump only sets the scene: the console's clock starts at the real time, which
+    means nothing in the simulated county, so nothing is caught up from it."""
+    scene_set = False
 
     async def hook(before: datetime, after: datetime) -> None:
-        if after > before:
+        nonlocal scene_set
+        if scene_set and after > before:
             await run_due(factory=factory, now=after, last_run=before, config=config)
+        scene_set = True
 
     return hook
