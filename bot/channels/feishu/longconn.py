@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +22,12 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 Answer = dict[str, Any]
+# The WebSocket URL carries the connection's credentials in its query string.
+_QUERY = re.compile(r"\?[^\s'\"]*")
+
+
+def redacted(exc: BaseException) -> str:
+    return _QUERY.sub("?…", f"{type(exc).__name__}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -94,13 +101,13 @@ class LongConnection:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any transport failure means: reconnect
-            log.warning("feishu long connection %s dropped: %s: %s", self.name,
-                        type(exc).__name__, exc)
+            log.warning("feishu long connection %s dropped: %s", self.name, redacted(exc))
 
     async def _deliver(self, item: WsEvent) -> None:
         try:
             answer = await self.sink(item.event)
-        except Exception:  # not saved, so not acknowledged: Feishu pushes it again
-            log.exception("feishu long connection %s: event not saved", self.name)
+        except Exception as exc:  # not saved, so not acknowledged: Feishu pushes it again
+            log.error("feishu long connection %s: event not saved: %s", self.name,
+                      redacted(exc))
             return
         await item.ack(answer)
