@@ -180,13 +180,18 @@ ACTION_VERBS: tuple[str, ...] = (
 # Of those, the ones that organise an event: with a past marker alone they report one.
 ORGANISING_VERBS: tuple[str, ...] = (r"开展", r"组织", r"举行", r"举办", r"召开", r"承办")
 
+# A reschedule ("改到下周三"): the date after it is the day of the plan.
+RESCHEDULE = (r"(?:改|调整|调|推迟|推后|延期|延后|挪|换|顺延|提前|变更|更改)(?:到|至|为|在|成)"
+              r"(?=\s*(?:[本这上下]个?(?:周|星期|礼拜)|周|星期|礼拜|明|后天|今|[\d一二三四五六七八九十两]"
+              r"|[上下]午|晚上|早上))")
+
 FUTURE_MARKERS: tuple[str, ...] = (
     # 计划 as a noun (教学计划, 复习计划的) promises nothing.
     r"将于", r"将(?!军|近|就)", r"(?<!模)拟",
     r"(?<![学作期程习课训])计划(?![,.;!?，。；！？]|$|和|与|的|书|表)", r"定于", r"准备(?!了)",
     r"预计", r"届时", r"准时", r"请[^,.;!?，。；！？]{0,20}参加", r"即将", r"打算", r"安排在",
     r"要(?:开展|举行|进行|组织|召开|去|到|上)", r"敬请", r"欢迎[^,.;!?，。；！？]{0,10}参加",
-    r"过[几两一]天", r"将要", r"待会",
+    r"过[几两一]天", r"将要", r"待会", RESCHEDULE,
 )
 PAST_MARKERS: tuple[str, ...] = (
     # 辛苦了, 太精彩了: a 了 after praise is no report of the past.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from handlers.nlu import slots
 from handlers.nlu.dates import DateMention, find_date
 from handlers.nlu.intents import CueFinder, Cues
-from handlers.nlu.lexicon import Lexicon, build_lexicon
+from handlers.nlu.lexicon import RESCHEDULE, Lexicon, build_lexicon
 from handlers.nlu.normalize import bot_mention_pattern, normalize
 from handlers.nlu.times import TimeMention, find_time
 from handlers.nlu.tokenizer import DomainTokenizer
@@ -29,10 +29,12 @@ KEYS = ("intent", "activity", "date", "time", "subject", "grade", "participants"
 CONFIDENT = 0.6
 
 # Strong markers outweigh a lone 了 or 过.
-_STRONG_FUTURE = ("将", "拟", "计划", "定于", "预计", "届时", "准时", "即将", "打算", "将于")
+_STRONG_FUTURE = ("将", "拟", "计划", "定于", "预计", "届时", "准时", "即将", "打算", "将于",
+                  "改", "调", "推", "延", "挪", "换", "提前", "变更")
 _STRONG_PAST = ("已", "完成", "结束", "圆满", "顺利")
 _ENDS_ASKING = re.compile(r"(?:[?]|吗|呢|了)\s*[?]*\s*$")
 # Thanks and greetings up front make the rest small talk ("谢谢王老师今天的示范课").
+_RESCHEDULE = re.compile(RESCHEDULE)
 _CHATTER_LEAD = re.compile(r"^(?:谢谢|感谢|祝贺|恭喜|辛苦|点赞|赞|好的|收到|哈哈)")
 # A message that ends by asking (？, 吗, 呢) is a question whatever verbs it holds.
 _ASKS = re.compile(r"(?:[?]|吗|呢|么|没有?)\s*[?]*\s*$")
@@ -83,6 +85,17 @@ class _Reading:
     head_count: int | None
 
 
+def _after(text: str, pos: int, today: date, when: DateMention | None,
+           clock: TimeMention | None) -> tuple[DateMention | None, TimeMention | None]:
+    """Date and time stated after `pos`; the date before it stays if none follows."""
+    new_when, new_clock = find_date(text[pos:], today), find_time(text[pos:])
+    if new_when is not None:
+        when = replace(new_when, start=new_when.start + pos, end=new_when.end + pos)
+    if new_clock is not None:
+        return when, replace(new_clock, start=new_clock.start + pos, end=new_clock.end + pos)
+    return when, None
+
+
 def _marker_weight(markers: list[str], strong: tuple[str, ...]) -> int:
     return sum(2 if any(word in m for word in strong) or m.startswith("请") else 1
                for m in markers)
@@ -117,6 +130,10 @@ class Parser:
             fallback = self.slots.fallback_activity(masked)
             hits = [fallback] if fallback else []
         when, clock = find_date(masked, today), find_time(masked)
+        moved = _RESCHEDULE.search(masked)
+        if moved:
+            # "明天的集备改到下周三下午三点": the new day and hour count, not the old ones.
+            when, clock = _after(masked, moved.end(), today, when, clock)
         spans = [(m.start, m.end) for m in (when, clock) if m is not None]
         return _Reading(
             text=text,
