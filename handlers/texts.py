@@ -95,6 +95,9 @@ CARD_UNDO_TOAST = "正在撤销…"
 
 # --- scheduler: reminders, summaries and digests (scheduler/) ---------------------------------
 SCHED_PERIODS = {"month": "本月", "quarter": "本季度", "semester": "本学期", "year": "本学年"}
+SCHED_PERIOD_SEP = "、"
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容",
+                     "令狐", "长孙", "宇文", "司徒", "夏侯", "轩辕", "端木", "独孤", "南宫")
 SCHED_START_HEAD = "{period}开始啦，{community}需完成："
 SCHED_START_LINE = "· {activity} 至少 {need} 次{each}"
 SCHED_START_COVER = "· {activity} 覆盖全部学科{each}"

@@ -58,30 +58,45 @@ def _reminder_day(days: list[dt.date], left: int) -> dt.date | None:
 # --- quotas ---------------------------------------------------------------------------------
 
 
+def _periods(kinds: list[str]) -> str:
+    return texts.SCHED_PERIOD_SEP.join(texts.SCHED_PERIODS[k] for k in kinds)
+
+
+def _key(periods: list[Period]) -> str:
+    """`month:2026-11`, or `month:2026-07+semester:2026-spring` when several end together."""
+    return "+".join(f"{p.kind}:{p.label}" for p in periods)
+
+
 async def send_period_starts(ctx: JobContext, day: dt.date) -> list[NewMessage]:
-    """On the first school day of a month, quarter, semester or school year: what is due."""
-    out: list[NewMessage] = []
+    """On the first school day of a month, quarter, semester or school year: what is due
+    (one message for all the periods that begin that day)."""
+    starting: list[Period] = []
     for kind in _kinds(ctx.config):
         period = ctx.calendar.period(kind, day)
         days = ctx.calendar.school_days(period.start, period.end)
-        if not days or days[0] != day:
-            continue
-        rules = [q for q in ctx.config.quotas if q.period == kind]
-        lines = []
-        for q in rules:
+        if days and days[0] == day:
+            starting.append(period)
+    if not starting:
+        return []
+    several = len(starting) > 1
+    lines = []
+    for period in starting:
+        prefix = texts.SCHED_PERIODS[period.kind] if several else ""
+        for q in (q for q in ctx.config.quotas if q.period == period.kind):
             each = texts.SCHED_EACH_SCHOOL if q.scope == "member_school" else ""
-            name = ctx.config.name_of(q.activity)
+            name = prefix + ctx.config.name_of(q.activity)
             lines.append(texts.SCHED_START_COVER.format(activity=name, each=each) if q.cover
                          else texts.SCHED_START_LINE.format(activity=name, need=q.minimum,
                                                             each=each))
-        for cid, community in sorted(ctx.roster.communities.items()):
-            text = "\n".join([
-                texts.SCHED_START_HEAD.format(period=texts.SCHED_PERIODS[kind],
-                                              community=community),
-                *lines, texts.SCHED_START_TAIL,
-            ])
-            out += to_groups(ctx.roster, cid, key=f"start:{kind}:{period.label}:community:{cid}",
-                             kind="period_start", text=text)
+    out: list[NewMessage] = []
+    for cid, community in sorted(ctx.roster.communities.items()):
+        text = "\n".join([
+            texts.SCHED_START_HEAD.format(period=_periods([p.kind for p in starting]),
+                                          community=community),
+            *lines, texts.SCHED_START_TAIL,
+        ])
+        out += to_groups(ctx.roster, cid, key=f"start:{_key(starting)}:community:{cid}",
+                         kind="period_start", text=text)
     return out
 
 
@@ -101,30 +116,42 @@ def _short_line(ctx: JobContext, status: QuotaStatus, deadline: dt.date) -> str:
                                          deadline=md(deadline))
 
 
-async def _short_by_community(
-    ctx: JobContext, day: dt.date, left: int,
-) -> list[tuple[Period, int, list[QuotaStatus], dt.date]]:
-    """(period, days left, short statuses, deadline) per community, for the periods whose
-    reminder day with `left` school days remaining is `day`."""
-    kinds = []
+@dataclass(frozen=True)
+class Shortfall:
+    """A community's short rules of the periods whose reminder day is today."""
+
+    community_id: int
+    periods: list[Period]
+    days_left: int
+    lines: list[str]
+
+
+async def _shortfalls(ctx: JobContext, day: dt.date, left: int) -> list[Shortfall]:
+    """Per community, the short rules of every period for which `day` is the school day
+    with `left` school days remaining; communities with nothing short are left out."""
+    ending: list[tuple[Period, list[dt.date]]] = []
     for kind in _kinds(ctx.config):
         period = ctx.calendar.period(kind, day)
         days = ctx.calendar.school_days(period.start, period.end)
         if _reminder_day(days, left) == day:
-            kinds.append((kind, period, days))
-    if not kinds:
+            ending.append((period, days))
+    if not ending:
         return []
     statuses = await quota_progress(session=ctx.session, roster=ctx.roster,
                                     calendar=ctx.calendar, quotas=ctx.config.quotas, day=day,
-                                    kinds=[k for k, _, _ in kinds])
+                                    kinds=[p.kind for p, _ in ending])
     out = []
-    for kind, period, days in kinds:
-        remaining = len(days) - days.index(day)
-        for cid in sorted(ctx.roster.communities):
+    for cid in sorted(ctx.roster.communities):
+        periods, lines, days_left = [], [], len(ending[0][1])
+        for period, days in ending:
             short = [s for s in statuses
-                     if s.period.kind == kind and s.community_id == cid and not s.met]
+                     if s.period.kind == period.kind and s.community_id == cid and not s.met]
             if short:
-                out.append((period, remaining, short, days[-1]))
+                periods.append(period)
+                days_left = min(days_left, len(days) - days.index(day))
+                lines += [_short_line(ctx, s, days[-1]) for s in short]
+        if periods:
+            out.append(Shortfall(cid, periods, days_left, lines))
     return out
 
 
@@ -132,33 +159,35 @@ async def send_quota_reminders(ctx: JobContext, day: dt.date) -> list[NewMessage
     """To the community's groups while a quota is short, `group_days_left` school days before
     the period ends; nothing once every rule of the period is met."""
     out: list[NewMessage] = []
-    for period, remaining, short, deadline in await _short_by_community(
-            ctx, day, ctx.config.group_days_left):
-        cid = short[0].community_id
+    for short in await _shortfalls(ctx, day, ctx.config.group_days_left):
         text = "\n".join([
-            texts.SCHED_SHORT_HEAD.format(period=texts.SCHED_PERIODS[period.kind], days=remaining),
-            *(_short_line(ctx, s, deadline) for s in short), texts.SCHED_SHORT_TAIL,
+            texts.SCHED_SHORT_HEAD.format(period=_periods([p.kind for p in short.periods]),
+                                          days=short.days_left),
+            *short.lines, texts.SCHED_SHORT_TAIL,
         ])
-        out += to_groups(ctx.roster, cid, key=f"quota:{period.kind}:{period.label}"
-                         f":community:{cid}:short", kind="quota_short", text=text)
+        out += to_groups(ctx.roster, short.community_id, kind="quota_short", text=text,
+                         key=f"quota:{_key(short.periods)}:community:{short.community_id}:short")
     return out
+
+
+def _surname(name: str) -> str:
+    return name[:2] if name[:2] in texts.COMPOUND_SURNAMES else name[:1]
 
 
 async def send_principal_notes(ctx: JobContext, day: dt.date) -> list[NewMessage]:
     """A private note to the lead school's principal when still short near the end."""
     out: list[NewMessage] = []
-    for period, remaining, short, deadline in await _short_by_community(
-            ctx, day, ctx.config.principal_days_left):
-        cid = short[0].community_id
+    for short in await _shortfalls(ctx, day, ctx.config.principal_days_left):
+        cid = short.community_id
         for person in ctx.roster.lead_principals(cid):
             text = "\n".join([
                 texts.SCHED_PRINCIPAL_HEAD.format(
-                    name=person.name[:1], community=ctx.roster.communities[cid],
-                    period=texts.SCHED_PERIODS[period.kind], days=remaining),
-                *(_short_line(ctx, s, deadline) for s in short), texts.SCHED_PRINCIPAL_TAIL,
+                    name=_surname(person.name), community=ctx.roster.communities[cid],
+                    period=_periods([p.kind for p in short.periods]), days=short.days_left),
+                *short.lines, texts.SCHED_PRINCIPAL_TAIL,
             ])
-            out += to_person(ctx.roster, person, key=f"quota:{period.kind}:{period.label}"
-                             f":community:{cid}:principal", kind="principal_note", text=text,
+            out += to_person(ctx.roster, person, kind="principal_note", text=text,
+                             key=f"quota:{_key(short.periods)}:community:{cid}:principal",
                              community_id=cid)
     return out
 

@@ -172,3 +172,26 @@ async def test_unknown_calendar_year_warns_the_admin_once(county, caplog) -> Non
         assert await done_before(session=session, key="calendar:unknown-year:2027")
     # And the fallback works: a 2027 weekday is a school day (the 20 January reminder).
     assert "quota_short" in kinds(await due(county, "2027-01-20T08:00", "2027-01-20T07:59"))
+
+
+async def test_semester_and_school_year_end_together(county) -> None:
+    """Spring 2026 ends on Friday 10 July: month, semester and school year all close then."""
+    await add_activity(county, activity="lesson_prep", day="2026-05-12", school_name="泗顶镇中心小学",
+                       subject="数学")
+    assert await due(county, "2026-07-07T08:00", "2026-07-07T07:59") == []
+    sent = await due(county, "2026-07-08T08:00", "2026-07-08T07:59")
+    [ours] = to(sent, SHIYAN_GROUP)  # one message for the three periods, not three
+    assert ours.key == ("quota:month:2026-07+semester:2026-spring+year:SY2025"
+                        ":community:2:short:chat:2")
+    assert ours.text.startswith("温馨提醒 ⏰ 本月、本学期、本学年还剩 3 个工作日：")
+    [cover] = [line for line in ours.text.split("\n") if line.startswith("· 本学年集体备课")]
+    assert cover.startswith("· 本学年集体备课还未覆盖：") and "数学" not in cover
+    assert cover.endswith("（已覆盖 1/8 科），截止 7月10日")
+    assert "· 本学期送教下乡（泗顶镇中心小学）已完成 0 次，还差 1 次，截止 7月10日" in ours.text
+    assert await due(county, "2026-07-13T08:00", "2026-07-13T00:00") == []  # summer vacation
+
+
+def test_principals_are_addressed_by_surname() -> None:
+    from scheduler.jobs import _surname
+
+    assert (_surname("韦国庆"), _surname("欧阳勇")) == ("韦", "欧阳")
