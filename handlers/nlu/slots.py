@@ -49,6 +49,9 @@ _PARTICIPANT_RES = (
     re.compile(
         rf"(?<![第每\d])(?P<n>{NUM})\s*(?:余|多|来)?\s*(?:个|位|名)?\s*(?:{_PEOPLE})(?!一课|次|均)"
     ),
+    # "参加的老师有二十来个": the people first, then how many.
+    re.compile(rf"(?:老师|教师|人员|师生|学生|家长|同学|学员)(?:有|共有|共|约|大约)\s*"
+               rf"(?P<n>{NUM})\s*(?:余|多|来)?\s*(?:个|位|名|人)"),
     # "邀请了一名专家" names a guest, not a head count.
     re.compile(rf"(?<![第每\d一])(?P<n>(?!一\s*[位名]){NUM})\s*(?:余|多)?\s*(?:位|名)"
                r"(?!单|称|字|次|列)"),
