@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -186,13 +185,15 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=lambda *_: None)
 
 
 async def start_process(args: list[str], port: int, path: str,
-                        log: Path) -> subprocess.Popen[bytes]:
+                        log: Path) -> asyncio.subprocess.Process:
     with log.open("wb") as out:  # a file, not a pipe: a full pipe would stall the server
-        proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = await asyncio.create_subprocess_exec(*args, cwd=ROOT, stdout=out,
+                                                    stderr=subprocess.STDOUT)
 
     async def up() -> bool:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{args[0]} exited: {log.read_text()[-2000:]}")
+        if proc.returncode is not None:
+            text = await asyncio.to_thread(log.read_text)
+            raise RuntimeError(f"{args[0]} exited: {text[-2000:]}")
         try:
             async with aiohttp.ClientSession() as s, s.get(
                     f"http://127.0.0.1:{port}{path}") as resp:
@@ -204,13 +205,13 @@ async def start_process(args: list[str], port: int, path: str,
     return proc
 
 
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
+async def stop_process(proc: asyncio.subprocess.Process) -> None:
     proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
+        await asyncio.wait_for(proc.wait(), timeout=20)
+    except TimeoutError:
         proc.kill()
-        proc.wait()
+        await proc.wait()
 
 
 async def main(rate: float, seconds: float, burst: int) -> int:
@@ -218,7 +219,8 @@ async def main(rate: float, seconds: float, burst: int) -> int:
     burst_events = make_events("burst", burst)
     calm_events = make_events("calm", 100)
     all_ids = [m for m, _, _ in steady_events + burst_events + calm_events]
-    fake = await TimedFake(app_id=APP_ID, app_secret=SECRET).start()
+    fake = TimedFake(app_id=APP_ID, app_secret=SECRET)
+    await fake.start()
     tmp = Path(tempfile.mkdtemp(prefix="jl-bench-"))
     db_url = f"sqlite:///{tmp}/bench.sqlite3"
     await prepare_database(db_url)
@@ -248,7 +250,7 @@ async def main(rate: float, seconds: float, burst: int) -> int:
 
             await wait_until(all_answered, DRAIN_S, "replies to the calm phase")
     finally:
-        stop_process(serve)
+        await stop_process(serve)
     bare = await start_process([sys.executable, "-c", BARE, str(bare_port)], bare_port,
                                "/feishu/events", tmp / "bare.log")
     try:
@@ -257,7 +259,7 @@ async def main(rate: float, seconds: float, burst: int) -> int:
             bare_url = f"http://127.0.0.1:{bare_port}/feishu/events"
             acks_bare, bare_s = await full_speed(session, bare_url, burst_events)
     finally:
-        stop_process(bare)
+        await stop_process(bare)
     await fake.close()
 
     def e2e(events: list[tuple[str, dict[str, str], bytes]]) -> list[float]:
