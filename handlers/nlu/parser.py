@@ -35,6 +35,10 @@ _STRONG_PAST = ("已", "完成", "结束", "圆满", "顺利")
 _ENDS_ASKING = re.compile(r"(?:[?]|吗|呢|了)\s*[?]*\s*$")
 # Thanks and greetings up front make the rest small talk ("谢谢王老师今天的示范课").
 _RESCHEDULE = re.compile(RESCHEDULE)
+# Work done with a query word in it ("查看了送教进度", "统计了成绩") states, not asks.
+_DONE = re.compile(r"(?:查看|检查|查阅|抽查|督查|调研|视察|指导|统计|汇总|了解)了")
+# "汇报一下今天的情况" is about to report.
+_REPORT_LEAD = re.compile(r"^(?:汇报|上报|报告|反馈)")
 _CHATTER_LEAD = re.compile(r"^(?:谢谢|感谢|祝贺|恭喜|辛苦|点赞|赞|好的|收到|哈哈)")
 # A message that ends by asking (？, 吗, 呢) is a question whatever verbs it holds.
 _ASKS = re.compile(r"(?:[?]|吗|呢|么|没有?)\s*[?]*\s*$")
@@ -164,11 +168,16 @@ class Parser:
         return bool(r.school_hits) or bool(_PLACE.search(r.masked))
 
     def _reports_done(self, r: _Reading) -> bool:
-        """Verb, past marker and a date or place: "28号到泗顶中心小学开展视导，查看了…"."""
+        """Verb, past marker and a date or place: "28号到泗顶中心小学开展视导，查看了…";
+        or a leading 汇报/上报."""
         c = r.cues
-        if _ASKS.search(r.masked) or not c.past or self.cues.counts_after_verb(r.masked):
+        if _ASKS.search(r.masked) or self.cues.counts_after_verb(r.masked):
             return False
-        return (self.cues.action_verb(r.masked) is not None
+        if _REPORT_LEAD.match(r.masked):
+            return True
+        if not c.past:
+            return False
+        return ((self.cues.action_verb(r.masked) is not None or bool(_DONE.search(r.masked)))
                 and (r.when is not None or self._placed(r)))
 
     def _is_query(self, r: _Reading) -> bool:
