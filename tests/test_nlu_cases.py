@@ -615,6 +615,29 @@ MORE_EVENTS: list[Case] = [
     ("昨天开展听评课，主题是“落实新课标”", {"intent": "report", "topic": "落实新课标"}),
     ("今天开展了以‘劳动教育’为主题的家长课堂", {"intent": "report", "activity": "parent_school", "topic": "劳动教育"}),
     ("今天下午网络教研主题「AI赋能课堂」,线上50人", {"intent": "report", "topic": "AI赋能课堂", "participants": 50}),
+    ("十二月三日拟开展联考", {"intent": "plan", "date": "2026-12-03", "activity": "assessment"}),
+    ("本月28号开展送教", {"intent": "plan", "date": "2026-11-28"}),
+    ("这个月5号开展了送教", {"intent": "report", "date": "2026-11-05"}),
+    ("12.3号开展集备", {"intent": "plan", "date": "2026-12-03"}),
+    ("昨天集中培训，共计32人参加", {"participants": 32}),
+    ("昨天开展集备，三十余名教师参加", {"participants": 30}),
+    ("昨天下午14:30开展了教研", {"time": "14:30"}),
+    ("明天早上七点五十集合送教", {"time": "07:50", "intent": "plan"}),
+    ("明晚8点网络教研", {"time": "20:00"}),
+    ("明天下午2点到4点开展教研", {"time": "14:00"}),
+    ("下周一我们学校要开展家长学校活动", {"intent": "plan", "activity": "parent_school", "date": "2026-11-30"}),
+    ("本周三下午在三实小开展了六年级科学听评课活动，执教老师黄丽，参加听课的老师有十五人",
+        {"intent": "report", "date": "2026-11-25", "grade": "六年级", "subject": "科学",
+         "participants": 15, "school": "融安县第三实验小学", "activity": "observation"}),
+    ("昨天下午，长安中心校数学组开展了一次集体备课", {"intent": "report", "school": "长安镇中心小学", "subject": "数学"}),
+    ("昨天组织了一场关于新课标的讲座，主讲人是张教授", {"intent": "report", "activity": "training"}),
+    ("上周四到周五，我们赴桥板小学开展送教下乡，共送课4节",
+        {"intent": "report", "date": "2026-11-19", "school": "桥板乡中心小学", "participants": None}),
+    ("周二的教研活动有20位老师参加了", {"intent": "report", "date": "2026-11-24", "participants": 20}),
+    ("今天上午十点半在县实小召开期末工作部署会", {"intent": "plan", "time": "10:30", "activity": None}),
+    ("今天上午九点在县实小召开期末工作部署会", {"intent": "report", "time": "09:00", "activity": None}),
+    ("明天要上公开课，好紧张", {"intent": "plan", "activity": "open_class"}),
+    ("我下周三会参加送教", {"intent": "plan", "activity": "outreach"}),
 ]
 
 
@@ -669,6 +692,12 @@ MORE_COMMANDS: list[Case] = [
     ("送教进度怎么样了", {"intent": "query", "activity": "outreach"}),
     ("这周的进度", {"intent": "query", "period": "this_week"}),
     ("明天下午我有事要请假", {"intent": "leave", "date": "2026-11-27"}),
+    ("这次培训我就不参加了", {"intent": "leave"}),
+    ("明天去不成了，送教请帮我请个假", {"intent": "leave"}),
+    ("查我的活动记录", {"intent": "query"}),
+    ("我这个月的签到记录", {"intent": "query", "period": "this_month"}),
+    ("签到+1", {"intent": "checkin"}),
+    ("今天的送教活动我已到达现场", {"intent": "checkin"}),
 ]
 
 
@@ -717,6 +746,19 @@ MORE_CHATTER: list[Case] = [
     ("教研组明天交听课记录本", {"intent": "unknown"}),
     ("请把培训表发群里", {"intent": "unknown"}),
     ("培训手册发下来了吗", {"intent": "unknown"}),
+    ("王老师，明天的培训在哪里？", {"intent": "unknown"}),
+    ("明天几点开始培训？", {"intent": "unknown"}),
+    ("今天的培训真精彩", {"intent": "unknown"}),
+    ("这周的集备谁来主持？", {"intent": "unknown"}),
+    ("有人知道下周送教去哪个学校吗", {"intent": "unknown"}),
+    ("昨天的教研活动照片发一下", {"intent": "unknown"}),
+    ("请大家把昨天集备的照片发群里", {"intent": "unknown"}),
+    ("我把教研记录本放你桌上了", {"intent": "unknown"}),
+    ("今天听课本忘带了", {"intent": "unknown"}),
+    ("今天下雨，大家注意安全", {"intent": "unknown"}),
+    ("祝各位老师教师节快乐", {"intent": "unknown"}),
+    ("今天的家长会开得怎么样", {"intent": "unknown"}),
+    ("好的，我明天参加", {"intent": "unknown"}),
 ]
 
 @pytest.mark.parametrize(("text", "expect"), CHECKIN + LEAVE + QUERY + UNDO_HELP + BIND)
