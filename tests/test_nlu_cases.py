@@ -759,6 +759,10 @@ MORE_CHATTER: list[Case] = [
     ("祝各位老师教师节快乐", {"intent": "unknown"}),
     ("今天的家长会开得怎么样", {"intent": "unknown"}),
     ("好的，我明天参加", {"intent": "unknown"}),
+    ("今天上课好累", {"intent": "unknown"}),
+    ("今天上了三节课，累死了", {"intent": "unknown"}),
+    ("明天上课", {"intent": "unknown"}),
+    ("孩子们今天完成作业了", {"intent": "unknown"}),
 ]
 
 @pytest.mark.parametrize(("text", "expect"), CHECKIN + LEAVE + QUERY + UNDO_HELP + BIND)

@@ -17,7 +17,7 @@ from typing import Any
 from handlers.nlu import slots
 from handlers.nlu.dates import DateMention, find_date
 from handlers.nlu.intents import CueFinder, Cues
-from handlers.nlu.lexicon import RESCHEDULE, Lexicon, build_lexicon
+from handlers.nlu.lexicon import RESCHEDULE, TAUGHT_ELSEWHERE, Lexicon, build_lexicon
 from handlers.nlu.normalize import bot_mention_pattern, normalize
 from handlers.nlu.times import TimeMention, find_time
 from handlers.nlu.tokenizer import DomainTokenizer
@@ -35,6 +35,7 @@ _STRONG_PAST = ("已", "完成", "结束", "圆满", "顺利")
 _ENDS_ASKING = re.compile(r"(?:[?]|吗|呢|了)\s*[?]*\s*$")
 # Thanks and greetings up front make the rest small talk ("谢谢王老师今天的示范课").
 _RESCHEDULE = re.compile(RESCHEDULE)
+_TAUGHT = re.compile(TAUGHT_ELSEWHERE)
 # Work done with a query word in it ("查看了送教进度", "统计了成绩") states, not asks.
 _DONE = re.compile(r"(?:查看|检查|查阅|抽查|督查|调研|视察|指导|统计|汇总|了解)了")
 # "汇报一下今天的情况" is about to report.
@@ -232,6 +233,8 @@ class Parser:
                     or self._placed(r))
         worded = self.cues.has_event_word(text) or self.cues.action_verb(text) is not None
         if worded and anchored:
+            return True
+        if _TAUGHT.search(text) and self._placed(r):
             return True
         return bool(r.cues.past) and self.cues.organises(text)
 
