@@ -698,6 +698,12 @@ MORE_COMMANDS: list[Case] = [
     ("我这个月的签到记录", {"intent": "query", "period": "this_month"}),
     ("签到+1", {"intent": "checkin"}),
     ("今天的送教活动我已到达现场", {"intent": "checkin"}),
+    ("今天参加了集备的有多少人", {"intent": "query", "activity": "lesson_prep"}),
+    ("昨天参加了送教的老师有哪些", {"intent": "query", "activity": "outreach"}),
+    ("上周在县实小开展了几次听课",
+        {"intent": "query", "activity": "observation", "period": "last_week"}),
+    ("昨天到县实小开展了视导，了解了教学情况",
+        {"intent": "report", "activity": "supervision", "date": "2026-11-25"}),
 ]
 
 

@@ -43,6 +43,8 @@ _REPORT_LEAD = re.compile(r"^(?:汇报|上报|报告|反馈)")
 _CHATTER_LEAD = re.compile(r"^(?:谢谢|感谢|祝贺|恭喜|辛苦|点赞|赞|好的|收到|哈哈)")
 # A message that ends by asking (？, 吗, 呢) is a question whatever verbs it holds.
 _ASKS = re.compile(r"(?:[?]|吗|呢|么|没有?)\s*[?]*\s*$")
+# "昨天参加了送教的老师有哪些": a count or a list asked for, whatever the verbs.
+_ASKS_HOW_MANY = re.compile(r"有(?:几|多少)|多少|哪些|哪几")
 # A place the event was held at, when it is no roster school ("在县教育局会议室").
 _PLACE = re.compile(
     r"(?:在|到|赴|前往)了?\s*[^,.;!?，。；！？\s]{0,12}?"
@@ -172,7 +174,8 @@ class Parser:
         """Verb, past marker and a date or place: "28号到泗顶中心小学开展视导，查看了…";
         or a leading 汇报/上报."""
         c = r.cues
-        if _ASKS.search(r.masked) or self.cues.counts_after_verb(r.masked):
+        if (_ASKS.search(r.masked) or _ASKS_HOW_MANY.search(r.masked)
+                or self.cues.counts_after_verb(r.masked)):
             return False
         if _REPORT_LEAD.match(r.masked):
             return True
