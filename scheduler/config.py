@@ -107,6 +107,11 @@ def scheduler_config(
     if not isinstance(quiet, list | tuple) or len(quiet) != 2:
         raise SchedulerConfigError("scheduler.quiet_hours: expected [\"21:00\", \"07:00\"]")
     cal = raw.get("calendar", {})
+    for key, low, high in (("digest_weekday", 1, 7), ("remind_days_left", 1, 60),
+                           ("principal_days_left", 1, 60), ("tick_seconds", 1, 3600)):
+        value = raw.get(key)
+        if value is not None and not (isinstance(value, int) and low <= value <= high):
+            raise SchedulerConfigError(f"scheduler.{key}: expected a whole number {low}–{high}")
     try:
         return SchedulerConfig(
             timezone=ZoneInfo(str(raw.get("timezone", timezone))),

@@ -142,6 +142,10 @@ def test_bad_scheduler_values_are_named() -> None:
         scheduler_config({"quotas": [{"activity": "x", "period": "fortnight"}]})
     with pytest.raises(SchedulerConfigError, match="reminder_time"):
         scheduler_config({"reminder_time": "eight"})
+    with pytest.raises(SchedulerConfigError, match="digest_weekday"):
+        scheduler_config({"digest_weekday": 0})
+    with pytest.raises(SchedulerConfigError, match="remind_days_left"):
+        scheduler_config({"remind_days_left": 0})
     with pytest.raises(SchedulerConfigError, match="semesters"):
         scheduler_config({"semesters": [{"start": "2026-09-01", "end": "2026-01-01"}]})
 
