@@ -26,8 +26,8 @@ from storage.models import InboxEvent
 from .normalise import PLATFORM
 
 # SQLite's busy handler waits 1, 2, 5, 10 ms … then 25–100 ms between tries; cutting it off
-# after ~20 ms and trying again restarts the short steps.
-SHORT_BUSY_TIMEOUT_MS = 20
+# after 5 ms and trying again keeps it at the short steps.
+SHORT_BUSY_TIMEOUT_MS = 5
 
 
 class Wakeup(Protocol):
