@@ -2,8 +2,8 @@
 
 A school day is a working day inside a term. Working days follow the State Council's notice
 as `chinese_calendar` knows it; for a year it does not know (it raises NotImplementedError)
-we fall back to Monday–Friday and remember the year in `unknown_years`, so the caller can warn
-the admin once. Periods are half-open date ranges for counting; semester counting windows run
+we fall back to Monday–Friday less the fixed-date holidays and remember the year in
+`unknown_years`, so the caller can warn the admin once. Periods are half-open date ranges for counting; semester counting windows run
 from the day after the previous term to the last day of this one, so that the vacation before
 a term (when trainings happen) counts towards it.
 Pure and synchronous; imports handlers.periods and scheduler.config only.
@@ -20,6 +20,9 @@ from handlers.periods import add_months, quarter_range, semester_range
 from scheduler.config import SchedulerConfig, Semester
 
 ONE_DAY = dt.timedelta(days=1)
+# Statutory holidays on fixed solar dates (元旦, 劳动节, 国庆): off even in a year the library
+# does not know; the lunar ones (春节, 清明, 端午, 中秋) and every 调休 need its data or config.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class SchoolCalendar:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
             self.unknown_years.add(day.year)
-            return day.weekday() < 5
+            return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
     def term_of(self, day: dt.date) -> Semester | None:
         """The configured (or, past them, guessed) term that contains `day`."""

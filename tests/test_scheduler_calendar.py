@@ -35,6 +35,7 @@ def test_a_year_chinese_calendar_does_not_know_falls_back_to_weekends() -> None:
     c = cal()
     assert c.is_workday(D(2027, 1, 4))
     assert not c.is_workday(D(2027, 1, 2))
+    assert not c.is_workday(D(2027, 1, 1))  # 元旦 is on a fixed date: known anyway
     assert c.unknown_years == {2027}
 
 
