@@ -3,9 +3,9 @@
 A school day is a working day inside a term. Working days follow the State Council's notice
 as `chinese_calendar` knows it; for a year it does not know (it raises NotImplementedError)
 we fall back to Monday–Friday less the fixed-date holidays and remember the year in
-`unknown_years`, so the caller can warn the admin once. Periods are half-open date ranges for counting; semester counting windows run
-from the day after the previous term to the last day of this one, so that the vacation before
-a term (when trainings happen) counts towards it.
+`unknown_years`, so the caller can warn the admin once. Periods are half-open date ranges
+for counting; semester counting windows run from the day after the previous term to the last
+day of this one, so that the vacation before a term (when trainings happen) counts towards it.
 Pure and synchronous; imports handlers.periods and scheduler.config only.
 """
 
