@@ -182,3 +182,16 @@ async def test_sliding_window_allows_five_per_second_per_chat() -> None:
     assert window.delay("oc_1") == pytest.approx(0.6)
     mono.t += 0.6
     assert window.delay("oc_1") == 0.0
+
+
+async def test_a_refused_app_secret_is_retried_not_dropped(rig: Rig) -> None:
+    rig.fake.app_secret = "rotated"
+    await rig.queue("k1")
+    await rig.runtime.delivery.drain()
+    [row] = await rig.rows()
+    assert (row.status, row.attempts, rig.fake.sent) == ("pending", 1, [])
+    assert row.error.startswith("token refused") and "rotated" not in row.error
+    rig.fake.app_secret = "secret"
+    rig.clock.advance(timedelta(minutes=10))
+    await rig.runtime.delivery.drain()
+    assert len(rig.fake.sent) == 1

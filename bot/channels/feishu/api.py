@@ -145,7 +145,11 @@ class FeishuApi:
             try:
                 token = await self.token.get()
             except TokenError as exc:
-                return ApiResult(ok=False, retry=not exc.permanent, error=str(exc))
+                # Even a refused secret is retried: once the operator fixes the config and
+                # restarts, the queued messages still go out (delivery gives up eventually).
+                if exc.permanent:
+                    log.error("feishu app %s: %s", self.app.app_id, exc)
+                return ApiResult(ok=False, retry=True, error=str(exc))
             result = await self._once(method, path, params, body, token)
             if not result.token_invalid:
                 return result
