@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.app import RUNTIME, create_app
-from bot.config import Settings, settings_from_dict
+from bot.config import ConfigError, Settings, settings_from_dict
 from storage.db import create_engine, session_factory, transaction, upgrade
 from storage.inbox import insert_event
 from storage.models import Attendance, InboxEvent
@@ -231,3 +231,20 @@ async def test_someone_elses_press_leaves_the_card_alone(bot: Bot) -> None:
     await bot.fake.wait_for(lambda: len(bot.fake.sent) == 2)
     await bot.settled()
     assert bot.fake.updates == []
+
+
+def test_unknown_mode_is_a_config_error(sqlite_url: str) -> None:
+    settings = settings_from_dict({"feishu": {"app_id": "a", "app_secret": "s",
+                                              "mode": "socket"}})
+    with pytest.raises(ConfigError, match="mode"):
+        create_app(settings)
+
+
+async def test_no_webhook_route_without_a_webhook_app(
+    sqlite_url: str, aiohttp_client: ClientFactory,
+) -> None:
+    settings = settings_from_dict({"database": {"url": sqlite_url}})
+    client = await aiohttp_client(create_app(settings))
+    resp = await client.post("/feishu/events", data=b"{}")
+    assert resp.status in (404, 405)
+    assert "feishu" not in client.app[RUNTIME].channels

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.config import FeishuApp, Settings
+from bot.config import ConfigError, FeishuApp, Settings
 from handlers import texts
 
 from .cards import toast
@@ -42,7 +42,7 @@ CARD_PATH = "/feishu/card"
 def _check_modes(settings: Settings) -> None:
     for app in settings.feishu:
         if app.mode not in MODES:
-            raise ValueError(f"[feishu] {app.app_id}: mode must be one of {MODES}")
+            raise ConfigError(f"[feishu] {app.app_id}: mode must be one of {MODES}")
 
 
 def add_feishu_routes(app: web.Application, settings: Settings) -> None:
