@@ -44,6 +44,20 @@ log = logging.getLogger(__name__)
 LOOKBACK = dt.timedelta(days=2)
 
 
+# The order in which one recipient reads what a beat queued (the outbox delivers by id).
+KIND_ORDER = ("calendar_warning", "period_start", "quota_short", "principal_note",
+              "activity_day_before", "activity_hour_before", "activity_summary",
+              "digest_school", "digest_community", "digest_county")
+
+
+def delivery_order(message: NewMessage) -> tuple[str, str, str, int, str]:
+    """Recipient, then kind, then key: a function of the message alone, so two instances
+    insert shared keys in the same order and wait on each other instead of deadlocking."""
+    kind = str((message.extra or {}).get("kind", ""))
+    rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+    return (message.platform, message.target_kind, message.target, rank, message.key)
+
+
 @dataclass(frozen=True)
 class Window:
     start: dt.datetime  # exclusive
@@ -172,13 +186,13 @@ async def run_due(
 ) -> list[NewMessage]:
     """Compute what is due in (last_run, now] and enqueue it; returns what was newly queued.
 
-    One transaction; keys in sorted order so two instances racing on PostgreSQL wait for
-    each other instead of deadlocking, and the loser's inserts do nothing."""
+    One transaction, inserts in `delivery_order`, so two instances racing on PostgreSQL wait
+    for each other instead of deadlocking, and the loser's inserts do nothing."""
     async with transaction(factory) as session:
         messages = await collect_due(session=session, now=now, last_run=last_run,
                                      config=config, claim=True)
         queued = []
-        for message in sorted(messages, key=lambda m: m.key):
+        for message in sorted(messages, key=delivery_order):
             if await enqueue(session=session, message=message, now=now):
                 queued.append(message)
     if queued:
@@ -218,5 +232,5 @@ async def run_digests(
     """Enqueue a week's digests now (same keys as the Monday job: never twice)."""
     async with transaction(factory) as session:
         messages = await collect_digests(session=session, config=config, week_start=week_start)
-        return [m for m in sorted(messages, key=lambda m: m.key)
+        return [m for m in sorted(messages, key=delivery_order)
                 if await enqueue(session=session, message=m, now=now)]
