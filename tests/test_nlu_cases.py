@@ -638,6 +638,25 @@ MORE_EVENTS: list[Case] = [
     ("今天上午九点在县实小召开期末工作部署会", {"intent": "report", "time": "09:00", "activity": None}),
     ("明天要上公开课，好紧张", {"intent": "plan", "activity": "open_class"}),
     ("我下周三会参加送教", {"intent": "plan", "activity": "outreach"}),
+    ("昨天我在二实小参加了全县小学语文教学研讨会",
+        {"intent": "report", "activity": None, "school": "融安县第二实验小学", "date": "2026-11-25"}),
+    ("上周五组织全校老师学习了新课标", {"intent": "report", "date": "2026-11-20"}),
+    ("下周二在县实小举行青年教师演讲比赛",
+        {"intent": "plan", "activity": None, "date": "2026-12-01", "school": "融安县实验小学"}),
+    ("今天上午在三实小举办了科技节", {"intent": "report", "activity": None}),
+    ("前天在会议室召开了全体教师大会，到会62人", {"intent": "report", "participants": 62, "date": "2026-11-24"}),
+    ("11月20日在长安中心校进行了期中质量分析", {"intent": "report", "date": "2026-11-20", "school": "长安镇中心小学"}),
+    ("下午2点在录播室磨课", {"intent": "plan", "time": "14:00"}),
+    ("昨天在板榄中心校观摩了两节课", {"intent": "report", "school": "板榄镇中心小学"}),
+    ("今天在桥板小学评了三节课", {"intent": "report"}),
+    ("明天8:30在县实小会议室开会", {"intent": "plan", "time": "08:30", "date": "2026-11-27"}),
+    ("周一开会", {"intent": "report", "date": "2026-11-23"}),
+    ("各位老师，下周一下午4点开全体教师会", {"intent": "plan", "time": "16:00", "date": "2026-11-30"}),
+    ("4点开会，请大家准时参加", {"intent": "plan", "time": "16:00"}),
+    ("会议改到明天下午三点", {"intent": "plan", "date": "2026-11-27", "time": "15:00"}),
+    ("集备时间改为周五下午", {"intent": "plan", "activity": "lesson_prep", "date": "2026-11-27"}),
+    ("送教延期到下个月5号", {"intent": "plan", "activity": "outreach", "date": "2026-12-05"}),
+    ("明天的送教顺延至周六", {"intent": "plan", "activity": "outreach", "date": "2026-11-28"}),
 ]
 
 
@@ -769,6 +788,14 @@ MORE_CHATTER: list[Case] = [
     ("今天上了三节课，累死了", {"intent": "unknown"}),
     ("明天上课", {"intent": "unknown"}),
     ("孩子们今天完成作业了", {"intent": "unknown"}),
+    ("下午会议取消", {"intent": "unknown"}),
+    ("这学期的工作总结什么时候交", {"intent": "unknown"}),
+    ("今天放学后开家长会吗", {"intent": "unknown"}),
+    ("谁参加了昨天的培训", {"intent": "unknown"}),
+    ("我参加了", {"intent": "unknown"}),
+    ("收到，准时参加", {"intent": "unknown"}),
+    ("好的我会参加的", {"intent": "unknown"}),
+    ("明天我参加", {"intent": "unknown"}),
 ]
 
 @pytest.mark.parametrize(("text", "expect"), CHECKIN + LEAVE + QUERY + UNDO_HELP + BIND)

@@ -180,9 +180,11 @@ QUERY_TARGETS: tuple[str, ...] = (
 # Verbs of school work (regexes): with a date, a time, a place or a head count they report
 # or announce an event even when no trigger names its type ("今天上午在桥板中心校听了3节课").
 ACTION_VERBS: tuple[str, ...] = (
-    r"开展", r"组织", r"举行", r"举办", r"进行", r"参加", r"参与", r"召开",
-    r"完成(?!情况|率|度|作业|任务)", r"主持", r"承办", r"出席", r"观摩", r"走访", r"深入",
-    r"开了[^,.;!?，。；！？]{0,6}?会",
+    r"开展", r"组织", r"举行", r"举办", r"进行", r"召开",
+    # "明天我参加" answers a colleague: taking part needs what one takes part in.
+    r"(?:参加|参与|出席)(?!了?\s*(?:$|[,.;!?，。；！？]|的|吧|哈|哦|啊|呀))",
+    r"完成(?!情况|率|度|作业|任务)", r"主持", r"承办", r"观摩", r"走访", r"深入",
+    r"开了?[^,.;!?，。；！？]{0,6}?会(?!议室|计|场|所|长|员)",
     # Observing or preparing a lesson; teaching one (上课) is everyday work, not an event.
     r"(?:听|评|磨|说|执教)了?[^,.;!?，。；！？]{0,8}?课(?!本|表|件|题|桌|间|外|程|笔记|记录)",
 )
