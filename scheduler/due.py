@@ -139,10 +139,11 @@ def _daily_occasions(
     while day <= window.now.date():
         if cal.is_school_day(day):
             evening = cal.quiet_from(day)
-            if window.holds(cal.at(day, cal.config.reminder_time), evening):
+            # A time configured inside the quiet hours waits for their end.
+            if window.holds(cal.next_loud(cal.at(day, cal.config.reminder_time)), evening):
                 mornings.append(day)
-            if digest_day(cal, day) and window.holds(cal.at(day, cal.config.digest_time),
-                                                     evening):
+            if digest_day(cal, day) and window.holds(
+                    cal.next_loud(cal.at(day, cal.config.digest_time)), evening):
                 digests.append(day)
         day += ONE_DAY
     return mornings, digests

@@ -195,3 +195,10 @@ def test_principals_are_addressed_by_surname() -> None:
     from scheduler.jobs import _surname
 
     assert (_surname("韦国庆"), _surname("欧阳勇")) == ("韦", "欧阳")
+
+
+async def test_a_reminder_time_inside_the_quiet_hours_waits_for_the_morning(county) -> None:
+    early = {"reminder_time": "06:00"}
+    assert await due(county, "2026-11-26T06:30", "2026-11-26T05:00", early) == []
+    sent = await due(county, "2026-11-26T07:00", "2026-11-26T06:30", early)
+    assert len([m for m in sent if m.extra["kind"] == "quota_short"]) == GROUPS
