@@ -195,3 +195,12 @@ async def test_a_refused_app_secret_is_retried_not_dropped(rig: Rig) -> None:
     rig.clock.advance(timedelta(minutes=10))
     await rig.runtime.delivery.drain()
     assert len(rig.fake.sent) == 1
+
+
+async def test_network_errors_are_retried(rig: Rig) -> None:
+    await rig.queue("k1")
+    await rig.fake.close()  # nothing listens there any more: connection refused
+    await rig.runtime.delivery.drain()
+    [row] = await rig.rows()
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "ClientConnectorError" in row.error or "network" in row.error or "token" in row.error
