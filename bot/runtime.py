@@ -55,12 +55,14 @@ async def build_parser(settings: Settings, factory: async_sessionmaker[AsyncSess
 
 async def open_runtime(
     settings: Settings, *, clock: Clock, channels: Mapping[str, Channel] | None = None,
+    parser: Parser | None = None,
 ) -> Runtime:
+    """Open everything; `parser` lets a caller that already built one (tests) share it."""
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     await upgrade(engine)
     factory = session_factory(engine)
     services = Services(
-        parser=await build_parser(settings, factory),
+        parser=parser or await build_parser(settings, factory),
         activity_names=activity_names(settings.nlu),
         followup=timedelta(minutes=settings.bot.followup_minutes),
         settings={"scheduler": settings.scheduler},

@@ -19,6 +19,7 @@ from bot.channels.console import PLATFORM, ConsoleChannel
 from bot.config import DatabaseSettings, settings_from_dict
 from bot.runtime import Runtime, open_runtime
 from handlers.clock import SHANGHAI, FixedClock
+from handlers.nlu import Parser
 from storage.db import transaction
 from storage.inbox import insert_event
 from storage.models import OutboxMessage
@@ -74,12 +75,14 @@ class Chat:
 
 
 async def open_chat(db_url: str, now: str = "2026-11-26T10:00:00",
-                    raw_settings: dict[str, Any] | None = None) -> Chat:
+                    raw_settings: dict[str, Any] | None = None,
+                    parser: Parser | None = None) -> Chat:
     settings = settings_from_dict(raw_settings or {})
     settings = dataclasses.replace(settings, database=DatabaseSettings(url=db_url))
     clock = FixedClock(at(now))
     channel = RecordingChannel()
-    runtime = await open_runtime(settings, clock=clock, channels={PLATFORM: channel})
+    runtime = await open_runtime(settings, clock=clock, channels={PLATFORM: channel},
+                                 parser=parser)
     async with transaction(runtime.factory) as session:
         await seed_demo(session=session)
     return Chat(runtime, channel, clock)

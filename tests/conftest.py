@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from handlers.nlu import Parser
 from storage.db import create_engine, upgrade
+from storage.demo_county import demo_schools
 from tests.chat_harness import Chat, open_chat
 
 PG_URL = os.environ.get("JIAOLIAN_TEST_PG_URL", "")
@@ -86,10 +88,16 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
         await eng.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_parser() -> Parser:
+    """One parser for the whole run: building one loads jieba's dictionary (about 0.5 s)."""
+    return Parser(schools=demo_schools())
+
+
 @pytest.fixture
-async def chat(db_url: str) -> AsyncIterator[Chat]:
+async def chat(db_url: str, demo_parser: Parser) -> AsyncIterator[Chat]:
     """The demo county on a fresh database, driven through the real message path."""
-    c = await open_chat(db_url)
+    c = await open_chat(db_url, parser=demo_parser)
     try:
         yield c
     finally:

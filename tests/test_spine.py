@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.channels.base import SendResult
 from bot.channels.console import PLATFORM
 from bot.runtime import open_runtime
+from handlers.nlu import Parser
 from storage.db import transaction
 from storage.inbox import claim_next, count_pending, insert_event
 from storage.models import Activity, InboxEvent, OutboxMessage
@@ -130,8 +131,8 @@ async def test_permanent_platform_error_marks_failed_with_reason(chat: Chat) -> 
     assert (row.status, row.error, flaky.calls) == ("failed", "230002 bot not in chat", 1)
 
 
-async def test_restart_finishes_events_left_in_the_inbox(db_url: str) -> None:
-    chat = await open_chat(db_url)
+async def test_restart_finishes_events_left_in_the_inbox(db_url: str, demo_parser: Parser) -> None:
+    chat = await open_chat(db_url, parser=demo_parser)
     async with transaction(chat.runtime.factory) as session:
         for n in range(3):
             await insert_event(session=session, platform=PLATFORM, event_id=f"e{n}",
@@ -140,7 +141,7 @@ async def test_restart_finishes_events_left_in_the_inbox(db_url: str) -> None:
     await chat.runtime.close()  # the bot stops before the worker ran
     channel = RecordingChannel()
     runtime = await open_runtime(chat.runtime.settings, clock=chat.clock,
-                                 channels={PLATFORM: channel})
+                                 channels={PLATFORM: channel}, parser=demo_parser)
     try:
         assert await runtime.worker.drain() == 3
         await runtime.delivery.drain()
