@@ -8,20 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
 
-from bot.config import DEMO_DB_URL, ConfigError, DatabaseSettings, Settings, load_settings
-
-
-def settings_for(args: argparse.Namespace) -> Settings:
-    settings = load_settings(args.config)
-    if getattr(args, "demo", False):
-        settings = dataclasses.replace(settings, database=DatabaseSettings(url=DEMO_DB_URL))
-    return settings
+from bot.command_support import ensure_database, settings_for
+from bot.config import ConfigError, Settings, load_settings
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -46,27 +39,12 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _db_init(settings: Settings, *, demo: bool, if_missing: bool) -> str:
-    from storage.db import migrated_transaction
-    from storage.seed_demo import has_roster, seed_demo
-
-    async with migrated_transaction(settings.database.url) as session:
-        if not demo:
-            return "database ready"
-        if await has_roster(session=session):
-            if if_missing:
-                return "demo county already there"
-            raise ConfigError("the database already has a roster; use a fresh database")
-        n = await seed_demo(session=session)
-    return f"demo county written: {n} members"
-
-
 def _cmd_db(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     if args.db_command == "upgrade":
-        print(asyncio.run(_db_init(settings, demo=False, if_missing=True)))
+        print(asyncio.run(ensure_database(settings, demo=False, if_missing=True)))
     else:
-        print(asyncio.run(_db_init(settings, demo=args.demo, if_missing=args.if_missing)),
+        print(asyncio.run(ensure_database(settings, demo=args.demo, if_missing=args.if_missing)),
               file=sys.stderr)
     return 0
 
@@ -76,7 +54,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
     settings = settings_for(args)
     if args.demo:
-        asyncio.run(_db_init(settings, demo=True, if_missing=True))
+        asyncio.run(ensure_database(settings, demo=True, if_missing=True))
     return asyncio.run(run_console(settings))
 
 

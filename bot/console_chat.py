@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import datetime
 from typing import TextIO
 
 from bot.channels.console import PLATFORM, ConsoleChannel
+from bot.command_support import parse_moment
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
-from handlers.clock import SHANGHAI, SimulatedClock
+from handlers.clock import SimulatedClock
 from scheduler.config import config_for
 from scheduler.setup import catch_up_hook
 from storage.db import transaction
@@ -26,13 +26,6 @@ from storage.roster import group_by_chat, member_by_identity
 DEFAULT_SPEAKER = "张丽"
 DEFAULT_GROUP = "融安县实验小学教共体群"
 PRIVATE_PREFIX = "私聊:"
-
-
-def parse_moment(text: str) -> datetime:
-    """`2026-11-26 10:00`, `2026-11-26T10:00` or `2026-11-26` in Asia/Shanghai."""
-    text = text.strip().replace("T", " ")
-    fmt = "%Y-%m-%d %H:%M" if " " in text else "%Y-%m-%d"
-    return datetime.strptime(text, fmt).replace(tzinfo=SHANGHAI)
 
 
 class ConsoleSession:

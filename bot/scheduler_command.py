@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from bot.command_support import ensure_database, parse_moment, settings_for
 from bot.config import ConfigError, Settings
 from storage.outbox import NewMessage
 
@@ -37,9 +38,7 @@ async def _with_db(settings: Settings, demo: bool, work: Any) -> list[NewMessage
     from storage.db import create_engine, session_factory, upgrade
 
     if demo:
-        from bot.cli import _db_init
-
-        await _db_init(settings, demo=True, if_missing=True)
+        await ensure_database(settings, demo=True)
     engine = create_engine(settings.database.url)
     try:
         await upgrade(engine)
@@ -54,23 +53,11 @@ async def _with_db(settings: Settings, demo: bool, work: Any) -> list[NewMessage
         await engine.dispose()
 
 
-def _moment(text: str, tz: str) -> dt.datetime:
-    from zoneinfo import ZoneInfo
-
-    text = text.strip().replace("T", " ")
-    fmt = "%Y-%m-%d %H:%M" if " " in text else "%Y-%m-%d"
-    try:
-        return dt.datetime.strptime(text, fmt).replace(tzinfo=ZoneInfo(tz))
-    except ValueError as exc:
-        raise ConfigError(f"--at: expected \"YYYY-MM-DD HH:MM\", got {text!r}") from exc
-
-
 def _cmd_remind(args: argparse.Namespace) -> int:
-    from bot.cli import settings_for
     from scheduler.due import collect_due, run_due
 
     settings = settings_for(args)
-    now = _moment(args.at, settings.bot.timezone)
+    now = parse_moment(args.at, settings.bot.timezone)
     day_start = now.replace(hour=0, minute=0)
 
     async def work(factory: Any, config: Any) -> list[NewMessage]:
@@ -91,7 +78,6 @@ def _cmd_remind(args: argparse.Namespace) -> int:
 
 
 def _cmd_digest(args: argparse.Namespace) -> int:
-    from bot.cli import settings_for
     from scheduler.digest import parse_week
     from scheduler.due import collect_digests, run_digests
 
