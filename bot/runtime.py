@@ -20,6 +20,8 @@ from handlers.nlu import Parser
 from handlers.nlu.lexicon import activity_names
 from handlers.registry import build_dispatcher
 from handlers.routing import Services
+from scheduler.calendar import SchoolCalendar, query_period_range
+from scheduler.config import config_for
 from storage.db import create_engine, session_factory, upgrade
 from storage.roster import all_schools
 
@@ -61,11 +63,14 @@ async def open_runtime(
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     await upgrade(engine)
     factory = session_factory(engine)
+    calendar = SchoolCalendar(config_for(scheduler=settings.scheduler, nlu=settings.nlu,
+                                         timezone=settings.bot.timezone))
     services = Services(
         parser=parser or await build_parser(settings, factory),
         activity_names=activity_names(settings.nlu),
         followup=timedelta(minutes=settings.bot.followup_minutes),
         settings={"scheduler": settings.scheduler},
+        period_range=query_period_range(calendar),
     )
     chans: dict[str, Channel] = dict(channels or {})
     delivery = Delivery(factory=factory, channels=chans, clock=clock)

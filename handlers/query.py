@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from handlers import texts
-from handlers.periods import period_range
 from handlers.quotas import quota_for, quotas_from_settings
 from handlers.routing import Context, Router
 from storage.activities import count_activities, count_attendance, count_by_activity
@@ -44,7 +43,7 @@ async def _scope(ctx: Context) -> tuple[str, dict[str, int | None]]:
 async def handle_query(ctx: Context) -> None:
     assert ctx.member is not None
     period = ctx.parsed.period or "this_month"
-    start, end = period_range(period, ctx.now.date())
+    start, end = ctx.services.period_range(period, ctx.now.date())
     scope_name, filters = await _scope(ctx)
     period_name = texts.PERIODS.get(period, "")
     scope_prefix = f"{scope_name}" if scope_name == texts.SCOPE_ME else ""

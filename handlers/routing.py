@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.clock import SHANGHAI
 from handlers.messages import IncomingMessage, Reply, Target
 from handlers.nlu import Parser, ParseResult
+from handlers.periods import period_range
 from storage.models import ChatGroup, Member
+
+PeriodRange = Callable[[str, date], tuple[date, date]]
 
 
 @dataclass
@@ -27,6 +30,8 @@ class Services:
     activity_names: dict[str, str]
     followup: timedelta = timedelta(minutes=30)
     settings: dict[str, Any] = field(default_factory=dict)
+    # [start, end) of a query period; the composition root passes the school calendar's.
+    period_range: PeriodRange = period_range
 
 
 @dataclass

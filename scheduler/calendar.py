@@ -12,11 +12,12 @@ Pure and synchronous; imports handlers.periods and scheduler.config only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import chinese_calendar
 
-from handlers.periods import add_months, quarter_range, semester_range
+from handlers.periods import add_months, period_range, quarter_range, semester_range
 from scheduler.config import SchedulerConfig, Semester
 
 ONE_DAY = dt.timedelta(days=1)
@@ -181,6 +182,18 @@ class SchoolCalendar:
     def last_school_days(self, period: Period) -> list[dt.date]:
         """The period's school days, in order (reminders count back from the last)."""
         return self.school_days(period.start, period.end)
+
+
+def query_period_range(calendar: SchoolCalendar) -> Callable[[str, dt.date], tuple[dt.date, dt.date]]:
+    """Query periods with this county's semesters, so a query and a digest agree."""
+
+    def period_range_for(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
+        if period == "this_semester":
+            semester = calendar.period("semester", today)
+            return semester.start, semester.end
+        return period_range(period, today)
+
+    return period_range_for
 
 
 def _semester_label(sem: Semester) -> str:

@@ -194,3 +194,11 @@ async def test_admin_binds_a_group_and_teachers_cannot(chat: Chat) -> None:
     assert row.community_id is not None
     reply = await chat.say("黄志强", "本月集体备课几次", chat="新群")
     assert reply == ["本月集体备课 1/2 次，还差 1 次"]
+
+
+async def test_semester_queries_follow_the_configured_school_calendar(chat: Chat) -> None:
+    # The autumn term's count starts the day after the spring term ends (July), so a
+    # training in the summer before term counts for this semester, as in the digests.
+    await chat.say("韦国庆", "8月25日组织了新学期教师培训")
+    reply = await chat.say("韦国庆", "本学期培训开展了几次")
+    assert reply == ["本学期教师培训 1/1 次，已完成 ✓"]
