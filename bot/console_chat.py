@@ -19,8 +19,6 @@ from bot.runtime import Runtime, open_runtime
 from handlers.clock import SimulatedClock
 from scheduler.config import config_for
 from scheduler.setup import catch_up_hook
-from storage.db import transaction
-from storage.inbox import insert_event
 from storage.roster import group_by_chat, member_by_identity
 
 DEFAULT_SPEAKER = "张丽"
@@ -102,9 +100,8 @@ class ConsoleSession:
             "chat_id": self.chat_id, "chat_type": self.chat_type, "sender": self.speaker,
             "text": text, "message_id": uuid.uuid4().hex, "received_at": now.isoformat(),
         }
-        async with transaction(self.runtime.factory) as session:
-            await insert_event(session=session, platform=PLATFORM,
-                               event_id=payload["message_id"], payload=payload, received_at=now)
+        await self.runtime.inbox.save(platform=PLATFORM, event_id=payload["message_id"],
+                                      payload=payload)
         await self.runtime.worker.drain()
         await self.runtime.delivery.drain()
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.base import Channel
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.ingest import InboxWriter
 from bot.worker import Worker
 from handlers.clock import Clock
 from handlers.nlu import Parser
@@ -38,6 +39,7 @@ class Runtime:
     worker: Worker
     delivery: Delivery
     services: Services
+    inbox: InboxWriter
     # Called when the console's simulated clock jumps (the scheduler catches up there).
     time_hooks: list[TimeHook] = field(default_factory=list)
 
@@ -76,5 +78,7 @@ async def open_runtime(
     delivery = Delivery(factory=factory, channels=chans, clock=clock)
     worker = Worker(factory=factory, channels=chans, services=services,
                     dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup)
+    inbox = InboxWriter(engine=engine, clock=clock, wakeup=worker.wakeup)
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
-                   channels=chans, worker=worker, delivery=delivery, services=services)
+                   channels=chans, worker=worker, delivery=delivery, services=services,
+                   inbox=inbox)

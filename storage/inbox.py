@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from storage.models import InboxEvent
 from storage.sql import insert_ignore
 
 MAX_ATTEMPTS = 5
+# SQLite's busy handler waits 1, 2, 5, 10 ms … then 25–100 ms between tries; cutting it off
+# after 5 ms and trying again keeps an acknowledgement at the short steps.
+SHORT_BUSY_TIMEOUT_MS = 5
 
 
 async def insert_event(
@@ -27,6 +34,47 @@ async def insert_event(
     )
     result = await session.execute(stmt)
     return result.scalar_one_or_none()
+
+
+async def insert_events(
+    *, engine: AsyncEngine, platform: str, events: list[tuple[str, dict[str, Any]]],
+    received_at: datetime,
+) -> set[str]:
+    """Store a batch of (event_id, payload) in one statement and one commit; returns the ids
+    that were new. The batched twin of `insert_event`, for acknowledgements under load."""
+    rows = [{"platform": platform, "event_id": event_id, "payload": payload,
+             "received_at": received_at, "status": "pending", "attempts": 0, "error": ""}
+            for event_id, payload in events]
+    async with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            async with conn.begin():
+                return await _insert_rows(conn, rows)
+        # The worker holds the write lock for a few ms at a time; the default busy handler
+        # would often sleep far longer than that before trying again.
+        saved = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+        await conn.exec_driver_sql(f"PRAGMA busy_timeout = {SHORT_BUSY_TIMEOUT_MS}")
+        await conn.commit()  # SQLAlchemy autobegan around the pragmas; end that first
+        deadline = time.monotonic() + float(saved or 0) / 1000
+        try:
+            while True:
+                try:
+                    async with conn.begin():
+                        return await _insert_rows(conn, rows)
+                except OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                await asyncio.sleep(0)
+        finally:
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(saved or 0)}")
+            await conn.commit()
+
+
+async def _insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
+    table = InboxEvent.__table__  # type: ignore[attr-defined]
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = module.insert(table).on_conflict_do_nothing(index_elements=["platform", "event_id"])
+    result = await conn.execute(stmt.returning(table.c.event_id), rows)
+    return {row.event_id for row in result}
 
 
 async def claim_next(

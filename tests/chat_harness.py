@@ -21,7 +21,6 @@ from bot.runtime import Runtime, open_runtime
 from handlers.clock import SHANGHAI, FixedClock
 from handlers.nlu import Parser
 from storage.db import transaction
-from storage.inbox import insert_event
 from storage.models import OutboxMessage
 from storage.seed_demo import seed_demo
 
@@ -56,9 +55,7 @@ class Chat:
         payload = {"chat_id": chat_id, "chat_type": "p2p" if p2p else "group", "sender": who,
                    "text": text, "message_id": message_id,
                    "received_at": self.clock.now().isoformat()}
-        async with transaction(self.runtime.factory) as session:
-            await insert_event(session=session, platform=PLATFORM, event_id=message_id,
-                               payload=payload, received_at=self.clock.now())
+        await self.runtime.inbox.save(platform=PLATFORM, event_id=message_id, payload=payload)
         before = len(self.channel.sent)
         await self.runtime.worker.drain()
         await self.runtime.delivery.drain()

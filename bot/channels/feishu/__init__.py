@@ -23,9 +23,8 @@ from handlers import texts
 
 from .cards import toast
 from .channel import FeishuChannel
-from .ingest import InboxWriter
 from .longconn import Answer, LongConnection
-from .normalise import CARD_ACTION, PLATFORM
+from .normalise import CARD_ACTION, PLATFORM, inbox_payload
 from .webhook import make_handler
 from .wsclient import feishu_ws_source
 
@@ -59,8 +58,6 @@ def long_connection_sink(runtime: Runtime, app: FeishuApp) -> Callable[
         [dict[str, Any]], Awaitable[Answer]]:
     """Events from the long connection arrive decrypted and unsigned over an authenticated
     socket; they are checked for shape and app, then saved like webhook events."""
-    writer = InboxWriter(engine=runtime.engine, wakeup=runtime.worker.wakeup)
-
     async def sink(event: dict[str, Any]) -> Answer:
         header = event.get("header") if isinstance(event.get("header"), dict) else None
         if header is None or header.get("app_id", app.app_id) != app.app_id:
@@ -68,8 +65,8 @@ def long_connection_sink(runtime: Runtime, app: FeishuApp) -> Callable[
         event_id, event_type = header.get("event_id"), header.get("event_type")
         if not isinstance(event_id, str) or not event_id:
             return {}
-        await writer.save(app_id=app.app_id, event_id=event_id, event=event,
-                          via="long_connection")
+        await runtime.inbox.save(platform=PLATFORM, event_id=event_id,
+                                 payload=inbox_payload(app.app_id, event, via="long_connection"))
         return toast(texts.CARD_UNDO_TOAST) if event_type == CARD_ACTION else {}
 
     return sink

@@ -160,6 +160,11 @@ def _card_action(app_id: str, event: dict[str, Any], tz: ZoneInfo) -> IncomingMe
     )
 
 
+def inbox_payload(app_id: str, event: dict[str, Any], *, via: str) -> dict[str, Any]:
+    """What the inbox keeps of a verified event: the app it came for and the event itself."""
+    return {"app_id": app_id, "via": via, "event": event}
+
+
 def normalise(payload: Mapping[str, Any], bots: Mapping[str, BotIdentity],
               tz: ZoneInfo) -> IncomingMessage | None:
     event = _dict(payload.get("event"))

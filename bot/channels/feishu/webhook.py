@@ -18,8 +18,7 @@ from bot.config import FeishuApp
 from handlers import texts
 
 from .cards import toast
-from .ingest import InboxWriter
-from .normalise import CARD_ACTION
+from .normalise import CARD_ACTION, PLATFORM, inbox_payload
 from .verify import Challenge, Refused, verify_request
 
 log = logging.getLogger(__name__)
@@ -47,8 +46,6 @@ def make_handler(
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     from bot.app import RUNTIME  # the key lives with the app factory that owns the runtime
 
-    writers: dict[int, InboxWriter] = {}  # one per runtime, so that batches share a writer
-
     async def feishu_events(request: web.Request) -> web.StreamResponse:
         body = await _read_body(request, max_body)
         if isinstance(body, web.Response):
@@ -58,14 +55,9 @@ def make_handler(
             return _refuse(outcome.status, outcome.reason)
         if isinstance(outcome, Challenge):
             return web.json_response({"challenge": outcome.challenge})
-        runtime = request.app[RUNTIME]
-        writer = writers.get(id(runtime))
-        if writer is None:
-            writers.clear()
-            writer = writers[id(runtime)] = InboxWriter(engine=runtime.engine,
-                                                        wakeup=runtime.worker.wakeup)
-        await writer.save(app_id=outcome.app.app_id, event_id=outcome.event_id,
-                          event=outcome.event, via="webhook")
+        await request.app[RUNTIME].inbox.save(
+            platform=PLATFORM, event_id=outcome.event_id,
+            payload=inbox_payload(outcome.app.app_id, outcome.event, via="webhook"))
         if outcome.event_type == CARD_ACTION:
             return web.json_response(toast(texts.CARD_UNDO_TOAST))
         return web.json_response({})

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.feishu.ingest import InboxWriter
+from bot.ingest import InboxWriter
+from handlers.clock import SystemClock
 from storage.db import create_engine, upgrade
 from storage.models import InboxEvent
 
@@ -46,23 +47,34 @@ def event(event_id: str) -> dict[str, object]:
 async def test_concurrent_saves_share_batches_and_each_event_is_new_once(
         engine: AsyncEngine) -> None:
     flag = Flag()
-    writer = InboxWriter(engine=engine, wakeup=flag)
+    writer = InboxWriter(engine=engine, clock=SystemClock(), wakeup=flag)
     ids = [f"e{n % 30}" for n in range(90)]  # each id three times, some in the same batch
     results = await asyncio.gather(*(
-        writer.save(app_id="cli", event_id=i, event=event(i), via="webhook") for i in ids))
+        writer.save(platform="feishu", event_id=i, payload=event(i)) for i in ids))
     assert sum(results) == 30
     assert {i for i, new in zip(ids, results, strict=True) if new} == set(ids)
     assert await count(engine) == 30
     assert writer.batches < 90 and flag.times >= 1
-    again = await writer.save(app_id="cli", event_id="e1", event=event("e1"), via="webhook")
+    again = await writer.save(platform="feishu", event_id="e1", payload=event("e1"))
     assert again is False
 
 
 async def test_a_failed_write_fails_every_request_in_the_batch(engine: AsyncEngine) -> None:
-    writer = InboxWriter(engine=engine, wakeup=Flag())
+    writer = InboxWriter(engine=engine, clock=SystemClock(), wakeup=Flag())
     async with engine.begin() as conn:
         await conn.execute(text("ALTER TABLE inboxevent RENAME TO inboxevent_gone"))
     results = await asyncio.gather(*(
-        writer.save(app_id="cli", event_id=f"x{n}", event=event("x"), via="webhook")
+        writer.save(platform="feishu", event_id=f"x{n}", payload=event("x"))
         for n in range(5)), return_exceptions=True)
     assert all(isinstance(r, Exception) for r in results)
+
+
+async def test_the_same_event_id_on_two_platforms_is_two_events(engine: AsyncEngine) -> None:
+    writer = InboxWriter(engine=engine, clock=SystemClock(), wakeup=Flag())
+    results = await asyncio.gather(
+        writer.save(platform="feishu", event_id="m1", payload=event("m1")),
+        writer.save(platform="console", event_id="m1", payload=event("m1")),
+        writer.save(platform="feishu", event_id="m1", payload=event("m1")),
+    )
+    assert sorted(results) == [False, True, True]
+    assert await count(engine) == 2

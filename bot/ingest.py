@@ -1,0 +1,77 @@
+"""Saving incoming events before they are acknowledged: the one way into the inbox for every
+channel (webhooks, long connections, the console).
+
+Group commit: requests that arrive while a batch is being written wait for the writer and
+then go together in one statement and one commit (storage.inbox.insert_events). Every event
+is still committed before its own answer; SQLite just sees one writer instead of dozens of
+connections fighting over its write lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from handlers.clock import Clock
+from storage.inbox import insert_events
+
+
+class Wakeup(Protocol):
+    def set(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Pending:
+    platform: str
+    event_id: str
+    payload: dict[str, Any]
+    done: asyncio.Future[bool]
+
+
+class InboxWriter:
+    def __init__(self, *, engine: AsyncEngine, clock: Clock, wakeup: Wakeup) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.wakeup = wakeup
+        self._queue: list[_Pending] = []
+        self._writer = asyncio.Lock()
+        self.batches = 0
+
+    async def save(self, *, platform: str, event_id: str, payload: dict[str, Any]) -> bool:
+        """True when the event is new; False for a redelivery (already saved, nothing to do).
+        Raises if it could not be saved: the caller must then not acknowledge it."""
+        item = _Pending(platform, event_id, payload, asyncio.get_running_loop().create_future())
+        self._queue.append(item)
+        async with self._writer:
+            if not item.done.done():  # no earlier writer took it along: write what waits
+                batch, self._queue = self._queue, []
+                await self._write(batch)
+        return item.done.result()
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        inserted: set[tuple[str, str]] = set()
+        try:
+            for platform in {item.platform for item in batch}:
+                events = [(i.event_id, i.payload) for i in batch if i.platform == platform]
+                new = await insert_events(engine=self.engine, platform=platform, events=events,
+                                          received_at=self.clock.now())
+                inserted |= {(platform, event_id) for event_id in new}
+        except BaseException as exc:  # each waiting request answers an error; platforms retry
+            for item in batch:
+                if not item.done.done():
+                    item.done.set_exception(exc if isinstance(exc, Exception)
+                                            else RuntimeError("inbox write interrupted"))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self.batches += 1
+        for item in batch:
+            # The same event twice in one batch: the first copy is the new one.
+            key = (item.platform, item.event_id)
+            item.done.set_result(key in inserted)
+            inserted.discard(key)
+        if any(item.done.result() for item in batch):
+            self.wakeup.set()
