@@ -51,8 +51,9 @@ class Context:
     def now(self) -> datetime:
         return self.msg.received_at.astimezone(SHANGHAI)
 
-    def reply(self, text: str, *, undo_ref: str | None = None, to: Target | None = None) -> None:
-        self.replies.append(Reply(text=text, target=to, undo_ref=undo_ref))
+    def reply(self, text: str, *, undo_ref: str | None = None, to: Target | None = None,
+              extra: dict[str, Any] | None = None) -> None:
+        self.replies.append(Reply(text=text, target=to, undo_ref=undo_ref, extra=extra or {}))
 
     def activity_name(self, code: str | None) -> str:
         if code is None:

@@ -42,11 +42,12 @@ async def undo_entry(ctx: Context, entry: Activity | Attendance | None) -> None:
     if owner_of(entry) != ctx.member.id:
         ctx.reply(texts.UNDO_NOT_YOURS)
         return
+    # `withdrawn` tells channels with cards that the entry is gone (the button can go too).
     if entry.withdrawn:
-        ctx.reply(texts.UNDO_ALREADY)
+        ctx.reply(texts.UNDO_ALREADY, extra={"withdrawn": True})
         return
     await withdraw(session=ctx.session, entry=entry, member_id=ctx.member.id, now=ctx.now)
-    ctx.reply(texts.UNDO_OK.format(what=describe(ctx, entry)))
+    ctx.reply(texts.UNDO_OK.format(what=describe(ctx, entry)), extra={"withdrawn": True})
 
 
 @router.on("undo")

@@ -91,6 +91,17 @@ async def test_reply_goes_to_the_message(rig: Rig) -> None:
     assert (sent.kind, sent.target) == ("reply", "om_user")
 
 
+async def test_digest_becomes_a_card_titled_by_the_scheduler(rig: Rig) -> None:
+    text = "📊 周报 · 泗顶镇中心小学\n本周活动 1 次：集体备课 1"
+    await rig.queue("d1", text, target="ou_p", target_kind="user",
+                    extra={"card": True, "title": "📊 周报 · 泗顶镇中心小学"})
+    await rig.runtime.delivery.drain()
+    [sent] = rig.fake.sent
+    assert sent.msg_type == "interactive"
+    assert sent.content["header"]["title"]["content"] == "📊 周报 · 泗顶镇中心小学"
+    assert sent.content["elements"][0]["text"]["content"] == "本周活动 1 次：集体备课 1"
+
+
 async def test_undo_ref_becomes_a_card_with_a_button(rig: Rig) -> None:
     await rig.queue("k1", "已记录", extra={"undo_ref": "activity:12"})
     await rig.runtime.delivery.drain()

@@ -10,10 +10,6 @@ from typing import Any
 
 from handlers import texts
 
-# Only a reply that says the entry is now withdrawn turns the card grey; "not yours" or
-# "nothing to undo" leave the button for the person who may still press it.
-_WITHDRAWN_PREFIXES = (texts.UNDO_OK.split("{", 1)[0], texts.UNDO_ALREADY)
-
 
 def _text_block(text: str) -> dict[str, Any]:
     return {"tag": "div", "text": {"tag": "plain_text", "content": text}}
@@ -40,8 +36,15 @@ def withdrawn_card(text: str) -> dict[str, Any]:
     }
 
 
-def confirms_withdrawal(text: str) -> bool:
-    return text.startswith(_WITHDRAWN_PREFIXES)
+def titled_card(title: str, text: str) -> dict[str, Any]:
+    """A digest or reminder as a card: the title as its header, the rest as its body."""
+    first, _, rest = text.partition("\n")
+    body = rest if first.strip() == title.strip() else text
+    return {
+        "config": {"wide_screen_mode": True},
+        "header": {"title": {"tag": "plain_text", "content": title}, "template": "blue"},
+        "elements": [_text_block(body)],
+    }
 
 
 def toast(content: str) -> dict[str, Any]:

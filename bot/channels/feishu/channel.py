@@ -23,7 +23,7 @@ from handlers.messages import IncomingMessage
 from storage.models import OutboxMessage
 
 from .api import ApiResult, FeishuApi
-from .cards import confirms_withdrawal, undo_card, withdrawn_card
+from .cards import titled_card, undo_card, withdrawn_card
 from .limits import SlidingWindow
 from .normalise import PLATFORM, BotIdentity, normalise
 
@@ -81,6 +81,8 @@ class FeishuChannel:
         undo_ref = extra.get("undo_ref")
         if undo_ref:
             msg_type, content = "interactive", undo_card(message.text, str(undo_ref))
+        elif extra.get("card") and extra.get("title"):
+            msg_type, content = "interactive", titled_card(str(extra["title"]), message.text)
         else:
             msg_type, content = "text", {"text": message.text}
         await self.per_app.acquire(api.app.app_id)
@@ -100,7 +102,8 @@ class FeishuChannel:
     async def _withdraw_card(self, api: FeishuApi, message: OutboxMessage) -> SendResult:
         """After the answer to a 撤销 press: the card loses its button and says what happened."""
         assert message.reply_to is not None
-        if not confirms_withdrawal(message.text):
+        # "Not yours" or "nothing to undo" leave the button for whoever may still press it.
+        if not (message.extra or {}).get("withdrawn"):
             return SendResult.sent()
         result = await api.update_card(message_id=message.reply_to,
                                        card=withdrawn_card(message.text))
