@@ -10,11 +10,14 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import logging
 import sys
 from collections.abc import Sequence
 
 from bot.command_support import ensure_database, settings_for
 from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("jiaolian")
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -64,8 +67,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
 
     settings = settings_for(args)
+    logging.basicConfig(level=settings.server.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Webhook access lines are noise at a platform's event rates; opt in when debugging.
+    access_log = logging.getLogger("aiohttp.access") if settings.server.access_log else None
+    log.info("serving on %s:%s (config: %s)", settings.server.host, settings.server.port,
+             settings.source)
     web.run_app(create_app(settings), host=settings.server.host, port=settings.server.port,
-                print=lambda *_: None)
+                print=lambda *_: None, access_log=access_log)
     return 0
 
 

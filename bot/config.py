@@ -37,6 +37,8 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 256 * 1024
+    log_level: str = "INFO"
+    access_log: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ connections fighting over its write lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,17 +39,36 @@ class InboxWriter:
         self.wakeup = wakeup
         self._queue: list[_Pending] = []
         self._writer = asyncio.Lock()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.batches = 0
+
+    async def quiet(self, *, at_most: float) -> None:
+        """Wait until no event is being saved, or `at_most` seconds.
+
+        The worker calls this before each event: acknowledgements have the platform's
+        3-second deadline and replies have none, so under a burst the saving goes first and
+        the replies catch up after it; the bound keeps the worker from starving.
+        """
+        if self._idle.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout=at_most)
 
     async def save(self, *, platform: str, event_id: str, payload: dict[str, Any]) -> bool:
         """True when the event is new; False for a redelivery (already saved, nothing to do).
         Raises if it could not be saved: the caller must then not acknowledge it."""
         item = _Pending(platform, event_id, payload, asyncio.get_running_loop().create_future())
         self._queue.append(item)
-        async with self._writer:
-            if not item.done.done():  # no earlier writer took it along: write what waits
-                batch, self._queue = self._queue, []
-                await self._write(batch)
+        self._idle.clear()
+        try:
+            async with self._writer:
+                if not item.done.done():  # no earlier writer took it along: write what waits
+                    batch, self._queue = self._queue, []
+                    await self._write(batch)
+        finally:
+            if not self._queue and not self._writer.locked():
+                self._idle.set()
         return item.done.result()
 
     async def _write(self, batch: list[_Pending]) -> None:

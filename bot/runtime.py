@@ -5,6 +5,7 @@ channels, the worker and delivery together. The web app and the console both sta
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +25,11 @@ from handlers.routing import Services
 from scheduler.calendar import SchoolCalendar, query_period_range
 from scheduler.config import config_for
 from storage.db import create_engine, session_factory, upgrade
+from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
+
+# How long the worker lets a burst of acknowledgements go first, per event at most.
+ACK_PRIORITY_S = 0.05
 
 TimeHook = Callable[[datetime, datetime], Awaitable[None]]
 
@@ -47,6 +52,7 @@ class Runtime:
         self.channels[channel.platform] = channel
 
     async def close(self) -> None:
+        await self.inbox.engine.dispose()
         await self.engine.dispose()
 
 
@@ -78,7 +84,9 @@ async def open_runtime(
     delivery = Delivery(factory=factory, channels=chans, clock=clock)
     worker = Worker(factory=factory, channels=chans, services=services,
                     dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup)
-    inbox = InboxWriter(engine=engine, clock=clock, wakeup=worker.wakeup)
+    ingest_engine = create_engine(settings.database.url, busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS)
+    inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup)
+    worker.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
                    inbox=inbox)

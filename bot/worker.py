@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,7 +20,7 @@ from handlers.dispatch import handle_message
 from handlers.messages import IncomingMessage, Reply
 from handlers.routing import Dispatcher, Services
 from storage.db import transaction
-from storage.inbox import claim_next, mark_done, mark_error
+from storage.inbox import claim_events, mark_done, mark_error
 from storage.models import InboxEvent
 from storage.outbox import NewMessage, enqueue
 
@@ -55,6 +55,7 @@ class Worker:
         self, *, factory: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
         services: Services, dispatcher: Dispatcher, clock: Clock,
         delivered: asyncio.Event | None = None,
+        yield_to: Callable[[], Awaitable[None]] | None = None, batch: int = 16,
     ) -> None:
         self.factory = factory
         self.channels = channels
@@ -62,14 +63,24 @@ class Worker:
         self.dispatcher = dispatcher
         self.clock = clock
         self.wakeup = asyncio.Event()
+        self.batch = batch
         self.delivered = delivered
+        # Awaited before each event: lets urgent work (acknowledgements) go first.
+        self.yield_to = yield_to
 
-    async def process_one(self) -> bool:
-        """Handle the oldest pending event; False when there was none."""
+    async def process_batch(self) -> int:
+        """Lease the oldest pending events in one go and handle each in its own transaction;
+        returns how many there were (0: the inbox is empty)."""
         async with transaction(self.factory) as session:
-            event = await claim_next(session=session, now=self.clock.now())
-        if event is None:
-            return False
+            events = await claim_events(session=session, now=self.clock.now(),
+                                        limit=self.batch)
+        for event in events:
+            if self.yield_to is not None:
+                await self.yield_to()
+            await self._process(event)
+        return len(events)
+
+    async def _process(self, event: InboxEvent) -> None:
         assert event.id is not None
         try:
             async with transaction(self.factory) as session:
@@ -83,7 +94,6 @@ class Worker:
                                  error=f"{type(exc).__name__}: {exc}", attempts=event.attempts)
         if self.delivered is not None:
             self.delivered.set()
-        return True
 
     async def _handle(self, session: AsyncSession, event: InboxEvent) -> None:
         channel = self.channels.get(event.platform)
@@ -101,8 +111,8 @@ class Worker:
     async def drain(self) -> int:
         """Process until the inbox is empty; returns how many events were handled."""
         count = 0
-        while await self.process_one():
-            count += 1
+        while n := await self.process_batch():
+            count += n
         return count
 
     async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:

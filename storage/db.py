@@ -7,7 +7,7 @@ nothing of ours but storage.models.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -39,23 +39,32 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).drivername.startswith("sqlite")
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.close()
+BUSY_TIMEOUT_MS = 10_000
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.close()
+
+    return on_connect
+
+
+def create_engine(url: str, *, echo: bool = False,
+                  busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
+    """`busy_timeout_ms` only matters for SQLite: how long a writer waits for the lock
+    inside SQLite before it reports "database is locked"."""
     full = async_url(url)
     if is_sqlite(full):
         database = make_url(full).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(full, echo=echo)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         return engine
     return create_async_engine(full, echo=echo, pool_pre_ping=True, pool_size=10)
 

@@ -17,9 +17,10 @@ from storage.models import InboxEvent
 from storage.sql import insert_ignore
 
 MAX_ATTEMPTS = 5
-# SQLite's busy handler waits 1, 2, 5, 10 ms … then 25–100 ms between tries; cutting it off
-# after 5 ms and trying again keeps an acknowledgement at the short steps.
+# SQLite's busy handler waits 1, 2, 5, 10 ms … then 25–100 ms between tries; an engine for
+# acknowledgements that gives up after 5 ms and tries again keeps to the short steps.
 SHORT_BUSY_TIMEOUT_MS = 5
+LOCKED_DEADLINE_S = 10.0
 
 
 async def insert_event(
@@ -41,32 +42,22 @@ async def insert_events(
     received_at: datetime,
 ) -> set[str]:
     """Store a batch of (event_id, payload) in one statement and one commit; returns the ids
-    that were new. The batched twin of `insert_event`, for acknowledgements under load."""
+    that were new. The batched twin of `insert_event`, for acknowledgements under load.
+
+    On SQLite give it an engine made with `busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS`: a locked
+    database is then tried again at once here, for up to LOCKED_DEADLINE_S."""
     rows = [{"platform": platform, "event_id": event_id, "payload": payload,
              "received_at": received_at, "status": "pending", "attempts": 0, "error": ""}
             for event_id, payload in events]
-    async with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            async with conn.begin():
-                return await _insert_rows(conn, rows)
-        # The worker holds the write lock for a few ms at a time; the default busy handler
-        # would often sleep far longer than that before trying again.
-        saved = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
-        await conn.exec_driver_sql(f"PRAGMA busy_timeout = {SHORT_BUSY_TIMEOUT_MS}")
-        await conn.commit()  # SQLAlchemy autobegan around the pragmas; end that first
-        deadline = time.monotonic() + float(saved or 0) / 1000
+    deadline = time.monotonic() + LOCKED_DEADLINE_S
+    while True:
         try:
-            while True:
-                try:
-                    async with conn.begin():
-                        return await _insert_rows(conn, rows)
-                except OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() > deadline:
-                        raise
-                await asyncio.sleep(0)
-        finally:
-            await conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(saved or 0)}")
-            await conn.commit()
+            async with engine.begin() as conn:
+                return await _insert_rows(conn, rows)
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0)
 
 
 async def _insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
@@ -77,28 +68,32 @@ async def _insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> set
     return {row.event_id for row in result}
 
 
-async def claim_next(
-    *, session: AsyncSession, now: datetime, lease: timedelta = timedelta(seconds=60),
-) -> InboxEvent | None:
-    """Lease the oldest pending event; another worker cannot take it until the lease ends."""
+async def claim_events(
+    *, session: AsyncSession, now: datetime, limit: int = 1,
+    lease: timedelta = timedelta(seconds=60),
+) -> list[InboxEvent]:
+    """Lease the oldest pending events; no other worker takes them until the lease ends."""
     free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
-    candidate = (
+    candidates = (
         select(col(InboxEvent.id))
         .where(col(InboxEvent.status) == "pending", free)
         .order_by(col(InboxEvent.id))
-        .limit(1)
-        .scalar_subquery()
+        .limit(limit)
     )
     stmt = (
         update(InboxEvent)
-        .where(col(InboxEvent.id) == candidate, col(InboxEvent.status) == "pending", free)
+        .where(col(InboxEvent.id).in_(candidates), col(InboxEvent.status) == "pending", free)
         .values(claimed_until=now + lease, attempts=col(InboxEvent.attempts) + 1)
         .returning(col(InboxEvent.id))
     )
-    claimed = (await session.execute(stmt)).scalar_one_or_none()
-    if claimed is None:
-        return None
-    return await session.get(InboxEvent, claimed, populate_existing=True)
+    claimed = list((await session.execute(stmt)).scalars())
+    if not claimed:
+        return []
+    rows = await session.execute(
+        select(InboxEvent).where(col(InboxEvent.id).in_(claimed)).order_by(col(InboxEvent.id))
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.scalars())
 
 
 async def mark_done(*, session: AsyncSession, event_id: int) -> None:

@@ -10,7 +10,7 @@ from bot.channels.console import PLATFORM
 from bot.runtime import open_runtime
 from handlers.nlu import Parser
 from storage.db import transaction
-from storage.inbox import claim_next, count_pending, insert_event
+from storage.inbox import claim_events, count_pending, insert_event
 from storage.models import Activity, InboxEvent, OutboxMessage
 from storage.outbox import NewMessage, enqueue
 from tests.chat_harness import GROUP, Chat, RecordingChannel, open_chat
@@ -38,7 +38,7 @@ async def test_worker_that_dies_mid_event_loses_nothing(chat: Chat) -> None:
                            payload=_payload(chat, REPORT, message_id), received_at=chat.clock.now())
     # A worker claims the event and dies before finishing: the lease keeps others off...
     async with transaction(chat.runtime.factory) as session:
-        assert await claim_next(session=session, now=chat.clock.now()) is not None
+        assert len(await claim_events(session=session, now=chat.clock.now())) == 1
     assert await chat.runtime.worker.drain() == 0
     # ...until it runs out; then the event is processed exactly once.
     chat.clock.advance(timedelta(minutes=2))
