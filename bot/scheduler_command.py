@@ -70,6 +70,11 @@ def _cmd_remind(args: argparse.Namespace) -> int:
                                                  config=config)
         return queued
 
+    return _run(settings, args, work)
+
+
+def _run(settings: Settings, args: argparse.Namespace, work: Any) -> int:
+    """Preview (--dry-run) or queue what `work` finds, and print it."""
     messages = asyncio.run(_with_db(settings, args.demo, work))
     _print(messages, as_json=args.json, out=sys.stdout)
     if not args.dry_run:
@@ -98,11 +103,7 @@ def _cmd_digest(args: argparse.Namespace) -> int:
                                                      week_start=week_start, now=now)
         return queued
 
-    messages = asyncio.run(_with_db(settings, args.demo, work))
-    _print(messages, as_json=args.json, out=sys.stdout)
-    if not args.dry_run:
-        print(f"queued {len(messages)} message(s)", file=sys.stderr)
-    return 0
+    return _run(settings, args, work)
 
 
 def add_scheduler_commands(subparsers: Any) -> None:

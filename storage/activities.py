@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -94,35 +94,37 @@ async def count_activities(
     reporter_id: int | None = None, status: str = "done",
 ) -> int:
     """Count in SQL, never by loading rows; `end` is exclusive."""
-    stmt = select(func.count()).select_from(Activity).where(
-        col(Activity.status) == status, col(Activity.withdrawn).is_(False),
-        col(Activity.date) >= start, col(Activity.date) < end,
-    )
+    stmt = select(func.count()).select_from(Activity).where(*_counted(
+        start=start, end=end, status=status, community_id=community_id, school_id=school_id,
+        reporter_id=reporter_id))
     if activity is not None:
         stmt = stmt.where(col(Activity.activity) == activity)
-    if community_id is not None:
-        stmt = stmt.where(col(Activity.community_id) == community_id)
-    if school_id is not None:
-        stmt = stmt.where(col(Activity.school_id) == school_id)
-    if reporter_id is not None:
-        stmt = stmt.where(col(Activity.reporter_id) == reporter_id)
     return int((await session.execute(stmt)).scalar_one())
+
+
+def _counted(
+    *, start: dt.date, end: dt.date, status: str, community_id: int | None,
+    school_id: int | None, reporter_id: int | None,
+) -> list[ColumnElement[bool]]:
+    """The activities a figure counts: not withdrawn, in [start, end), in the scope given."""
+    where = [col(Activity.status) == status, col(Activity.withdrawn).is_(False),
+             col(Activity.date) >= start, col(Activity.date) < end]
+    if community_id is not None:
+        where.append(col(Activity.community_id) == community_id)
+    if school_id is not None:
+        where.append(col(Activity.school_id) == school_id)
+    if reporter_id is not None:
+        where.append(col(Activity.reporter_id) == reporter_id)
+    return where
 
 
 async def count_by_activity(
     *, session: AsyncSession, start: dt.date, end: dt.date, community_id: int | None = None,
     school_id: int | None = None, reporter_id: int | None = None,
 ) -> dict[str | None, int]:
-    stmt = select(col(Activity.activity), func.count()).where(
-        col(Activity.status) == "done", col(Activity.withdrawn).is_(False),
-        col(Activity.date) >= start, col(Activity.date) < end,
-    ).group_by(col(Activity.activity))
-    if community_id is not None:
-        stmt = stmt.where(col(Activity.community_id) == community_id)
-    if school_id is not None:
-        stmt = stmt.where(col(Activity.school_id) == school_id)
-    if reporter_id is not None:
-        stmt = stmt.where(col(Activity.reporter_id) == reporter_id)
+    stmt = select(col(Activity.activity), func.count()).where(*_counted(
+        start=start, end=end, status="done", community_id=community_id, school_id=school_id,
+        reporter_id=reporter_id)).group_by(col(Activity.activity))
     return {code: int(n) for code, n in (await session.execute(stmt)).all()}
 
 

@@ -4,15 +4,12 @@ batches, and failures that reach every waiting request (so none of them is ackno
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ingest import InboxWriter
 from handlers.clock import SystemClock
-from storage.db import create_engine, upgrade
 from storage.models import InboxEvent
 
 
@@ -22,16 +19,6 @@ class Flag:
 
     def set(self) -> None:
         self.times += 1
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(db_url)
-    await upgrade(eng)
-    try:
-        yield eng
-    finally:
-        await eng.dispose()
 
 
 async def count(engine: AsyncEngine) -> int:
