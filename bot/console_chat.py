@@ -16,6 +16,7 @@ from bot.channels.console import PLATFORM, ConsoleChannel
 from bot.command_support import parse_moment
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
+from handlers import texts
 from handlers.clock import SimulatedClock
 from scheduler.config import config_for
 from scheduler.setup import catch_up_hook
@@ -45,7 +46,7 @@ class ConsoleSession:
 
     @property
     def prompt(self) -> str:
-        where = "私聊" if self.chat_type == "p2p" else self.chat_id
+        where = texts.CONSOLE_PRIVATE if self.chat_type == "p2p" else self.chat_id
         return f"{self.speaker}@{where}> "
 
     async def command(self, line: str) -> bool:
@@ -59,7 +60,7 @@ class ConsoleSession:
                 member = await member_by_identity(session=session, platform=PLATFORM,
                                                   external_id=arg)
             if member is None:
-                self.say(f"名册里没有 {arg}")
+                self.say(texts.CONSOLE_NO_MEMBER.format(name=arg))
             else:
                 self.speaker = arg
                 if self.chat_type == "p2p":
@@ -68,7 +69,7 @@ class ConsoleSession:
             async with self.runtime.factory() as session:
                 group = await group_by_chat(session=session, platform=PLATFORM, chat_id=arg)
             if group is None:
-                self.say(f"没有这个群：{arg}")
+                self.say(texts.CONSOLE_NO_GROUP.format(name=arg))
             else:
                 self._switch(arg, "group")
         elif name == "private":
@@ -77,7 +78,7 @@ class ConsoleSession:
             try:
                 moment = parse_moment(arg)
             except ValueError:
-                self.say("时间格式：/time 2026-11-26 10:00")
+                self.say(texts.CONSOLE_TIME_FORMAT)
                 return True
             before = self.clock.now()
             self.clock.set(moment)
@@ -85,7 +86,7 @@ class ConsoleSession:
                 await hook(before, moment)
             await self.runtime.delivery.drain()
         else:
-            self.say("命令：/as 姓名  /group 群名  /private  /time 2026-11-26 10:00  /quit")
+            self.say(texts.CONSOLE_COMMANDS)
         return True
 
     def _switch(self, chat_id: str, chat_type: str) -> None:
@@ -119,7 +120,7 @@ async def run_console(settings: Settings, *, src: TextIO | None = None,
     session = ConsoleSession(runtime, channel, clock, out, script=script)
     try:
         if not script:
-            out.write("教联助手 控制台。输入消息聊天，/help 查看命令，/quit 退出。\n")
+            out.write(texts.CONSOLE_WELCOME + "\n")
         while True:
             if not script:
                 out.write(session.prompt)

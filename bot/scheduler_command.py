@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from bot.command_support import ensure_database, parse_moment, settings_for
 from bot.config import ConfigError, Settings
+from handlers import texts
 from storage.outbox import NewMessage
 
 
@@ -29,7 +30,7 @@ def _print(messages: list[NewMessage], *, as_json: bool, out: TextIO) -> None:
         if as_json:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
-            where = "私聊" if m.target_kind == "user" else "群"
+            where = texts.CONSOLE_PRIVATE if m.target_kind == "user" else texts.CONSOLE_GROUP
             out.write(f"→ {row['to']}（{where}，{row['kind']}）\n{m.text}\n\n")
 
 

@@ -148,3 +148,13 @@ DIGEST_SCHOOL_ITEM = "{school} {n} 次"
 DIGEST_RANK_HEAD = "按本月和本学期任务完成度排序："
 DIGEST_RANK_LINE = "{rank}. {community} 达标 {met}/{total} · 本周活动 {week} 次"
 DIGEST_RANK_GAP = "……（中间 {n} 个略）"
+
+# --- the console chat (the local demo) ------------------------------------------------------
+CONSOLE_WELCOME = "教联助手 控制台。输入消息聊天，/help 查看命令，/quit 退出。"
+CONSOLE_COMMANDS = "命令：/as 姓名  /group 群名  /private  /time 2026-11-26 10:00  /quit"
+CONSOLE_NO_MEMBER = "名册里没有 {name}"
+CONSOLE_NO_GROUP = "没有这个群：{name}"
+CONSOLE_TIME_FORMAT = "时间格式：/time 2026-11-26 10:00"
+CONSOLE_PRIVATE = "私聊"
+CONSOLE_GROUP = "群"
+

@@ -10,6 +10,7 @@ import sys
 from datetime import datetime
 from typing import Any, TextIO
 
+from handlers import texts
 from handlers.messages import IncomingMessage
 from handlers.texts import BOT_NAME
 from storage.models import OutboxMessage
@@ -46,7 +47,7 @@ class ConsoleChannel:
         shown_here = message.target_kind == "chat" and message.target == self.current_chat
         if not shown_here:
             where = (message.extra or {}).get("to_name") or message.target
-            kind = "私聊" if message.target_kind == "user" else "群"
+            kind = texts.CONSOLE_PRIVATE if message.target_kind == "user" else texts.CONSOLE_GROUP
             prefix = f"< {BOT_NAME} → {where}（{kind}）"
         self.out.write(format_reply(message.text, prefix) + "\n")
         self.out.flush()
