@@ -16,7 +16,8 @@ from storage.db import create_engine, upgrade
 from storage.demo_county import demo_schools
 from tests.chat_harness import Chat, open_chat
 
-PG_URL = os.environ.get("JIAOLIAN_TEST_PG_URL", "")
+# The local server these machines run; any other via $JIAOLIAN_TEST_PG_URL, none with "".
+PG_URL = os.environ.get("JIAOLIAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("JIAOLIAN_REQUIRE_PG") == "1"
 
 
@@ -51,7 +52,8 @@ def pg_url() -> Iterator[str]:
     A plain fixture (run outside the test's event loop) so parametrised fixtures can use it.
     """
     if not asyncio.run(_pg_reachable()):
-        msg = "PostgreSQL not reachable: set JIAOLIAN_TEST_PG_URL to run these tests"
+        msg = (f"PostgreSQL not reachable at {PG_URL or '(none)'}: "
+               "set JIAOLIAN_TEST_PG_URL to a server to run these tests")
         if REQUIRE_PG:
             pytest.fail(msg + " (JIAOLIAN_REQUIRE_PG=1 makes them mandatory)")
         pytest.skip(msg)
