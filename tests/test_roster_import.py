@@ -1,7 +1,7 @@
 """Roster import and export (issue 2) against real databases: a SQLite file and PostgreSQL.
 
 Every test taking `engine` or `db_url` runs on both (tests/conftest.py); PostgreSQL cases
-are skipped without $JIAOLIAN_TEST_PG_URL.
+are skipped when PostgreSQL is unreachable (tests/conftest.py).
 """
 
 from __future__ import annotations
