@@ -170,15 +170,61 @@ def _activity_occasions(
         before = cal.previous_workday(a.date)
         if window.holds(cal.at(before, config.reminder_time), min(cal.quiet_from(before), start)):
             day_before.append((a, before))
-        if a.starts_at is not None:
-            due = cal.next_loud(a.starts_at - config.hour_before)
-            if due < a.starts_at and window.holds(due, a.starts_at):
-                hour_before.append(a)
-        end = activity_end(a) or cal.at(a.date, config.untimed_summary)
-        due = cal.next_loud(end)
+        hour_due = _hour_before_due(cal, a)
+        if hour_due is not None and a.starts_at is not None and window.holds(hour_due,
+                                                                             a.starts_at):
+            hour_before.append(a)
+        due = _summary_due(cal, a)
         if window.holds(due, cal.quiet_from(cal.local(due).date())):
             finished.append(a)
     return day_before, hour_before, finished
+
+
+def _hour_before_due(cal: SchoolCalendar, a: PlannedTimes) -> dt.datetime | None:
+    """When the hour-before reminder falls due (out of the quiet hours), if still before the start."""
+    if a.starts_at is None:
+        return None
+    due = cal.next_loud(a.starts_at - cal.config.hour_before)
+    return due if due < a.starts_at else None
+
+
+def _summary_due(cal: SchoolCalendar, a: PlannedTimes) -> dt.datetime:
+    return cal.next_loud(activity_end(a) or cal.at(a.date, cal.config.untimed_summary))
+
+
+async def catch_up(
+    *, factory: async_sessionmaker[AsyncSession], before: dt.datetime, after: dt.datetime,
+    config: SchedulerConfig,
+) -> list[NewMessage]:
+    """The console's /time: what a bot beating every minute from `before` to `after` would have
+    queued. One `run_due` per moment something can fall due (reminder and digest times, each
+    planned activity's reminders and summary), so nothing in between goes stale the way it
+    would for a bot that was down; the last run ends at `after`."""
+    cal = SchoolCalendar(config)
+    first, last = cal.local(before).date(), cal.local(after).date()
+    moments: set[dt.datetime] = set()
+    day = first
+    while day <= last:
+        if cal.is_school_day(day):
+            moments.add(cal.next_loud(cal.at(day, config.reminder_time)))
+            moments.add(cal.next_loud(cal.at(day, config.digest_time)))
+        day += ONE_DAY
+    async with factory() as session:
+        planned = await planned_times(session=session, start=first - ONE_DAY,
+                                      end=_next_workday(cal, last) + ONE_DAY)
+    for a in planned:
+        moments.add(cal.at(cal.previous_workday(a.date), config.reminder_time))
+        hour_due = _hour_before_due(cal, a)
+        if hour_due is not None:
+            moments.add(hour_due)
+        moments.add(_summary_due(cal, a))
+    steps = sorted(m for m in moments if before < m < after and not cal.is_quiet(m))
+    queued: list[NewMessage] = []
+    previous = before
+    for moment in [*steps, after]:
+        queued += await run_due(factory=factory, now=moment, last_run=previous, config=config)
+        previous = moment
+    return queued
 
 
 async def run_due(

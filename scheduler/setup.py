@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from scheduler.config import SchedulerConfig
-from scheduler.due import run_due, tick
+from scheduler.due import catch_up, tick
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ class SchedulerService:
 def catch_up_hook(
     *, factory: async_sessionmaker[AsyncSession], config: SchedulerConfig,
 ) -> Callable[[datetime, datetime], Awaitable[None]]:
-    """For the console's /time: run what fell due between the old and the new moment.
+    """For the console's /time: run what fell due between the old and the new moment, as a bot
+    beating all along would have (`scheduler.due.catch_up`), not as one that was down.
 
     The first jump only sets the scene: the console's clock starts at the real time, which
     means nothing in the simulated county, so nothing is caught up from it."""
@@ -86,7 +87,7 @@ def catch_up_hook(
     async def hook(before: datetime, after: datetime) -> None:
         nonlocal scene_set
         if scene_set and after > before:
-            await run_due(factory=factory, now=after, last_run=before, config=config)
+            await catch_up(factory=factory, before=before, after=after, config=config)
         scene_set = True
 
     return hook

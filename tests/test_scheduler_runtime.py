@@ -93,6 +93,32 @@ async def test_console_time_jump_shows_reminders_and_digests(tmp_path: Path) -> 
     assert "< 教联助手 → 韦国庆（私聊）: 📊 周报 · 融安县实验小学（11月23日—11月29日）" in text
 
 
+async def test_console_long_jumps_replay_what_a_running_bot_would_have_sent(
+        tmp_path: Path) -> None:
+    """A /time jump over several days is time passing, not a bot that was down: Friday's
+    principal notes and day-before reminder, the hour-before reminder and the summary all
+    appear once, nothing at night, and a second jump over the same time repeats nothing."""
+    url = f"sqlite:///{tmp_path}/console.sqlite3"
+    engine = create_engine(url)
+    await upgrade(engine)
+    factory = await demo(engine)
+    await add_activity(factory, activity="observation", day="2026-11-30",
+                       school_name="泗顶镇中心小学", status="planned", start="15:00")
+    await engine.dispose()
+    settings = dataclasses.replace(settings_from_dict({}), database=DatabaseSettings(url=url))
+    script = io.StringIO("/time 2026-11-26 10:00\n/time 2026-11-30 08:05\n"
+                         "/time 2026-11-30 22:30\n/time 2026-11-26 10:00\n"
+                         "/time 2026-11-30 22:30\n/quit\n")
+    out = io.StringIO()
+    await run_console(settings, src=script, out=out)
+    text = out.getvalue()
+    assert text.count("📅 活动预告：11月30日（周一） 15:00") == 1  # Friday 27th, 08:00
+    assert text.count("韦校长您好，融安县实验小学教共体本月") == 1  # Friday, 2 days left
+    assert text.count("⏰ 15:00 开始：") == 1
+    assert text.count("📋 11月30日 ") == 1  # the summary at 17:00
+    assert text.count("📊 周报 · 泗顶镇中心小学（11月23日—11月29日）") == 1
+
+
 @pytest.fixture
 def config_file(tmp_path: Path, db_url: str) -> Path:
     async def prepare() -> None:
