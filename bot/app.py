@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.channels.feishu import add_feishu_routes, start_feishu
+from bot.channels.wecom import add_wecom_routes, start_wecom
 from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from handlers.clock import Clock, SystemClock
@@ -29,11 +30,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app = web.Application(client_max_size=settings.server.max_body_bytes)
     app.router.add_get("/healthz", _health)
     add_feishu_routes(app, settings)
+    add_wecom_routes(app, settings)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, clock=clock or SystemClock())
         app[RUNTIME] = runtime
         close_feishu = await start_feishu(runtime)
+        close_wecom = await start_wecom(runtime)
         stop = asyncio.Event()
         tasks = [
             asyncio.create_task(runtime.worker.run(stop), name="worker"),
@@ -52,6 +55,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             stop.set()
             await asyncio.gather(*tasks)
             await close_feishu()
+            await close_wecom()
             await runtime.close()
 
     app.cleanup_ctx.append(runtime_ctx)

@@ -68,11 +68,34 @@ class FeishuApp:
 
 
 @dataclass(frozen=True)
+class WeComGroupWebhook:
+    """A group robot (消息推送) that lets the bot start messages in one chat."""
+
+    chat_id: str
+    key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    corp_id: str = ""
+    # The intelligent robot's callback (智能机器人 → 接收消息).
+    token: str = field(default="", repr=False)
+    encoding_aes_key: str = field(default="", repr=False)
+    # The self-built app (自建应用) that writes to people privately.
+    agent_id: int = 0
+    app_secret: str = field(default="", repr=False)
+    api_base: str = "https://qyapi.weixin.qq.com"
+    timestamp_window_s: int = 3600
+    group_webhooks: tuple[WeComGroupWebhook, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     bot: BotSettings = field(default_factory=BotSettings)
     feishu: tuple[FeishuApp, ...] = ()
+    wecom: WeComSettings | None = None
     # Raw tables for parts that type their own section (handlers.nlu, scheduler).
     nlu: dict[str, Any] = field(default_factory=dict)
     scheduler: dict[str, Any] = field(default_factory=dict)
@@ -102,6 +125,28 @@ def _feishu_apps(raw: Any) -> tuple[FeishuApp, ...]:
     return tuple(apps)
 
 
+def _wecom(raw: Any) -> WeComSettings | None:
+    if not raw:
+        return None
+    hooks = tuple(
+        WeComGroupWebhook(chat_id=str(t["chat_id"]), key=_secret(t, "key"))
+        for t in raw.get("group_webhooks", []) if t.get("chat_id")
+    )
+    try:
+        return WeComSettings(
+            corp_id=str(raw.get("corp_id", "")),
+            token=_secret(raw, "token"),
+            encoding_aes_key=_secret(raw, "encoding_aes_key"),
+            agent_id=int(raw.get("agent_id", 0)),
+            app_secret=_secret(raw, "app_secret"),
+            api_base=str(raw.get("api_base", "https://qyapi.weixin.qq.com")).rstrip("/"),
+            timestamp_window_s=int(raw.get("timestamp_window_s", 3600)),
+            group_webhooks=hooks,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"[wecom]: {exc}") from exc
+
+
 def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings:
     """Build settings from an already-parsed TOML table (tests use this directly)."""
     try:
@@ -118,6 +163,7 @@ def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings
         database=database,
         bot=bot,
         feishu=_feishu_apps(raw.get("feishu")),
+        wecom=_wecom(raw.get("wecom")),
         nlu=dict(raw.get("nlu", {})),
         scheduler=dict(raw.get("scheduler", {})),
         source=source,

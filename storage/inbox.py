@@ -119,3 +119,11 @@ async def count_pending(*, session: AsyncSession) -> int:
 
     stmt = select(func.count()).select_from(InboxEvent).where(col(InboxEvent.status) == "pending")
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def find_event(*, session: AsyncSession, platform: str, event_id: str) -> InboxEvent | None:
+    """One stored event by its platform id (a channel that answers through a per-event URL,
+    like WeCom's response_url, reads it back from here when the reply goes out)."""
+    stmt = select(InboxEvent).where(col(InboxEvent.platform) == platform,
+                                    col(InboxEvent.event_id) == event_id)
+    return (await session.execute(stmt)).scalar_one_or_none()

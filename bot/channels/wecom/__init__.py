@@ -1,0 +1,57 @@
+"""WeCom (企业微信): the intelligent robot's callback route and the channel, wired by two calls.
+
+`add_wecom_routes(app, settings)` at app construction adds `GET/POST /wecom/callback` when
+the robot's token and EncodingAESKey are configured. `start_wecom(runtime)` after the runtime
+is open registers the `WeComChannel`; it returns the closer. Modules: crypto
+(WXBizMsgCrypt), verify (one request → verified message), webhook (aiohttp handlers),
+normalise (payload → IncomingMessage), api (token, message/send, webhook/send,
+response_url), limits (budgets, splitting), channel. See docs/wecom.md.
+Must not import handlers beyond handlers.messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.config import ConfigError, Settings
+
+from .channel import WeComChannel
+from .crypto import DecryptError, aes_key
+from .normalise import PLATFORM
+from .webhook import make_handlers
+
+if TYPE_CHECKING:  # the runtime imports the worker and handlers; we only need its type
+    from bot.runtime import Runtime
+
+__all__ = ["PLATFORM", "WeComChannel", "add_wecom_routes", "start_wecom"]
+
+CALLBACK_PATH = "/wecom/callback"
+
+
+def add_wecom_routes(app: web.Application, settings: Settings) -> None:
+    wecom = settings.wecom
+    if wecom is None or not (wecom.token and wecom.encoding_aes_key):
+        return
+    try:
+        aes_key(wecom.encoding_aes_key)
+    except DecryptError as exc:
+        raise ConfigError(f"[wecom] encoding_aes_key: {exc}") from exc
+    url_check, callback = make_handlers(wecom, settings.server.max_body_bytes)
+    app.router.add_get(CALLBACK_PATH, url_check)
+    app.router.add_post(CALLBACK_PATH, callback)
+
+
+async def start_wecom(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    wecom = runtime.settings.wecom
+    if wecom is None:
+        async def nothing() -> None:
+            return None
+        return nothing
+    channel = WeComChannel(wecom, factory=runtime.factory, now=runtime.clock.now,
+                           bot_name=runtime.settings.bot.name,
+                           timezone=runtime.settings.bot.timezone)
+    runtime.add_channel(channel)
+    return channel.close

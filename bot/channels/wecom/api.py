@@ -1,0 +1,168 @@
+"""WeCom's server API as the bot uses it: the self-built app's access token and message/send,
+a group robot's webhook/send, and the one POST to an intelligent robot's response_url.
+
+Every call returns an `ApiResult` that says whether to retry or give up; nothing here raises
+for platform errors. Error codes are from the platform notes (/work/shared/spec/platforms.md).
+Imports only bot.config; secrets, webhook keys, tokens and response_urls never appear in a log
+line or an error (response_urls carry a credential in their query).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bot.config import WeComSettings
+
+log = logging.getLogger(__name__)
+
+TOKEN_INVALID = {40014, 42001}
+BUSY = {45009: "frequency limit", 45033: "too many concurrent calls", -1: "system busy"}
+# Fixed by the operator, not by waiting; retried anyway so the queue drains after the fix.
+OPERATOR = {60020: "server IP is not on the app's trusted IP list",
+            40001: "app secret is wrong", 40013: "corp_id is wrong"}
+# Refresh this long before WeCom says the token expires, so no request carries a dying one.
+REFRESH_AHEAD_S = 300.0
+# 45009 says nothing about when to come back; the limits are per minute.
+BUSY_RETRY_S = 60.0
+TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    ok: bool
+    retry: bool = False
+    retry_after: float | None = None
+    error: str = ""
+    token_invalid: bool = False
+
+
+def classify(status: int, data: Any) -> ApiResult:
+    """One HTTP answer → what delivery should do."""
+    code = data.get("errcode") if isinstance(data, dict) else None
+    if status == 200 and code == 0:
+        bad = [data.get(k) for k in ("invaliduser", "invalidparty", "invalidtag")]
+        if any(bad):
+            return ApiResult(ok=False, error="recipient unknown or outside the app's scope")
+        return ApiResult(ok=True)
+    where = f"HTTP {status}, errcode {code}"
+    if code in BUSY:
+        return ApiResult(ok=False, retry=True, retry_after=BUSY_RETRY_S,
+                         error=f"{BUSY[code]} ({where})")
+    if code in TOKEN_INVALID:
+        return ApiResult(ok=False, retry=True, token_invalid=True, error=f"token ({where})")
+    if code in OPERATOR:
+        log.error("wecom: %s (%s)", OPERATOR[code], where)
+        return ApiResult(ok=False, retry=True, error=f"{OPERATOR[code]} ({where})")
+    if status >= 500 or code is None:
+        return ApiResult(ok=False, retry=True, error=f"server error ({where})")
+    msg = str(data.get("errmsg", ""))[:120] if isinstance(data, dict) else ""
+    # Cut at the first comma: WeCom appends a hint URL and request ids after it.
+    return ApiResult(ok=False, error=f"refused ({where}): {msg.split(',')[0]}")
+
+
+class TokenError(Exception):
+    """gettoken refused or failed; the reason, never the secret."""
+
+
+class AccessToken:
+    """The self-built app's access_token, refreshed ahead of expiry, one refresh at a time."""
+
+    def __init__(self, wecom: WeComSettings, session: aiohttp.ClientSession,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.wecom = wecom
+        self.session = session
+        self.clock = clock
+        self._token = ""
+        self._expires_at = 0.0
+        self._lock = asyncio.Lock()
+        self.fetches = 0
+
+    def _valid(self) -> bool:
+        return bool(self._token) and self.clock() < self._expires_at - REFRESH_AHEAD_S
+
+    async def get(self) -> str:
+        if self._valid():
+            return self._token
+        async with self._lock:
+            if not self._valid():  # another caller may have refreshed while we waited
+                await self._fetch()
+            return self._token
+
+    def drop(self, token: str) -> None:
+        """Forget `token` after WeCom called it invalid (unless already replaced)."""
+        if self._token == token:
+            self._token, self._expires_at = "", 0.0
+
+    async def _fetch(self) -> None:
+        self.fetches += 1
+        params = {"corpid": self.wecom.corp_id, "corpsecret": self.wecom.app_secret}
+        try:
+            async with self.session.get(self.wecom.api_base + "/cgi-bin/gettoken",
+                                        params=params, timeout=TIMEOUT) as resp:
+                data = await resp.json(content_type=None)
+                status = resp.status
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            raise TokenError(f"gettoken failed: {type(exc).__name__}") from exc
+        if not isinstance(data, dict) or data.get("errcode", 0) != 0 or not data.get(
+                "access_token"):
+            code = data.get("errcode") if isinstance(data, dict) else None
+            raise TokenError(f"gettoken refused: HTTP {status}, errcode {code}")
+        self._token = str(data["access_token"])
+        self._expires_at = self.clock() + float(data.get("expires_in", 7200))
+
+
+async def post_json(session: aiohttp.ClientSession, url: str, body: dict[str, Any], *,
+                    params: dict[str, str] | None = None) -> ApiResult:
+    try:
+        async with session.post(url, params=params, json=body, timeout=TIMEOUT) as resp:
+            try:
+                data = await resp.json(content_type=None)
+            except ValueError:
+                data = None
+            return classify(resp.status, data)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        return ApiResult(ok=False, retry=True, error=f"network: {type(exc).__name__}")
+
+
+class WeComApi:
+    def __init__(self, wecom: WeComSettings, session: aiohttp.ClientSession,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.wecom = wecom
+        self.session = session
+        self.token = AccessToken(wecom, session, clock)
+
+    async def send_to_user(self, userid: str, text: str) -> ApiResult:
+        """message/send as the self-built app; an invalid token is dropped, fetched once and
+        the call made once more."""
+        body = {"touser": userid, "msgtype": "text", "agentid": self.wecom.agent_id,
+                "text": {"content": text},
+                # A re-sent part after a crash or a partial failure is dropped by WeCom.
+                "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+        result = ApiResult(ok=False, retry=True, error="not tried")
+        for _ in range(2):
+            try:
+                token = await self.token.get()
+            except TokenError as exc:
+                return ApiResult(ok=False, retry=True, error=str(exc))
+            result = await post_json(self.session, self.wecom.api_base + "/cgi-bin/message/send",
+                                     body, params={"access_token": token})
+            if not result.token_invalid:
+                return result
+            self.token.drop(token)
+        return result
+
+    async def send_to_webhook(self, key: str, text: str) -> ApiResult:
+        return await post_json(self.session, self.wecom.api_base + "/cgi-bin/webhook/send",
+                               {"msgtype": "text", "text": {"content": text}},
+                               params={"key": key})
+
+    async def respond(self, response_url: str, markdown: str) -> ApiResult:
+        return await post_json(self.session, response_url,
+                               {"msgtype": "markdown", "markdown": {"content": markdown}})

@@ -1,0 +1,143 @@
+"""`WeComChannel`: the worker's normaliser and the delivery loop's sender for WeCom.
+
+Three ways out, chosen per outbox row:
+- a reply (`reply_to` = the robot message's msgid) → that message's response_url, read back
+  from the inbox row (storage.inbox.find_event): one POST of markdown, valid for an hour.
+  WeCom takes one POST per response_url, which also makes a re-send after a crash harmless.
+  A reply whose response_url has expired goes the way a bot-started message would;
+- a message the bot starts to a group → the group robot webhook configured for that chat;
+- a message to a person (`target_kind` "user") → the self-built app's message/send.
+Texts are split at 2048 bytes and throttled per robot / per member on our side.
+Imports handlers.messages only through normalise; the database only through storage.inbox.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import SendResult
+from bot.config import WeComSettings
+from handlers.messages import IncomingMessage
+from storage.inbox import find_event
+from storage.models import OutboxMessage
+
+from .api import ApiResult, WeComApi
+from .limits import MinuteBudget, split_text
+from .normalise import PLATFORM, normalise
+
+PER_ROBOT_PER_MIN = 20
+PER_MEMBER_PER_MIN = 30
+# The response_url lives an hour; leave a margin for the POST itself.
+RESPONSE_URL_TTL = timedelta(minutes=55)
+MARKDOWN_LIMIT_BYTES = 4096
+
+
+def _as_send_result(result: ApiResult) -> SendResult:
+    if result.ok:
+        return SendResult.sent()
+    if result.retry:
+        return SendResult.retry(result.error, after=result.retry_after)
+    return SendResult.fail(result.error)
+
+
+def _titled(message: OutboxMessage) -> str:
+    title = (message.extra or {}).get("title")
+    return f"{title}\n{message.text}" if title else message.text
+
+
+class WeComChannel:
+    platform = PLATFORM
+
+    def __init__(self, wecom: WeComSettings, *, factory: async_sessionmaker[AsyncSession],
+                 now: Callable[[], datetime], bot_name: str = "",
+                 timezone: str = "Asia/Shanghai",
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.wecom = wecom
+        self.factory = factory
+        self.now = now
+        self.bot_name = bot_name
+        self.tz = ZoneInfo(timezone)
+        self.webhooks = {h.chat_id: h.key for h in wecom.group_webhooks}
+        self.session = aiohttp.ClientSession()
+        self.api = WeComApi(wecom, self.session, clock)
+        self.per_robot = MinuteBudget(PER_ROBOT_PER_MIN, clock=clock)
+        self.per_member = MinuteBudget(PER_MEMBER_PER_MIN, clock=clock)
+        # Parts of a split message already accepted, by outbox key: a retry sends the rest.
+        self._parts_done: dict[str, int] = {}
+
+    def normalise(self, payload: dict[str, Any]) -> IncomingMessage | None:
+        return normalise(payload, robot_name=self.bot_name, tz=self.tz)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        if message.reply_to:
+            original = await self._original(message.reply_to)
+            url = str(original.get("response_url") or "")
+            if url and original["fresh"]:
+                return await self._respond(url, message)
+            if original.get("chattype") == "single" and original.get("userid"):
+                return await self._to_user(str(original["userid"]), message)
+        if message.target_kind == "user":
+            return await self._to_user(message.target, message)
+        return await self._to_group(message.target, message)
+
+    async def _original(self, msgid: str) -> dict[str, Any]:
+        """What a reply needs from the message it answers: response_url, age, who and where."""
+        async with self.factory() as session:
+            event = await find_event(session=session, platform=PLATFORM, event_id=msgid)
+        if event is None:
+            return {"fresh": False}
+        msg = (event.payload or {}).get("message") or {}
+        return {
+            "response_url": msg.get("response_url"),
+            "fresh": self.now() - event.received_at < RESPONSE_URL_TTL,
+            "chattype": msg.get("chattype"),
+            "userid": (msg.get("from") or {}).get("userid"),
+        }
+
+    async def _respond(self, url: str, message: OutboxMessage) -> SendResult:
+        text = _titled(message)
+        if len(text.encode("utf-8")) > MARKDOWN_LIMIT_BYTES:
+            # One POST per response_url: a longer answer is cut, not split.
+            text = split_text(text, MARKDOWN_LIMIT_BYTES - 3)[0] + "…"
+        return _as_send_result(await self.api.respond(url, text))
+
+    async def _to_group(self, chat_id: str, message: OutboxMessage) -> SendResult:
+        key = self.webhooks.get(chat_id)
+        if not key:
+            return SendResult.fail("no group robot webhook is configured for this chat")
+        return await self._in_parts(message, self.per_robot, f"hook:{chat_id}",
+                                    lambda part: self.api.send_to_webhook(key, part))
+
+    async def _to_user(self, userid: str, message: OutboxMessage) -> SendResult:
+        if not (self.wecom.agent_id and self.wecom.app_secret and self.wecom.corp_id):
+            return SendResult.fail("no self-built app (corp_id, agent_id, app_secret) configured")
+        return await self._in_parts(message, self.per_member, f"user:{userid}",
+                                    lambda part: self.api.send_to_user(userid, part))
+
+    async def _in_parts(self, message: OutboxMessage, budget: MinuteBudget, budget_key: str,
+                        send: Callable[[str], Awaitable[ApiResult]]) -> SendResult:
+        parts = split_text(_titled(message))
+        done = self._parts_done.get(message.key, 0)
+        wait = budget.wait(budget_key, len(parts) - done)
+        if wait > 0:
+            return SendResult.retry("throttled on our side", after=wait)
+        for n in range(done, len(parts)):
+            budget.take(budget_key)
+            result = await send(parts[n])
+            if not result.ok:
+                if not result.retry:
+                    self._parts_done.pop(message.key, None)
+                return _as_send_result(result)
+            self._parts_done[message.key] = n + 1
+        self._parts_done.pop(message.key, None)
+        return SendResult.sent()

@@ -1,0 +1,69 @@
+"""Stored WeCom inbox payloads → neutral `IncomingMessage`s (runs in the worker).
+
+The payload is `{"via": "callback", "timestamp", "message"}`, `message` being the decrypted
+robot JSON `{msgid, aibotid, chatid, chattype: group|single, from: {userid}, response_url,
+msgtype, text: {content}}`. Only text messages are answered; anything else → None.
+The response_url stays in the stored payload: the channel reads it back to reply.
+
+Imports only handlers.messages; must not import aiohttp or the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.messages import IncomingMessage
+
+PLATFORM = "wecom"
+# The leading mention ends at the first space (WeCom puts a plain or a no-break space after it).
+LEADING_MENTION = re.compile(r"^\s*@\S+[\s\u00a0\u2005]*")
+
+
+def inbox_payload(message: dict[str, Any], *, timestamp: int) -> dict[str, Any]:
+    """What the inbox keeps of a verified callback: the message and when it was pushed."""
+    return {"via": "callback", "timestamp": timestamp, "message": message}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def strip_robot_mention(text: str, robot_name: str = "") -> str:
+    """In a group the robot only hears messages that @mention it, and that mention comes first.
+    A robot name with spaces is matched whole; otherwise the first @word is the robot."""
+    stripped = text.lstrip()
+    if robot_name and stripped.startswith(f"@{robot_name}"):
+        stripped = stripped[len(robot_name) + 1:]
+    else:
+        stripped = LEADING_MENTION.sub("", stripped, count=1)
+    return " ".join(stripped.split())
+
+
+def normalise(payload: Mapping[str, Any], *, robot_name: str = "",
+              tz: ZoneInfo) -> IncomingMessage | None:
+    message = _dict(payload.get("message"))
+    if message.get("msgtype") != "text":
+        return None
+    userid = _dict(message.get("from")).get("userid")
+    if not isinstance(userid, str) or not userid:
+        return None
+    group = message.get("chattype") == "group"
+    raw = str(_dict(message.get("text")).get("content", ""))
+    text = strip_robot_mention(raw, robot_name) if group else " ".join(raw.split())
+    # A single chat has no chatid: the person is the chat.
+    chat_id = str(message.get("chatid") or "") if group else str(message.get("chatid") or userid)
+    if not chat_id:
+        return None
+    try:
+        received = datetime.fromtimestamp(int(payload.get("timestamp", 0)), tz=tz)
+    except (TypeError, ValueError, OverflowError):
+        received = datetime.now(tz)
+    return IncomingMessage(
+        platform=PLATFORM, chat_id=chat_id, chat_type="group" if group else "p2p",
+        sender_id=userid, text=text, message_id=str(message.get("msgid", "")),
+        received_at=received, app_id=str(message.get("aibotid", "")),
+    )
