@@ -1,0 +1,130 @@
+"""A fake WeCom server on 127.0.0.1, port 0: gettoken with expiry, message/send (checks the
+token, 42001 once revoked), webhook/send by key, response_url endpoints (one POST each), and
+errcodes on demand. Tests wait on `wait_for`, never on sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+WAIT_S = 15.0
+
+
+@dataclass
+class Sent:
+    kind: str  # "app", "webhook" or "response"
+    target: str  # touser, webhook key, or response_url code
+    msgtype: str
+    content: str
+
+
+class FakeWeCom:
+    def __init__(self, *, corp_id: str = "ww_corp", secret: str = "app-secret",
+                 agent_id: int = 1000002, hook_keys: tuple[str, ...] = ("hook-key",),
+                 token_expire: int = 7200) -> None:
+        self.corp_id, self.secret, self.agent_id = corp_id, secret, agent_id
+        self.hook_keys = set(hook_keys)
+        self.token_expire = token_expire
+        self.token_requests = 0
+        self.valid_tokens: set[str] = set()
+        self.sent: list[Sent] = []
+        self.used_responses: set[str] = set()
+        # Errcodes to answer, in order, before behaving again (message/send and webhook/send).
+        self.faults: list[int] = []
+        self.calls = 0
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self.server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/")
+
+    def response_url(self) -> str:
+        return f"{self.url}/cgi-bin/aibot/response?response_code=rc{next(self._ids)}"
+
+    async def start(self) -> FakeWeCom:
+        app = web.Application()
+        app.router.add_get("/cgi-bin/gettoken", self._token)
+        app.router.add_post("/cgi-bin/message/send", self._send)
+        app.router.add_post("/cgi-bin/webhook/send", self._webhook)
+        app.router.add_post("/cgi-bin/aibot/response", self._response)
+        self.server = TestServer(app, host="127.0.0.1", port=0)
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    def revoke_tokens(self) -> None:
+        self.valid_tokens.clear()
+
+    def texts(self) -> list[str]:
+        return [s.content for s in self.sent]
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        async with asyncio.timeout(WAIT_S):
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+    async def _answer(self, body: dict[str, Any]) -> web.Response:
+        async with self._changed:
+            self._changed.notify_all()
+        return web.json_response(body)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        self.token_requests += 1
+        q = request.query
+        if q.get("corpid") != self.corp_id or q.get("corpsecret") != self.secret:
+            return await self._answer({"errcode": 40001, "errmsg": "invalid credential"})
+        token = f"at-{self.token_requests}"
+        self.valid_tokens.add(token)
+        return await self._answer({"errcode": 0, "errmsg": "ok", "access_token": token,
+                                   "expires_in": self.token_expire})
+
+    def _fault(self) -> dict[str, Any] | None:
+        self.calls += 1
+        if self.faults:
+            return {"errcode": self.faults.pop(0), "errmsg": "fault, hint: [x]"}
+        return None
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token") not in self.valid_tokens:
+            self.calls += 1
+            return await self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+        if (fault := self._fault()) is not None:
+            return await self._answer(fault)
+        body = await request.json()
+        if body.get("agentid") != self.agent_id:
+            return await self._answer({"errcode": 40056, "errmsg": "invalid agentid"})
+        self.sent.append(Sent("app", body["touser"], body["msgtype"], body["text"]["content"]))
+        return await self._answer({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        if request.query.get("key") not in self.hook_keys:
+            return await self._answer({"errcode": 93000, "errmsg": "invalid webhook url"})
+        if (fault := self._fault()) is not None:
+            return await self._answer(fault)
+        body = await request.json()
+        kind = body["msgtype"]
+        self.sent.append(Sent("webhook", request.query["key"], kind, body[kind]["content"]))
+        return await self._answer({"errcode": 0, "errmsg": "ok"})
+
+    async def _response(self, request: web.Request) -> web.Response:
+        code = request.query.get("response_code", "")
+        if code in self.used_responses:
+            return await self._answer({"errcode": 600039, "errmsg": "response_url used"})
+        self.used_responses.add(code)
+        body = await request.json()
+        kind = body["msgtype"]
+        self.sent.append(Sent("response", code, kind, body[kind]["content"]))
+        return await self._answer({"errcode": 0, "errmsg": "ok"})
