@@ -73,12 +73,17 @@ class Window:
 
 
 def digest_day(calendar: SchoolCalendar, day: dt.date) -> bool:
-    """The week's first school day on or after the digest weekday."""
+    """The week's first school day on or after the digest weekday, unless the week it reports
+    on (the one before) was all vacation: a principal is not sent a vacation month's quotas
+    as shortfalls, nor every teacher as idle, on the first morning of term."""
     monday = day - dt.timedelta(days=day.weekday())
     first = monday + dt.timedelta(days=calendar.config.digest_weekday)
     if day < first or not calendar.is_school_day(day):
         return False
-    return not calendar.school_days(first, day)
+    if calendar.school_days(first, day):
+        return False
+    reported = monday - dt.timedelta(days=7)
+    return any(calendar.term_of(reported + dt.timedelta(days=i)) is not None for i in range(7))
 
 
 async def collect_due(

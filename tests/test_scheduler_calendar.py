@@ -107,6 +107,14 @@ def test_digest_moves_to_the_first_school_day_of_a_holiday_week() -> None:
     assert not digest_day(c, D(2026, 8, 17))  # vacation
 
 
+def test_no_digest_of_a_week_spent_wholly_in_a_vacation() -> None:
+    c = cal()
+    assert not digest_day(c, D(2026, 9, 1))  # reports 24-30 August: summer vacation
+    assert not digest_day(c, D(2027, 3, 1))  # reports 22-28 February: winter vacation
+    assert digest_day(c, D(2026, 9, 7))  # reports 31 August-6 September: term began
+    assert digest_day(c, D(2027, 1, 4))  # reports 28 December-3 January: partly in term
+
+
 def test_scheduler_section_from_toml() -> None:
     raw = tomllib.loads("""
     [scheduler]
