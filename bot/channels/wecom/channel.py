@@ -4,7 +4,8 @@ Three ways out, chosen per outbox row:
 - a reply (`reply_to` = the robot message's msgid) → that message's response_url, read back
   from the inbox row (storage.inbox.find_event): one POST of markdown, valid for an hour.
   WeCom takes one POST per response_url, which also makes a re-send after a crash harmless.
-  A reply whose response_url has expired goes the way a bot-started message would;
+  A reply whose response_url has expired or was already used by an earlier reply to the same
+  message goes the way a bot-started message would (a single chat: the app to the person);
 - a message the bot starts to a group → the group robot webhook configured for that chat;
 - a message to a person (`target_kind` "user") → the self-built app's message/send.
 Texts are split at 2048 bytes and throttled per robot / per member on our side.
@@ -47,11 +48,6 @@ def _as_send_result(result: ApiResult) -> SendResult:
     return SendResult.fail(result.error)
 
 
-def _titled(message: OutboxMessage) -> str:
-    title = (message.extra or {}).get("title")
-    return f"{title}\n{message.text}" if title else message.text
-
-
 class WeComChannel:
     platform = PLATFORM
 
@@ -69,8 +65,12 @@ class WeComChannel:
         self.api = WeComApi(wecom, self.session, clock)
         self.per_robot = MinuteBudget(PER_ROBOT_PER_MIN, clock=clock)
         self.per_member = MinuteBudget(PER_MEMBER_PER_MIN, clock=clock)
+        self.clock = clock
         # Parts of a split message already accepted, by outbox key: a retry sends the rest.
         self._parts_done: dict[str, int] = {}
+        # msgid → when its response_url was used: a second reply to the same message (a
+        # handler may answer twice) goes the other way instead of being refused.
+        self._responded: dict[str, float] = {}
 
     def normalise(self, payload: dict[str, Any]) -> IncomingMessage | None:
         return normalise(payload, robot_name=self.bot_name, tz=self.tz)
@@ -82,7 +82,7 @@ class WeComChannel:
         if message.reply_to:
             original = await self._original(message.reply_to)
             url = str(original.get("response_url") or "")
-            if url and original["fresh"]:
+            if url and original["fresh"] and message.reply_to not in self._responded:
                 return await self._respond(url, message)
             if original.get("chattype") == "single" and original.get("userid"):
                 return await self._to_user(str(original["userid"]), message)
@@ -105,11 +105,18 @@ class WeComChannel:
         }
 
     async def _respond(self, url: str, message: OutboxMessage) -> SendResult:
-        text = _titled(message)
+        text = message.text
         if len(text.encode("utf-8")) > MARKDOWN_LIMIT_BYTES:
             # One POST per response_url: a longer answer is cut, not split.
             text = split_text(text, MARKDOWN_LIMIT_BYTES - 3)[0] + "…"
-        return _as_send_result(await self.api.respond(url, text))
+        result = await self.api.respond(url, text)
+        if result.ok:
+            assert message.reply_to is not None
+            now = self.clock()
+            self._responded = {k: t for k, t in self._responded.items()
+                               if now - t < RESPONSE_URL_TTL.total_seconds()}
+            self._responded[message.reply_to] = now
+        return _as_send_result(result)
 
     async def _to_group(self, chat_id: str, message: OutboxMessage) -> SendResult:
         key = self.webhooks.get(chat_id)
@@ -126,7 +133,7 @@ class WeComChannel:
 
     async def _in_parts(self, message: OutboxMessage, budget: MinuteBudget, budget_key: str,
                         send: Callable[[str], Awaitable[ApiResult]]) -> SendResult:
-        parts = split_text(_titled(message))
+        parts = split_text(message.text)
         done = self._parts_done.get(message.key, 0)
         wait = budget.wait(budget_key, len(parts) - done)
         if wait > 0:
