@@ -100,6 +100,9 @@ def _cmd_digest(args: argparse.Namespace) -> int:
                     session=session, config=config, week_start=week_start)
                 return found
         now = dt.datetime.now(config.timezone)
+        if now.date() < week_start + dt.timedelta(days=7):
+            # Queued now, a half week's digest would take the keys of the real one.
+            raise ConfigError(f"--week {args.week} is not over yet; preview it with --dry-run")
         queued: list[NewMessage] = await run_digests(factory=factory, config=config,
                                                      week_start=week_start, now=now)
         return queued

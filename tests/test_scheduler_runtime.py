@@ -175,3 +175,17 @@ def test_previews_print_json_and_write_nothing(config_file: Path, db_url: str,
     assert main(["remind", "--config", str(config_file), "--at", "2026-11-26 13:00"]) == 0
     assert _count(db_url, OutboxMessage) == queued
     assert "queued 0 message(s)" in capsys.readouterr().err
+
+
+def test_digest_of_a_week_not_over_is_not_queued(config_file: Path, db_url: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Queued early, a half week's digest would take the keys of the real one for good."""
+    from storage.models import OutboxMessage
+
+    assert main(["digest", "--config", str(config_file), "--week", "2999-W01"]) == 2
+    assert "--dry-run" in capsys.readouterr().err
+    assert _count(db_url, OutboxMessage) == 0
+    assert main(["digest", "--config", str(config_file), "--week", "2999-W01",
+                 "--dry-run", "--json"]) == 0
+    assert main(["digest", "--config", str(config_file), "--week", "2020-W10"]) == 0
+    assert _count(db_url, OutboxMessage) == 10 + 5 + 1
