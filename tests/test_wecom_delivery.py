@@ -194,6 +194,19 @@ async def test_a_reply_after_its_response_url_expired_goes_by_the_webhook(rig: R
     assert (sent.kind, sent.content) == ("webhook", "张丽签到成功")
 
 
+async def test_a_response_url_elsewhere_is_never_called(rig: Rig) -> None:
+    message = {"msgid": "m-evil", "chatid": GROUP, "chattype": "group",
+               "from": {"userid": "u1"}, "response_url": "http://169.254.169.254/latest",
+               "msgtype": "text", "text": {"content": "@教联助手 签到"}}
+    async with transaction(rig.runtime.factory) as session:
+        await insert_event(session=session, platform="wecom", event_id="m-evil",
+                           payload={"via": "callback", "timestamp": 0, "message": message},
+                           received_at=rig.clock.now())
+    await rig.queue("reply:wecom:m-evil:0", "张丽签到成功", reply_to="m-evil")
+    await rig.runtime.delivery.drain()
+    assert [s.kind for s in rig.fake.sent] == ["webhook"]
+
+
 async def test_a_second_reply_to_one_message_goes_by_the_app(rig: Rig) -> None:
     url = rig.fake.response_url()
     message = {"msgid": "m-1", "chattype": "single", "from": {"userid": "u1"},

@@ -88,6 +88,7 @@ def test_strip_robot_mention() -> None:
     assert strip_robot_mention("@教联 助手 签到", "教联 助手") == "签到"
     assert strip_robot_mention("@机器人\u2005签到") == "签到"
     assert strip_robot_mention("签到 @张丽") == "签到 @张丽"
+    assert strip_robot_mention("今天集体备课@教联助手 ", "教联助手") == "今天集体备课"
 
 
 def test_minute_budget() -> None:

@@ -122,6 +122,7 @@ class FakeWeCom:
     async def _response(self, request: web.Request) -> web.Response:
         code = request.query.get("response_code", "")
         if code in self.used_responses:
+            # The real errcode for a used response_url was not found documented; any non-zero.
             return await self._answer({"errcode": 600039, "errmsg": "response_url used"})
         self.used_responses.add(code)
         body = await request.json()

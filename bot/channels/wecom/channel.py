@@ -38,6 +38,7 @@ PER_MEMBER_PER_MIN = 30
 # The response_url lives an hour; leave a margin for the POST itself.
 RESPONSE_URL_TTL = timedelta(minutes=55)
 MARKDOWN_LIMIT_BYTES = 4096
+RESPONSE_PATH = "/cgi-bin/aibot/response?"
 
 
 def _as_send_result(result: ApiResult) -> SendResult:
@@ -82,6 +83,10 @@ class WeComChannel:
         if message.reply_to:
             original = await self._original(message.reply_to)
             url = str(original.get("response_url") or "")
+            if not url.startswith(self.wecom.api_base + RESPONSE_PATH):
+                # Only WeCom's own reply endpoint: a stored URL is never a way to reach
+                # anything else (the payload is signed, but a leaked key must not become SSRF).
+                url = ""
             if url and original["fresh"] and message.reply_to not in self._responded:
                 return await self._respond(url, message)
             if original.get("chattype") == "single" and original.get("userid"):

@@ -33,13 +33,14 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def strip_robot_mention(text: str, robot_name: str = "") -> str:
-    """In a group the robot only hears messages that @mention it, and that mention comes first.
-    A robot name with spaces is matched whole; otherwise the first @word is the robot."""
-    stripped = text.lstrip()
-    if robot_name and stripped.startswith(f"@{robot_name}"):
-        stripped = stripped[len(robot_name) + 1:]
+    """In a group the robot only hears messages that @mention it. The mention of its name is
+    removed wherever it stands (clients put it first or, when typed last, at the end);
+    a message without it loses its first @word, which is then the robot's under another name."""
+    mention = f"@{robot_name}" if robot_name else ""
+    if mention and mention in text:
+        stripped = text.replace(mention, " ")
     else:
-        stripped = LEADING_MENTION.sub("", stripped, count=1)
+        stripped = LEADING_MENTION.sub("", text, count=1)
     return " ".join(stripped.split())
 
 
