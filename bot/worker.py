@@ -27,6 +27,10 @@ from storage.outbox import NewMessage, enqueue
 log = logging.getLogger(__name__)
 
 
+class LeaseLost(Exception):
+    """Another worker finished this event after our lease ran out: undo our copy."""
+
+
 def outbox_message(event: InboxEvent, msg: IncomingMessage, reply: Reply, n: int) -> NewMessage:
     """A reply as an outbox row whose key is fixed by the event, so it is queued only once."""
     extra: dict[str, object] = dict(reply.extra)
@@ -85,7 +89,10 @@ class Worker:
         try:
             async with transaction(self.factory) as session:
                 await self._handle(session, event)
-                await mark_done(session=session, event_id=event.id)
+                if not await mark_done(session=session, event_id=event.id):
+                    raise LeaseLost(event.id)
+        except LeaseLost:
+            log.info("inbox event %s was finished by another worker; rolled back", event.id)
         except Exception as exc:  # one bad event must not stop the others
             log.exception("inbox event %s (%s) failed", event.id, event.platform)
             retry_at = self.clock.now() + timedelta(seconds=backoff(event.attempts))

@@ -17,6 +17,9 @@ from storage.models import InboxEvent
 from storage.sql import insert_ignore
 
 MAX_ATTEMPTS = 5
+# Short, so that events a killed worker held are taken up again soon; a worker that outlives
+# its lease cannot commit twice (mark_done), it only wastes its work.
+LEASE = timedelta(seconds=10)
 # SQLite's busy handler waits 1, 2, 5, 10 ms … then 25–100 ms between tries; an engine for
 # acknowledgements that gives up after 5 ms and tries again keeps to the short steps.
 SHORT_BUSY_TIMEOUT_MS = 5
@@ -70,7 +73,7 @@ async def _insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> set
 
 async def claim_events(
     *, session: AsyncSession, now: datetime, limit: int = 1,
-    lease: timedelta = timedelta(seconds=60),
+    lease: timedelta = LEASE,
 ) -> list[InboxEvent]:
     """Lease the oldest pending events; no other worker takes them until the lease ends."""
     free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
@@ -96,11 +99,15 @@ async def claim_events(
     return list(rows.scalars())
 
 
-async def mark_done(*, session: AsyncSession, event_id: int) -> None:
-    await session.execute(
-        update(InboxEvent).where(col(InboxEvent.id) == event_id)
+async def mark_done(*, session: AsyncSession, event_id: int) -> bool:
+    """Mark the event done; False when another worker finished it first (its lease had run
+    out): the caller must then roll back, so an event's effects are committed only once."""
+    result = await session.execute(
+        update(InboxEvent)
+        .where(col(InboxEvent.id) == event_id, col(InboxEvent.status) == "pending")
         .values(status="done", claimed_until=None, error="")
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_error(

@@ -42,7 +42,7 @@ async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime) 
 
 async def claim_due(
     *, session: AsyncSession, now: datetime, limit: int = 20,
-    lease: timedelta = timedelta(seconds=60), platforms: list[str] | None = None,
+    lease: timedelta = timedelta(seconds=30), platforms: list[str] | None = None,
 ) -> list[OutboxMessage]:
     """Lease up to `limit` due messages, oldest first."""
     free = or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now)

@@ -41,13 +41,32 @@ async def test_worker_that_dies_mid_event_loses_nothing(chat: Chat) -> None:
         assert len(await claim_events(session=session, now=chat.clock.now())) == 1
     assert await chat.runtime.worker.drain() == 0
     # ...until it runs out; then the event is processed exactly once.
-    chat.clock.advance(timedelta(minutes=2))
+    chat.clock.advance(timedelta(seconds=11))
     assert await chat.runtime.worker.drain() == 1
     await chat.runtime.delivery.drain()
     assert len(await chat.rows(Activity)) == 1
     assert [m.text[:3] for m in chat.channel.sent] == ["已记录"]
     async with chat.runtime.factory() as session:
         assert await count_pending(session=session) == 0
+
+
+async def test_a_worker_that_outlives_its_lease_cannot_commit_twice(chat: Chat) -> None:
+    message_id = uuid.uuid4().hex
+    async with transaction(chat.runtime.factory) as session:
+        await insert_event(session=session, platform=PLATFORM, event_id=message_id,
+                           payload=_payload(chat, REPORT, message_id), received_at=chat.clock.now())
+    async with transaction(chat.runtime.factory) as session:
+        [slow] = await claim_events(session=session, now=chat.clock.now())
+    # The slow worker's lease runs out; another worker takes the event and finishes it...
+    chat.clock.advance(timedelta(seconds=11))
+    assert await chat.runtime.worker.drain() == 1
+    # ...then the slow one finishes too: its copy is rolled back, nothing is doubled.
+    await chat.runtime.worker._process(slow)
+    await chat.runtime.delivery.drain()
+    assert len(await chat.rows(Activity)) == 1
+    assert len(await chat.rows(OutboxMessage)) == 1
+    [event] = await chat.rows(InboxEvent)
+    assert (event.status, event.error) == ("done", "")
 
 
 async def test_a_failing_event_is_retried_then_given_up_without_blocking_others(
