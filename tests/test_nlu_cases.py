@@ -823,6 +823,47 @@ def test_ambiguous_dates_on_a_monday(parser: Parser, text: str, expect: dict[str
     check(parser, text, expect, now=MON)
 
 
+# Colleagues asked for opinions or about arrangements: the bot stays silent, even with an
+# activity and a date in the message, unless a clause before the question states that
+# something was or will be done.
+TO_COLLEAGUES: list[Case] = [
+    ("前天的送教活动各位觉得效果如何", {"intent": "unknown"}),
+    ("大家觉得昨天王老师的示范课咋样", {"intent": "unknown"}),
+    ("这次联合教研大家有啥想法，说说看", {"intent": "unknown"}),
+    ("上周的家访大家有什么感受？欢迎分享", {"intent": "unknown"}),
+    ("周四的赛课你们觉得谁讲得好", {"intent": "unknown"}),
+    ("明天的培训你们几点出发？", {"intent": "unknown"}),
+    ("@李老师 下周二听评课谁带队", {"intent": "unknown"}),
+    ("后天送教下乡在哪集合", {"intent": "unknown"}),
+    ("@王老师 周五的集备你们去几个人", {"intent": "unknown"}),
+    ("大家谈谈对本周集体备课的体会", {"intent": "unknown"}),
+    ("周一的开题会大家有何建议", {"intent": "unknown"}),
+    ("昨天的家长学校办得怎么样", {"intent": "unknown"}),
+    ("各位对下周的公开课安排有没有意见", {"intent": "unknown"}),
+    ("昨天的教研活动开展得怎么样了", {"intent": "unknown"}),
+    ("明天集备你来吗", {"intent": "unknown"}),
+    # Stated first, then asked: still a report or a plan.
+    ("上周三在县实小开展了数学集体备课，大家有什么建议欢迎交流", {
+        "intent": "report", "activity": "lesson_prep", "date": "2026-11-18",
+        "school": "融安县实验小学"}),
+    ("明天下午三点在桥板中心校开展英语公开课，大家觉得怎么样", {
+        "intent": "plan", "activity": "open_class", "date": "2026-11-27", "time": "15:00"}),
+    ("今天上午听了王老师的语文示范课，大家觉得怎么样", {
+        "intent": "report", "activity": "open_class", "date": "2026-11-26"}),
+    ("下周将开展送教下乡，欢迎大家提建议", {"intent": "plan", "activity": "outreach"}),
+    # Figures of the bot's own data are still queries.
+    ("本学期送教开展了几次，大家觉得够吗", {"intent": "query", "period": "this_semester"}),
+    ("这学期送培完成情况怎么样", {"intent": "query", "activity": "outreach"}),
+    ("本周哪些老师参加了听课", {"intent": "query", "period": "this_week"}),
+    ("今年开展了多少次教研", {"intent": "query", "period": "this_year"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expect"), TO_COLLEAGUES)
+def test_questions_to_colleagues(parser: Parser, text: str, expect: dict[str, Any]) -> None:
+    check(parser, text, expect)
+
+
 @pytest.mark.parametrize(("text", "expect"), MORE_EVENTS + MORE_COMMANDS + MORE_CHATTER)
 def test_other_wordings(parser: Parser, text: str, expect: dict[str, Any]) -> None:
     check(parser, text, expect)

@@ -19,6 +19,26 @@ _QUESTION = re.compile(
     r"要不要|在哪|啥时候|咋|哪个|哪位|哪天|多久|怎么走"
 )
 
+# Asking colleagues what they think of an event (大家觉得怎么样, 有什么建议, 欢迎交流):
+# chatter about something they already know, not a report of it.
+_OPINION = re.compile(
+    r"(?:大家|各位|你们|你(?![好们]))(?:都)?(?:觉得|感觉|认为|怎么看|看看|说说|谈谈)|"
+    r"(?<!情况)(?<!进度)(?<!效果)(?:怎么样|咋样|怎样)(?!开展|组织|进行|上|备|写|评|做|填|汇报|签到)|"
+    r"感觉如何|感受如何|效果如何|"
+    r"有(?:什么|啥|何|没有|哪些)(?:好的)?(?:建议|意见|想法|看法|感受|感想|体会|收获|心得|办法|点子)|"
+    r"提(?:提|点|些|出)?(?:宝贵)?(?:建议|意见)吧?\s*[?!。]*$|"
+    r"欢迎[^,.;!?，。；！？]{0,8}?(?:交流|讨论|留言|分享|提意见|提建议|指正|拍砖)|"
+    r"说说看|说一说|谈一谈|谈谈(?:看|感受|体会|想法)|聊聊|议一议"
+)
+# A question about arrangements (谁去, 几个人去, 几点出发, 在哪集合): not the bot's figures.
+_ARRANGEMENT = re.compile(
+    r"(?:几个人|几个老师|几位老师?|几人|谁|哪位|哪几位|哪几个人?)(?:要|会|能|一起|跟着?)?"
+    r"(?:去|来|出发|带队|开车|主讲|主备|上课|讲课)(?![了过])|"
+    r"几点(?:钟)?(?:出发|集合|走|到|开始|见)|在哪(?:里|儿)?(?:集合|见|等|上车)|"
+    r"(?:你们|你(?![好们])|您)[^,.;!?，。；！？]{0,10}?"
+    r"(?:几个|几位|几人|谁|哪几|几点|在哪|什么时候|啥时候|去不去|来不来|去吗|来吗)"
+)
+
 
 _CLAUSE_END = re.compile(r"[,;!。，；！]")
 
@@ -43,6 +63,10 @@ class Cues:
     question: bool
     # Where the clause holding the question starts (after the last , ; ! before it).
     question_clause: int = 0
+    # Where a request for colleagues' opinions starts (大家觉得…), or -1.
+    opinion: int = -1
+    # A question about who goes, when or where (你们几个人去？).
+    arrangement: bool = False
 
     def has(self, intent: str) -> bool:
         return intent in self.found
@@ -62,6 +86,7 @@ class CueFinder:
 
     def find(self, text: str) -> Cues:
         question = _QUESTION.search(text)
+        opinion = _OPINION.search(text)
         found: dict[str, str] = {}
         for intent, pattern in self._cues.items():
             m = pattern.search(text)
@@ -74,6 +99,8 @@ class CueFinder:
             asking=bool(_ASKING.search(text)),
             question=question is not None,
             question_clause=_clause_start(text, question.start()) if question else 0,
+            opinion=opinion.start() if opinion else -1,
+            arrangement=_ARRANGEMENT.search(text) is not None,
         )
 
     def has_query_target(self, text: str) -> bool:

@@ -45,6 +45,8 @@ _CHATTER_LEAD = re.compile(r"^(?:谢谢|感谢|祝贺|恭喜|辛苦|点赞|赞|�
 _ASKS = re.compile(r"(?:[?]|吗|呢|么|没有?)\s*[?]*\s*$")
 # "昨天参加了送教的老师有哪些": a count or a list asked for, whatever the verbs.
 _ASKS_HOW_MANY = re.compile(r"有(?:几|多少)|多少|哪些|哪几")
+# Counts and look-ups that ask the bot even inside a chatty question.
+_COUNTS = re.compile(r"几次|次数|多少|统计|查|哪些|几场|汇总|记录")
 # A place the event was held at, when it is no roster school ("在县教育局会议室").
 _PLACE = re.compile(
     r"(?:在|到|赴|前往)了?\s*[^,.;!?，。；！？\s]{0,12}?"
@@ -184,9 +186,31 @@ class Parser:
         return ((self.cues.action_verb(r.masked) is not None or bool(_DONE.search(r.masked)))
                 and (r.when is not None or self._placed(r)))
 
+    def _states(self, text: str) -> bool:
+        """A clause that says something was or will be done: a verb of school work with a
+        past or future marker ("开展了…", "将于…召开")."""
+        verb = (self.cues.action_verb(text) is not None or self.cues.organises(text)
+                or bool(_REPORT_LEAD.match(text)))
+        if not verb:
+            return False
+        cues = self.cues.find(text)
+        return bool(cues.past or cues.future or find_time(text) is not None)
+
+    def _chats(self, r: _Reading) -> bool:
+        """Colleagues asked for their opinion (大家觉得怎么样, 有什么建议, 欢迎交流) or about
+        arrangements (你们几个人去？), with nothing before it that reports or announces."""
+        c = r.cues
+        if c.opinion < 0 and not c.arrangement:
+            return False
+        if c.opinion >= 0 and self._states(r.masked[:c.opinion]):
+            return False
+        return not (c.arrangement and self._announced_before(r))
+
     def _is_query(self, r: _Reading) -> bool:
         c = r.cues
         if self._reports_done(r):
+            return False
+        if c.arrangement or (c.opinion >= 0 and not _COUNTS.search(r.masked)):
             return False
         weak_only = not c.has("query")
         if weak_only and (not c.has("query_weak")
@@ -217,6 +241,8 @@ class Parser:
             return "checkin", 0.9
         if c.has("bind") and r.activity is None:
             return "bind", 0.85
+        if self._chats(r):
+            return "unknown", 0.8
         if c.question and not c.has("report") and not self._announced_before(r):
             return "unknown", 0.8
         eventful = r.activity is not None or c.has("report") or self._event_without_type(r)
