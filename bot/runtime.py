@@ -29,7 +29,7 @@ from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
 
 # How long the worker lets a burst of acknowledgements go first, per event at most.
-ACK_PRIORITY_S = 0.05
+ACK_PRIORITY_S = 0.2
 
 TimeHook = Callable[[datetime, datetime], Awaitable[None]]
 
