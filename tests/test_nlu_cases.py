@@ -864,6 +864,47 @@ def test_questions_to_colleagues(parser: Parser, text: str, expect: dict[str, An
     check(parser, text, expect)
 
 
+NEW_YEAR_EVE = datetime(2026, 12, 31, 11, 0, tzinfo=TZ)
+
+# Several dates in different clauses: the day of the activity is the date in the clause of
+# its trigger or verb, else the closest one before it; a span still gives its first day.
+DAY_OF_THE_EVENT: list[tuple[str, dict[str, Any], datetime]] = [
+    ("明天元旦放假，1月4日上午8点在长安中心校召开教研活动，请准时参加", {
+        "intent": "plan", "activity": "research", "date": "2027-01-04", "time": "08:00"},
+     NEW_YEAR_EVE),
+    ("元旦放假三天，1月4日下午开展数学集体备课", {
+        "intent": "plan", "date": "2027-01-04", "subject": "数学"}, NEW_YEAR_EVE),
+    ("昨天开完会，定于12月2日在县实小举行英语公开课", {
+        "intent": "plan", "activity": "open_class", "date": "2026-12-02"}, NOW),
+    ("明天周五，下周二下午两点在桥板中心校开展听评课", {
+        "intent": "plan", "date": "2026-12-01", "time": "14:00"}, NOW),
+    ("今天星期四，上周五在县实小开展了家访", {
+        "intent": "report", "activity": "home_visit", "date": "2026-11-20"}, NOW),
+    ("昨天接到通知，下周三在县实小开展集体备课", {
+        "intent": "plan", "date": "2026-12-02"}, NOW),
+    ("本周五放假，下周一上午开展公开课", {"intent": "plan", "date": "2026-11-30"}, NOW),
+    ("后天周六不上课，下周一的送教照常进行", {
+        "intent": "plan", "activity": "outreach", "date": "2026-11-30"}, NOW),
+    ("今天上午收到通知，明天下午3点集体备课", {
+        "intent": "plan", "date": "2026-11-27", "time": "15:00"}, NOW),
+    # The date in a clause of its own before the activity still counts.
+    ("昨天下午，在县实小开展了数学集体备课", {"intent": "report", "date": "2026-11-25"}, NOW),
+    ("今天汇报一下：11月20日在县实小开展了集体备课", {
+        "intent": "report", "date": "2026-11-20"}, NOW),
+    # Spans and lists give their first day.
+    ("上周一至周三开展了跟岗学习", {"intent": "report", "date": "2026-11-16"}, NOW),
+    ("12月1日至3日将举行培训", {"intent": "plan", "date": "2026-12-01"}, NOW),
+    ("11.18-11.20在县实小开展送教", {"intent": "report", "date": "2026-11-18"}, NOW),
+    ("上周三和周四开展了送教", {"intent": "report", "date": "2026-11-18"}, NOW),
+]
+
+
+@pytest.mark.parametrize(("text", "expect", "now"), DAY_OF_THE_EVENT)
+def test_day_of_the_event(parser: Parser, text: str, expect: dict[str, Any],
+                          now: datetime) -> None:
+    check(parser, text, expect, now)
+
+
 @pytest.mark.parametrize(("text", "expect"), MORE_EVENTS + MORE_COMMANDS + MORE_CHATTER)
 def test_other_wordings(parser: Parser, text: str, expect: dict[str, Any]) -> None:
     check(parser, text, expect)

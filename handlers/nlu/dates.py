@@ -212,6 +212,44 @@ def _kind_of(m: re.Match[str]) -> str:
     return ""
 
 
+# The second half of a span (11月18日—20日, 周一至周三) is no date of its own.
+_SPAN_LINK = re.compile(r"\s*(?:至|到|-|—|–|~|～|、|和|或)\s*$")
+_CLAUSE_END = re.compile(r"[,;!?。，；！？]")
+
+
+def find_dates(text: str, today: date) -> list[DateMention]:
+    """Every date mentioned, in order, without the second halves of spans."""
+    out: list[DateMention] = []
+    for m in _DATE_RE.finditer(text):
+        mention = _mention(_kind_of(m), m, today)
+        if mention is None:
+            continue
+        if out and _SPAN_LINK.match(text, out[-1].end, mention.start):
+            continue
+        out.append(mention)
+    return out
+
+
+def date_at(text: str, mentions: list[DateMention], anchor: int | None) -> DateMention | None:
+    """The date of the event at `anchor` (its trigger or verb): the one in its clause —
+    the last before the anchor, else the first after it — else the closest before it,
+    else the first. Several dates in one clause without an anchor: the first."""
+    if not mentions:
+        return None
+    if anchor is None or len(mentions) == 1:
+        return mentions[0]
+    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, anchor)]
+    start = ends[-1] if ends else 0
+    stop_match = _CLAUSE_END.search(text, anchor)
+    stop = stop_match.start() if stop_match else len(text)
+    before = [m for m in mentions if m.start < anchor]
+    in_clause = [m for m in mentions if start <= m.start < stop]
+    if in_clause:
+        inside_before = [m for m in in_clause if m.start < anchor]
+        return inside_before[-1] if inside_before else in_clause[0]
+    return before[-1] if before else mentions[0]
+
+
 def find_date(text: str, today: date) -> DateMention | None:
     """The first date mentioned: for a span (上周一至周三) that is its first day."""
     for m in _DATE_RE.finditer(text):

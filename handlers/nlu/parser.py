@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.nlu import slots
-from handlers.nlu.dates import DateMention, find_date
+from handlers.nlu.dates import DateMention, date_at, find_date, find_dates
 from handlers.nlu.intents import CueFinder, Cues
 from handlers.nlu.lexicon import RESCHEDULE, TAUGHT_ELSEWHERE, Lexicon, build_lexicon
 from handlers.nlu.normalize import bot_mention_pattern, normalize
@@ -138,7 +138,12 @@ class Parser:
         if not hits:
             fallback = self.slots.fallback_activity(masked)
             hits = [fallback] if fallback else []
-        when, clock = find_date(masked, today), find_time(masked)
+        # The day of the event: the date in the clause of its trigger or verb
+        # ("明天元旦放假，1月4日上午召开教研活动" → 1月4日), not the first date written.
+        verb = self.cues.action_verb(masked)
+        anchor = hits[0].start if hits else verb.start() if verb else None
+        when = date_at(masked, find_dates(masked, today), anchor)
+        clock = find_time(masked)
         moved = _RESCHEDULE.search(masked)
         if moved:
             # "明天的集备改到下周三下午三点": the new day and hour count, not the old ones.
