@@ -891,6 +891,10 @@ DAY_OF_THE_EVENT: list[tuple[str, dict[str, Any], datetime]] = [
     ("昨天下午，在县实小开展了数学集体备课", {"intent": "report", "date": "2026-11-25"}, NOW),
     ("今天汇报一下：11月20日在县实小开展了集体备课", {
         "intent": "report", "date": "2026-11-20"}, NOW),
+    # Markers pulling both ways: the clause of the dated event decides.
+    ("11月25日，县实小开展了数学集体备课，下周将继续开展", {
+        "intent": "report", "date": "2026-11-25"}, NOW),
+    ("周二开展了英语集体备课，下周二将继续开展", {"intent": "report", "date": "2026-11-24"}, NOW),
     # Spans and lists give their first day.
     ("上周一至周三开展了跟岗学习", {"intent": "report", "date": "2026-11-16"}, NOW),
     ("12月1日至3日将举行培训", {"intent": "plan", "date": "2026-12-01"}, NOW),

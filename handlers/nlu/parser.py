@@ -105,6 +105,15 @@ def _after(text: str, pos: int, today: date, when: DateMention | None,
     return when, None
 
 
+_CLAUSE_END = re.compile(r"[,;!?。，；！？]")
+
+
+def _clause_of(text: str, pos: int) -> str:
+    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, pos)]
+    stop = _CLAUSE_END.search(text, pos)
+    return text[ends[-1] if ends else 0:stop.start() if stop else len(text)]
+
+
 def _marker_weight(markers: list[str], strong: tuple[str, ...]) -> int:
     return sum(2 if any(word in m for word in strong) or m.startswith("请") else 1
                for m in markers)
@@ -298,6 +307,12 @@ class Parser:
         past = _marker_weight(r.cues.past, _STRONG_PAST)
         # Markers pulling both ways leave the parse below CONFIDENT.
         torn = 0.35 if future and past else 0.0
+        if torn and r.when is not None:
+            # "11月25日开展了集备，下周将继续": the clause of the dated event decides.
+            clause = self.cues.find(_clause_of(r.masked, r.when.start))
+            future = _marker_weight(clause.future, _STRONG_FUTURE)
+            past = _marker_weight(clause.past, _STRONG_PAST)
+            torn = 0.35 if future and past else 0.15
         if future > past:
             return "plan", base - torn
         if past > future:
