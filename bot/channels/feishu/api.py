@@ -8,7 +8,6 @@ in official pages. Imports only bot.config; the secret never appears in a log li
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.tokens import CachedToken
 from bot.config import FeishuApp
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ PERMANENT = {
 }
 TOKEN_INVALID = {99991661, 99991663, 99991664, 99991668, 99991677}
 # Refresh this long before Feishu says the token expires, so no request carries a dying one.
-REFRESH_AHEAD_S = 300.0
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
@@ -55,38 +54,16 @@ class TokenError(Exception):
         self.permanent = permanent
 
 
-class TenantToken:
+class TenantToken(CachedToken):
     """One app's tenant_access_token, refreshed ahead of expiry, one refresh at a time."""
 
     def __init__(self, app: FeishuApp, session: aiohttp.ClientSession,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(clock)
         self.app = app
         self.session = session
-        self.clock = clock
-        self._token = ""
-        self._expires_at = 0.0
-        self._lock = asyncio.Lock()
-        self.fetches = 0
 
-    def _valid(self) -> bool:
-        return bool(self._token) and self.clock() < self._expires_at - REFRESH_AHEAD_S
-
-    async def get(self) -> str:
-        if self._valid():
-            return self._token
-        async with self._lock:
-            if not self._valid():  # another caller may have refreshed while we waited
-                await self._fetch()
-            return self._token
-
-    def drop(self, token: str) -> None:
-        """Forget `token` after Feishu called it invalid (unless already replaced)."""
-        if self._token == token:
-            self._token = ""
-            self._expires_at = 0.0
-
-    async def _fetch(self) -> None:
-        self.fetches += 1
+    async def request(self) -> tuple[str, float]:
         url = self.app.api_base + TOKEN_PATH
         body = {"app_id": self.app.app_id, "app_secret": self.app.app_secret}
         try:
@@ -99,8 +76,7 @@ class TenantToken:
             code = data.get("code") if isinstance(data, dict) else None
             raise TokenError(f"token refused: HTTP {status}, code {code}",
                              permanent=status < 500 and code not in RATE_LIMITED)
-        self._token = str(data["tenant_access_token"])
-        self._expires_at = self.clock() + float(data.get("expire", 7200))
+        return str(data["tenant_access_token"]), float(data.get("expire", 7200))
 
 
 def _reset_after(headers: Any) -> float | None:

@@ -9,7 +9,6 @@ line or an error (response_urls carry a credential in their query).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.tokens import CachedToken
 from bot.config import WeComSettings
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ BUSY = {45009: "frequency limit", 45033: "too many concurrent calls", -1: "syste
 OPERATOR = {60020: "server IP is not on the app's trusted IP list",
             40001: "app secret is wrong", 40013: "corp_id is wrong"}
 # Refresh this long before WeCom says the token expires, so no request carries a dying one.
-REFRESH_AHEAD_S = 300.0
 # 45009 says nothing about when to come back; the limits are per minute.
 BUSY_RETRY_S = 60.0
 TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -71,37 +70,16 @@ class TokenError(Exception):
     """gettoken refused or failed; the reason, never the secret."""
 
 
-class AccessToken:
+class AccessToken(CachedToken):
     """The self-built app's access_token, refreshed ahead of expiry, one refresh at a time."""
 
     def __init__(self, wecom: WeComSettings, session: aiohttp.ClientSession,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(clock)
         self.wecom = wecom
         self.session = session
-        self.clock = clock
-        self._token = ""
-        self._expires_at = 0.0
-        self._lock = asyncio.Lock()
-        self.fetches = 0
 
-    def _valid(self) -> bool:
-        return bool(self._token) and self.clock() < self._expires_at - REFRESH_AHEAD_S
-
-    async def get(self) -> str:
-        if self._valid():
-            return self._token
-        async with self._lock:
-            if not self._valid():  # another caller may have refreshed while we waited
-                await self._fetch()
-            return self._token
-
-    def drop(self, token: str) -> None:
-        """Forget `token` after WeCom called it invalid (unless already replaced)."""
-        if self._token == token:
-            self._token, self._expires_at = "", 0.0
-
-    async def _fetch(self) -> None:
-        self.fetches += 1
+    async def request(self) -> tuple[str, float]:
         params = {"corpid": self.wecom.corp_id, "corpsecret": self.wecom.app_secret}
         try:
             async with self.session.get(self.wecom.api_base + "/cgi-bin/gettoken",
@@ -114,8 +92,7 @@ class AccessToken:
                 "access_token"):
             code = data.get("errcode") if isinstance(data, dict) else None
             raise TokenError(f"gettoken refused: HTTP {status}, errcode {code}")
-        self._token = str(data["access_token"])
-        self._expires_at = self.clock() + float(data.get("expires_in", 7200))
+        return str(data["access_token"]), float(data.get("expires_in", 7200))
 
 
 async def post_json(session: aiohttp.ClientSession, url: str, body: dict[str, Any], *,
