@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.channels.feishu import FeishuChannel
 from bot.channels.feishu.channel import message_uuid
-from bot.channels.feishu.limits import SlidingWindow
+from bot.channels.limits import SlidingWindow
 from bot.config import DatabaseSettings, settings_from_dict
 from bot.runtime import Runtime, open_runtime
 from handlers.clock import SHANGHAI, FixedClock

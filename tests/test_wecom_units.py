@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from bot.channels.limits import SlidingWindow
 from bot.channels.wecom.crypto import DecryptError, decrypt, signature_ok
-from bot.channels.wecom.limits import MinuteBudget
 from bot.channels.wecom.normalise import inbox_payload, normalise, strip_robot_mention
 from bot.channels.wecom.verify import Echo, Refused, Verified, verify_message, verify_url
 from bot.config import WeComSettings
@@ -91,14 +91,14 @@ def test_strip_robot_mention() -> None:
     assert strip_robot_mention("今天集体备课@教联助手 ", "教联助手") == "今天集体备课"
 
 
-def test_minute_budget() -> None:
+def test_sliding_window_budget_per_minute() -> None:
     t = [0.0]
-    budget = MinuteBudget(2, clock=lambda: t[0])
-    assert budget.wait("k") == 0
+    budget = SlidingWindow(2, period=60.0, clock=lambda: t[0])
+    assert budget.delay("k") == 0
     budget.take("k")
     t[0] = 10
     budget.take("k")
-    assert budget.wait("k") == 50 and budget.wait("other") == 0
-    assert budget.wait("k", 2) == 60
+    assert budget.delay("k") == 50 and budget.delay("other") == 0
+    assert budget.delay("k", 2) == 60
     t[0] = 60
-    assert budget.wait("k") == 0 and budget.wait("k", 2) == 10
+    assert budget.delay("k") == 0 and budget.delay("k", 2) == 10

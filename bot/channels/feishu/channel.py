@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from bot.channels.base import SendResult
+from bot.channels.limits import SlidingWindow
 from bot.config import FeishuApp
 from handlers.messages import IncomingMessage
 from storage.models import OutboxMessage
 
 from .api import ApiResult, FeishuApi
 from .cards import titled_card, undo_card, withdrawn_card
-from .limits import SlidingWindow
 from .normalise import PLATFORM, BotIdentity, normalise
 
 log = logging.getLogger(__name__)

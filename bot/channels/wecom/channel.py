@@ -24,13 +24,14 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import SendResult
+from bot.channels.limits import SlidingWindow
 from bot.config import WeComSettings
 from handlers.messages import IncomingMessage
 from storage.inbox import find_event
 from storage.models import OutboxMessage
 
 from .api import ApiResult, WeComApi
-from .limits import MinuteBudget, split_text
+from .limits import split_text
 from .normalise import PLATFORM, normalise
 
 PER_ROBOT_PER_MIN = 20
@@ -64,8 +65,8 @@ class WeComChannel:
         self.webhooks = {h.chat_id: h.key for h in wecom.group_webhooks}
         self.session = aiohttp.ClientSession()
         self.api = WeComApi(wecom, self.session, clock)
-        self.per_robot = MinuteBudget(PER_ROBOT_PER_MIN, clock=clock)
-        self.per_member = MinuteBudget(PER_MEMBER_PER_MIN, clock=clock)
+        self.per_robot = SlidingWindow(PER_ROBOT_PER_MIN, period=60.0, clock=clock)
+        self.per_member = SlidingWindow(PER_MEMBER_PER_MIN, period=60.0, clock=clock)
         self.clock = clock
         # Parts of a split message already accepted, by outbox key: a retry sends the rest.
         self._parts_done: dict[str, int] = {}
@@ -136,11 +137,11 @@ class WeComChannel:
         return await self._in_parts(message, self.per_member, f"user:{userid}",
                                     lambda part: self.api.send_to_user(userid, part))
 
-    async def _in_parts(self, message: OutboxMessage, budget: MinuteBudget, budget_key: str,
+    async def _in_parts(self, message: OutboxMessage, budget: SlidingWindow, budget_key: str,
                         send: Callable[[str], Awaitable[ApiResult]]) -> SendResult:
         parts = split_text(message.text)
         done = self._parts_done.get(message.key, 0)
-        wait = budget.wait(budget_key, len(parts) - done)
+        wait = budget.delay(budget_key, len(parts) - done)
         if wait > 0:
             return SendResult.retry("throttled on our side", after=wait)
         for n in range(done, len(parts)):

@@ -1,8 +1,7 @@
-"""Sliding-window rate limits kept inside the channel: 5 messages/s per chat, 50/s per app.
+"""Sliding-window send limits kept on our side, per key (a chat, an app, a robot, a person).
 
-Feishu's per-chat limit is shared by every bot in the chat, so staying under it ourselves
-avoids most 429s; the ones that still come are honoured by the API client. Imports nothing
-of ours.
+Platforms either refuse sends over their limits (Feishu: 429) or drop them silently (WeCom),
+so each channel keeps under them itself. Imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Callable
 
 
 class SlidingWindow:
-    """At most `limit` acquisitions per `period` seconds for each key."""
+    """At most `limit` sends per `period` seconds for each key."""
 
     def __init__(self, limit: int, period: float = 1.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -24,21 +23,25 @@ class SlidingWindow:
         self._recent: dict[str, deque[float]] = {}
         self._lock = asyncio.Lock()
 
-    def delay(self, key: str) -> float:
-        """Seconds until `key` may go again (0: now)."""
-        recent = self._recent.get(key)
+    def delay(self, key: str, n: int = 1) -> float:
+        """Seconds until `n` more sends fit for `key` (0: now)."""
         now = self.clock()
+        recent = self._recent.get(key)
         while recent and now - recent[0] >= self.period:
             recent.popleft()
         if not recent:
             self._recent.pop(key, None)
             return 0.0
-        if len(recent) < self.limit:
+        over = len(recent) + min(n, self.limit) - self.limit
+        if over <= 0:
             return 0.0
-        return self.period - (now - recent[0])
+        return self.period - (now - recent[over - 1])
+
+    def take(self, key: str) -> None:
+        self._recent.setdefault(key, deque()).append(self.clock())
 
     async def acquire(self, key: str) -> None:
-        # One waiter at a time keeps the order fair and the bookkeeping simple.
+        """Wait for room, then take it. One waiter at a time keeps the order fair."""
         async with self._lock:
             wait = self.delay(key)
             if wait > 0:
@@ -46,4 +49,4 @@ class SlidingWindow:
                 # for the clock's rounding), so there is room for this one.
                 await asyncio.sleep(wait + 0.001)
                 self.delay(key)
-            self._recent.setdefault(key, deque()).append(self.clock())
+            self.take(key)
