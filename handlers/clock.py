@@ -6,7 +6,7 @@ Imports nothing of ours.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -48,11 +48,3 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self.moment += delta
-
-
-def local_now(clock: Clock) -> datetime:
-    return clock.now().astimezone(SHANGHAI)
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)

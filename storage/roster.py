@@ -32,15 +32,6 @@ async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def groups_of_community(
-    *, session: AsyncSession, community_id: int, platform: str | None = None,
-) -> list[ChatGroup]:
-    stmt = select(ChatGroup).where(col(ChatGroup.community_id) == community_id)
-    if platform is not None:
-        stmt = stmt.where(col(ChatGroup.platform) == platform)
-    return list((await session.execute(stmt.order_by(col(ChatGroup.id)))).scalars())
-
-
 async def all_schools(*, session: AsyncSession) -> list[School]:
     return list((await session.execute(select(School).order_by(col(School.id)))).scalars())
 
@@ -84,11 +75,6 @@ async def school_community(*, session: AsyncSession, school_id: int | None) -> i
         return None
     school = await session.get(School, school_id)
     return school.community_id if school else None
-
-
-async def members_of_school(*, session: AsyncSession, school_id: int) -> list[Member]:
-    stmt = select(Member).where(col(Member.school_id) == school_id, col(Member.active).is_(True))
-    return list((await session.execute(stmt.order_by(col(Member.id)))).scalars())
 
 
 async def bind_group(
