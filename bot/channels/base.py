@@ -31,6 +31,26 @@ class SendResult:
         return cls(ok=False, error=error, permanent=True)
 
 
+@dataclass(frozen=True)
+class ApiResult:
+    """One platform API answer, classified: sent, worth retrying (maybe after a wait), or
+    refused for good; `token_invalid` asks the caller to drop its token and try once more."""
+
+    ok: bool
+    data: dict[str, Any] | None = None
+    retry: bool = False
+    retry_after: float | None = None
+    error: str = ""
+    token_invalid: bool = False
+
+    def as_send_result(self) -> SendResult:
+        if self.ok:
+            return SendResult.sent()
+        if self.retry:
+            return SendResult.retry(self.error, after=self.retry_after)
+        return SendResult.fail(self.error)
+
+
 class Channel(Protocol):
     platform: str
 

@@ -12,11 +12,11 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from bot.channels.base import ApiResult
 from bot.channels.tokens import CachedToken
 from bot.config import FeishuApp
 
@@ -34,16 +34,6 @@ PERMANENT = {
 TOKEN_INVALID = {99991661, 99991663, 99991664, 99991668, 99991677}
 # Refresh this long before Feishu says the token expires, so no request carries a dying one.
 TIMEOUT = aiohttp.ClientTimeout(total=10)
-
-
-@dataclass(frozen=True)
-class ApiResult:
-    ok: bool
-    data: dict[str, Any] | None = None
-    retry: bool = False
-    retry_after: float | None = None
-    error: str = ""
-    token_invalid: bool = False
 
 
 class TokenError(Exception):

@@ -23,7 +23,7 @@ from bot.config import FeishuApp
 from handlers.messages import IncomingMessage
 from storage.models import OutboxMessage
 
-from .api import ApiResult, FeishuApi
+from .api import FeishuApi
 from .cards import titled_card, undo_card, withdrawn_card
 from .normalise import PLATFORM, BotIdentity, normalise
 
@@ -36,14 +36,6 @@ PER_APP_PER_S = 50
 def message_uuid(key: str) -> str:
     """Feishu's idempotency key (≤ 50 chars), fixed by the outbox key."""
     return "jl-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
-
-
-def _as_send_result(result: ApiResult) -> SendResult:
-    if result.ok:
-        return SendResult.sent()
-    if result.retry:
-        return SendResult.retry(result.error, after=result.retry_after)
-    return SendResult.fail(result.error)
 
 
 class FeishuChannel:
@@ -97,7 +89,7 @@ class FeishuChannel:
                                     msg_type=msg_type, content=content, uuid=uuid)
         if result.ok and message.reply_to and extra.get("update_card"):
             return await self._withdraw_card(api, message)
-        return _as_send_result(result)
+        return result.as_send_result()
 
     async def _withdraw_card(self, api: FeishuApi, message: OutboxMessage) -> SendResult:
         """After the answer to a 撤销 press: the card loses its button and says what happened."""
@@ -112,4 +104,4 @@ class FeishuChannel:
                 log.warning("outbox %s: card not updated: %s", message.id, result.error)
             return SendResult.sent()
         # A retry re-sends the reply too; its uuid makes Feishu ignore the second copy.
-        return _as_send_result(result)
+        return result.as_send_result()

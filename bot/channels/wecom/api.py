@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from bot.channels.base import ApiResult
 from bot.channels.tokens import CachedToken
 from bot.config import WeComSettings
 
@@ -31,15 +31,6 @@ OPERATOR = {60020: "server IP is not on the app's trusted IP list",
 # 45009 says nothing about when to come back; the limits are per minute.
 BUSY_RETRY_S = 60.0
 TIMEOUT = aiohttp.ClientTimeout(total=10)
-
-
-@dataclass(frozen=True)
-class ApiResult:
-    ok: bool
-    retry: bool = False
-    retry_after: float | None = None
-    error: str = ""
-    token_invalid: bool = False
 
 
 def classify(status: int, data: Any) -> ApiResult:

@@ -23,14 +23,14 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import SendResult
+from bot.channels.base import ApiResult, SendResult
 from bot.channels.limits import SlidingWindow
 from bot.config import WeComSettings
 from handlers.messages import IncomingMessage
 from storage.inbox import find_event
 from storage.models import OutboxMessage
 
-from .api import ApiResult, WeComApi
+from .api import WeComApi
 from .limits import split_text
 from .normalise import PLATFORM, normalise
 
@@ -40,14 +40,6 @@ PER_MEMBER_PER_MIN = 30
 RESPONSE_URL_TTL = timedelta(minutes=55)
 MARKDOWN_LIMIT_BYTES = 4096
 RESPONSE_PATH = "/cgi-bin/aibot/response?"
-
-
-def _as_send_result(result: ApiResult) -> SendResult:
-    if result.ok:
-        return SendResult.sent()
-    if result.retry:
-        return SendResult.retry(result.error, after=result.retry_after)
-    return SendResult.fail(result.error)
 
 
 class WeComChannel:
@@ -122,7 +114,7 @@ class WeComChannel:
             self._responded = {k: t for k, t in self._responded.items()
                                if now - t < RESPONSE_URL_TTL.total_seconds()}
             self._responded[message.reply_to] = now
-        return _as_send_result(result)
+        return result.as_send_result()
 
     async def _to_group(self, chat_id: str, message: OutboxMessage) -> SendResult:
         key = self.webhooks.get(chat_id)
@@ -150,7 +142,7 @@ class WeComChannel:
             if not result.ok:
                 if not result.retry:
                     self._parts_done.pop(message.key, None)
-                return _as_send_result(result)
+                return result.as_send_result()
             self._parts_done[message.key] = n + 1
         self._parts_done.pop(message.key, None)
         return SendResult.sent()
