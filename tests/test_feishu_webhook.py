@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.app import RUNTIME, create_app
 from bot.config import ConfigError, Settings, settings_from_dict
@@ -22,6 +22,7 @@ from storage.inbox import insert_event
 from storage.models import Attendance, InboxEvent
 from storage.roster import bind_group, link_identity, members_named
 from storage.seed_demo import seed_demo
+from tests.app_support import inbox_count, settle
 from tests.fakes.feishu import FakeFeishu
 from tests.fakes.feishu_signing import card_action_event, encrypt, signed_body, text_event
 
@@ -73,15 +74,10 @@ class Bot:
         return resp.status, await resp.json()
 
     async def inbox_count(self) -> int:
-        async with self.client.app[RUNTIME].factory() as session:
-            stmt = select(func.count()).select_from(InboxEvent)
-            return int((await session.execute(stmt)).scalar_one())
+        return await inbox_count(self.client)
 
     async def settled(self) -> None:
-        """Until the worker and delivery have nothing left (driven here, not slept on)."""
-        runtime = self.client.app[RUNTIME]
-        while await runtime.worker.drain() + await runtime.delivery.drain():
-            pass
+        await settle(self.client)
 
 
 @pytest.fixture

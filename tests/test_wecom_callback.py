@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.app import RUNTIME, create_app
 from bot.config import ConfigError, Settings, settings_from_dict
@@ -20,6 +20,7 @@ from storage.db import create_engine, session_factory, transaction, upgrade
 from storage.models import InboxEvent
 from storage.roster import bind_group, link_identity, members_named
 from storage.seed_demo import seed_demo
+from tests.app_support import inbox_count, settle
 from tests.fakes.wecom import FakeWeCom
 from tests.fakes.wecom_signing import (
     ENCODING_AES_KEY,
@@ -81,15 +82,10 @@ class Bot:
         return resp.status, await resp.text()
 
     async def inbox_count(self) -> int:
-        async with self.client.app[RUNTIME].factory() as session:
-            stmt = select(func.count()).select_from(InboxEvent)
-            return int((await session.execute(stmt)).scalar_one())
+        return await inbox_count(self.client)
 
     async def settled(self) -> None:
-        """Until the worker and delivery have nothing left (driven here, not slept on)."""
-        runtime = self.client.app[RUNTIME]
-        while await runtime.worker.drain() + await runtime.delivery.drain():
-            pass
+        await settle(self.client)
 
 
 @pytest.fixture
