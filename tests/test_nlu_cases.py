@@ -1004,3 +1004,33 @@ def test_every_key_is_present(parser: Parser) -> None:
                 "topic", "school", "period", "name", "confidence", "matched"):
         assert key in data
     assert 0.0 <= data["confidence"] <= 1.0
+
+
+# Counting the bot's own records (记录/台账/次数/条 + 几/多少/哪些) with a period or an
+# activity is a query, even with a past-looking period like 上个月 or 上周.
+RECORD_QUERIES: list[Case] = [
+    ("上周集体备课的记录有几条", {"intent": "query", "activity": "lesson_prep",
+                               "period": "last_week", "date": None}),
+    ("上周送教记录有多少条", {"intent": "query", "activity": "outreach", "period": "last_week"}),
+    ("本学期家访台账有哪些", {"intent": "query", "activity": "home_visit",
+                            "period": "this_semester"}),
+    ("这个月教研活动记录一共多少", {"intent": "query", "activity": "research",
+                                  "period": "this_month"}),
+    ("上个月的签到记录有几条", {"intent": "query", "period": "last_month"}),
+    ("上周公开课台账里有哪些", {"intent": "query", "activity": "open_class",
+                              "period": "last_week"}),
+    ("本学期送教下乡一共登记了几条", {"intent": "query", "activity": "outreach",
+                                    "period": "this_semester"}),
+    ("上月观课记录有几条？", {"intent": "query", "activity": "observation",
+                            "period": "last_month"}),
+    ("今年培训的次数有多少", {"intent": "query", "activity": "training", "period": "this_year"}),
+    # Counts of something that is not ours, or records that are written, stay as they were.
+    ("今天的教研活动大家提了几条建议", {"intent": "report", "activity": "research"}),
+    ("昨天听课记录写了三页", {"intent": "report", "activity": "observation"}),
+    ("我手机里有几条消息", {"intent": "unknown"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expect"), RECORD_QUERIES)
+def test_record_counts_are_queries(parser: Parser, text: str, expect: dict[str, Any]) -> None:
+    check(parser, text, expect)

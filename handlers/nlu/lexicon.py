@@ -135,6 +135,10 @@ CUES: dict[str, tuple[str, ...]] = {
         r"(?:开展|完成|签到|打卡|出勤|考勤|参加|参与|请假|活动)(?:的)?情况",
         r"情况\s*[?]?\s*$", r"(?:签到|打卡|请假|考勤|出勤)记录", r"达标",
         r"(?:签到|打卡|汇报|上报|完成|开展)了?(?:吗|没有?)\s*[?]?\s*$",
+        # Counting the bot's records ("上个月听课记录有几条", "台账里有哪些"): a record word
+        # then the count, or a count of 条 that ends the clause ("提了几条建议" is no query).
+        r"(?:记录|台账|档案|登记|次数)[^,.;!?，。；！？]{0,6}?(?:几|多少|哪些)",
+        r"(?:几|多少)\s*条(?:记录|台账)?\s*(?:[?。!]|吗|呢|了|啊|呀|$)",
     ),
     # "去了几个学校" states; these ask only in a question or without a past marker.
     "query_weak": (
