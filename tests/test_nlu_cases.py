@@ -1034,3 +1034,35 @@ RECORD_QUERIES: list[Case] = [
 @pytest.mark.parametrize(("text", "expect"), RECORD_QUERIES)
 def test_record_counts_are_queries(parser: Parser, text: str, expect: dict[str, Any]) -> None:
     check(parser, text, expect)
+
+
+# A forwarded notice (收到/接到/根据…通知, 通知：…) of a dated event announces or reports
+# that event; its 收到 is no acknowledgement. A bare 收到 or 收到通知了 stays chatter.
+NOTICES: list[Case] = [
+    ("收到中心校通知：12月1日下午开展集体备课", {"intent": "plan", "activity": "lesson_prep",
+                                          "date": "2026-12-01"}),
+    ("刚接到通知，下周二组织送教下乡", {"intent": "plan", "activity": "outreach",
+                                    "date": "2026-12-01"}),
+    ("根据县教研室通知，本月28日举行数学公开课", {"intent": "plan", "activity": "open_class",
+                                           "date": "2026-11-28", "subject": "数学"}),
+    ("按照学区安排，12月4日进行家访", {"intent": "plan", "activity": "home_visit",
+                                   "date": "2026-12-04"}),
+    ("收到乡里通知，12月10日举办家长学校讲座，辛苦大家准备",
+     {"intent": "plan", "activity": "parent_school", "date": "2026-12-10"}),
+    ("昨天收到教育局通知：12月15日至17日举办新教师培训",
+     {"intent": "plan", "activity": "training", "date": "2026-12-15"}),
+    ("收到学区通知：11月20日已举办了语文公开课", {"intent": "report", "activity": "open_class",
+                                           "date": "2026-11-20"}),
+    ("收到县里通知：11月24日已召开了教研活动", {"intent": "report", "activity": "research",
+                                         "date": "2026-11-24"}),
+    ("收到", {"intent": "unknown"}),
+    ("收到通知了", {"intent": "unknown"}),
+    ("收到通知，谢谢", {"intent": "unknown"}),
+    ("收到，谢谢王老师", {"intent": "unknown"}),
+    ("收到通知：明天开展送教，谁去？", {"intent": "unknown"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expect"), NOTICES)
+def test_forwarded_notices(parser: Parser, text: str, expect: dict[str, Any]) -> None:
+    check(parser, text, expect)

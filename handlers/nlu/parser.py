@@ -41,6 +41,12 @@ _DONE = re.compile(r"(?:查看|检查|查阅|抽查|督查|调研|视察|指导|
 # "汇报一下今天的情况" is about to report.
 _REPORT_LEAD = re.compile(r"^(?:汇报|上报|报告|反馈)")
 _CHATTER_LEAD = re.compile(r"^(?:谢谢|感谢|祝贺|恭喜|辛苦|点赞|赞|好的|收到|哈哈)")
+# A forwarded notice ("今天收到县里通知：…", "根据教育局通知，…", "通知：…"): its 收到 is no
+# acknowledgement; what follows it decides, like any announcement or report.
+_NOTICE = re.compile(
+    r"(?:收到|接到|接|根据|按照|依据|按)[^,.;!?，。；！？:：]{0,12}?(?:通知|文件|安排)"
+    r"(?:要求|精神)?\s*[,:：，]?|^\s*(?:通知|紧急通知|重要通知)\s*[:：]"
+)
 # A message that ends by asking (？, 吗, 呢) is a question whatever verbs it holds.
 _ASKS = re.compile(r"(?:[?]|吗|呢|么|没有?)\s*[?]*\s*$")
 # "昨天参加了送教的老师有哪些": a count or a list asked for, whatever the verbs.
@@ -262,9 +268,15 @@ class Parser:
         eventful = r.activity is not None or c.has("report") or self._event_without_type(r)
         if not eventful:
             return "unknown", 0.9
-        small_talk = c.has("chatter") and not c.has("report") and r.clock is None
+        text, chatter = r.masked, c.has("chatter")
+        notice = _NOTICE.search(text)
+        if notice and chatter and self._notice_of_event(r, notice.end()):
+            # "收到通知：12月8日举办培训": only the notice's own words can be small talk.
+            text = text[notice.end():]
+            chatter = self.cues.find(text).has("chatter")
+        small_talk = chatter and not c.has("report") and r.clock is None
         if small_talk and r.head_count is None \
-                and (_CHATTER_LEAD.match(r.masked) or not (c.past or c.future)):
+                and (_CHATTER_LEAD.match(text) or not (c.past or c.future)):
             return "unknown", 0.6
         return self._report_or_plan(r, now)
 
@@ -280,6 +292,13 @@ class Parser:
         if _TAUGHT.search(text) and self._placed(r):
             return True
         return bool(r.cues.past) and self.cues.organises(text)
+
+    def _notice_of_event(self, r: _Reading, end: int) -> bool:
+        """After a notice's lead, a dated event: a date and a verb of school work or an
+        event word ("…通知：12月8日至10日举办班主任培训")."""
+        rest = r.masked[end:]
+        return (r.when is not None and r.when.start >= end
+                and (self.cues.action_verb(rest) is not None or self.cues.has_event_word(rest)))
 
     @staticmethod
     def _announced_before(r: _Reading) -> bool:
