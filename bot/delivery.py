@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,13 +25,15 @@ log = logging.getLogger(__name__)
 class Delivery:
     def __init__(
         self, *, factory: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
-        clock: Clock, batch: int = 20,
+        clock: Clock, batch: int = 20, yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.factory = factory
         self.channels = channels
         self.clock = clock
         self.batch = batch
         self.wakeup = asyncio.Event()
+        # Awaited before each send: lets urgent work (acknowledgements) go first.
+        self.yield_to = yield_to
 
     async def deliver_due(self) -> int:
         """Send what is due now; returns how many rows were tried."""
@@ -39,6 +41,8 @@ class Delivery:
             rows = await claim_due(session=session, now=self.clock.now(), limit=self.batch,
                                    platforms=list(self.channels))
         for row in rows:
+            if self.yield_to is not None:
+                await self.yield_to()
             await self._deliver(row)
         return len(rows)
 

@@ -86,7 +86,7 @@ async def open_runtime(
                     dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup)
     ingest_engine = create_engine(settings.database.url, busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS)
     inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup)
-    worker.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
+    worker.yield_to = delivery.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
                    inbox=inbox)
