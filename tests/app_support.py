@@ -1,5 +1,5 @@
-"""What the platform end-to-end tests share: counting the inbox, and driving the worker and
-delivery of a running app until both are idle (instead of sleeping)."""
+"""What the platform end-to-end tests share: a prepared demo database, counting the inbox, and
+driving the worker and delivery of a running app until both are idle (instead of sleeping)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.app import RUNTIME
+from storage.db import create_engine, session_factory, transaction, upgrade
 from storage.models import InboxEvent
+from storage.roster import bind_group, link_identity, members_named
+from storage.seed_demo import seed_demo
 
 
 async def inbox_count(client: TestClient) -> int:
@@ -21,3 +24,20 @@ async def settle(client: TestClient) -> None:
     runtime = client.app[RUNTIME]
     while await runtime.worker.drain() + await runtime.delivery.drain():
         pass
+
+
+async def prepare_demo_database(url: str, *, platform: str, user: str, chat: str,
+                                app_id: str = "") -> None:
+    """The demo county, 张丽 linked to `user` on `platform`, and `chat` bound to her school."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        async with transaction(session_factory(engine)) as session:
+            await seed_demo(session=session)
+            [zhang] = await members_named(session=session, name="张丽")
+            await link_identity(session=session, member_id=zhang.id or 0, platform=platform,
+                                external_id=user)
+            await bind_group(session=session, platform=platform, chat_id=chat,
+                             scope="泗顶镇中心小学", app_id=app_id)
+    finally:
+        await engine.dispose()

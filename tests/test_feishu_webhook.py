@@ -17,12 +17,10 @@ from sqlalchemy import select
 
 from bot.app import RUNTIME, create_app
 from bot.config import ConfigError, Settings, settings_from_dict
-from storage.db import create_engine, session_factory, transaction, upgrade
+from storage.db import create_engine, session_factory, transaction
 from storage.inbox import insert_event
 from storage.models import Attendance, InboxEvent
-from storage.roster import bind_group, link_identity, members_named
-from storage.seed_demo import seed_demo
-from tests.app_support import inbox_count, settle
+from tests.app_support import inbox_count, prepare_demo_database, settle
 from tests.fakes.feishu import FakeFeishu
 from tests.fakes.feishu_signing import card_action_event, encrypt, signed_body, text_event
 
@@ -34,19 +32,7 @@ ClientFactory = Callable[[web.Application], Awaitable[TestClient]]
 
 
 async def prepare_database(url: str) -> None:
-    """The demo county, 张丽 linked to a Feishu account, and a bound group chat."""
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        async with transaction(session_factory(engine)) as session:
-            await seed_demo(session=session)
-            [zhang] = await members_named(session=session, name="张丽")
-            await link_identity(session=session, member_id=zhang.id or 0, platform="feishu",
-                                external_id=USER)
-            await bind_group(session=session, platform="feishu", chat_id=CHAT,
-                             scope="泗顶镇中心小学", app_id=APP_ID)
-    finally:
-        await engine.dispose()
+    await prepare_demo_database(url, platform="feishu", user=USER, chat=CHAT, app_id=APP_ID)
 
 
 def make_settings(db_url: str, fake: FakeFeishu, **feishu: Any) -> Settings:

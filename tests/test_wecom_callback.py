@@ -16,11 +16,8 @@ from sqlalchemy import select
 
 from bot.app import RUNTIME, create_app
 from bot.config import ConfigError, Settings, settings_from_dict
-from storage.db import create_engine, session_factory, transaction, upgrade
 from storage.models import InboxEvent
-from storage.roster import bind_group, link_identity, members_named
-from storage.seed_demo import seed_demo
-from tests.app_support import inbox_count, settle
+from tests.app_support import inbox_count, prepare_demo_database, settle
 from tests.fakes.wecom import FakeWeCom
 from tests.fakes.wecom_signing import (
     ENCODING_AES_KEY,
@@ -39,19 +36,7 @@ ClientFactory = Callable[[web.Application], Awaitable[TestClient]]
 
 
 async def prepare_database(url: str) -> None:
-    """The demo county, 张丽 linked to a WeCom userid, and a bound group chat."""
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        async with transaction(session_factory(engine)) as session:
-            await seed_demo(session=session)
-            [zhang] = await members_named(session=session, name="张丽")
-            await link_identity(session=session, member_id=zhang.id or 0, platform="wecom",
-                                external_id=USER)
-            await bind_group(session=session, platform="wecom", chat_id=CHAT,
-                             scope="泗顶镇中心小学")
-    finally:
-        await engine.dispose()
+    await prepare_demo_database(url, platform="wecom", user=USER, chat=CHAT)
 
 
 def make_settings(db_url: str, fake: FakeWeCom, **wecom: Any) -> Settings:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.fakes.server import FakeServer
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 WAIT_S = 15.0
@@ -38,7 +39,7 @@ class Sent:
     message_id: str
 
 
-class FakeFeishu:
+class FakeFeishu(FakeServer):
     def __init__(self, *, app_id: str = "cli_test", app_secret: str = "secret",
                  token_expire: int = 7200) -> None:
         self.app_id = app_id
@@ -53,31 +54,17 @@ class FakeFeishu:
         self.message_calls = 0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
-        self.server: TestServer | None = None
 
     # --- control ----------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
+    def revoke_tokens(self) -> None:
+        self.valid_tokens.clear()
 
-    async def start(self) -> FakeFeishu:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post(TOKEN_PATH, self._token)
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._update)
-        self.server = TestServer(app, host="127.0.0.1", port=0)
-        await self.server.start_server()
-        return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
-
-    def revoke_tokens(self) -> None:
-        self.valid_tokens.clear()
 
     def texts(self) -> list[str]:
         """What people saw: the text of each distinct message (cards: their first block)."""

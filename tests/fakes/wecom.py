@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.fakes.server import FakeServer
 
 WAIT_S = 15.0
 
@@ -25,7 +26,7 @@ class Sent:
     content: str
 
 
-class FakeWeCom:
+class FakeWeCom(FakeServer):
     def __init__(self, *, corp_id: str = "ww_corp", secret: str = "app-secret",
                  agent_id: int = 1000002, hook_keys: tuple[str, ...] = ("hook-key",),
                  token_expire: int = 7200) -> None:
@@ -41,32 +42,19 @@ class FakeWeCom:
         self.calls = 0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
-        self.server: TestServer | None = None
 
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
 
     def response_url(self) -> str:
         return f"{self.url}/cgi-bin/aibot/response?response_code=rc{next(self._ids)}"
 
-    async def start(self) -> FakeWeCom:
-        app = web.Application()
+    def revoke_tokens(self) -> None:
+        self.valid_tokens.clear()
+
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/cgi-bin/gettoken", self._token)
         app.router.add_post("/cgi-bin/message/send", self._send)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook)
         app.router.add_post("/cgi-bin/aibot/response", self._response)
-        self.server = TestServer(app, host="127.0.0.1", port=0)
-        await self.server.start_server()
-        return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
-
-    def revoke_tokens(self) -> None:
-        self.valid_tokens.clear()
 
     def texts(self) -> list[str]:
         return [s.content for s in self.sent]
