@@ -41,3 +41,13 @@ async def prepare_demo_database(url: str, *, platform: str, user: str, chat: str
                              scope="泗顶镇中心小学", app_id=app_id)
     finally:
         await engine.dispose()
+
+
+class Mono:
+    """A monotonic clock the test moves (token expiry, rate windows)."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t

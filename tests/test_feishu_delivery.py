@@ -19,17 +19,8 @@ from handlers.clock import SHANGHAI, FixedClock
 from storage.db import transaction
 from storage.models import OutboxMessage
 from storage.outbox import NewMessage, enqueue
+from tests.app_support import Mono
 from tests.fakes.feishu import FakeFeishu, Fault
-
-
-class Mono:
-    """A monotonic clock the test moves (token expiry, rate windows)."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @dataclasses.dataclass

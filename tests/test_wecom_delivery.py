@@ -22,19 +22,10 @@ from storage.db import transaction
 from storage.inbox import insert_event
 from storage.models import OutboxMessage
 from storage.outbox import NewMessage, enqueue
+from tests.app_support import Mono
 from tests.fakes.wecom import FakeWeCom
 
 GROUP, OTHER_GROUP = "wrk_group", "wrk_no_hook"
-
-
-class Mono:
-    """A monotonic clock the test moves (token expiry, rate windows)."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @dataclasses.dataclass
