@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from storage.models import Activity, Attendance, ChatGroup, Community, Identity, Member, School
+from storage.models import COUNTED_STATUSES, Activity, Attendance, ChatGroup, Community, Identity, Member, School
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _id(value: Any) -> int:
 
 
 def _done(start: dt.date, end: dt.date) -> list[ColumnElement[bool]]:
-    return [col(Activity.status) == "done", col(Activity.withdrawn).is_(False),
+    return [col(Activity.status).in_(COUNTED_STATUSES), col(Activity.withdrawn).is_(False),
             col(Activity.date) >= start, col(Activity.date) < end]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.audit import record_audit, snapshot
-from storage.models import Activity, Attendance, School
+from storage.models import COUNTED_STATUSES, Activity, Attendance, School
 
 Entry = TypeVar("Entry", Activity, Attendance)
 
@@ -91,11 +91,11 @@ async def withdraw(
 async def count_activities(
     *, session: AsyncSession, start: dt.date, end: dt.date, activity: str | None = None,
     community_id: int | None = None, school_id: int | None = None,
-    reporter_id: int | None = None, status: str = "done",
+    reporter_id: int | None = None,
 ) -> int:
     """Count in SQL, never by loading rows; `end` is exclusive."""
     stmt = select(func.count()).select_from(Activity).where(*_counted(
-        start=start, end=end, status=status, community_id=community_id, school_id=school_id,
+        start=start, end=end, community_id=community_id, school_id=school_id,
         reporter_id=reporter_id))
     if activity is not None:
         stmt = stmt.where(col(Activity.activity) == activity)
@@ -103,11 +103,11 @@ async def count_activities(
 
 
 def _counted(
-    *, start: dt.date, end: dt.date, status: str, community_id: int | None,
+    *, start: dt.date, end: dt.date, community_id: int | None,
     school_id: int | None, reporter_id: int | None,
 ) -> list[ColumnElement[bool]]:
-    """The activities a figure counts: not withdrawn, in [start, end), in the scope given."""
-    where = [col(Activity.status) == status, col(Activity.withdrawn).is_(False),
+    """The events a figure counts: held or done, not withdrawn, in [start, end), in scope."""
+    where = [col(Activity.status).in_(COUNTED_STATUSES), col(Activity.withdrawn).is_(False),
              col(Activity.date) >= start, col(Activity.date) < end]
     if community_id is not None:
         where.append(col(Activity.community_id) == community_id)
@@ -123,7 +123,7 @@ async def count_by_activity(
     school_id: int | None = None, reporter_id: int | None = None,
 ) -> dict[str | None, int]:
     stmt = select(col(Activity.activity), func.count()).where(*_counted(
-        start=start, end=end, status="done", community_id=community_id, school_id=school_id,
+        start=start, end=end, community_id=community_id, school_id=school_id,
         reporter_id=reporter_id)).group_by(col(Activity.activity))
     return {code: int(n) for code, n in (await session.execute(stmt)).all()}
 

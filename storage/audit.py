@@ -32,8 +32,9 @@ def record_audit(
     entity_id: int | None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    reason: str = "",
 ) -> None:
     session.add(
         AuditLog(at=at, member_id=member_id, action=action, entity=entity,
-                 entity_id=entity_id, before=before, after=after)
+                 entity_id=entity_id, before=before, after=after, reason=reason[:500])
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -97,8 +98,20 @@ class ChatGroup(SQLModel, table=True):
 # --- what people do -------------------------------------------------------------------------
 
 
+class EventStatus(StrEnum):
+    PLANNED = "planned"  # announced, not yet held
+    HELD = "held"  # a plan that took place: a sign-in, a matching report, or 已开展
+    DONE = "done"  # reported without a plan
+    CANCELLED = "cancelled"
+
+
+# What quotas, digests, queries and exports count: events that took place.
+COUNTED_STATUSES = (EventStatus.HELD.value, EventStatus.DONE.value)
+
+
 class Activity(SQLModel, table=True):
-    """A reported (done) or announced (planned) activity with every slot of the parser."""
+    """One event, however many report it: planned, held (a plan that took place), done
+    (reported without a plan) or cancelled; its reports are `ActivityReport` rows."""
 
     # The scheduler's digests: reports per member and month; counts per period (covering).
     __table_args__ = (
@@ -107,7 +120,7 @@ class Activity(SQLModel, table=True):
                  "school_id", "subject", "withdrawn"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    status: str = Field(default="done", max_length=10, index=True)  # done / planned
+    status: str = Field(default="done", max_length=10, index=True)  # EventStatus
     activity: str | None = Field(default=None, max_length=40, index=True)
     date: dt.date | None = Field(default=None, index=True)
     time: str | None = Field(default=None, max_length=5)
@@ -120,11 +133,36 @@ class Activity(SQLModel, table=True):
     school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
     community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
     group_id: int | None = Field(default=None, foreign_key="chatgroup.id")
+    # The registrant: who first reported it, or the organiser who posted the plan.
     reporter_id: int = Field(foreign_key="member.id", index=True)
     source_text: str = Field(default="", max_length=2000)
     inbox_id: int | None = Field(default=None, foreign_key="inboxevent.id")
     confidence: float = 1.0
     withdrawn: bool = Field(default=False, index=True)
+    # The organiser (or an admin) said it took place (已开展).
+    confirmed: bool = False
+    # When the organiser was asked whether a plan with no sign-in and no report took place.
+    outcome_asked_at: datetime | None = utc_column(nullable=True)
+    created_at: datetime = utc_column()
+
+
+class ActivityReport(SQLModel, table=True):
+    """One person's report (or the organiser's post) of an event: the reporters of one event.
+
+    `slots` keeps what this person said, so a co-report that differs is not lost; `chat`
+    (platform:chat_id) finds "my last entry in this chat" for corrections."""
+
+    __table_args__ = (sa.Index("ix_activityreport_member_id_created_at", "member_id",
+                               "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    kind: str = Field(default="report", max_length=10)  # report / plan
+    chat: str = Field(default="", max_length=160)
+    inbox_id: int | None = Field(default=None, foreign_key="inboxevent.id")
+    source_text: str = Field(default="", max_length=2000)
+    slots: dict[str, Any] | None = json_column()
+    withdrawn: bool = False
     created_at: datetime = utc_column()
 
 
@@ -142,6 +180,8 @@ class Attendance(SQLModel, table=True):
     group_id: int | None = Field(default=None, foreign_key="chatgroup.id")
     late: bool = False
     early: bool = False
+    # 补签: signed for another day, or after the event was over.
+    makeup: bool = False
     note: str = Field(default="", max_length=500)
     inbox_id: int | None = Field(default=None, foreign_key="inboxevent.id")
     withdrawn: bool = Field(default=False, index=True)
@@ -206,11 +246,12 @@ class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = utc_column(index=True)
     member_id: int | None = Field(default=None, foreign_key="member.id")
-    action: str = Field(max_length=20)  # create / update / undo / import / bind
+    action: str = Field(max_length=20)  # create / update / undo / correct / cancel / merge …
     entity: str = Field(max_length=30)
     entity_id: int | None = None
     before: dict[str, Any] | None = json_column()
     after: dict[str, Any] | None = json_column()
+    reason: str = Field(default="", max_length=500)
 
 
 class Setting(SQLModel, table=True):

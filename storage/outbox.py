@@ -98,3 +98,15 @@ async def mark_failed(*, session: AsyncSession, message_id: int, error: str) -> 
         .values(status="failed", claimed_until=None, error=error[:1000],
                 attempts=col(OutboxMessage.attempts) + 1)
     )
+
+
+async def withdraw_pending(*, session: AsyncSession, key_prefix: str) -> int:
+    """Withdraw messages queued under `key_prefix` and not sent yet (a cancelled or moved
+    event's reminders); their keys stay taken, so nothing re-queues them under that key."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.key).startswith(key_prefix, autoescape=True),
+               col(OutboxMessage.status) == "pending")
+        .values(status="withdrawn", claimed_until=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
