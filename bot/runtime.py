@@ -79,6 +79,7 @@ async def open_runtime(
         followup=timedelta(minutes=settings.bot.followup_minutes),
         settings={"scheduler": settings.scheduler},
         period_range=query_period_range(calendar),
+        lengths=calendar.config.lengths,
     )
     chans: dict[str, Channel] = dict(channels or {})
     delivery = Delivery(factory=factory, channels=chans, clock=clock)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import SHANGHAI
+from handlers.event_times import EventLengths
 from handlers.messages import IncomingMessage, Reply, Target
 from handlers.nlu import Parser, ParseResult
 from handlers.periods import period_range
@@ -32,6 +33,7 @@ class Services:
     settings: dict[str, Any] = field(default_factory=dict)
     # [start, end) of a query period; the composition root passes the school calendar's.
     period_range: PeriodRange = period_range
+    lengths: EventLengths = field(default_factory=EventLengths)
 
 
 @dataclass

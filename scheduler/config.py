@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.event_times import EventLengths
 from handlers.quotas import DEFAULT_QUOTAS, Quota, QuotaConfigError, quotas_from_settings
 
 
@@ -57,6 +58,8 @@ class SchedulerConfig:
     activity_names: Mapping[str, str] = field(default_factory=dict)
     tick_seconds: int = 60
     enabled: bool = True
+    # How long an activity lasts when its end is not stated (spec: "End of an event").
+    lengths: EventLengths = field(default_factory=EventLengths)
 
     def name_of(self, code: str | None) -> str:
         return self.activity_names.get(code or "", code or "")
@@ -134,6 +137,7 @@ def scheduler_config(
             activity_names=dict(activity_names or {}),
             tick_seconds=int(raw.get("tick_seconds", 60)),
             enabled=bool(raw.get("enabled", True)),
+            lengths=EventLengths.from_setting(raw.get("default_length_minutes")),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, SchedulerConfigError | QuotaConfigError):
