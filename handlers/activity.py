@@ -1,37 +1,76 @@
-"""Reports and plans: store every parsed slot, echo it in one line, ask back when unsure.
+"""Reports and plans: one record per event, however many report it; one reply per message.
 
-A report without an activity type (or with a low-confidence parse) is not stored as a guess:
-the bot asks which activity it was and completes the record from the next message of the
-same person in the same chat.
+A report joins the plan it fulfils (the plan is then held) or the event already reported by
+a colleague (a co-report); otherwise it makes a new event. A report without an activity
+type, or with a date that does not exist, is not stored as a guess: the bot asks, and the
+next message of the same person in the same chat completes it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from handlers import texts
 from handlers.clock import SHANGHAI
-from handlers.format import activity_summary
-from handlers.nlu.parser import CONFIDENT, ParseResult
+from handlers.format import activity_summary, md
+from handlers.nlu.parser import CONFIDENT
 from handlers.routing import Context, Router
-from storage.activities import add_entry
 from storage.conversations import end_conversation, start_conversation
-from storage.models import Activity, Conversation, School
+from storage.events import (
+    add_event,
+    add_report,
+    has_reported,
+    join_event,
+    matching_event,
+    matching_plan,
+)
+from storage.models import Activity, Conversation, EventStatus, Member, School
 from storage.roster import school_community, school_named
 
 router = Router("activity")
 
-FOLLOWUP_KIND = "report_activity"
+FOLLOWUP_ACTIVITY = "report_activity"
+FOLLOWUP_DATE = "report_date"
+FOLLOWUP_KINDS = (FOLLOWUP_ACTIVITY, FOLLOWUP_DATE)
 CANCEL_WORDS = ("取消", "算了", "不用了", "不记了")
-DEFAULT_LENGTH = dt.timedelta(hours=2)
+# Keys of a parse that describe one event (the rest say what the message is).
+EVENT_KEYS = ("activity", "date", "time", "end_time", "subject", "grade", "participants",
+              "topic", "school")
 
 
-def _needs_question(parsed: ParseResult) -> bool:
-    return parsed.activity is None or parsed.confidence < CONFIDENT
+@dataclass
+class Recorded:
+    """What one event of a message became: new, joined to a colleague's, a plan held…"""
+
+    event: Activity
+    outcome: str  # new / joined / same / plan_held / plan_exists
+    summary: str
+    registrant: str = ""
+    differ: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
-async def _school(ctx: Context, name: str | None) -> School | None:
+def chat_key(ctx: Context) -> str:
+    return f"{ctx.msg.platform}:{ctx.msg.chat_id}"
+
+
+def moment(day: dt.date | None, hhmm: str | None) -> dt.datetime | None:
+    if day is None or not hhmm:
+        return None
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
+
+
+def as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value) if value else None
+
+
+async def school_for(ctx: Context, name: str | None) -> School | None:
+    """The school named, else the sender's own."""
     if name:
         school = await school_named(session=ctx.session, name=name)
         if school is not None:
@@ -41,102 +80,229 @@ async def _school(ctx: Context, name: str | None) -> School | None:
     return None
 
 
-async def store_activity(ctx: Context, slots: dict[str, Any], *, status: str,
-                         source_text: str) -> None:
-    """Write the activity from parsed slots and queue the one-line confirmation."""
+async def community_for(ctx: Context, school: School | None) -> int | None:
+    if ctx.group is not None and ctx.group.community_id is not None:
+        return ctx.group.community_id
+    return await school_community(session=ctx.session, school_id=school.id if school else None)
+
+
+def summary_of(ctx: Context, event: Activity, school: str | None = None) -> str:
+    return activity_summary(event, ctx.activity_name(event.activity), school, ctx.now.date())
+
+
+def event_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: slots.get(key) for key in EVENT_KEYS}
+
+
+async def record_event(ctx: Context, slots: Mapping[str, Any], *, status: str,
+                       source_text: str) -> Recorded:
+    """Write one event of a message: join what is on record, or add it."""
     assert ctx.member is not None and ctx.member.id is not None
-    school = await _school(ctx, slots.get("school"))
-    community_id = (ctx.group.community_id if ctx.group and ctx.group.community_id else None)
-    if community_id is None and school is not None:
-        community_id = await school_community(session=ctx.session, school_id=school.id)
-    day = dt.date.fromisoformat(slots["date"]) if slots.get("date") else None
-    if day is None and status == "done":
+    school = await school_for(ctx, slots.get("school"))
+    named = school if school is not None and slots.get("school") else None
+    community_id = await community_for(ctx, school)
+    day = as_date(slots.get("date"))
+    if day is None and status == EventStatus.DONE:
         day = ctx.now.date()
-    starts_at = ends_at = None
-    if day is not None and slots.get("time"):
-        hour, minute = (int(x) for x in slots["time"].split(":"))
-        starts_at = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
-        ends_at = starts_at + DEFAULT_LENGTH
-    row = await add_entry(session=ctx.session, now=ctx.now, entry=Activity(
-        status=status, activity=slots.get("activity"), date=day, time=slots.get("time"),
-        starts_at=starts_at, ends_at=ends_at, subject=slots.get("subject"),
-        grade=slots.get("grade"), participants=slots.get("participants"),
-        topic=(slots.get("topic") or None), school_id=school.id if school else None,
-        community_id=community_id, group_id=ctx.group.id if ctx.group else None,
-        reporter_id=ctx.member.id, source_text=source_text[:2000], inbox_id=ctx.inbox_id,
+    code = slots.get("activity")
+    own = event_slots(slots)
+    if day is not None and code is not None:
+        joined = await _join_existing(ctx, own, status=status, community_id=community_id,
+                                      day=day, school=school, named=named, text=source_text)
+        if joined is not None:
+            return joined
+    row = Activity(
+        status=status, activity=code, date=day, time=slots.get("time"),
+        starts_at=moment(day, slots.get("time")), ends_at=moment(day, slots.get("end_time")),
+        subject=slots.get("subject"), grade=slots.get("grade"),
+        participants=slots.get("participants"), topic=(slots.get("topic") or None),
+        school_id=school.id if school else None, community_id=community_id,
+        group_id=ctx.group.id if ctx.group else None, reporter_id=ctx.member.id,
+        source_text=source_text[:2000], inbox_id=ctx.inbox_id,
         confidence=float(slots.get("confidence") or 1.0),
-    ))
-    explicit_school = school.name if school is not None and slots.get("school") else None
-    summary = activity_summary(row, ctx.activity_name(row.activity), explicit_school)
-    if status == "done":
-        ctx.reply(texts.REPORT_OK.format(summary=summary), undo_ref=f"activity:{row.id}")
-    elif day is None:
-        ctx.reply(texts.PLAN_NO_DATE.format(summary=summary), undo_ref=f"activity:{row.id}")
-    else:
-        ctx.reply(texts.PLAN_OK.format(summary=summary), undo_ref=f"activity:{row.id}")
+    )
+    await add_event(session=ctx.session, event=row, chat=chat_key(ctx), slots=own, now=ctx.now)
+    return Recorded(row, "new", summary_of(ctx, row, named.name if named else None))
 
 
-async def _ask_activity(ctx: Context, status: str) -> None:
+async def _join_existing(
+    ctx: Context, slots: dict[str, Any], *, status: str, community_id: int | None,
+    day: dt.date, school: School | None, named: School | None, text: str,
+) -> Recorded | None:
     assert ctx.member is not None and ctx.member.id is not None
-    state = {"slots": ctx.parsed.as_dict(), "status": status, "text": ctx.msg.text}
+    code = str(slots["activity"])
+    plan = await matching_plan(session=ctx.session, community_id=community_id, day=day,
+                               activity=code, school_id=named.id if named else None, slots=slots)
+    if status == EventStatus.PLANNED:
+        if plan is None or plan.time != slots.get("time") and slots.get("time"):
+            return None
+        if not await has_reported(session=ctx.session, event_id=plan.id or 0,
+                                  member_id=ctx.member.id):
+            await add_report(session=ctx.session, event=plan, member_id=ctx.member.id,
+                             kind="plan", chat=chat_key(ctx), inbox_id=ctx.inbox_id, text=text,
+                             slots=slots, now=ctx.now)
+        return Recorded(plan, "plan_exists", summary_of(ctx, plan))
+    event = plan or await matching_event(
+        session=ctx.session, community_id=community_id, day=day, activity=code,
+        school_id=school.id if school else None, slots=slots)
+    if event is None:
+        return None
+    assert event.id is not None
+    registrant = await ctx.session.get(Member, event.reporter_id)
+    name = registrant.name if registrant else ""
+    if await has_reported(session=ctx.session, event_id=event.id, member_id=ctx.member.id) \
+            and event.status != EventStatus.PLANNED:
+        return Recorded(event, "same", summary_of(ctx, event), name)
+    was_plan = event.status == EventStatus.PLANNED
+    differ = await join_event(session=ctx.session, event=event, member_id=ctx.member.id,
+                              chat=chat_key(ctx), inbox_id=ctx.inbox_id, text=text,
+                              slots=slots, now=ctx.now, starts_at=moment(day, slots.get("time")))
+    outcome = "plan_held" if was_plan else "joined"
+    return Recorded(event, outcome, summary_of(ctx, event), name, differ)
+
+
+def _value(key: str, value: Any) -> str:
+    return texts.SUMMARY_PEOPLE.format(n=value) if key == "participants" else str(value)
+
+
+def _differ_text(rec: Recorded) -> str:
+    if not rec.differ:
+        return ""
+    parts = [texts.JOIN_DIFFER_SLOT.format(slot=texts.SLOT_NAMES.get(k, k), name=rec.registrant,
+                                           value=_value(k, old))
+             for k, (old, _new) in rec.differ.items()]
+    first, (_old, new) = next(iter(rec.differ.items()))
+    return texts.JOIN_DIFFER.format(slots="、".join(parts), example=_value(first, new))
+
+
+def _what(ctx: Context, event: Activity) -> str:
+    return f"{md(event.date, ctx.now.date())} {ctx.activity_name(event.activity)}"
+
+
+def reply_text(ctx: Context, rec: Recorded) -> str:
+    """The one line that confirms one event."""
+    if rec.outcome == "plan_held":
+        return texts.REPORT_PLAN_HELD.format(summary=rec.summary)
+    if rec.outcome == "joined":
+        return texts.REPORT_JOINED.format(name=rec.registrant, what=_what(ctx, rec.event),
+                                          differ=_differ_text(rec))
+    if rec.outcome == "same":
+        return texts.REPORT_SAME.format(what=_what(ctx, rec.event))
+    if rec.outcome == "plan_exists":
+        return texts.PLAN_EXISTS.format(summary=rec.summary)
+    if rec.event.status == EventStatus.DONE:
+        return texts.REPORT_OK.format(summary=rec.summary)
+    if rec.event.date is None:
+        return texts.PLAN_NO_DATE.format(summary=rec.summary)
+    return texts.PLAN_OK.format(summary=rec.summary)
+
+
+def _item_text(rec: Recorded) -> str:
+    if rec.outcome in ("joined", "same"):
+        return texts.ITEM_JOINED.format(summary=rec.summary, name=rec.registrant)
+    if rec.outcome == "plan_held":
+        return texts.ITEM_PLAN_HELD.format(summary=rec.summary)
+    return rec.summary
+
+
+async def record_all(ctx: Context, items: list[Mapping[str, Any]], *, status: str,
+                     source_text: str) -> None:
+    """Each event of a message recorded, then one reply for them all."""
+    done = [await record_event(ctx, slots, status=status, source_text=source_text)
+            for slots in items]
+    if len(done) == 1:
+        ctx.reply(reply_text(ctx, done[0]), undo_ref=f"activity:{done[0].event.id}")
+        return
+    listed = texts.MANY_ITEM_SEP.join(f"{n}. {_item_text(r)}" for n, r in enumerate(done, 1))
+    ctx.reply(texts.MANY_OK.format(n=len(done), items=listed),
+              undo_ref=f"activity:{done[-1].event.id}")
+
+
+def _items(parsed: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    more = parsed.get("more") or []
+    return [parsed, *[{**m, "confidence": 1.0} for m in more if isinstance(m, Mapping)]]
+
+
+async def _ask(ctx: Context, kind: str, status: str, question: str,
+               slots: Mapping[str, Any] | None = None, text: str | None = None) -> None:
+    assert ctx.member is not None and ctx.member.id is not None
+    state = {"slots": dict(slots or ctx.parsed.as_dict()), "status": status,
+             "text": text if text is not None else ctx.msg.text}
     await start_conversation(
         session=ctx.session, platform=ctx.msg.platform, chat_id=ctx.msg.chat_id,
-        member_id=ctx.member.id, kind=FOLLOWUP_KIND, state=state,
+        member_id=ctx.member.id, kind=kind, state=state,
         expires_at=ctx.now + ctx.services.followup,
     )
-    ctx.reply(texts.ASK_ACTIVITY)
+    ctx.reply(question)
 
 
 async def _store_or_ask(ctx: Context, status: str) -> None:
-    if _needs_question(ctx.parsed):
-        await _ask_activity(ctx, status)
+    parsed = ctx.parsed.as_dict()
+    if parsed.get("date_invalid"):
+        await _ask(ctx, FOLLOWUP_DATE, status, texts.ASK_DATE)
+    elif ctx.parsed.activity is None or ctx.parsed.confidence < CONFIDENT:
+        await _ask(ctx, FOLLOWUP_ACTIVITY, status, texts.ASK_ACTIVITY)
     else:
-        await store_activity(ctx, ctx.parsed.as_dict(), status=status, source_text=ctx.msg.text)
+        await record_all(ctx, _items(parsed), status=status, source_text=ctx.msg.text)
 
 
 @router.on("report")
 async def handle_report(ctx: Context) -> None:
-    await _store_or_ask(ctx, "done")
+    await _store_or_ask(ctx, EventStatus.DONE)
 
 
 @router.on("plan")
 async def handle_plan(ctx: Context) -> None:
-    await _store_or_ask(ctx, "planned")
+    await _store_or_ask(ctx, EventStatus.PLANNED)
+
+
+async def _end(ctx: Context) -> None:
+    assert ctx.member is not None and ctx.member.id is not None
+    await end_conversation(session=ctx.session, platform=ctx.msg.platform,
+                           chat_id=ctx.msg.chat_id, member_id=ctx.member.id)
+
+
+def is_cancel_word(text: str) -> bool:
+    return any(word in text for word in CANCEL_WORDS) and len(text) <= 6
 
 
 async def continue_followup(ctx: Context, conv: Conversation) -> bool:
     """Use this message as the answer to the pending question; False lets it be handled anew.
 
-    An answer that names an activity completes the record; a cancel word drops it; a message
-    with another clear intent (签到, 撤销, a new report…) ends the question and is handled as
-    itself.
-    """
-    assert ctx.member is not None and ctx.member.id is not None
+    An answer that gives what was asked completes the record with every slot of the first
+    message; a cancel word drops it; a message with another clear intent (签到, 撤销, a new
+    report…) ends the question and is handled as itself."""
     state = conv.state or {}
     text = ctx.msg.text.strip()
-    if any(word in text for word in CANCEL_WORDS) and len(text) <= 6:
-        await end_conversation(session=ctx.session, platform=ctx.msg.platform,
-                               chat_id=ctx.msg.chat_id, member_id=ctx.member.id)
+    if is_cancel_word(text):
+        await _end(ctx)
         ctx.reply(texts.FOLLOWUP_CANCELLED)
         return True
-    answer = ctx.parsed
-    if answer.intent not in ("unknown", "report", "plan") or answer.activity is None:
-        if answer.intent == "unknown" and conv.state and not conv.state.get("asked_twice"):
+    answer = ctx.parsed.as_dict()
+    asks_date = conv.kind == FOLLOWUP_DATE
+    answered = (answer.get("date") is not None and not answer.get("date_invalid")) if asks_date \
+        else answer.get("activity") is not None
+    if ctx.parsed.intent not in ("unknown", "report", "plan") or not answered:
+        if ctx.parsed.intent == "unknown" and not state.get("asked_twice"):
             conv.state = {**state, "asked_twice": True}
             ctx.session.add(conv)
-            ctx.reply(texts.ASK_AGAIN)
+            ctx.reply(texts.ASK_DATE_AGAIN if asks_date else texts.ASK_AGAIN)
             return True
-        await end_conversation(session=ctx.session, platform=ctx.msg.platform,
-                               chat_id=ctx.msg.chat_id, member_id=ctx.member.id)
-        return answer.intent == "unknown"
+        await _end(ctx)
+        return ctx.parsed.intent == "unknown"
     slots = dict(state.get("slots") or {})
-    for key, value in answer.as_dict().items():
-        fillable = key not in ("intent", "date", "confidence", "matched")
-        if value is not None and fillable and (key == "activity" or slots.get(key) is None):
+    for key, value in answer.items():
+        wanted = key == ("date" if asks_date else "activity")
+        fillable = key in EVENT_KEYS and key != "date"
+        if value is not None and (wanted or (fillable and slots.get(key) is None)):
             slots[key] = value
+    slots["date_invalid"] = None
     slots["confidence"] = 1.0
-    await end_conversation(session=ctx.session, platform=ctx.msg.platform,
-                           chat_id=ctx.msg.chat_id, member_id=ctx.member.id)
+    await _end(ctx)
+    status = str(state.get("status", EventStatus.DONE))
     source = f"{state.get('text', '')}\n{text}"
-    await store_activity(ctx, slots, status=str(state.get("status", "done")), source_text=source)
+    if slots.get("activity") is None:
+        await _ask(ctx, FOLLOWUP_ACTIVITY, status, texts.ASK_ACTIVITY, slots, source)
+        return True
+    await record_all(ctx, _items(slots), status=status, source_text=source)
     return True

@@ -16,13 +16,13 @@ BIND_GROUP = re.compile(r"^\s*绑定本群\s*[:：]?\s*(\S+)\s*$")
 BINDER_ROLES = ("admin", "principal")
 
 
-def is_admin_command(text: str) -> bool:
-    return BIND_GROUP.match(text) is not None
+async def handle_bind_group(ctx: Context, match: re.Match[str]) -> bool:
+    """`绑定本群 教共体名称` by an admin or principal."""
+    await _bind(ctx, match)
+    return True
 
 
-async def handle_admin_command(ctx: Context) -> None:
-    match = BIND_GROUP.match(ctx.msg.text)
-    assert match is not None
+async def _bind(ctx: Context, match: re.Match[str]) -> None:
     if ctx.member is None or ctx.member.role not in BINDER_ROLES:
         ctx.reply(texts.GROUP_BIND_ADMIN_ONLY)
         return

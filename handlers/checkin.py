@@ -1,27 +1,32 @@
-"""Check-in, check-out and leave, tied to today's planned activity when there is one."""
+"""Check-in, check-out and leave, tied to the day's planned activity when there is one.
+
+A sign-in for another day (补签) or after the event is over is a make-up, not a late
+arrival; a sign-in once the event has started marks the plan held; 早退 is judged only
+against a stated or configured end (handlers.event_times).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from handlers import texts
+from handlers.clock import SHANGHAI
+from handlers.event_times import event_end, judges_early
 from handlers.format import hm, md
 from handlers.routing import Context, Router
 from storage.activities import add_entry, attendance_of, planned_on
-from storage.models import Activity, Attendance
+from storage.events import change_event
+from storage.models import Activity, Attendance, EventStatus
 from storage.roster import school_community
 
 router = Router("checkin")
 
 # A planned activity opens for check-in this long before it starts.
 CHECKIN_OPENS = dt.timedelta(minutes=30)
-DEFAULT_LENGTH = dt.timedelta(hours=2)
 
 
-def _end_of(event: Activity) -> dt.datetime | None:
-    if event.ends_at is not None:
-        return event.ends_at
-    return event.starts_at + DEFAULT_LENGTH if event.starts_at is not None else None
+def _end_of(ctx: Context, event: Activity) -> dt.datetime | None:
+    return event_end(event, ctx.services.lengths, SHANGHAI)
 
 
 async def _community_id(ctx: Context) -> int | None:
@@ -40,7 +45,7 @@ async def _todays_event(ctx: Context, day: dt.date) -> Activity | None:
     timed = [e for e in events if e.starts_at is not None]
     for event in timed:
         assert event.starts_at is not None
-        end = _end_of(event)
+        end = _end_of(ctx, event)
         if end is not None and event.starts_at - CHECKIN_OPENS <= ctx.now <= end:
             return event
     upcoming = [e for e in timed if e.starts_at and e.starts_at > ctx.now]
@@ -50,13 +55,21 @@ async def _todays_event(ctx: Context, day: dt.date) -> Activity | None:
 
 
 async def _record(ctx: Context, type_: str, day: dt.date, event: Activity | None, *,
-                  late: bool = False, early: bool = False) -> Attendance:
+                  late: bool = False, early: bool = False, makeup: bool = False) -> Attendance:
     assert ctx.member is not None and ctx.member.id is not None
     return await add_entry(session=ctx.session, now=ctx.now, entry=Attendance(
         member_id=ctx.member.id, type=type_, date=day, at=ctx.now,
         activity_id=event.id if event else None, group_id=ctx.group.id if ctx.group else None,
-        late=late, early=early, note=ctx.msg.text[:500], inbox_id=ctx.inbox_id,
+        late=late, early=early, makeup=makeup, note=ctx.msg.text[:500], inbox_id=ctx.inbox_id,
     ))
+
+
+async def _hold(ctx: Context, event: Activity) -> None:
+    """A sign-in once the plan has started shows it took place."""
+    if event.status == EventStatus.PLANNED:
+        assert ctx.member is not None
+        await change_event(session=ctx.session, event=event, by=ctx.member.id, now=ctx.now,
+                           action="held", changes={"status": EventStatus.HELD.value})
 
 
 def _for(ctx: Context, event: Activity | None) -> str:
@@ -69,13 +82,17 @@ def _for(ctx: Context, event: Activity | None) -> str:
 async def handle_checkin(ctx: Context) -> None:
     assert ctx.member is not None and ctx.member.id is not None
     today = ctx.now.date()
-    done = await attendance_of(session=ctx.session, member_id=ctx.member.id, day=today,
+    day = dt.date.fromisoformat(ctx.parsed.date) if ctx.parsed.date else today
+    done = await attendance_of(session=ctx.session, member_id=ctx.member.id, day=day,
                                type_="checkin")
-    event = await _todays_event(ctx, today)
+    event = await _todays_event(ctx, day)
     same = [a for a in done if event is None or a.activity_id == event.id]
     if same:
         ctx.reply(texts.CHECKIN_AGAIN.format(name=ctx.member.name,
                                              time=hm(same[0].at.astimezone(ctx.now.tzinfo))))
+        return
+    if day != today:
+        await _makeup(ctx, day, event)
         return
     starts = event.starts_at if event is not None else None
     if event is not None and starts is not None and ctx.now < starts - CHECKIN_OPENS:
@@ -83,10 +100,34 @@ async def handle_checkin(ctx: Context) -> None:
         ctx.reply(texts.CHECKIN_CLOSED.format(activity=ctx.activity_name(event.activity),
                                               opens=opens))
         return
+    end = _end_of(ctx, event) if event is not None and starts is not None else None
+    if event is not None and end is not None and ctx.now > end:
+        row = await _record(ctx, "checkin", today, event, makeup=True)
+        await _hold(ctx, event)
+        ctx.reply(texts.CHECKIN_OVER.format(activity=ctx.activity_name(event.activity),
+                                            name=ctx.member.name, time=hm(ctx.now)),
+                  undo_ref=f"attendance:{row.id}")
+        return
     late = starts is not None and ctx.now > starts
     row = await _record(ctx, "checkin", today, event, late=late)
+    if event is not None and (starts is None or ctx.now >= starts):
+        await _hold(ctx, event)
     extra = _for(ctx, event) + (texts.CHECKIN_LATE if late else "")
     ctx.reply(texts.CHECKIN_OK.format(name=ctx.member.name, time=hm(ctx.now), extra=extra),
+              undo_ref=f"attendance:{row.id}")
+
+
+async def _makeup(ctx: Context, day: dt.date, event: Activity | None) -> None:
+    """补签 for another day: recorded on that day, flagged, never late."""
+    assert ctx.member is not None
+    if day > ctx.now.date():
+        ctx.reply(texts.CHECKIN_FUTURE.format(when=md(day)))
+        return
+    row = await _record(ctx, "checkin", day, event, makeup=True)
+    if event is not None:
+        await _hold(ctx, event)
+    ctx.reply(texts.CHECKIN_MAKEUP.format(name=ctx.member.name, when=md(day, ctx.now.date()),
+                                          extra=_for(ctx, event)),
               undo_ref=f"attendance:{row.id}")
 
 
@@ -107,8 +148,9 @@ async def handle_checkout(ctx: Context) -> None:
         event = await ctx.session.get(Activity, checkins[-1].activity_id)
     if event is None:
         event = await _todays_event(ctx, today)
-    end = _end_of(event) if event is not None else None
-    early = end is not None and ctx.now < end
+    end = _end_of(ctx, event) if event is not None else None
+    early = (event is not None and end is not None and judges_early(event, ctx.services.lengths)
+             and ctx.now < end)
     row = await _record(ctx, "checkout", today, event, early=early)
     extra = _for(ctx, event) + (texts.CHECKOUT_EARLY if early else "")
     template = texts.CHECKOUT_OK if checkins else texts.CHECKOUT_NO_CHECKIN

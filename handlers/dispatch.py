@@ -8,12 +8,14 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import texts
-from handlers.activity import continue_followup
-from handlers.admin import handle_admin_command, is_admin_command
+from handlers.activity import FOLLOWUP_KINDS, continue_followup
+from handlers.commands import run_command
 from handlers.messages import IncomingMessage, Reply
 from handlers.nlu import ParseResult
+from handlers.plans import FOLLOWUP_PICK, continue_pick
 from handlers.routing import Context, Dispatcher, Services
-from storage.conversations import pending_conversation
+from storage.conversations import current_conversation, end_conversation
+from storage.models import Conversation
 from storage.roster import group_by_chat, member_by_identity
 
 
@@ -40,15 +42,13 @@ async def handle_message(
     if msg.kind == "bot_added":
         ctx.reply(texts.GROUP_WELCOME)
         return ctx.replies
-    if msg.kind == "message" and is_admin_command(msg.text):
-        await handle_admin_command(ctx)
+    conv = await _conversation(ctx)
+    if ctx.replies:  # an answer to a question that expired
         return ctx.replies
-    if member is not None and msg.kind == "message":
-        conv = await pending_conversation(session=session, platform=msg.platform,
-                                          chat_id=msg.chat_id, member_id=member.id or 0,
-                                          now=ctx.now)
-        if conv is not None and await continue_followup(ctx, conv):
-            return ctx.replies
+    if await run_command(ctx, followup_pending=conv is not None):
+        return ctx.replies
+    if conv is not None and await _continue(ctx, conv):
+        return ctx.replies
     route = dispatcher.route_for(parsed.intent) or dispatcher.route_for("unknown")
     if route is None:
         return ctx.replies
@@ -57,3 +57,29 @@ async def handle_message(
         return ctx.replies
     await route.handler(ctx)
     return ctx.replies
+
+
+async def _conversation(ctx: Context) -> Conversation | None:
+    """The sender's pending question in this chat. One that expired is dropped, and a
+    message that answers it is told so rather than taken for something new."""
+    if ctx.member is None or ctx.msg.kind != "message":
+        return None
+    conv = await current_conversation(session=ctx.session, platform=ctx.msg.platform,
+                                      chat_id=ctx.msg.chat_id, member_id=ctx.member.id or 0)
+    if conv is None or conv.expires_at > ctx.now:
+        return conv
+    await end_conversation(session=ctx.session, platform=ctx.msg.platform,
+                           chat_id=ctx.msg.chat_id, member_id=ctx.member.id or 0)
+    answer = ctx.parsed
+    if answer.intent == "unknown" and (answer.activity or answer.date or
+                                       ctx.msg.text.strip().isdigit()):
+        ctx.reply(texts.FOLLOWUP_EXPIRED)
+    return None
+
+
+async def _continue(ctx: Context, conv: Conversation) -> bool:
+    if conv.kind == FOLLOWUP_PICK:
+        return await continue_pick(ctx, conv)
+    if conv.kind in FOLLOWUP_KINDS:
+        return await continue_followup(ctx, conv)
+    return False

@@ -7,11 +7,17 @@ import datetime as dt
 from handlers import texts
 from storage.models import Activity
 
+# A day further back than this shows its year: a secretary must see 2025 at a glance.
+YEAR_SHOWN_AFTER = dt.timedelta(days=60)
 
-def md(day: dt.date | None) -> str:
-    """11月26日 — how teachers write a date."""
+
+def md(day: dt.date | None, today: dt.date | None = None) -> str:
+    """11月26日 — how teachers write a date; with the year when it is not this year's or
+    lies more than 60 days before `today`."""
     if day is None:
         return texts.DATE_UNKNOWN
+    if today is not None and (day.year != today.year or today - day > YEAR_SHOWN_AFTER):
+        return texts.YEAR_DATE.format(year=day.year, month=day.month, day=day.day)
     return f"{day.month}月{day.day}日"
 
 
@@ -19,9 +25,10 @@ def hm(moment: dt.datetime) -> str:
     return moment.strftime("%H:%M")
 
 
-def activity_summary(activity: Activity, name: str, school: str | None = None) -> str:
+def activity_summary(activity: Activity, name: str, school: str | None = None,
+                     today: dt.date | None = None) -> str:
     """One line that echoes what was understood: date, time, grade, subject, activity, people."""
-    head = md(activity.date)
+    head = md(activity.date, today)
     if activity.time:
         head += f" {activity.time}"
     what = f"{activity.grade or ''}{activity.subject or ''}{name}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handlers import texts
 from handlers.routing import Context, Router
 
@@ -13,8 +15,20 @@ async def handle_help(ctx: Context) -> None:
     ctx.reply(texts.HELP)
 
 
+# Thanks, acknowledgements and greetings (收到, 好的, 谢谢, 辛苦了, 👍): no hint for these.
+SMALL_TALK = re.compile(
+    r"^\W*(?:谢谢|多谢|感谢|收到|好的|好滴|好|嗯+|哦+|ok|OK|辛苦了?|你好|您好|大家好|早上好|早安|"
+    r"下午好|晚上好|晚安|在吗|👍|🙏|👌|❤️|[!！。.~～])+\W*$"
+)
+
+
 @router.on("unknown", needs_member=False)
 async def handle_unknown(ctx: Context) -> None:
-    """Silence in a group: the bot must never answer ordinary conversation."""
+    """The reply table of spec/conversation.md: silence in a group unless the bot is
+    addressed; never a hint for thanks, acknowledgements and greetings, except one short
+    line in a private chat."""
+    small_talk = SMALL_TALK.match(ctx.msg.text.strip()) is not None
     if not ctx.msg.is_group:
-        ctx.reply(texts.PRIVATE_HINT)
+        ctx.reply(texts.SMALL_TALK_REPLY if small_talk else texts.PRIVATE_HINT)
+    elif ctx.msg.addressed and not small_talk:
+        ctx.reply(texts.GROUP_HINT)

@@ -24,6 +24,8 @@ class IncomingMessage:
     sender_name: str = ""
     kind: str = "message"  # "message", "action" (a card button), "bot_added"
     action: dict[str, Any] | None = None
+    # The message @mentions the bot (WeCom's robot hears nothing else in a group).
+    addressed: bool = False
 
     @property
     def is_group(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import activity, bind, checkin, help, query, undo
+from handlers import activity, bind, checkin, correct, help, plans, query, undo
 from handlers.routing import Dispatcher
 
 
@@ -10,6 +10,8 @@ def build_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
     dispatcher.include(checkin.router)
     dispatcher.include(activity.router)
+    dispatcher.include(plans.router)
+    dispatcher.include(correct.router)
     dispatcher.include(query.router)
     dispatcher.include(undo.router)
     dispatcher.include(bind.router)

@@ -19,6 +19,9 @@ CHECKOUT_EARLY = "（早退）"
 CHECKOUT_AGAIN = "{name}今天已签退过了（{time}）。"
 CHECKOUT_NO_CHECKIN = "{name}签退成功 ✓ {time}（今天没有签到记录，已照常登记签退）"
 LEAVE_OK = "已为{name}登记请假：{when}{what}。"
+CHECKIN_MAKEUP = "已为{name}补签 ✓ {when}{extra}"
+CHECKIN_FUTURE = "还没到{when}，到时候再签到吧。"
+CHECKIN_OVER = "{activity}已经结束了，已为{name}登记补签 ✓ {time}"
 
 # --- reports and plans ----------------------------------------------------------------------
 REPORT_OK = "已记录：{summary}。如有误可回复“撤销”。"
@@ -29,6 +32,40 @@ ASK_AGAIN = "没看出是哪类活动，请直接回复活动名称，例如“�
 FOLLOWUP_CANCELLED = "好的，这条不记录了。"
 SUMMARY_PEOPLE = "{n}人"
 DATE_UNKNOWN = "日期待定"
+ASK_DATE = "这个日期好像不存在，请问活动是哪一天？例如“11月30日”或“昨天”。"
+ASK_DATE_AGAIN = "还是没看出日期，请直接回复日期，例如“11月30日”；回复“取消”则不记录。"
+FOLLOWUP_EXPIRED = "刚才的问题已经过期了，请把要登记的内容完整地再发一次。"
+MANY_OK = "已记录 {n} 项：{items}。如有误可回复“撤销”。"
+MANY_ITEM_SEP = "；"
+ITEM_JOINED = "{summary}（已合并到{name}登记的记录）"
+ITEM_PLAN_HELD = "{summary}（计划内活动，已标记为已开展）"
+REPORT_PLAN_HELD = "已记录：{summary}，计划内活动已标记为已开展。如有误可回复“撤销”。"
+REPORT_JOINED = "已合并到{name}登记的 {what}，不重复计数。{differ}"
+REPORT_SAME = "这次活动你已经登记过了（{what}），不重复计数。"
+JOIN_DIFFER = "{slots}，如需更正请回复“不对，是{example}”。"
+JOIN_DIFFER_SLOT = "{slot}按{name}登记的{value}"
+SLOT_NAMES = {"participants": "人数", "subject": "学科", "grade": "年级", "topic": "主题",
+              "time": "时间"}
+PLAN_EXISTS = "这个计划已经登记过了：{summary}。"
+YEAR_DATE = "{year}年{month}月{day}日"
+
+# --- corrections, cancellations, moves -------------------------------------------------------
+CORRECT_OK = "已更正：{summary}。"
+CORRECT_NOTHING = "没有找到你今天在这里登记的记录，无法更正。如需登记新的活动，请直接发送完整内容。"
+CORRECT_WHAT = "请告诉我要更正的内容，例如“不对，是11人”或“更正：日期是昨天”。"
+CANCEL_OK = "已取消：{summary}。相关提醒和签到已一并取消。"
+CANCEL_NOT_FOUND = "没有找到{what}的计划，无法取消。"
+RESCHEDULE_OK = "已改期：{summary}（原定{old}）。提醒会按新时间发送。"
+RESCHEDULE_NOT_FOUND = "没有找到{what}的计划，无法改期。"
+RESCHEDULE_NO_DAY = "日期待定"
+PLAN_ACTION_NOT_ALLOWED = "只有发布计划的老师、本教共体的校长或管理员可以{action}这个计划。"
+PLAN_ACTIONS = {"cancel": "取消", "reschedule": "调整"}
+PICK_PLAN = "找到 {n} 个计划：{items}。请回复序号，例如“1”。"
+PICK_PLAN_ITEM = "{n}. {summary}"
+PICK_PLAN_AGAIN = "请回复序号（1—{n}）；回复“取消”则不做改动。"
+PLAN_WHAT = "{date}{activity}"
+OUTCOME_HELD = "好的，{summary} 已记为已开展。"
+OUTCOME_CANCELLED = "好的，{summary} 已记为取消。"
 
 # --- undo -----------------------------------------------------------------------------------
 UNDO_OK = "已撤销：{what}。"
@@ -37,6 +74,11 @@ UNDO_NOT_YOURS = "只能撤销自己登记的记录。"
 UNDO_ALREADY = "这条记录已经撤销过了。"
 UNDO_WHAT_ACTIVITY = "{date}的{activity}记录"
 UNDO_WHAT_ATTENDANCE = "{date}的{type}记录"
+UNDO_TOO_OLD = "只能撤销自己24小时内登记的记录。更早的记录如需撤销，请联系本校校长或管理员。"
+UNDO_OTHER_OK = "已撤销{name}登记的{what}。"
+UNDO_OTHER_NOT_ALLOWED = "只有校长或管理员可以撤销别人登记的记录。"
+UNDO_OTHER_NOT_FOUND = "没有找到{name}登记的{what}。"
+UNDO_OTHER_REASON = "{name}在聊天中撤销"
 ATTENDANCE_TYPES = {"checkin": "签到", "checkout": "签退", "leave": "请假"}
 
 # --- queries --------------------------------------------------------------------------------
@@ -87,6 +129,8 @@ HELP = (
     "· 撤销：发送“撤销”撤回自己上一条记录"
 )
 PRIVATE_HINT = "没太明白 😊 发送“帮助”看看我能做什么。"
+GROUP_HINT = "没太明白 😊 @我 发送“帮助”看看我能做什么。"
+SMALL_TALK_REPLY = "😊 有需要随时找我，发送“帮助”可以查看用法。"
 ERROR = "抱歉，刚才没处理好，请稍后再试一次。"
 
 # --- Feishu cards ---------------------------------------------------------------------------

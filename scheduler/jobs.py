@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import texts
-from handlers.checkin import CHECKIN_OPENS, DEFAULT_LENGTH
+from handlers.checkin import CHECKIN_OPENS
+from handlers.event_times import DEFAULT_LENGTH
 from handlers.format import hm, md
 from scheduler.calendar import Period, SchoolCalendar
 from scheduler.config import SchedulerConfig

@@ -18,7 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from storage.models import COUNTED_STATUSES, Activity, Attendance, ChatGroup, Community, Identity, Member, School
+from storage.models import (
+    COUNTED_STATUSES,
+    Activity,
+    Attendance,
+    ChatGroup,
+    Community,
+    Identity,
+    Member,
+    School,
+)
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,12 @@ async def add_entry(*, session: AsyncSession, entry: Entry, now: dt.datetime) ->
 async def planned_on(
     *, session: AsyncSession, community_id: int | None, day: dt.date,
 ) -> list[Activity]:
-    """The community's planned, not withdrawn activities of a day, earliest first."""
+    """The community's plans of a day (still planned or already held), earliest first."""
     if community_id is None:
         return []
     stmt = select(Activity).where(
-        col(Activity.community_id) == community_id, col(Activity.status) == "planned",
+        col(Activity.community_id) == community_id,
+        col(Activity.status).in_(("planned", "held")),
         col(Activity.date) == day, col(Activity.withdrawn).is_(False),
     )
     rows = list((await session.execute(stmt)).scalars())

@@ -26,6 +26,17 @@ async def pending_conversation(
     return conv
 
 
+async def current_conversation(
+    *, session: AsyncSession, platform: str, chat_id: str, member_id: int,
+) -> Conversation | None:
+    """The pending question, expired or not: the caller tells a late answer what happened."""
+    stmt = select(Conversation).where(
+        col(Conversation.platform) == platform, col(Conversation.chat_id) == chat_id,
+        col(Conversation.member_id) == member_id,
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def start_conversation(
     *, session: AsyncSession, platform: str, chat_id: str, member_id: int, kind: str,
     state: dict[str, Any], expires_at: dt.datetime,

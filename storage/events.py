@@ -241,7 +241,8 @@ async def change_event(
         setattr(event, key, value)
     session.add(event)
     await session.flush()
-    if action in ("cancel", "reschedule", "withdraw"):
+    moved = any(key in changes for key in ("date", "starts_at", "ends_at"))
+    if moved or action in ("cancel", "withdraw"):
         await withdraw_pending(session=session, key_prefix=queued_prefix(event))
     record_audit(session=session, at=now, member_id=by, action=action, entity="activity",
                  entity_id=event.id, before=before, after=snapshot(event), reason=reason)
@@ -301,3 +302,51 @@ async def upcoming_plans(
                       else or_(col(Activity.date) >= today, col(Activity.date).is_(None)))
     stmt = stmt.order_by(col(Activity.date), col(Activity.starts_at), col(Activity.id))
     return list((await session.execute(stmt)).scalars())
+
+
+async def asked_plan(
+    *, session: AsyncSession, organiser_id: int, since: dt.datetime,
+) -> Activity | None:
+    """The organiser's latest plan the bot asked about (已开展 / 取消) and still open."""
+    stmt = select(Activity).where(
+        col(Activity.reporter_id) == organiser_id, col(Activity.status) == EventStatus.PLANNED,
+        col(Activity.withdrawn).is_(False), col(Activity.outcome_asked_at) >= since,
+    ).order_by(col(Activity.outcome_asked_at).desc(), col(Activity.id).desc())
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def reports_by(
+    *, session: AsyncSession, member_id: int, activity: str | None, day: dt.date | None,
+) -> list[tuple[ActivityReport, Activity]]:
+    """A member's live reports of live events, of one activity and day when given, newest
+    first: what "撤销 张丽 11月2日的集体备课" points at."""
+    stmt = select(ActivityReport, Activity).join(
+        Activity, col(Activity.id) == col(ActivityReport.activity_id)).where(
+        col(ActivityReport.member_id) == member_id, col(ActivityReport.withdrawn).is_(False),
+        col(Activity.withdrawn).is_(False),
+    )
+    if activity is not None:
+        stmt = stmt.where(col(Activity.activity) == activity)
+    if day is not None:
+        stmt = stmt.where(col(Activity.date) == day)
+    stmt = stmt.order_by(col(ActivityReport.created_at).desc(), col(ActivityReport.id).desc())
+    return [(r, a) for r, a in (await session.execute(stmt)).all()]
+
+
+async def reports_from_message(
+    *, session: AsyncSession, member_id: int, inbox_id: int | None,
+) -> list[ActivityReport]:
+    """The member's live reports made by one message (a message may report several events)."""
+    if inbox_id is None:
+        return []
+    stmt = select(ActivityReport).where(
+        col(ActivityReport.member_id) == member_id, col(ActivityReport.inbox_id) == inbox_id,
+        col(ActivityReport.withdrawn).is_(False)).order_by(col(ActivityReport.id))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def has_reported(*, session: AsyncSession, event_id: int, member_id: int) -> bool:
+    stmt = select(func.count()).select_from(ActivityReport).where(
+        col(ActivityReport.activity_id) == event_id, col(ActivityReport.member_id) == member_id,
+        col(ActivityReport.withdrawn).is_(False))
+    return bool((await session.execute(stmt)).scalar_one())

@@ -91,7 +91,7 @@ async def test_undo_withdraws_own_last_entry(chat: Chat) -> None:
     assert reply == ["已撤销：11月25日的听评课记录。"]
     rows = {r.activity: r.withdrawn for r in await chat.rows(Activity)}
     assert rows == {"lesson_prep": False, "observation": True}
-    undo = await chat.rows(AuditLog, action="undo")
+    undo = await chat.rows(AuditLog, action="undo", entity="activity")
     assert len(undo) == 1 and undo[0].before["withdrawn"] is False
     assert await chat.say("李娜", "撤销") == [texts.UNDO_NOTHING]
 
@@ -125,7 +125,7 @@ async def test_plan_is_stored_as_planned_and_checkin_links_to_it(chat: Chat) -> 
     assert (checkin.activity_id, checkin.late) == (plan.id, True)
     chat.clock.moment = at("2026-11-27T15:00:00")
     reply = await chat.say("张丽", "签退")
-    assert "早退" in reply[0]
+    assert "早退" not in reply[0]  # no stated end, no configured length: never guessed
 
 
 async def test_checkin_before_window_is_refused(chat: Chat) -> None:
@@ -147,7 +147,10 @@ async def test_leave_is_tied_to_the_planned_activity(chat: Chat) -> None:
 async def test_chatter_is_silent_in_group_and_hinted_in_private(chat: Chat) -> None:
     assert await chat.say("张丽", "好的收到") == []
     assert await chat.say("张丽", "谢谢王老师的分享") == []
-    assert await chat.say("张丽", "好的收到", p2p=True) == [texts.PRIVATE_HINT]
+    assert await chat.say("张丽", "好的收到", p2p=True) == [texts.SMALL_TALK_REPLY]
+    assert await chat.say("张丽", "今天天气不错", p2p=True) == [texts.PRIVATE_HINT]
+    assert await chat.say("张丽", "@教联助手 今天天气不错") == [texts.GROUP_HINT]
+    assert await chat.say("张丽", "@教联助手 谢谢") == []
 
 
 async def test_help(chat: Chat) -> None:

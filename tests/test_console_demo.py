@@ -61,6 +61,6 @@ def test_console_commands_switch_speaker_and_chat(tmp_path: Path) -> None:
     assert chat.returncode == 0, chat.stderr
     out = chat.stdout
     assert "> 李娜: 签到" in out and "< 教联助手: 李娜签到成功 ✓ 10:00" in out
-    assert "< 教联助手: 没太明白" in out  # private chats get a hint for chatter
+    assert "< 教联助手: 😊 有需要随时找我" in out  # a greeting in private gets one line
     assert "名册里没有 不存在" in out
     assert out.count("签到成功") == 1  # nothing after /quit

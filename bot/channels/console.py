@@ -40,6 +40,7 @@ class ConsoleChannel:
             text=str(payload.get("text", "")), message_id=str(payload["message_id"]),
             received_at=datetime.fromisoformat(str(payload["received_at"])),
             sender_name=str(payload.get("sender", "")),
+            addressed=str(payload.get("text", "")).lstrip().startswith(f"@{BOT_NAME}"),
         )
 
     async def send(self, message: OutboxMessage) -> SendResult:

@@ -84,7 +84,10 @@ def _bot_key(mentions: list[dict[str, Any]], text: str, bot: BotIdentity) -> str
 
 
 def strip_mentions(text: str, mentions: list[dict[str, Any]], bot: BotIdentity) -> str:
-    bot_key = _bot_key(mentions, text, bot)
+    return _strip(text, mentions, _bot_key(mentions, text, bot))
+
+
+def _strip(text: str, mentions: list[dict[str, Any]], bot_key: str | None) -> str:
     # Longest keys first, so that @_user_1 does not eat the start of @_user_10.
     for m in sorted(mentions, key=lambda m: -len(str(m.get("key", "")))):
         key = str(m.get("key", ""))
@@ -112,7 +115,8 @@ def _message(app_id: str, event: dict[str, Any], bot: BotIdentity,
     else:
         return None
     mentions = [m for m in message.get("mentions") or [] if isinstance(m, dict)]
-    text = strip_mentions(raw, mentions, bot)
+    bot_key = _bot_key(mentions, raw, bot)
+    text = _strip(raw, mentions, bot_key)
     open_id = _dict(sender.get("sender_id")).get("open_id")
     if not open_id or not message.get("chat_id"):
         return None
@@ -121,6 +125,7 @@ def _message(app_id: str, event: dict[str, Any], bot: BotIdentity,
         chat_type="p2p" if message.get("chat_type") == "p2p" else "group",
         sender_id=str(open_id), text=text, message_id=str(message.get("message_id", "")),
         received_at=_time(message.get("create_time"), tz), app_id=app_id,
+        addressed=bot_key is not None,
     )
 
 

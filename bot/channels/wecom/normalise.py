@@ -66,5 +66,5 @@ def normalise(payload: Mapping[str, Any], *, robot_name: str = "",
     return IncomingMessage(
         platform=PLATFORM, chat_id=chat_id, chat_type="group" if group else "p2p",
         sender_id=userid, text=text, message_id=str(message.get("msgid", "")),
-        received_at=received, app_id=str(message.get("aibotid", "")),
+        received_at=received, app_id=str(message.get("aibotid", "")), addressed=True,
     )
