@@ -36,6 +36,8 @@ FOLLOWUP_ACTIVITY = "report_activity"
 FOLLOWUP_DATE = "report_date"
 FOLLOWUP_KINDS = (FOLLOWUP_ACTIVITY, FOLLOWUP_DATE)
 CANCEL_WORDS = ("取消", "算了", "不用了", "不记了")
+# Characters that show a short answer names a day (besides digits).
+DAY_WORDS = "今昨前明后天号日周星期礼拜月"
 # Keys of a parse that describe one event (the rest say what the message is).
 EVENT_KEYS = ("activity", "date", "time", "end_time", "subject", "grade", "participants",
               "topic", "school")
@@ -88,6 +90,16 @@ async def community_for(ctx: Context, school: School | None) -> int | None:
 
 def summary_of(ctx: Context, event: Activity, school: str | None = None) -> str:
     return activity_summary(event, ctx.activity_name(event.activity), school, ctx.now.date())
+
+
+def read_day(ctx: Context, text: str, status: str) -> dict[str, Any]:
+    """The day a short answer ("11月25日", "昨天") names, read the way the parser reads the day
+    of a report (the latest such day) or of a plan (the next one)."""
+    verb = "将开展活动" if status == EventStatus.PLANNED else "开展了活动"
+    parsed = ctx.services.parser.parse(f"{text}{verb}", ctx.msg.received_at).as_dict()
+    if parsed.get("date_invalid") or not any(ch.isdigit() or ch in DAY_WORDS for ch in text):
+        return {"date": None, "date_invalid": parsed.get("date_invalid")}
+    return {"date": parsed.get("date"), "date_invalid": None}
 
 
 def event_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
@@ -280,6 +292,8 @@ async def continue_followup(ctx: Context, conv: Conversation) -> bool:
         return True
     answer = ctx.parsed.as_dict()
     asks_date = conv.kind == FOLLOWUP_DATE
+    if asks_date and answer.get("date") is None:
+        answer = {**answer, **read_day(ctx, text, str(state.get("status", "")))}
     answered = (answer.get("date") is not None and not answer.get("date_invalid")) if asks_date \
         else answer.get("activity") is not None
     if ctx.parsed.intent not in ("unknown", "report", "plan") or not answered:

@@ -18,6 +18,10 @@ from storage.conversations import current_conversation, end_conversation
 from storage.models import Conversation
 from storage.roster import group_by_chat, member_by_identity
 
+# A reply this short that names an activity, a day or a number answers a question; a new
+# report says more ("今天上午开展了集体备课").
+ANSWER_LENGTH = 8
+
 
 def _parse(msg: IncomingMessage, services: Services) -> ParseResult:
     if msg.kind == "action":
@@ -70,9 +74,9 @@ async def _conversation(ctx: Context) -> Conversation | None:
         return conv
     await end_conversation(session=ctx.session, platform=ctx.msg.platform,
                            chat_id=ctx.msg.chat_id, member_id=ctx.member.id or 0)
-    answer = ctx.parsed
-    if answer.intent == "unknown" and (answer.activity or answer.date or
-                                       ctx.msg.text.strip().isdigit()):
+    answer, text = ctx.parsed, ctx.msg.text.strip()
+    if (answer.intent in ("unknown", "report", "plan") and len(text) <= ANSWER_LENGTH
+            and (answer.activity or text.isdigit() or any(ch.isdigit() for ch in text))):
         ctx.reply(texts.FOLLOWUP_EXPIRED)
     return None
 

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 
 from handlers import texts
+from handlers.activity import as_date, read_day
 from handlers.format import md
 from handlers.permissions import may_act_for
 from handlers.routing import Context, Router
@@ -22,7 +23,7 @@ from storage.events import (
     reports_of,
     withdraw_report,
 )
-from storage.models import Activity, ActivityReport, Attendance, Member
+from storage.models import Activity, ActivityReport, Attendance, EventStatus, Member
 from storage.roster import members_named
 
 router = Router("undo")
@@ -136,12 +137,11 @@ async def handle_undo_other(ctx: Context, match: re.Match[str]) -> bool:
     if not await may_act_for(session=ctx.session, member=ctx.member, other=other):
         ctx.reply(texts.UNDO_OTHER_NOT_ALLOWED)
         return True
-    parsed = ctx.services.parser.parse(f"{what}开展了", ctx.msg.received_at)
-    day = dt.date.fromisoformat(parsed.date) if parsed.date and what else None
+    parsed = ctx.services.parser.parse(what, ctx.msg.received_at)
+    day = as_date(read_day(ctx, what, EventStatus.DONE)["date"])
     assert other.id is not None
     found = await reports_by(session=ctx.session, member_id=other.id, activity=parsed.activity,
-                             day=day if any(ch.isdigit() or ch in "昨前今号日" for ch in what)
-                             else None)
+                             day=day)
     label = f"{md(day, ctx.now.date()) if day else ''}{ctx.activity_name(parsed.activity)}"
     if not found or parsed.activity is None:
         ctx.reply(texts.UNDO_OTHER_NOT_FOUND.format(name=other.name, what=label))

@@ -187,8 +187,8 @@ async def test_late_signin_names_its_day_and_is_a_makeup(chat: Chat) -> None:
 
 
 async def test_signin_after_the_event_is_over_is_a_makeup(chat: Chat) -> None:
-    await chat.say("韦国庆", "今天上午八点在县实小开展教师培训")
-    chat.clock.moment = at("2026-11-26T12:30:00")
+    await chat.say("韦国庆", "今天下午两点在县实小开展教师培训")
+    chat.clock.moment = at("2026-11-26T16:30:00")
     reply = await chat.say("李娜", "签到")
     assert "已经结束" in reply[0] and "迟到" not in reply[0]
     [row] = await chat.rows(Attendance)
