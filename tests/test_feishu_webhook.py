@@ -19,7 +19,7 @@ from bot.app import RUNTIME, create_app
 from bot.config import ConfigError, Settings, settings_from_dict
 from storage.db import create_engine, session_factory, transaction
 from storage.inbox import insert_event
-from storage.models import Attendance, InboxEvent
+from storage.models import Activity, Attendance, InboxEvent
 from tests.app_support import inbox_count, prepare_demo_database, settle
 from tests.fakes.feishu import FakeFeishu
 from tests.fakes.feishu_signing import card_action_event, encrypt, signed_body, text_event
@@ -230,3 +230,22 @@ async def test_no_webhook_route_without_a_webhook_app(
     resp = await client.post("/feishu/events", data=b"{}")
     assert resp.status in (404, 405)
     assert "feishu" not in client.app[RUNTIME].channels
+
+
+async def test_a_correction_amends_and_chatter_about_an_activity_records_nothing(
+    bot: Bot,
+) -> None:
+    await bot.post(message("今天上午在泗顶中心校开展了数学集体备课，9人参加"))
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 1)
+    await bot.post(message("不对，是11人"))
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 2)
+    unaddressed = text_event("这个月的送教下乡还没搞", app_id=APP_ID, token=TOKEN, chat_id=CHAT,
+                             open_id=USER)
+    assert (await bot.post(unaddressed))[0] == 200
+    await bot.settled()
+    assert len(bot.fake.sent) == 2
+    assert bot.fake.texts()[1].startswith("已更正") and "11人" in bot.fake.texts()[1]
+    async with bot.client.app[RUNTIME].factory() as session:
+        events = list((await session.execute(select(Activity))).scalars())
+    assert [(e.activity, e.participants, e.withdrawn) for e in events] == [
+        ("lesson_prep", 11, False)]

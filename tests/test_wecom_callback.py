@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from bot.app import RUNTIME, create_app
 from bot.config import ConfigError, Settings, settings_from_dict
-from storage.models import InboxEvent
+from handlers import texts
+from storage.models import Activity, InboxEvent
 from tests.app_support import inbox_count, prepare_demo_database, settle
 from tests.fakes.wecom import FakeWeCom
 from tests.fakes.wecom_signing import (
@@ -193,3 +194,20 @@ async def test_no_callback_route_without_wecom(
     resp = await client.post(PATH, data=b"{}")
     assert resp.status in (404, 405)
     assert "wecom" not in client.app[RUNTIME].channels
+
+
+async def test_a_correction_amends_and_a_statement_of_no_event_gets_a_hint(bot: Bot) -> None:
+    await bot.post(bot.message("今天上午在泗顶中心校开展了数学集体备课，9人参加"))
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 1)
+    await bot.post(bot.message("不对，是11人"))
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 2)
+    await bot.post(bot.message("这个月的送教下乡还没搞"))
+    await bot.fake.wait_for(lambda: len(bot.fake.sent) == 3)
+    await bot.post(bot.message("谢谢"))
+    await bot.settled()
+    contents = [s.content for s in bot.fake.sent]
+    assert contents[1].startswith("已更正") and "11人" in contents[1]
+    assert contents[2] == texts.GROUP_HINT and len(contents) == 3
+    async with bot.client.app[RUNTIME].factory() as session:
+        events = list((await session.execute(select(Activity))).scalars())
+    assert [(e.activity, e.participants) for e in events] == [("lesson_prep", 11)]
