@@ -233,7 +233,7 @@ async def catch_up(
             moments.add(cal.next_loud(cal.at(day, config.digest_time)))
         day += ONE_DAY
     async with factory() as session:
-        planned = await planned_times(session=session, start=first - ONE_DAY,
+        planned = await planned_times(session=session, start=first - 2 * ONE_DAY,
                                       end=_next_workday(cal, last) + ONE_DAY)
     for a in planned:
         moments.add(cal.at(cal.previous_workday(a.day), config.reminder_time))

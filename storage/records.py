@@ -65,7 +65,10 @@ async def iter_records(
         .join(Member, col(Member.id) == col(Activity.reporter_id))
         .outerjoin(where_school, col(where_school.id) == col(Activity.school_id))
         .outerjoin(Community, col(Community.id) == col(Activity.community_id))
-        .order_by(col(Activity.date), col(Activity.starts_at), col(Activity.id))
+        # Undated events last and timed events of a day first, on both databases alike
+        # (they sort NULLs differently).
+        .order_by(col(Activity.date).is_(None), col(Activity.date),
+                  col(Activity.starts_at).is_(None), col(Activity.starts_at), col(Activity.id))
     )
     if start is not None:
         stmt = stmt.where(col(Activity.date) >= start)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from scheduler.calendar import SchoolCalendar
-from scheduler.due import run_due
+from scheduler.due import collect_digests, run_due
 from scheduler.progress import quota_progress
 from scheduler.queries import load_roster
 from storage.db import transaction
@@ -227,3 +227,23 @@ async def test_a_moved_plan_is_announced_again_at_its_new_time(county) -> None:
     assert new.key.startswith(f"activity:{aid}:2026-12-01T0900:day_before")
     assert len(of(await due(county, "2026-12-01T08:00", "2026-12-01T07:59"),
                   "activity_hour_before", aid)) == 1
+
+
+async def test_digests_count_held_plans_and_leave_cancelled_ones_out(county) -> None:
+    held = await add_activity(county, activity="training", day="2026-11-24",
+                              school_name="泗顶镇中心小学", status="planned", start="14:00")
+    await add_attendance(county, name="黄海波", type_="checkin", when="2026-11-24T13:50",
+                         activity_id=held)
+    await add_activity(county, activity="training", day="2026-11-25",
+                       school_name="泗顶镇中心小学", status="cancelled", start="14:00")
+    await add_activity(county, activity="research", day="2026-12-01",
+                       school_name="泗顶镇中心小学", status="cancelled", start="14:00")
+    await due(county, "2026-11-24T14:00", "2026-11-24T13:59")  # the beat that holds it
+    async with county() as session:
+        sent = await collect_digests(session=session, config=config(),
+                                     week_start=dt.date(2026, 11, 23))
+    [mine] = [m for m in sent if (m.extra or {}).get("to_name") == "欧阳勇"]  # 泗顶's principal
+    lines = mine.text.split("\n")
+    assert lines[1] == "本周活动 1 次：教师培训 1"
+    assert "计划活动 1 场：签到 1 人次，迟到 0，请假 0" in lines
+    assert "下周计划：暂无" in lines
