@@ -17,14 +17,17 @@ import sys
 import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.command_support import require_database, settings_for
 from bot.config import ConfigError, Settings
 from handlers import texts
+
+if TYPE_CHECKING:  # the database layer is imported when a records command runs
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from storage.models import Activity
 
 
 @asynccontextmanager
@@ -124,7 +127,7 @@ async def _list(settings: Settings, args: argparse.Namespace, out: TextIO) -> No
 # --- changes --------------------------------------------------------------------------------
 
 
-async def _event(session: AsyncSession, event_id: int) -> Any:
+async def _event(session: AsyncSession, event_id: int) -> Activity:
     from storage.models import Activity
 
     event = await session.get(Activity, event_id)
