@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -75,26 +73,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
              settings.source)
     web.run_app(create_app(settings), host=settings.server.host, port=settings.server.port,
                 print=lambda *_: None, access_log=access_log)
-    return 0
-
-
-async def _records(settings: Settings, args: argparse.Namespace) -> None:
-    from storage.db import migrated_transaction
-    from storage.records import iter_records
-
-    start = dt.date.fromisoformat(args.date_from) if args.date_from else None
-    end = dt.date.fromisoformat(args.date_to) if args.date_to else None
-    async with migrated_transaction(settings.database.url) as session:
-        async for row in iter_records(session=session, start=start, end=end,
-                                      include_withdrawn=args.all):
-            if args.json:
-                print(json.dumps(row, ensure_ascii=False))
-            else:
-                print("\t".join("" if v is None else str(v) for v in row.values()))
-
-
-def _cmd_records(args: argparse.Namespace) -> int:
-    asyncio.run(_records(settings_for(args), args))
     return 0
 
 
@@ -170,13 +148,9 @@ def build_argparser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="the demo county database")
     serve.set_defaults(func=_cmd_serve)
 
-    rec = sub.add_parser("records", parents=[common], help="export the record (台账)")
-    rec.add_argument("--demo", action="store_true", help="the demo database")
-    rec.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
-    rec.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD")
-    rec.add_argument("--json", action="store_true", help="one JSON object a line")
-    rec.add_argument("--all", action="store_true", help="include withdrawn entries")
-    rec.set_defaults(func=_cmd_records)
+    from bot.records_command import add_records_commands
+
+    add_records_commands(sub)
 
     grp = sub.add_parser("group", parents=[common], help="chat groups")
     gsub = grp.add_subparsers(dest="group_command", required=True)

@@ -202,3 +202,20 @@ CONSOLE_TIME_FORMAT = "时间格式：/time 2026-11-26 10:00"
 CONSOLE_PRIVATE = "私聊"
 CONSOLE_GROUP = "群"
 
+# --- scheduler: plan outcomes (the organiser's 已开展 / 取消 question) ------------------------
+SCHED_OUTCOME_ASK = "{when} {what} 开展了吗？请回复“已开展”或“取消”。"
+# When the organiser cannot be reached privately, the plan's group is asked instead.
+SCHED_OUTCOME_ASK_IN_GROUP = "{name}：{question}"
+
+# --- records: the 台账 table of `jiaolian records` -------------------------------------------
+RECORDS_HEADER = (
+    "编号", "日期", "时间", "类别", "活动", "状态", "学校", "教共体", "人员", "详情", "原文",
+)
+RECORDS_EVENT = "活动"
+RECORDS_STATUS = {"planned": "计划", "held": "已开展", "done": "已开展", "cancelled": "已取消"}
+RECORDS_LATE = "迟到"
+RECORDS_EARLY = "早退"
+RECORDS_MAKEUP = "补签"
+RECORDS_WITHDRAWN = "已撤销"
+RECORDS_PEOPLE = "{n}人"
+RECORDS_SEP = "、"

@@ -47,8 +47,6 @@ class SchedulerConfig:
     group_days_left: int = 3
     principal_days_left: int = 2
     hour_before: dt.timedelta = dt.timedelta(hours=1)
-    # An activity without a start time gets its attendance summary at this hour.
-    untimed_summary: dt.time = dt.time(18, 0)
     # Most names listed in one message (未签到, teachers without records).
     max_names: int = 12
     semesters: tuple[Semester, ...] = DEFAULT_SEMESTERS
@@ -58,7 +56,8 @@ class SchedulerConfig:
     activity_names: Mapping[str, str] = field(default_factory=dict)
     tick_seconds: int = 60
     enabled: bool = True
-    # How long an activity lasts when its end is not stated (spec: "End of an event").
+    # How long an activity lasts when its end is not stated (spec: "End of an event"); an
+    # untimed plan ends at 18:00. Summaries and outcome questions go at the end.
     lengths: EventLengths = field(default_factory=EventLengths)
 
     def name_of(self, code: str | None) -> str:
@@ -126,7 +125,6 @@ def scheduler_config(
             group_days_left=int(raw.get("remind_days_left", 3)),
             principal_days_left=int(raw.get("principal_days_left", 2)),
             hour_before=dt.timedelta(minutes=int(raw.get("remind_minutes_before", 60))),
-            untimed_summary=_time(raw, "untimed_summary", dt.time(18, 0)),
             max_names=int(raw.get("max_names", 12)),
             semesters=_semesters(raw.get("semesters")),
             extra_holidays=frozenset(_date(d, "calendar.holidays")

@@ -22,12 +22,13 @@ from scheduler.calendar import ONE_DAY, SchoolCalendar
 from scheduler.config import SchedulerConfig
 from scheduler.jobs import (
     JobContext,
-    activity_end,
     calendar_warning_keys,
+    end_of,
     send_activity_summaries,
     send_calendar_warning,
     send_day_before,
     send_hour_before,
+    send_outcome_questions,
     send_period_starts,
     send_principal_notes,
     send_quota_reminders,
@@ -36,6 +37,8 @@ from scheduler.jobs import (
 from scheduler.queries import PlannedTimes, activities_by_id, load_roster, planned_times
 from scheduler.state import claim_once, done_before, last_run, save_last_run
 from storage.db import transaction
+from storage.events import hold_started_plans, mark_outcome_asked
+from storage.models import EventStatus
 from storage.outbox import NewMessage, enqueue
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,7 @@ LOOKBACK = dt.timedelta(days=2)
 # The order in which one recipient reads what a beat queued (the outbox delivers by id).
 KIND_ORDER = ("calendar_warning", "period_start", "quota_short", "principal_note",
               "activity_day_before", "activity_hour_before", "activity_summary",
-              "digest_school", "digest_community", "digest_county")
+              "activity_outcome", "digest_school", "digest_community", "digest_county")
 
 
 def delivery_order(message: NewMessage) -> tuple[str, str, str, int, str]:
@@ -101,15 +104,17 @@ async def collect_due(
         return []
     window = Window(cal.local(max(last_run, now - LOOKBACK)), cal.local(now))
     mornings, digest_mornings = _daily_occasions(cal, window)
-    # Summaries may run into the next morning; a day-before reminder may precede its activity
-    # by a holiday, but never past the next working day.
-    planned = await planned_times(session=session, start=window.start.date() - ONE_DAY,
+    # Summaries and outcome questions may run into the next morning (or later, for a long
+    # event); a day-before reminder may precede its activity by a holiday, but never past the
+    # next working day.
+    planned = await planned_times(session=session, start=window.start.date() - 2 * ONE_DAY,
                                   end=_next_workday(cal, window.now.date()) + ONE_DAY)
-    day_before, hour_before, finished = _activity_occasions(cal, window, planned)
-    if not (mornings or digest_mornings or day_before or hour_before or finished):
+    day_before, hour_before, finished, ended = _activity_occasions(cal, window, planned)
+    if not (mornings or digest_mornings or day_before or hour_before or finished or ended):
         return []
     rows = await activities_by_id(session=session, ids=[
-        *(p.id for p, _ in day_before), *(p.id for p in hour_before), *(p.id for p in finished)])
+        *(p.id for p, _ in day_before), *(p.id for p in hour_before), *(p.id for p in finished),
+        *(p.id for p in ended)])
     ctx = JobContext(session=session, config=config, calendar=cal,
                      roster=await load_roster(session=session))
     out: list[NewMessage] = []
@@ -125,6 +130,7 @@ async def collect_due(
     for times in hour_before:
         out += await send_hour_before(ctx, rows[times.id])
     out += await send_activity_summaries(ctx, [rows[times.id] for times in finished])
+    out += await send_outcome_questions(ctx, [rows[times.id] for times in ended])
     for key in calendar_warning_keys(cal):
         fresh = (await claim_once(session=session, key=key, now=now) if claim
                  else not await done_before(session=session, key=key))
@@ -164,25 +170,33 @@ def _next_workday(cal: SchoolCalendar, day: dt.date) -> dt.date:
 
 def _activity_occasions(
     cal: SchoolCalendar, window: Window, planned: list[PlannedTimes],
-) -> tuple[list[tuple[PlannedTimes, dt.date]], list[PlannedTimes], list[PlannedTimes]]:
-    """(day-before reminders with their day, hour-before reminders, finished activities)."""
+) -> tuple[list[tuple[PlannedTimes, dt.date]], list[PlannedTimes], list[PlannedTimes],
+           list[PlannedTimes]]:
+    """(day-before reminders with their day, hour-before reminders, finished plans, plans
+    still `planned` at their end whose organiser is to be asked whether they took place).
+
+    The question stays useful as long as the window looks back (LOOKBACK): a bot that was
+    down over the evening still asks the next morning, since an unanswered plan never counts."""
     config = cal.config
     day_before: list[tuple[PlannedTimes, dt.date]] = []
     hour_before: list[PlannedTimes] = []
     finished: list[PlannedTimes] = []
+    ended: list[PlannedTimes] = []
     for a in planned:
-        start = a.starts_at or cal.at(a.date, dt.time(0, 0))
-        before = cal.previous_workday(a.date)
+        start = a.starts_at or cal.at(a.day, dt.time(0, 0))
+        before = cal.previous_workday(a.day)
         if window.holds(cal.at(before, config.reminder_time), min(cal.quiet_from(before), start)):
             day_before.append((a, before))
         hour_due = _hour_before_due(cal, a)
         if hour_due is not None and a.starts_at is not None and window.holds(hour_due,
                                                                              a.starts_at):
             hour_before.append(a)
-        due = _summary_due(cal, a)
+        due = _end_due(cal, a)
         if window.holds(due, cal.quiet_from(cal.local(due).date())):
             finished.append(a)
-    return day_before, hour_before, finished
+        if a.status == EventStatus.PLANNED and window.holds(due, due + LOOKBACK):
+            ended.append(a)
+    return day_before, hour_before, finished, ended
 
 
 def _hour_before_due(cal: SchoolCalendar, a: PlannedTimes) -> dt.datetime | None:
@@ -193,8 +207,12 @@ def _hour_before_due(cal: SchoolCalendar, a: PlannedTimes) -> dt.datetime | None
     return due if due < a.starts_at else None
 
 
-def _summary_due(cal: SchoolCalendar, a: PlannedTimes) -> dt.datetime:
-    return cal.next_loud(activity_end(a) or cal.at(a.date, cal.config.untimed_summary))
+def _end_due(cal: SchoolCalendar, a: PlannedTimes) -> dt.datetime:
+    """When the summary and the outcome question fall due: the event's end (one rule,
+    handlers.event_times), or the end of the quiet hours it falls in."""
+    end = end_of(cal.config, a)
+    assert end is not None  # dated: planned_times returns dated plans only
+    return cal.next_loud(end)
 
 
 async def catch_up(
@@ -215,14 +233,14 @@ async def catch_up(
             moments.add(cal.next_loud(cal.at(day, config.digest_time)))
         day += ONE_DAY
     async with factory() as session:
-        planned = await planned_times(session=session, start=first - ONE_DAY,
+        planned = await planned_times(session=session, start=first - 2 * ONE_DAY,
                                       end=_next_workday(cal, last) + ONE_DAY)
     for a in planned:
-        moments.add(cal.at(cal.previous_workday(a.date), config.reminder_time))
+        moments.add(cal.at(cal.previous_workday(a.day), config.reminder_time))
         hour_due = _hour_before_due(cal, a)
         if hour_due is not None:
             moments.add(hour_due)
-        moments.add(_summary_due(cal, a))
+        moments.add(_end_due(cal, a))
     steps = sorted(m for m in moments if before < m < after and not cal.is_quiet(m))
     queued: list[NewMessage] = []
     previous = before
@@ -238,15 +256,22 @@ async def run_due(
 ) -> list[NewMessage]:
     """Compute what is due in (last_run, now] and enqueue it; returns what was newly queued.
 
-    One transaction, inserts in `delivery_order`, so two instances racing on PostgreSQL wait
-    for each other instead of deadlocking, and the loser's inserts do nothing."""
+    First, plans with a sign-in whose start has passed become held (they count from now on,
+    and nobody is asked whether they took place). One transaction, inserts in
+    `delivery_order`, so two instances racing on PostgreSQL wait for each other instead of
+    deadlocking, and the loser's inserts do nothing."""
     async with transaction(factory) as session:
+        await hold_started_plans(session=session, now=now,
+                                 today=now.astimezone(config.timezone).date())
         messages = await collect_due(session=session, now=now, last_run=last_run,
                                      config=config, claim=True)
         queued = []
         for message in sorted(messages, key=delivery_order):
             if await enqueue(session=session, message=message, now=now):
                 queued.append(message)
+        await mark_outcome_asked(session=session, now=now, event_ids=[
+            int(m.extra["activity_id"]) for m in queued
+            if m.extra and m.extra.get("kind") == "activity_outcome"])
     if queued:
         log.info("scheduler: queued %d message(s) for (%s, %s]", len(queued), last_run, now)
     return queued

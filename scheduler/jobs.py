@@ -16,15 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import texts
 from handlers.checkin import CHECKIN_OPENS
-from handlers.event_times import DEFAULT_LENGTH
+from handlers.event_times import Timed, event_end
 from handlers.format import hm, md
 from scheduler.calendar import Period, SchoolCalendar
 from scheduler.config import SchedulerConfig
 from scheduler.digest import weekly_digests
 from scheduler.progress import QuotaStatus, quota_progress
-from scheduler.queries import PlannedTimes, Roster, expected_people, turnout_of
+from scheduler.queries import Roster, expected_people, people_by_id, turnout_of
 from scheduler.recipients import to_groups, to_person
-from storage.models import Activity
+from storage.events import signed_in
+from storage.models import Activity, EventStatus
 from storage.outbox import NewMessage
 
 
@@ -196,11 +197,19 @@ async def send_principal_notes(ctx: JobContext, day: dt.date) -> list[NewMessage
 # --- planned activities ---------------------------------------------------------------------
 
 
-def activity_end(activity: Activity | PlannedTimes) -> dt.datetime | None:
-    """When check-out stops being early (handlers.checkin's rule)."""
-    if activity.ends_at is not None:
-        return activity.ends_at
-    return activity.starts_at + DEFAULT_LENGTH if activity.starts_at else None
+def end_of(config: SchedulerConfig, event: Timed) -> dt.datetime | None:
+    """The one end of an event (handlers.event_times), with the county's lengths."""
+    return event_end(event, config.lengths, config.timezone)
+
+
+def event_key(calendar: SchoolCalendar, activity: Activity) -> str:
+    """`activity:41:2026-11-26T1400` (untimed: `…T day`): the prefix of every key queued for
+    the event at its present time, so a moved plan's reminders are not blocked by the ones
+    already sent for its old time, and `activity:41:` still finds them all."""
+    day = activity.date.isoformat() if activity.date else "undated"
+    start = (calendar.local(activity.starts_at).strftime("%H%M")
+             if activity.starts_at is not None else "day")
+    return f"activity:{activity.id}:{day}T{start}"
 
 
 def _what(ctx: JobContext, activity: Activity) -> str:
@@ -241,7 +250,7 @@ async def send_day_before(ctx: JobContext, activity: Activity, day: dt.date) -> 
         when += f" {hm(ctx.calendar.local(activity.starts_at))} "
     text = texts.SCHED_DAY_BEFORE.format(when=when, what=_what(ctx, activity),
                                          checkin=_checkin_hint(ctx, activity))
-    return to_groups(ctx.roster, cid, key=f"activity:{activity.id}:day_before",
+    return to_groups(ctx.roster, cid, key=f"{event_key(ctx.calendar, activity)}:day_before",
                      kind="activity_day_before", text=text, group_id=activity.group_id)
 
 
@@ -252,7 +261,7 @@ async def send_hour_before(ctx: JobContext, activity: Activity) -> list[NewMessa
     text = texts.SCHED_HOUR_BEFORE.format(time=hm(ctx.calendar.local(activity.starts_at)),
                                           what=_what(ctx, activity),
                                           checkin=_checkin_hint(ctx, activity))
-    return to_groups(ctx.roster, cid, key=f"activity:{activity.id}:hour_before",
+    return to_groups(ctx.roster, cid, key=f"{event_key(ctx.calendar, activity)}:hour_before",
                      kind="activity_hour_before", text=text, group_id=activity.group_id)
 
 
@@ -283,8 +292,56 @@ async def send_activity_summaries(
         text = texts.SCHED_SUMMARY.format(date=md(a.date), what=_what(ctx, a),
                                           checked=len(t.checked_in), late=t.late,
                                           leave=len(t.on_leave), missing=tail)
-        out += to_groups(ctx.roster, cid, key=f"activity:{a.id}:summary",
+        out += to_groups(ctx.roster, cid, key=f"{event_key(ctx.calendar, a)}:summary",
                          kind="activity_summary", text=text, group_id=a.group_id)
+    return out
+
+
+def _still_open(ctx: JobContext, plan: Activity) -> bool:
+    """Planned, live, and not yet asked about its present time (a plan moved after it was
+    asked is asked again about its new time)."""
+    if plan.status != EventStatus.PLANNED or plan.withdrawn or plan.id is None:
+        return False
+    end = end_of(ctx.config, plan)
+    return end is not None and (plan.outcome_asked_at is None or plan.outcome_asked_at < end)
+
+
+async def send_outcome_questions(
+    ctx: JobContext, plans: Iterable[Activity],
+) -> list[NewMessage]:
+    """One question to the organiser of each ended plan with no sign-in and no report
+    (still `planned`): did it take place? Privately when they have an account the bot can
+    reach, else in the plan's group. `extra["activity_id"]` lets the caller stamp
+    `outcome_asked_at` on the plans actually asked."""
+    open_plans = [p for p in plans if _still_open(ctx, p)]
+    if not open_plans:
+        return []
+    signed = await signed_in(session=ctx.session, event_ids=[p.id for p in open_plans if p.id])
+    open_plans = [p for p in open_plans if p.id not in signed]
+    people, identities = await people_by_id(session=ctx.session,
+                                            ids=[p.reporter_id for p in open_plans])
+    for mid, ids in identities.items():
+        ctx.roster.identities.setdefault(mid, ids)
+    out: list[NewMessage] = []
+    for plan in open_plans:
+        assert plan.date is not None
+        when = md(plan.date)
+        if plan.starts_at is not None:
+            when += f" {hm(ctx.calendar.local(plan.starts_at))}"
+        question = texts.SCHED_OUTCOME_ASK.format(when=when, what=_what(ctx, plan))
+        key = f"{event_key(ctx.calendar, plan)}:outcome"
+        extra = {"activity_id": plan.id}
+        cid = _community_of(ctx, plan)
+        organiser = people.get(plan.reporter_id)
+        asked = (to_person(ctx.roster, organiser, key=key, kind="activity_outcome",
+                           text=question, community_id=cid, extra=extra)
+                 if organiser is not None else [])
+        if not asked and organiser is not None and cid is not None:
+            text = texts.SCHED_OUTCOME_ASK_IN_GROUP.format(name=organiser.name,
+                                                           question=question)
+            asked = to_groups(ctx.roster, cid, key=key, kind="activity_outcome", text=text,
+                              extra=extra, group_id=plan.group_id)
+        out += asked
     return out
 
 

@@ -20,10 +20,13 @@ from sqlmodel import col
 
 from storage.models import (
     COUNTED_STATUSES,
+    PLAN_STATUSES,
     Activity,
+    ActivityReport,
     Attendance,
     ChatGroup,
     Community,
+    EventStatus,
     Identity,
     Member,
     School,
@@ -164,36 +167,66 @@ async def covered_subjects(
 async def planned_between(
     *, session: AsyncSession, start: dt.date, end: dt.date,
 ) -> list[Activity]:
-    """Planned, not withdrawn activities dated in [start, end), in date and time order."""
+    """Plans still on (planned or held; never cancelled or withdrawn) dated in [start, end),
+    in date and time order."""
     stmt = select(Activity).where(
-        col(Activity.status) == "planned", col(Activity.withdrawn).is_(False),
+        col(Activity.status).in_(PLAN_STATUSES), col(Activity.withdrawn).is_(False),
         col(Activity.date) >= start, col(Activity.date) < end,
     ).order_by(col(Activity.date), col(Activity.starts_at), col(Activity.id))
     return list((await session.execute(stmt)).scalars())
 
 
-@dataclass(frozen=True)
+@dataclass
 class PlannedTimes:
-    """Just enough of a planned activity to tell when its reminders fall due."""
+    """Just enough of a plan to tell when its reminders, summary and outcome question fall
+    due (handlers.event_times.event_end needs the activity for its length). Plain attributes,
+    not frozen, so that it is a `handlers.event_times.Timed`."""
 
     id: int
-    date: dt.date
+    date: dt.date | None
     starts_at: dt.datetime | None
     ends_at: dt.datetime | None
+    activity: str | None
+    status: str
+
+    @property
+    def day(self) -> dt.date:
+        assert self.date is not None
+        return self.date
 
 
 async def planned_times(
     *, session: AsyncSession, start: dt.date, end: dt.date,
 ) -> list[PlannedTimes]:
-    """Planned, not withdrawn activities dated in [start, end): ids and times only, so that
-    an idle beat builds no ORM objects."""
+    """Plans still on (planned or held), not withdrawn, dated in [start, end): ids and times
+    only, so that an idle beat builds no ORM objects. Cancelled plans get nothing."""
     stmt = select(col(Activity.id), col(Activity.date), col(Activity.starts_at),
-                  col(Activity.ends_at)).where(
-        col(Activity.status) == "planned", col(Activity.withdrawn).is_(False),
+                  col(Activity.ends_at), col(Activity.activity), col(Activity.status)).where(
+        col(Activity.status).in_(PLAN_STATUSES), col(Activity.withdrawn).is_(False),
         col(Activity.date) >= start, col(Activity.date) < end,
     ).order_by(col(Activity.date), col(Activity.starts_at), col(Activity.id))
     rows = (await session.execute(stmt)).all()
-    return [PlannedTimes(_id(i), d, s, e) for i, d, s, e in rows if d is not None]
+    return [PlannedTimes(_id(i), d, s, e, a, st) for i, d, s, e, a, st in rows if d is not None]
+
+
+async def people_by_id(
+    *, session: AsyncSession, ids: Iterable[int],
+) -> tuple[dict[int, Person], dict[int, list[tuple[str, str]]]]:
+    """Active members (any role) with their platform identities: organisers to ask privately."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}, {}
+    rows = await session.execute(
+        select(col(Member.id), col(Member.name), col(Member.role), col(Member.school_id))
+        .where(col(Member.id).in_(wanted), col(Member.active).is_(True)))
+    people = {_id(m): Person(_id(m), n, r, s) for m, n, r, s in rows.all()}
+    idents: dict[int, list[tuple[str, str]]] = {}
+    found = await session.execute(
+        select(col(Identity.member_id), col(Identity.platform), col(Identity.external_id))
+        .where(col(Identity.member_id).in_(wanted)).order_by(col(Identity.id)))
+    for mid, platform, ext in found.all():
+        idents.setdefault(_id(mid), []).append((platform, ext))
+    return people, idents
 
 
 async def activities_by_id(*, session: AsyncSession, ids: Iterable[int]) -> dict[int, Activity]:
@@ -266,10 +299,11 @@ class WeekTurnout:
 async def turnout_by_school(
     *, session: AsyncSession, start: dt.date, end: dt.date,
 ) -> dict[int | None, WeekTurnout]:
-    """Per school (where the activity was held): planned activities and their attendance."""
+    """Per school (where the activity was held): plans still on (planned or held, not
+    cancelled) and their attendance."""
     events = await session.execute(
         select(col(Activity.school_id), func.count()).where(
-            col(Activity.status) == "planned", col(Activity.withdrawn).is_(False),
+            col(Activity.status).in_(PLAN_STATUSES), col(Activity.withdrawn).is_(False),
             col(Activity.date) >= start, col(Activity.date) < end,
         ).group_by(col(Activity.school_id))
     )
@@ -281,7 +315,7 @@ async def turnout_by_school(
                func.sum(case((and_(is_checkin, col(Attendance.late).is_(True)), 1), else_=0)),
                func.sum(case((col(Attendance.type) == "leave", 1), else_=0)))
         .join(Activity, col(Activity.id) == col(Attendance.activity_id))
-        .where(col(Activity.status) == "planned", col(Activity.withdrawn).is_(False),
+        .where(col(Activity.status).in_(PLAN_STATUSES), col(Activity.withdrawn).is_(False),
                col(Activity.date) >= start, col(Activity.date) < end,
                col(Attendance.withdrawn).is_(False))
         .group_by(col(Activity.school_id))
@@ -294,17 +328,24 @@ async def turnout_by_school(
 async def idle_teachers(
     *, session: AsyncSession, start: dt.date, end: dt.date,
 ) -> dict[int, list[str]]:
-    """Active teachers with neither a report nor an attendance in [start, end), by school."""
-    reported = exists().where(col(Activity.reporter_id) == col(Member.id),
-                              col(Activity.withdrawn).is_(False),
-                              col(Activity.date) >= start, col(Activity.date) < end)
+    """Active teachers with neither a report nor an attendance in [start, end), by school.
+
+    A record is a live event that is not cancelled, registered or joined by the teacher:
+    whoever joined an event has a record as much as its registrant."""
+    live = [col(Activity.withdrawn).is_(False),
+            col(Activity.status) != EventStatus.CANCELLED.value,
+            col(Activity.date) >= start, col(Activity.date) < end]
+    registered = exists().where(col(Activity.reporter_id) == col(Member.id), *live)
+    joined = exists().where(col(ActivityReport.member_id) == col(Member.id),
+                            col(ActivityReport.withdrawn).is_(False),
+                            col(Activity.id) == col(ActivityReport.activity_id), *live)
     attended = exists().where(col(Attendance.member_id) == col(Member.id),
                               col(Attendance.withdrawn).is_(False),
                               col(Attendance.date) >= start, col(Attendance.date) < end)
     rows = await session.execute(
         select(col(Member.school_id), col(Member.name))
         .where(col(Member.role) == "teacher", col(Member.active).is_(True),
-               col(Member.school_id).is_not(None), ~reported, ~attended)
+               col(Member.school_id).is_not(None), ~registered, ~joined, ~attended)
         .order_by(col(Member.school_id), col(Member.id))
     )
     out: dict[int, list[str]] = defaultdict(list)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.audit import record_audit, snapshot
-from storage.models import COUNTED_STATUSES, Activity, Attendance, School
+from storage.models import COUNTED_STATUSES, PLAN_STATUSES, Activity, Attendance, School
 
 Entry = TypeVar("Entry", Activity, Attendance)
 
@@ -36,12 +36,12 @@ async def add_entry(*, session: AsyncSession, entry: Entry, now: dt.datetime) ->
 async def planned_on(
     *, session: AsyncSession, community_id: int | None, day: dt.date,
 ) -> list[Activity]:
-    """The community's plans of a day (still planned or already held), earliest first."""
+    """The community's plans of a day that are still on (planned, or held since a sign-in:
+    later sign-ins belong to them too), not withdrawn, earliest first; never cancelled ones."""
     if community_id is None:
         return []
     stmt = select(Activity).where(
-        col(Activity.community_id) == community_id,
-        col(Activity.status).in_(("planned", "held")),
+        col(Activity.community_id) == community_id, col(Activity.status).in_(PLAN_STATUSES),
         col(Activity.date) == day, col(Activity.withdrawn).is_(False),
     )
     rows = list((await session.execute(stmt)).scalars())

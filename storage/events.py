@@ -11,13 +11,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.activities import add_entry
 from storage.audit import record_audit, snapshot
 from storage.models import (
+    PLAN_STATUSES,
     Activity,
     ActivityReport,
     Attendance,
@@ -29,7 +30,6 @@ from storage.outbox import withdraw_pending
 FILLABLE = ("subject", "grade", "participants", "topic", "time")
 # Slots whose difference makes two reports two events.
 DISTINCT = ("subject", "grade", "time")
-PLAN_STATUSES = (EventStatus.PLANNED.value, EventStatus.HELD.value)
 
 
 def queued_prefix(event: Activity) -> str:
@@ -350,3 +350,49 @@ async def has_reported(*, session: AsyncSession, event_id: int, member_id: int) 
         col(ActivityReport.activity_id) == event_id, col(ActivityReport.member_id) == member_id,
         col(ActivityReport.withdrawn).is_(False))
     return bool((await session.execute(stmt)).scalar_one())
+
+
+async def hold_started_plans(
+    *, session: AsyncSession, now: dt.datetime, today: dt.date,
+) -> list[int]:
+    """Plans with a live sign-in whose start has passed (untimed: whose day has begun) took
+    place: one set-based UPDATE makes them held, so they count, with an audit row each.
+    Only the instance whose UPDATE changed a row writes its audit row."""
+    signed = exists().where(col(Attendance.activity_id) == col(Activity.id),
+                            col(Attendance.type) == "checkin",
+                            col(Attendance.withdrawn).is_(False))
+    started = or_(col(Activity.starts_at) <= now,
+                  and_(col(Activity.starts_at).is_(None), col(Activity.date) <= today))
+    stmt = (update(Activity)
+            .where(col(Activity.status) == EventStatus.PLANNED.value,
+                   col(Activity.withdrawn).is_(False), started, signed)
+            .values(status=EventStatus.HELD.value)
+            .returning(col(Activity.id))
+            .execution_options(synchronize_session="fetch"))
+    ids = sorted(int(i) for i in (await session.execute(stmt)).scalars() if i is not None)
+    for event_id in ids:
+        record_audit(session=session, at=now, member_id=None, action="held", entity="activity",
+                     entity_id=event_id, before={"status": EventStatus.PLANNED.value},
+                     after={"status": EventStatus.HELD.value}, reason="sign-in")
+    return ids
+
+
+async def signed_in(*, session: AsyncSession, event_ids: Sequence[int]) -> set[int]:
+    """The events among `event_ids` with at least one live sign-in."""
+    if not event_ids:
+        return set()
+    rows = await session.execute(
+        select(col(Attendance.activity_id)).where(
+            col(Attendance.activity_id).in_(list(event_ids)), col(Attendance.type) == "checkin",
+            col(Attendance.withdrawn).is_(False)).distinct())
+    return {int(i) for i in rows.scalars() if i is not None}
+
+
+async def mark_outcome_asked(
+    *, session: AsyncSession, event_ids: Sequence[int], now: dt.datetime,
+) -> None:
+    """The organisers of these plans were just asked `已开展 / 取消` (the chat side reads it)."""
+    if event_ids:
+        await session.execute(
+            update(Activity).where(col(Activity.id).in_(sorted(set(event_ids))))
+            .values(outcome_asked_at=now).execution_options(synchronize_session="fetch"))

@@ -107,6 +107,8 @@ class EventStatus(StrEnum):
 
 # What quotas, digests, queries and exports count: events that took place.
 COUNTED_STATUSES = (EventStatus.HELD.value, EventStatus.DONE.value)
+# Plans still on: they get reminders, a check-in window and an end-of-event summary.
+PLAN_STATUSES = (EventStatus.PLANNED.value, EventStatus.HELD.value)
 
 
 class Activity(SQLModel, table=True):

@@ -34,7 +34,7 @@ async def test_reminders_before_and_summary_after(chat: Chat) -> None:
                    "activity_hour_before") == []
     [hour] = of_kind(await due(chat, "2026-11-26T13:00", "2026-11-26T12:59"),
                      "activity_hour_before")
-    assert hour.key == f"activity:{aid}:hour_before:chat:2"
+    assert hour.key == f"activity:{aid}:2026-11-26T1400:hour_before:chat:2"
     assert hour.text.startswith("⏰ 14:00 开始：数学集体备课")
 
     chat.clock.moment = at("2026-11-26T13:40")
