@@ -65,6 +65,7 @@ class CueFinder:
         # A count asked straight after a verb ("开展了几次") still asks.
         self._verb_count = re.compile(rf"(?:{self._verbs.pattern})了?\s*(?:几|多少|哪些)")
         # 还没开展, 没有搞, 未开展集备, 还没集备: the activity has not taken place.
+        self._negation_heads = frozenset(w[0] for w in lexicon.negations)
         self._negation = re.compile(
             rf"(?:{_words(lexicon.negations)})(?:{_words(lexicon.negation_fillers)})?"
             rf"过?(?:{_words((*lexicon.negated_verbs, *triggers))})"
@@ -98,6 +99,8 @@ class CueFinder:
         return self._cues[name].search(text, pos)
 
     def negation(self, text: str) -> re.Match[str] | None:
+        if not self._negation_heads.intersection(text):
+            return None
         return self._negation.search(text)
 
     def has_query_target(self, text: str) -> bool:

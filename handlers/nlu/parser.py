@@ -295,9 +295,11 @@ class Parser:
         ("上午听了两节课，下午进行了集体备课")."""
         if not r.hits:
             return []
+        first = clauses.clause_start(r.masked, r.hits[0].start)
+        if clauses.CLAUSE_END.search(r.masked, first) is None:
+            return [(first, r.hits[0].value)]
         hits = sorted([*r.hits, *self.slots.fallback_activities(r.masked)],
                       key=lambda h: h.start)
-        first = clauses.clause_start(r.masked, r.hits[0].start)
         events = [(first, r.hits[0].value)]
         for clause in clauses.split(r.masked):
             if clause.start <= first:

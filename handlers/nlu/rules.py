@@ -103,11 +103,13 @@ def _marker_weight(markers: list[str], strong: tuple[str, ...]) -> int:
 def correction_at(r: Reading) -> int | None:
     """Where a correction with a value after it starts (不对，是11人 / 人数改成11), or None.
     改成/改为 + a day or time is a reschedule, not a correction."""
-    m = r.finder.cue("correct", r.masked)
+    m = r.finder.cue("correct", r.masked) if r.cues.has("correct") else None
     if m and r.value_after(m):
         return m.start()
+    if not r.cues.has("correct_change") or r.cues.has("cancel"):
+        return None
     change = r.finder.cue("correct_change", r.masked)
-    if change is None or r.finder.cue("cancel", r.masked):
+    if change is None:
         return None
     rest = r.masked[change.end():]
     if find_time(rest[:8]) is not None or any(0 <= d.start - change.end() <= 2 for d in r.dates):
@@ -188,7 +190,7 @@ def _states_before(r: Reading, pos: int) -> bool:
 
 def _material(r: Reading) -> bool:
     """Asking colleagues to upload or send material, unless a report comes first."""
-    m = r.finder.cue("material", r.masked)
+    m = r.finder.cue("material", r.masked) if r.cues.has("material") else None
     return m is not None and not _states_before(r, m.start())
 
 
@@ -225,7 +227,7 @@ def _negation(r: Reading) -> bool:
 
 def _directive(r: Reading) -> bool:
     """各校/要求/务必 … 开展 without a concrete day: an order, not a plan."""
-    m = r.finder.cue("directive", r.masked)
+    m = r.finder.cue("directive", r.masked) if r.cues.has("directive") else None
     if m is None or any(not d.invalid for d in r.dates):
         return False
     return r.finder.cue("directive_verb", r.masked, m.start()) is not None
