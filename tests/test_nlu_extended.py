@@ -153,6 +153,7 @@ QUERIES: list[Case] = [
     ("上学期的师徒结对完成情况", {"intent": "query", "period": "last_semester",
                                "activity": "mentoring"}),
     ("今天哪几位老师请假了", {"intent": "query", "by": "member", "period": "today"}),
+    ("今天谁还没签到", {"intent": "query", "by": "member", "period": "today"}),
     ("黄志强这学期听课几次", {"intent": "query", "name": "黄志强",
                            "period": "this_semester", "activity": "observation"}),
 ]
@@ -186,6 +187,12 @@ MORE: list[Case] = [
     ("昨天送教到泗顶小学，上了一节数学示范课", {"intent": "report", "more": None,
                                            "subject": "数学"}),
     ("昨天开展了家访", {"intent": "report", "more": None}),
+    ("上午听了两节课，下午进行了集体备课", {
+        "intent": "report", "activity": "observation", "date": "2026-11-26",
+        "more": [{"activity": "lesson_prep", "date": "2026-11-26", "time": None,
+                  "subject": None, "grade": None, "participants": None, "topic": None,
+                  "school": None}]}),
+    ("昨天评了三节课", {"intent": "report", "activity": "observation", "date": "2026-11-25"}),
 ]
 
 

@@ -106,9 +106,10 @@ class Parser:
         masked = slots.mask(text, school_spans)
         tokens = self.tokenizer.spans(text)
         hits = self.slots.activities(tokens, skip=school_spans, text=text)
-        if not hits:
-            fallback = self.slots.fallback_activity(masked)
-            hits = [fallback] if fallback else []
+        # A trigger split by 了 and a count (听了两节课) names its activity where it stands.
+        fallback = self.slots.fallback_activity(masked)
+        if fallback and not any(fallback.start <= h.start < fallback.end for h in hits):
+            hits = sorted([*hits, fallback], key=lambda h: h.start)
         # The day of the event: the date in the clause of its trigger or verb
         # ("明天元旦放假，1月4日上午召开教研活动" → 1月4日), not the first date written.
         verb = self.cues.action_verb(masked)
