@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from handlers.nlu.clauses import clause_span
 from handlers.nlu.numbers import NUM, to_int
 
 _RELATIVE_DAYS = {
@@ -22,6 +23,9 @@ _RELATIVE_DAYS = {
 _WEEKDAYS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7, "七": 7,
              "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "末": 6}
 
+# Intents whose ambiguous date (周三, 3号) is the latest occurrence, not the next.
+PAST_INTENTS = frozenset({"report", "correct", "checkin", "checkout"})
+
 _REL_DAY = "|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True))
 _WD = r"[一二三四五六日天七1-7末]"
 _PATTERNS: tuple[tuple[str, str], ...] = (
@@ -29,7 +33,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ("full", r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"),
     ("year_rel", rf"(?P<rel>今年|去年|明年|前年)\s*(?P<m>{NUM})\s*月\s*(?P<d>{NUM})\s*[日号]?"),
     ("month_rel", rf"(?P<rel>上个?月|下个?月|本月|这个?月)\s*(?P<d>{NUM})\s*[号日]"),
-    ("week", rf"(?P<rel>本|这|上|下)个?(?:周|星期|礼拜)(?P<wd>{_WD})"),
+    ("week", rf"(?P<rel>本|这|上|下下|下)个?(?:周|星期|礼拜)(?P<wd>{_WD})"),
     ("weekday", rf"(?:周|星期|礼拜)(?P<wd>{_WD})"),
     ("rel_day", rf"(?P<word>{_REL_DAY})"),
     ("month_day", rf"(?<![\d.])(?P<m>{NUM})\s*月\s*(?P<d>{NUM})\s*[日号]?"),
@@ -63,6 +67,8 @@ class DateMention:
     future: date | None = None
     # 'past' or 'future' when the date alone says so (昨天, 下周三: rule 1), else None.
     tense: str | None = None
+    # A written date that does not exist (11.31, 2月30日): no day, and the bot asks.
+    invalid: bool = False
 
     def nearest(self, today: date) -> date | None:
         if self.fixed is not None:
@@ -73,10 +79,11 @@ class DateMention:
         return self.future if (self.future - today) < (today - self.past) else self.past
 
     def for_intent(self, intent: str) -> date | None:
-        """Reports take the latest occurrence on or before today, plans and leaves the next."""
+        """Reports, corrections and check-ins take the latest occurrence on or before today;
+        plans, leaves, cancels and reschedules the next one."""
         if self.fixed is not None:
             return self.fixed
-        return self.past if intent == "report" else self.future
+        return self.past if intent in PAST_INTENTS else self.future
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
@@ -125,6 +132,13 @@ def _day_future(today: date, day: int) -> date | None:
     return None
 
 
+def _invalid(start: int, end: int, month: int | None, day: int | None) -> DateMention | None:
+    """A month and day that look like a date but name none (2月30日); else no date."""
+    if month is None or day is None or not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return DateMention(start, end, invalid=True)
+
+
 def _tense_of(d: date, today: date) -> str | None:
     if d < today:
         return "past"
@@ -153,14 +167,14 @@ def _mention(kind: str, m: re.Match[str], today: date) -> DateMention | None:
             return None
         fixed = _safe_date(y, mo, d)
         if fixed is None:
-            return None
+            return _invalid(start, end, mo, d)
         return DateMention(start, end, fixed=fixed, tense=_tense_of(fixed, today))
     if kind == "year_rel":
         mo, d = num("m"), num("d")
         shift = {"去年": -1, "明年": 1, "前年": -2}.get(text("rel"), 0)
         fixed = _safe_date(today.year + shift, mo, d) if mo and d else None
         if fixed is None:
-            return None
+            return _invalid(start, end, mo, d)
         return DateMention(start, end, fixed=fixed, tense=_tense_of(fixed, today))
     if kind == "rel_day":
         offset = _RELATIVE_DAYS[text("word")]
@@ -169,9 +183,9 @@ def _mention(kind: str, m: re.Match[str], today: date) -> DateMention | None:
     if kind == "week":
         rel, wd = text("rel"), _WEEKDAYS[text("wd")]
         monday = today - timedelta(days=today.weekday())
-        weeks = {"上": -1, "下": 1}.get(rel, 0)
+        weeks = {"上": -1, "下": 1, "下下": 2}.get(rel, 0)
         fixed = monday + timedelta(days=7 * weeks + wd - 1)
-        tense = {"上": "past", "下": "future"}.get(rel)
+        tense = "past" if weeks < 0 else "future" if weeks > 0 else None
         return DateMention(start, end, fixed=fixed, tense=tense)
     if kind == "weekday":
         target = _WEEKDAYS[text("wd")] - 1
@@ -195,7 +209,7 @@ def _mention(kind: str, m: re.Match[str], today: date) -> DateMention | None:
             return None
         before, after = _month_day_past(today, mo, d), _month_day_future(today, mo, d)
         if before is None and after is None:
-            return None
+            return DateMention(start, end, invalid=True)
         return DateMention(start, end, past=before, future=after)
     if kind == "day":
         d = num("d")
@@ -214,7 +228,6 @@ def _kind_of(m: re.Match[str]) -> str:
 
 # The second half of a span (11月18日—20日, 周一至周三) is no date of its own.
 _SPAN_LINK = re.compile(r"\s*(?:至|到|-|—|–|~|～|、|和|或)\s*$")
-_CLAUSE_END = re.compile(r"[,;!?。，；！？]")
 
 
 def find_dates(text: str, today: date) -> list[DateMention]:
@@ -238,10 +251,7 @@ def date_at(text: str, mentions: list[DateMention], anchor: int | None) -> DateM
         return None
     if anchor is None or len(mentions) == 1:
         return mentions[0]
-    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, anchor)]
-    start = ends[-1] if ends else 0
-    stop_match = _CLAUSE_END.search(text, anchor)
-    stop = stop_match.start() if stop_match else len(text)
+    start, stop = clause_span(text, anchor)
     before = [m for m in mentions if m.start < anchor]
     in_clause = [m for m in mentions if start <= m.start < stop]
     if in_clause:

@@ -1,55 +1,30 @@
 """Intent cues and markers, compiled once: which intents' words a message contains.
 
-The decision itself (precedence, report vs plan) lives in parser.py; this module only says
-which cue words are present, from the lexicon's patterns.
+The decision itself (the precedence table) lives in rules.py; this module only says which
+cue words and sentence shapes are present, from the lexicon's patterns.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from handlers.nlu.clauses import clause_start
 from handlers.nlu.lexicon import Lexicon
 
-# Words that ask rather than state; a query needs one of them, not only 进度 or 统计.
-_ASKING = re.compile(r"几|多少|哪些|完成情况|查询|查一下|查看|查查|怎么样|如何|[?]|吗|呢|了没|没有")
-# Questions to colleagues: the bot stays out of them.
-_QUESTION = re.compile(
-    r"[?]\s*$|[吗呢吧嘛]\s*[?。!]*\s*$|谁|哪里|哪儿|什么时候|几点|有没有|是不是|能不能|可不可以|"
-    r"要不要|在哪|啥时候|咋|哪个|哪位|哪天|多久|怎么走"
-)
 
-# Asking colleagues what they think of an event (大家觉得怎么样, 有什么建议, 欢迎交流):
-# chatter about something they already know, not a report of it.
-_OPINION = re.compile(
-    r"(?:大家|各位|你们|你(?![好们]))(?:都)?(?:觉得|感觉|认为|怎么看|看看|说说|谈谈)|"
-    r"(?<!情况)(?<!进度)(?<!效果)(?:怎么样|咋样|怎样)(?!开展|组织|进行|上|备|写|评|做|填|汇报|签到)|"
-    r"感觉如何|感受如何|效果如何|"
-    r"有(?:什么|啥|何|没有|哪些)(?:好的)?(?:建议|意见|想法|看法|感受|感想|体会|收获|心得|办法|点子)|"
-    r"提(?:提|点|些|出)?(?:宝贵)?(?:建议|意见)吧?\s*[?!。]*$|"
-    r"欢迎[^,.;!?，。；！？]{0,8}?(?:交流|讨论|留言|分享|提意见|提建议|指正|拍砖)|"
-    r"说说看|说一说|谈一谈|谈谈(?:看|感受|体会|想法)|聊聊|议一议"
-)
-# A question about arrangements (谁去, 几个人去, 几点出发, 在哪集合): not the bot's figures.
-_ARRANGEMENT = re.compile(
-    r"(?:几个人|几个老师|几位老师?|几人|谁|哪位|哪几位|哪几个人?)(?:要|会|能|一起|跟着?)?"
-    r"(?:去|来|出发|带队|开车|主讲|主备|上课|讲课)(?![了过])|"
-    r"几点(?:钟)?(?:出发|集合|走|到|开始|见)|在哪(?:里|儿)?(?:集合|见|等|上车)|"
-    r"(?:你们|你(?![好们])|您)[^,.;!?，。；！？]{0,10}?"
-    r"(?:几个|几位|几人|谁|哪几|几点|在哪|什么时候|啥时候|去不去|来不来|去吗|来吗)"
-)
-
-
-_CLAUSE_END = re.compile(r"[,;!。，；！]")
-
-
-def _clause_start(text: str, pos: int) -> int:
-    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, pos)]
-    return ends[-1] if ends else 0
-
-
-def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
+def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
+
+
+def _words(words: Iterable[str]) -> str:
+    ordered = sorted({w for w in words if w}, key=len, reverse=True)
+    return "|".join(re.escape(w) for w in ordered) or r"(?!)"
+
+
+# Cue families only looked up by name, never reported as an intent's words.
+_BY_NAME = frozenset({"directive_verb"})
 
 
 @dataclass(frozen=True)
@@ -61,7 +36,7 @@ class Cues:
     past: list[str]
     asking: bool
     question: bool
-    # Where the clause holding the question starts (after the last , ; ! before it).
+    # Where the clause holding the question starts (after the last , ; ! ? before it).
     question_clause: int = 0
     # Where a request for colleagues' opinions starts (大家觉得…), or -1.
     opinion: int = -1
@@ -73,22 +48,34 @@ class Cues:
 
 
 class CueFinder:
-    def __init__(self, lexicon: Lexicon) -> None:
-        self._cues = {intent: _compile(p) for intent, p in lexicon.cues.items()}
+    def __init__(self, lexicon: Lexicon, triggers: Iterable[str] = ()) -> None:
+        self._cues = {name: _compile(p) for name, p in lexicon.cues.items()}
+        # Only the intent families are looked for in every message; the rest by name.
+        self._intent_cues = [(name, self._cues[name]) for name in lexicon.intent_cues
+                             if name in self._cues]
+        self._intent_cues += [(name, pattern) for name, pattern in self._cues.items()
+                              if name not in lexicon.intent_cues and name not in _BY_NAME]
+        self._shapes = {name: _compile(p) for name, p in lexicon.shapes.items()}
         self._future = _compile(lexicon.future_markers)
         self._past = _compile(lexicon.past_markers)
-        self._targets = re.compile("|".join(re.escape(t) for t in lexicon.query_targets))
-        self._events = re.compile("|".join(re.escape(t) for t in lexicon.event_words))
+        self._targets = re.compile(_words(lexicon.query_targets))
+        self._events = re.compile(_words(lexicon.event_words))
         self._verbs = _compile(lexicon.action_verbs)
         self._organising = _compile(lexicon.organising_verbs)
         # A count asked straight after a verb ("开展了几次") still asks.
         self._verb_count = re.compile(rf"(?:{self._verbs.pattern})了?\s*(?:几|多少|哪些)")
+        # 还没开展, 没有搞, 未开展集备, 还没集备: the activity has not taken place.
+        self._negation_heads = frozenset(w[0] for w in lexicon.negations)
+        self._negation = re.compile(
+            rf"(?:{_words(lexicon.negations)})(?:{_words(lexicon.negation_fillers)})?"
+            rf"过?(?:{_words((*lexicon.negated_verbs, *triggers))})"
+        )
 
     def find(self, text: str) -> Cues:
-        question = _QUESTION.search(text)
-        opinion = _OPINION.search(text)
+        question = self._shapes["question"].search(text)
+        opinion = self._shapes["opinion"].search(text)
         found: dict[str, str] = {}
-        for intent, pattern in self._cues.items():
+        for intent, pattern in self._intent_cues:
             m = pattern.search(text)
             if m:
                 found[intent] = m.group(0)
@@ -96,12 +83,25 @@ class CueFinder:
             found=found,
             future=[m.group(0) for m in self._future.finditer(text)],
             past=[m.group(0) for m in self._past.finditer(text)],
-            asking=bool(_ASKING.search(text)),
+            asking=bool(self._shapes["asking"].search(text)),
             question=question is not None,
-            question_clause=_clause_start(text, question.start()) if question else 0,
+            question_clause=clause_start(text, question.start()) if question else 0,
             opinion=opinion.start() if opinion else -1,
-            arrangement=_ARRANGEMENT.search(text) is not None,
+            arrangement=self._shapes["arrangement"].search(text) is not None,
         )
+
+    def shape(self, name: str, text: str, pos: int = 0) -> re.Match[str] | None:
+        """The first match of the named sentence shape (lexicon.SHAPES) in `text`."""
+        return self._shapes[name].search(text, pos)
+
+    def cue(self, name: str, text: str, pos: int = 0) -> re.Match[str] | None:
+        """The first match of the named cue family (lexicon.CUES) in `text`."""
+        return self._cues[name].search(text, pos)
+
+    def negation(self, text: str) -> re.Match[str] | None:
+        if not self._negation_heads.intersection(text):
+            return None
+        return self._negation.search(text)
 
     def has_query_target(self, text: str) -> bool:
         return bool(self._targets.search(text))

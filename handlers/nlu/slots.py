@@ -41,20 +41,16 @@ class Hit:
     value: str
 
 
-_PEOPLE = (r"人|老师|教师|学生|家长|同学|学员|师生|孩子|班主任|校长|骨干|教职工|名师|干部|"
-           r"辅导员|代表|成员|党员|幼儿|志愿者")
-_PARTICIPANT_RES = (
-    re.compile(rf"(?:参加|参与|参会|参训|到会|出席|与会|听课|活动)?人数\s*[:为是共有约]*\s*(?P<n>{NUM})"),
-    re.compile(rf"(?:参加者|参与者|参会人员|参训人员|参会者|到会人员)\s*[:为是共有约]*\s*(?P<n>{NUM})"),
-    re.compile(
-        rf"(?<![第每\d])(?P<n>{NUM})\s*(?:余|多|来)?\s*(?:个|位|名)?\s*(?:{_PEOPLE})(?!一课|次|均)"
-    ),
+_PARTICIPANT_SHAPES = (
+    rf"(?:参加|参与|参会|参训|到会|出席|与会|听课|活动)?人数\s*"
+    rf"(?:改成|改为|更正为|应为|应该是)?\s*[:为是共有约]*\s*(?P<n>{NUM})",
+    rf"(?:参加者|参与者|参会人员|参训人员|参会者|到会人员)\s*[:为是共有约]*\s*(?P<n>{NUM})",
+    rf"(?<![第每\d])(?P<n>{NUM})\s*(?:余|多|来)?\s*(?:个|位|名)?\s*(?:{{people}})(?!一课|次|均)",
     # "参加的老师有二十来个": the people first, then how many.
-    re.compile(rf"(?:老师|教师|人员|师生|学生|家长|同学|学员)(?:有|共有|共|约|大约)\s*"
-               rf"(?P<n>{NUM})\s*(?:余|多|来)?\s*(?:个|位|名|人)"),
+    rf"(?:老师|教师|人员|师生|学生|家长|同学|学员)(?:有|共有|共|约|大约)\s*"
+    rf"(?P<n>{NUM})\s*(?:余|多|来)?\s*(?:个|位|名|人)",
     # "邀请了一名专家" names a guest, not a head count.
-    re.compile(rf"(?<![第每\d一])(?P<n>(?!一\s*[位名]){NUM})\s*(?:余|多)?\s*(?:位|名)"
-               r"(?!单|称|字|次|列)"),
+    rf"(?<![第每\d一])(?P<n>(?!一\s*[位名]){NUM})\s*(?:余|多)?\s*(?:位|名)(?!单|称|字|次|列)",
 )
 # A quoted title right after 主题 (with or without 是/为/: and spaces), in any quote style.
 _OPEN_Q = "“\"'「『《‘"
@@ -68,7 +64,8 @@ _TOPIC_QUOTED = re.compile(
 _FIELD_BREAK = re.compile(r"\s+(?=\S*:|参加|参与|人数|地点|时间|主讲|授课|主持|共)")
 _QUOTES = re.compile(r"[“”\"'「」『』《》‘’]")
 _TOPIC_MARKED = re.compile(
-    r"(?:(?:主题|内容|题目|专题)\s*(?:是|为)\s*:?|(?:主题|内容|题目|课题|课题名称)\s*:)"
+    r"(?:(?:主题|内容|题目|专题)\s*(?:是|为|改成|改为|更正为|应为|应该是)\s*:?"
+    r"|(?:主题|内容|题目|课题|课题名称)\s*:)"
     r"\s*(?P<t>[^,;!?，。；！？\n]{1,80})"
 )
 _TOPIC_AROUND = re.compile(
@@ -76,7 +73,6 @@ _TOPIC_AROUND = re.compile(
 )
 _BOOK = re.compile(r"《(?P<t>[^》]{1,80})》")
 _LESSON_WORD = re.compile(r"课|[一两二三四五六七八九几]节|执教|授课|讲授|教学")
-_SCHOOL_LEAD = re.compile(r"(?:(?:在|到|赴|去|来|前往|走进|深入|进入|走访)了?|于|地点\s*[:为是]?)\s*$")
 _GRADE_SEVERAL = re.compile(
     r"[一二三四五六七八九1-9](?:\s*[、,和与及至到~-]\s*[一二三四五六七八九1-9])+\s*年级"
     r"|[一二三四五六七八九1-9]{2,}年级|(?:初|高)[一二三](?:[、,和与及至到~-]?(?:初|高)?[一二三])+"
@@ -85,22 +81,21 @@ _NAME_MARKER = re.compile(
     r"^(?:(?:你好|您好|大家好|老师好|各位好)[,!\s]*)?"
     r"(?:我是|本人|我叫|绑定身份|身份绑定|绑定|认证|姓名|名字)\s*[:是]?\s*"
 )
-_ROLE_WORDS = re.compile(
-    r"老师|教师|班主任|副校长|校长|主任|组长|任教|教|负责|的|是|在|我|叫|姓名|名字|学科|科目|"
-    r"一名|一位|现任|担任|来自|小学|中学|学校|年级|初中|高中"
-)
-_TRIGGER_AS_NOUN = re.compile(
-    r"\s*(?:本(?!周|月|学期|期|年|次|校|县|乡|镇|人|部)|笔记|记录本|记录表|记录册|表(?!彰|现|演|示|达|扬|态|率)"
-    r"|手册|册)"
-)
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,4}")
-_DOUBLE_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐"}
-_SURNAMES = set(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
-    "龚邵万钱严覃武戴莫孔向汤蓝欧农麦凌卜甘蒙骆柳岑黎庞粟滕玉阮梅包祝左涂谷伍奚屈颜车晏"
-    "温易池鲁饶利宁章关施符翁柯焦尤单洪荣古舒卓艾芦裴管乔葛"
-)
+# A town's roster school ("泗顶镇中心小学" → 泗顶): the town name before 镇/乡.
+_TOWN = re.compile(r"^(?:.{1,3}县)?(?P<town>[\u4e00-\u9fff]{2})[镇乡]")
+
+
+def town_aliases(schools: Sequence[tuple[str, Sequence[str]]]) -> dict[str, str]:
+    """A town's name alone (泗顶, 浮石) → its roster school, when the roster has exactly one
+    school there; also the town with 镇/乡 (泗顶镇)."""
+    by_town: dict[str, list[str]] = {}
+    for canonical, _ in schools:
+        m = _TOWN.match(canonical)
+        if m:
+            by_town.setdefault(m.group("town"), []).append(canonical)
+            by_town.setdefault(m.group(0)[-3:], []).append(canonical)
+    return {town: names[0] for town, names in by_town.items() if len(set(names)) == 1}
 
 
 class SlotFinder:
@@ -111,6 +106,7 @@ class SlotFinder:
         self.triggers = lexicon.trigger_map()
         self.blocked = frozenset(lexicon.non_activity_nouns)
         self._trigger_re = re.compile(alternation(list(self.triggers)))
+        self._trigger_as_noun = re.compile(lexicon.trigger_as_noun)
         self.subjects = lexicon.subject_map()
         self._subject_re = re.compile(alternation(list(self.subjects)))
         self.grades = lexicon.grade_map()
@@ -120,11 +116,31 @@ class SlotFinder:
         for canonical, aliases in schools:
             for word in (canonical, *aliases):
                 self.school_names.setdefault(word, canonical)
+        for town, canonical in town_aliases(schools).items():
+            self.school_names.setdefault(town, canonical)
         self._school_re = re.compile(alternation(list(self.school_names)))
+        self._school_lead = re.compile("|".join(lexicon.shapes["school_lead"]))
         self._fallbacks = [(re.compile(p), code) for p, code in lexicon.fallbacks
                            if code in lexicon.activities]
         self.periods = {w: p for p, words in lexicon.periods.items() for w in words}
         self._period_re = re.compile(alternation(list(self.periods)))
+        people = alternation(lexicon.people)
+        self._participants = [re.compile(p.replace("{people}", people))
+                              for p in _PARTICIPANT_SHAPES]
+        self._total = re.compile("|".join(lexicon.shapes["total"]))
+        self._by = [(by, re.compile(alternation(words)))
+                    for by, words in lexicon.query_by.items()]
+        self._surnames = frozenset(lexicon.surnames)
+        self._double_surnames = frozenset(lexicon.double_surnames)
+        self._role_words = re.compile(lexicon.role_words)
+        han = r"[\u4e00-\u9fff]"
+        titles, followers = alternation(lexicon.titles), alternation(lexicon.name_followers)
+        # 张丽老师 / 覃海燕老师: a name before a title; 莫小兰上学期…: a name leading a query.
+        self._titled = re.compile(rf"(?<={han})(?:{titles})")
+        self._han_only = re.compile(rf"{han}+")
+        self._leading = re.compile(
+            rf"^(?:{alternation(lexicon.query_leads)})?\s*(?P<name>{han}{{2,3}}?)(?={followers})"
+        )
 
     def dictionary_words(self) -> list[str]:
         """Words the tokenizer must keep whole."""
@@ -153,7 +169,7 @@ class SlotFinder:
         notebook, 集体备课表 a form), like 教研组 is a group.
         """
         hits = self._token_hits(tokens, self._trigger_re, self.triggers, skip)
-        return [h for h in hits if not _TRIGGER_AS_NOUN.match(text, h.end)]
+        return [h for h in hits if not self._trigger_as_noun.match(text, h.end)]
 
     def fallback_activity(self, text: str) -> Hit | None:
         """An activity described rather than named, when no trigger word is present."""
@@ -163,10 +179,18 @@ class SlotFinder:
                 return Hit(m.start(), m.end(), m.group(0), code)
         return None
 
+    def fallback_activities(self, text: str) -> list[Hit]:
+        """Every described activity (听了两节课), for messages that report several events."""
+        return [Hit(m.start(), m.end(), m.group(0), code)
+                for pattern, code in self._fallbacks for m in pattern.finditer(text)]
+
     def subject(self, tokens: Sequence[Token], skip: Sequence[Span] = (),
-                topic: Span | None = None) -> tuple[str | None, list[Hit]]:
-        """The one subject named; several (数学、美术) give None."""
+                topic: Span | None = None, within: Span | None = None,
+                ) -> tuple[str | None, list[Hit]]:
+        """The one subject named (inside `within` if given); several (数学、美术) give None."""
         hits = self._token_hits(tokens, self._subject_re, self.subjects, skip)
+        if within is not None:
+            hits = [h for h in hits if within[0] <= h.start < within[1]]
         if topic is not None:
             outside = [h for h in hits if not topic[0] <= h.start < topic[1]]
             hits = outside or hits
@@ -185,11 +209,10 @@ class SlotFinder:
         return [Hit(m.start(), m.end(), m.group(0), self.school_names[m.group(0)])
                 for m in self._school_re.finditer(text)]
 
-    @staticmethod
-    def pick_school(text: str, hits: Sequence[Hit]) -> str | None:
+    def pick_school(self, text: str, hits: Sequence[Hit]) -> str | None:
         """The school after 在/到/赴/去/来/地点, else the only school named."""
         for hit in hits:
-            if _SCHOOL_LEAD.search(text, max(0, hit.start - 6), hit.start):
+            if self._school_lead.search(text, max(0, hit.start - 6), hit.start):
                 return hit.value
         names = {h.value for h in hits}
         return names.pop() if len(names) == 1 else None
@@ -198,16 +221,58 @@ class SlotFinder:
         m = self._period_re.search(text)
         return self.periods[m.group(0)] if m else None
 
+    def query_by(self, text: str) -> str | None:
+        """`school` for 哪些学校/各校/每个学校, `member` for 哪些老师/谁/哪几位, else None."""
+        found = [(m.start(), by) for by, pattern in self._by if (m := pattern.search(text))]
+        return min(found)[1] if found else None
 
-def participants(text: str) -> int | None:
-    """People who took part; households (户), lessons (节) and pairs (对) are not people."""
-    for pattern in _PARTICIPANT_RES:
-        m = pattern.search(text)
-        if m:
-            value = to_int(m.group("n"))
-            if value is not None and 0 < value < 100_000:
-                return value
-    return None
+    def participants(self, text: str) -> int | None:
+        """People who took part; households (户), lessons (节) and pairs (对) are not people.
+        A count after 共/一共/总共/合计/累计 wins over the others; else the first found."""
+        first: int | None = None
+        for pattern in self._participants:
+            for m in pattern.finditer(text):
+                value = to_int(m.group("n"))
+                if value is None or not 0 < value < 100_000:
+                    continue
+                if self._total.search(text, max(0, m.start("n") - 10), m.start("n")):
+                    return value
+                if first is None:
+                    first = value
+        return first
+
+    def _is_name(self, candidate: str) -> bool:
+        return (candidate[:2] in self._double_surnames
+                or (candidate[0] in self._surnames and len(candidate) <= 3))
+
+    def person_name(self, text: str, remove: Sequence[str]) -> str | None:
+        """For `bind`: the person's name, once the marker, school and subject words are
+        removed."""
+        rest = _NAME_MARKER.sub("", text)
+        for word in sorted(remove, key=len, reverse=True):
+            if word:
+                rest = rest.replace(word, " ")
+        rest = self._role_words.sub(" ", rest)
+        for candidate in _HAN_RUN.findall(rest):
+            if self._is_name(candidate):
+                return candidate
+        return None
+
+    def asked_name(self, text: str) -> str | None:
+        """For a query: the one teacher asked about, without a title (张丽老师 → 张丽);
+        `text` has dates, periods, schools and activities masked."""
+        found: set[str] = set()
+        for m in self._titled.finditer(text):
+            for size in (3, 2):
+                candidate = text[max(0, m.start() - size):m.start()]
+                if (len(candidate) == size and self._han_only.fullmatch(candidate)
+                        and self._is_name(candidate)):
+                    found.add(candidate)
+                    break
+        lead = None if found else self._leading.match(text)
+        if lead and self._is_name(lead.group("name")):
+            found.add(lead.group("name"))
+        return found.pop() if len(found) == 1 else None
 
 
 def topic(text: str) -> tuple[str | None, Span | None]:
@@ -224,18 +289,3 @@ def topic(text: str) -> tuple[str | None, Span | None]:
         if _LESSON_WORD.search(outside):
             return m.group("t").strip(), m.span("t")
     return None, None
-
-
-def person_name(text: str, remove: Sequence[str]) -> str | None:
-    """For `bind`: the person's name, once the marker, school and subject words are removed."""
-    rest = _NAME_MARKER.sub("", text)
-    for word in sorted(remove, key=len, reverse=True):
-        if word:
-            rest = rest.replace(word, " ")
-    rest = _ROLE_WORDS.sub(" ", rest)
-    candidates = _HAN_RUN.findall(rest)
-    for candidate in candidates:
-        if candidate[:2] in _DOUBLE_SURNAMES or (candidate[0] in _SURNAMES
-                                                 and len(candidate) <= 3):
-            return candidate
-    return None

@@ -8,7 +8,7 @@ Without one, 1–6 o'clock is the afternoon (schools do not meet at 3 a.m.: "3�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from handlers.nlu.numbers import NUM, to_int
 
@@ -31,6 +31,8 @@ class TimeMention:
     end: int
     hour: int
     minute: int
+    # Whether a period word (上午, 下午, …) came with it.
+    period: bool = False
 
     def text(self) -> str:
         return f"{self.hour:02d}:{self.minute:02d}"
@@ -51,7 +53,14 @@ def _vague(m: re.Match[str], text: str) -> bool:
 
 def find_time(text: str) -> TimeMention | None:
     """The first clock time in `text`, or None."""
-    for m in _TIME_RE.finditer(text):
+    return _first_time(text, 0)
+
+
+def _first_time(text: str, pos: int, *, anchored: bool = False) -> TimeMention | None:
+    matches = [_TIME_RE.match(text, pos)] if anchored else _TIME_RE.finditer(text, pos)
+    for m in matches:
+        if m is None:
+            continue
         hour = to_int(m.group("h1") or m.group("h2") or "")
         if hour is None or hour > 24:
             continue
@@ -72,5 +81,33 @@ def find_time(text: str) -> TimeMention | None:
             hour += 12
         if hour == 24:
             hour = 0
-        return TimeMention(m.start(), m.end(), hour, minute)
+        return TimeMention(m.start(), m.end(), hour, minute, bool(period))
     return None
+
+
+# "下午2点到4点", "14:30-16:30": the second time of a span; "至16点结束", "4点结束": an end.
+_SPAN_LINK = re.compile(r"\s*(?:到|至|-|—|–|~|～)\s*")
+_ENDS = re.compile(r"\s*(?:左右)?\s*(?:结束|散会|完毕|止)")
+
+
+def find_end_time(text: str, start: TimeMention | None) -> TimeMention | None:
+    """The end of the event that starts at `start`: the other half of a span, or a time
+    followed by 结束. A bare end hour keeps the start's afternoon (下午2点到4点 → 16:00)."""
+    end: TimeMention | None = None
+    if start is not None:
+        link = _SPAN_LINK.match(text, start.end)
+        if link:
+            end = _first_time(text, link.end(), anchored=True)
+    if end is None:
+        pos = start.end if start is not None else 0
+        while (candidate := _first_time(text, pos)) is not None:
+            if _ENDS.match(text, candidate.end):
+                end = candidate
+                break
+            pos = candidate.end
+    if end is None:
+        return None
+    if start is not None and not end.period and start.hour >= 12 > end.hour \
+            and end.hour + 12 > start.hour:
+        end = replace(end, hour=end.hour + 12)
+    return end
