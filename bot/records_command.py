@@ -169,6 +169,9 @@ async def _merge(settings: Settings, args: argparse.Namespace) -> str:
         if keep.community_id != drop.community_id:
             raise ConfigError(f"events #{args.keep_id} and #{args.drop_id} belong to different "
                               "communities; they cannot be one event")
+        if keep.activity != drop.activity:
+            raise ConfigError(f"events #{args.keep_id} and #{args.drop_id} are different "
+                              "activities; correct one first if that is the mistake")
         differ = await merge_events(session=session, keep=keep, drop=drop, by=None,
                                     now=utcnow(), reason=reason)
     kept = "".join(f"; kept {key} {old!r} (#{args.drop_id} had {new!r})"

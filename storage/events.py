@@ -32,6 +32,10 @@ FILLABLE = ("subject", "grade", "participants", "topic", "time")
 DISTINCT = ("subject", "grade", "time")
 
 
+# How far back a beat looks for plans that a sign-in made held.
+HOLD_LOOKBACK = dt.timedelta(days=7)
+
+
 def queued_prefix(event: Activity) -> str:
     """The outbox key prefix of everything the scheduler queues for an event."""
     return f"activity:{event.id}:"
@@ -363,9 +367,11 @@ async def hold_started_plans(
                             col(Attendance.withdrawn).is_(False))
     started = or_(col(Activity.starts_at) <= now,
                   and_(col(Activity.starts_at).is_(None), col(Activity.date) <= today))
+    # A plan's sign-ins come on its day; older plans are settled, so every beat stays cheap.
+    recent = col(Activity.date) >= today - HOLD_LOOKBACK
     stmt = (update(Activity)
             .where(col(Activity.status) == EventStatus.PLANNED.value,
-                   col(Activity.withdrawn).is_(False), started, signed)
+                   col(Activity.withdrawn).is_(False), recent, started, signed)
             .values(status=EventStatus.HELD.value)
             .returning(col(Activity.id))
             .execution_options(synchronize_session="fetch"))

@@ -53,7 +53,7 @@ async def _event(session: AsyncSession, *, who: str, start: str | None = None,
 @pytest.fixture
 def config_file(tmp_path: Path, db_url: str) -> Path:
     """Event 1 reported by 张丽 and joined by 陈静; event 2 a second record of it (李娜);
-    event 3 of another community; a make-up sign-in to event 1."""
+    event 3 of another community; event 4 another activity; a make-up sign-in to event 1."""
     async def prepare() -> None:
         engine = create_engine(db_url)
         await upgrade(engine)
@@ -73,6 +73,9 @@ def config_file(tmp_path: Path, db_url: str) -> Path:
         other = await _event(session, who="张丽", text="另一个教共体的")
         other.community_id = 1  # a slip of the registrant's, for the merge test
         session.add(other)
+        lesson = await _event(session, who="李娜", text="听评课")
+        lesson.activity = "observation"
+        session.add(lesson)
         zhang = await member(session, "张丽")
         session.add(Attendance(member_id=zhang.id or 0, type="checkin", date=first.date,
                                at=at("2026-11-26T17:00"), activity_id=first.id, makeup=True,
@@ -94,7 +97,7 @@ def test_json_lists_each_event_once_with_all_its_reporters(
     rows = records(config_file, capsys)
     events = [r for r in rows if r["kind"] == "activity"]
     assert [(e["id"], e["reporters"]) for e in events] == [
-        (1, ["张丽", "陈静"]), (2, ["李娜"]), (3, ["张丽"])]  # by date; timed first
+        (1, ["张丽", "陈静"]), (2, ["李娜"]), (3, ["张丽"]), (4, ["李娜"])]  # by date; timed first
     first = events[0]
     assert {k: first[k] for k in ("status", "activity", "school", "community", "subject",
                                   "participants", "time", "starts_at", "withdrawn")} == {
@@ -111,7 +114,7 @@ def test_the_table_is_chinese_and_one_line_per_entry(
         config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["records", "--config", str(config_file)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 1 + 3 + 1
+    assert len(lines) == 1 + 4 + 1
     assert lines[0].split() == ["编号", "日期", "时间", "类别", "活动", "状态", "学校", "教共体",
                                 "人员", "详情", "原文"]
     first = next(line for line in lines if line.startswith("1 "))
@@ -135,7 +138,7 @@ def test_withdraw_takes_the_event_and_its_reports_with_the_reason(
     assert main(["records", "--config", str(config_file), "withdraw", "1",
                  "--reason", "重复登记"]) == 0
     assert capsys.readouterr().out.strip() == "withdrew event #1 and its reports"
-    assert [r["id"] for r in records(config_file, capsys) if r["kind"] == "activity"] == [2, 3]
+    assert [r["id"] for r in records(config_file, capsys) if r["kind"] == "activity"] == [2, 3, 4]
     everything = records(config_file, capsys, "--all")
     [gone] = [r for r in everything if r["kind"] == "activity" and r["id"] == 1]
     assert gone["withdrawn"] is True and gone["reporters"] == ["张丽", "陈静"]
@@ -156,7 +159,7 @@ def test_merge_moves_reports_to_the_event_kept(
     assert capsys.readouterr().out.strip() == "merged event #2 into #1"
     events = [r for r in records(config_file, capsys) if r["kind"] == "activity"]
     assert [(e["id"], e["reporters"]) for e in events] == [(1, ["张丽", "陈静", "李娜"]),
-                                                           (3, ["张丽"])]
+                                                           (3, ["张丽"]), (4, ["李娜"])]
     assert [a.reason for a in _audit(db_url, "merge", 1)] == ["同一次备课"]
     assert [a.reason for a in _audit(db_url, "withdraw", 2)] == ["同一次备课"]
 
@@ -167,6 +170,7 @@ def test_merge_moves_reports_to_the_event_kept(
     (["merge", "1", "1"], "jiaolian: cannot merge event #1 into itself"),
     (["merge", "1", "3"], "jiaolian: events #1 and #3 belong to different communities"),
     (["merge", "1", "42"], "jiaolian: no event #42"),
+    (["merge", "1", "4"], "jiaolian: events #1 and #4 are different activities"),
 ])
 def test_mistakes_are_one_line_and_change_nothing(
         config_file: Path, db_url: str, capsys: pytest.CaptureFixture[str], args: list[str],
