@@ -22,10 +22,12 @@ from storage.conversations import end_conversation, start_conversation
 from storage.events import (
     add_event,
     add_report,
+    fill_in,
     has_reported,
     join_event,
     matching_event,
     matching_plan,
+    who_said,
 )
 from storage.models import Activity, Conversation, EventStatus, Member, School
 from storage.roster import school_community, school_named
@@ -92,10 +94,12 @@ def summary_of(ctx: Context, event: Activity, school: str | None = None) -> str:
     return activity_summary(event, ctx.activity_name(event.activity), school, ctx.now.date())
 
 
-def read_day(ctx: Context, text: str, status: str) -> dict[str, Any]:
+def read_day(ctx: Context, text: str, status: str | None) -> dict[str, Any]:
     """The day a short answer ("11月25日", "昨天") names, read the way the parser reads the day
-    of a report (the latest such day) or of a plan (the next one)."""
-    verb = "将开展活动" if status == EventStatus.PLANNED else "开展了活动"
+    of a report (the latest such day), of a plan (the next one) or, with no status, of an
+    event that may be either (the nearest one)."""
+    verb = {EventStatus.PLANNED.value: "将开展活动", EventStatus.DONE.value: "开展了活动"}.get(
+        status or "", "开展活动")
     parsed = ctx.services.parser.parse(f"{text}{verb}", ctx.msg.received_at).as_dict()
     if parsed.get("date_invalid") or not any(ch.isdigit() or ch in DAY_WORDS for ch in text):
         return {"date": None, "date_invalid": parsed.get("date_invalid")}
@@ -162,9 +166,11 @@ async def _join_existing(
     assert event.id is not None
     registrant = await ctx.session.get(Member, event.reporter_id)
     name = registrant.name if registrant else ""
-    if await has_reported(session=ctx.session, event_id=event.id, member_id=ctx.member.id) \
-            and event.status != EventStatus.PLANNED:
-        return Recorded(event, "same", summary_of(ctx, event), name)
+    if await has_reported(session=ctx.session, event_id=event.id, member_id=ctx.member.id,
+                          kind="report"):
+        differ = fill_in(event, slots)
+        ctx.session.add(event)
+        return Recorded(event, "same", summary_of(ctx, event), name, differ)
     was_plan = event.status == EventStatus.PLANNED
     differ = await join_event(session=ctx.session, event=event, member_id=ctx.member.id,
                               chat=chat_key(ctx), inbox_id=ctx.inbox_id, text=text,
@@ -177,12 +183,18 @@ def _value(key: str, value: Any) -> str:
     return texts.SUMMARY_PEOPLE.format(n=value) if key == "participants" else str(value)
 
 
-def _differ_text(rec: Recorded) -> str:
+async def _differ_text(ctx: Context, rec: Recorded) -> str:
+    """Which values were kept and who gave them, and how to correct them."""
     if not rec.differ:
         return ""
-    parts = [texts.JOIN_DIFFER_SLOT.format(slot=texts.SLOT_NAMES.get(k, k), name=rec.registrant,
-                                           value=_value(k, old))
-             for k, (old, _new) in rec.differ.items()]
+    parts = []
+    for key, (old, _new) in rec.differ.items():
+        said = await who_said(session=ctx.session, event_id=rec.event.id or 0, key=key,
+                              value=old)
+        person = await ctx.session.get(Member, said) if said is not None else None
+        parts.append(texts.JOIN_DIFFER_SLOT.format(
+            slot=texts.SLOT_NAMES.get(key, key), value=_value(key, old),
+            name=person.name if person is not None else texts.SOMEONE))
     first, (_old, new) = next(iter(rec.differ.items()))
     return texts.JOIN_DIFFER.format(slots="、".join(parts), example=_value(first, new))
 
@@ -191,15 +203,16 @@ def _what(ctx: Context, event: Activity) -> str:
     return f"{md(event.date, ctx.now.date())} {ctx.activity_name(event.activity)}"
 
 
-def reply_text(ctx: Context, rec: Recorded) -> str:
+async def reply_text(ctx: Context, rec: Recorded) -> str:
     """The one line that confirms one event."""
     if rec.outcome == "plan_held":
-        return texts.REPORT_PLAN_HELD.format(summary=rec.summary)
+        return texts.REPORT_PLAN_HELD.format(summary=rec.summary) + await _differ_text(ctx, rec)
     if rec.outcome == "joined":
         return texts.REPORT_JOINED.format(name=rec.registrant, what=_what(ctx, rec.event),
-                                          differ=_differ_text(rec))
+                                          differ=await _differ_text(ctx, rec))
     if rec.outcome == "same":
-        return texts.REPORT_SAME.format(what=_what(ctx, rec.event))
+        return texts.REPORT_SAME.format(what=_what(ctx, rec.event)) + await _differ_text(ctx,
+                                                                                           rec)
     if rec.outcome == "plan_exists":
         return texts.PLAN_EXISTS.format(summary=rec.summary)
     if rec.event.status == EventStatus.DONE:
@@ -223,7 +236,7 @@ async def record_all(ctx: Context, items: list[Mapping[str, Any]], *, status: st
     done = [await record_event(ctx, slots, status=status, source_text=source_text)
             for slots in items]
     if len(done) == 1:
-        ctx.reply(reply_text(ctx, done[0]), undo_ref=f"activity:{done[0].event.id}")
+        ctx.reply(await reply_text(ctx, done[0]), undo_ref=f"activity:{done[0].event.id}")
         return
     listed = texts.MANY_ITEM_SEP.join(f"{n}. {_item_text(r)}" for n, r in enumerate(done, 1))
     ctx.reply(texts.MANY_OK.format(n=len(done), items=listed),
@@ -292,8 +305,10 @@ async def continue_followup(ctx: Context, conv: Conversation) -> bool:
         return True
     answer = ctx.parsed.as_dict()
     asks_date = conv.kind == FOLLOWUP_DATE
-    if asks_date and answer.get("date") is None:
-        answer = {**answer, **read_day(ctx, text, str(state.get("status", "")))}
+    if asks_date:
+        # The first message's date did not exist, so neither did its report-or-plan reading:
+        # the day answered decides it.
+        answer = {**answer, **read_day(ctx, text, None)}
     answered = (answer.get("date") is not None and not answer.get("date_invalid")) if asks_date \
         else answer.get("activity") is not None
     if ctx.parsed.intent not in ("unknown", "report", "plan") or not answered:
@@ -314,6 +329,9 @@ async def continue_followup(ctx: Context, conv: Conversation) -> bool:
     slots["confidence"] = 1.0
     await _end(ctx)
     status = str(state.get("status", EventStatus.DONE))
+    day = as_date(slots.get("date"))
+    if asks_date and day is not None and day != ctx.now.date():
+        status = EventStatus.PLANNED if day > ctx.now.date() else EventStatus.DONE
     source = f"{state.get('text', '')}\n{text}"
     if slots.get("activity") is None:
         await _ask(ctx, FOLLOWUP_ACTIVITY, status, texts.ASK_ACTIVITY, slots, source)

@@ -21,8 +21,9 @@ from storage.roster import school_community
 
 router = Router("checkin")
 
-# A planned activity opens for check-in this long before it starts.
-CHECKIN_OPENS = dt.timedelta(minutes=30)
+# A planned activity opens for check-in this long before it starts: people who come early
+# were there, and a sign-in refused is a name wrongly missing from the sheet.
+CHECKIN_OPENS = dt.timedelta(minutes=60)
 
 
 def _end_of(ctx: Context, event: Activity) -> dt.datetime | None:

@@ -56,7 +56,9 @@ async def handle_correct(ctx: Context) -> None:
         return
     changes = await _changes(ctx, event)
     if not changes:
-        ctx.reply(texts.CORRECT_WHAT)
+        named = any(ctx.parsed.as_dict().get(key) is not None for key in CORRECTABLE)
+        ctx.reply(texts.CORRECT_SAME.format(summary=summary_of(ctx, event)) if named
+                  else texts.CORRECT_WHAT)
         return
     await change_event(session=ctx.session, event=event, changes=changes, by=ctx.member.id,
                        now=ctx.now, action="correct", reason=ctx.msg.text[:500])

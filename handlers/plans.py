@@ -35,7 +35,7 @@ router = Router("plans")
 
 FOLLOWUP_PICK = "pick_plan"
 OUTCOME = re.compile(r"^\s*(?:(?P<held>已开展|已经开展了?|开展了|已举行)|(?P<cancel>取消|已取消|取消了|没开展))"
-                     r"\s*[。.!！]?\s*$")
+                     r"\s*(?:[，,。.!！]\s*(?P<rest>.*))?$")
 # How long an organiser's 已开展 / 取消 still answers the bot's question.
 OUTCOME_ANSWER_WITHIN = dt.timedelta(days=7)
 _PICK = re.compile(r"^\s*(?:第)?([1-9])\s*(?:个|项)?\s*[。.]?\s*$")
@@ -83,6 +83,12 @@ async def handle_reschedule(ctx: Context) -> None:
 
 async def _act_on(ctx: Context, action: str, plans: list[Activity],
                   slots: Mapping[str, Any]) -> None:
+    mine = [p for p in plans
+            if await may_manage_plan(session=ctx.session, member=ctx.member, event=p)]
+    if plans and not mine:
+        ctx.reply(texts.PLAN_ACTION_NOT_ALLOWED.format(action=texts.PLAN_ACTIONS[action]))
+        return
+    plans = mine
     if not plans:
         day = as_date(slots.get("from_date") or slots.get("date")) if action == "cancel" \
             else as_date(slots.get("from_date"))
@@ -188,17 +194,25 @@ async def _announce(ctx: Context, plan: Activity, text: str) -> None:
 
 
 async def handle_outcome(ctx: Context, match: re.Match[str]) -> bool:
-    """已开展 / 取消 from an organiser the bot asked about a plan; False: not an answer."""
+    """已开展 / 取消 (with a head count: 已开展，8人参加) from an organiser the bot asked about
+    a plan. Bare, from anyone else, it answers nothing and records nothing (silence in a
+    group unless addressed); with more words it goes on to the parser."""
     if ctx.member is None or ctx.member.id is None:
         return False
     plan = await asked_plan(session=ctx.session, organiser_id=ctx.member.id,
                             since=ctx.now - OUTCOME_ANSWER_WITHIN)
     if plan is None:
-        return False
+        if match.group("rest"):
+            return False
+        if not ctx.msg.is_group or ctx.msg.addressed:
+            ctx.reply(texts.OUTCOME_NOTHING)
+        return True
     if match.group("held"):
+        changes: dict[str, Any] = {"status": EventStatus.HELD.value, "confirmed": True}
+        if ctx.parsed.participants is not None and plan.participants is None:
+            changes["participants"] = ctx.parsed.participants
         await change_event(session=ctx.session, event=plan, by=ctx.member.id, now=ctx.now,
-                           action="held", changes={"status": EventStatus.HELD.value,
-                                                   "confirmed": True})
+                           action="held", changes=changes)
         ctx.reply(texts.OUTCOME_HELD.format(summary=summary_of(ctx, plan)))
     else:
         await change_event(session=ctx.session, event=plan, by=ctx.member.id, now=ctx.now,

@@ -44,6 +44,7 @@ REPORT_JOINED = "已合并到{name}登记的 {what}，不重复计数。{differ}
 REPORT_SAME = "这次活动你已经登记过了（{what}），不重复计数。"
 JOIN_DIFFER = "{slots}，如需更正请回复“不对，是{example}”。"
 JOIN_DIFFER_SLOT = "{slot}按{name}登记的{value}"
+SOMEONE = "先前"
 SLOT_NAMES = {"participants": "人数", "subject": "学科", "grade": "年级", "topic": "主题",
               "time": "时间"}
 PLAN_EXISTS = "这个计划已经登记过了：{summary}。"
@@ -51,7 +52,9 @@ YEAR_DATE = "{year}年{month}月{day}日"
 
 # --- corrections, cancellations, moves -------------------------------------------------------
 CORRECT_OK = "已更正：{summary}。"
-CORRECT_NOTHING = "没有找到你今天在这里登记的记录，无法更正。如需登记新的活动，请直接发送完整内容。"
+CORRECT_NOTHING = "没有找到你24小时内在这里登记的记录，无法更正。如需登记新的活动，请直接发送完整内容。"
+CORRECT_SAME = "记录已经是这样了：{summary}。"
+OUTCOME_NOTHING = "现在没有等待你确认的计划。要取消某次活动，请说明是哪一天的哪项活动，例如“下周三的集备取消了”。"
 CORRECT_WHAT = "请告诉我要更正的内容，例如“不对，是11人”或“更正：日期是昨天”。"
 CANCEL_OK = "已取消：{summary}。相关提醒和签到已一并取消。"
 CANCEL_NOT_FOUND = "没有找到{what}的计划，无法取消。"
@@ -76,7 +79,7 @@ UNDO_WHAT_ACTIVITY = "{date}的{activity}记录"
 UNDO_WHAT_ATTENDANCE = "{date}的{type}记录"
 UNDO_TOO_OLD = "只能撤销自己24小时内登记的记录。更早的记录如需撤销，请联系本校校长或管理员。"
 UNDO_OTHER_OK = "已撤销{name}登记的{what}。"
-UNDO_OTHER_NOT_ALLOWED = "只有校长或管理员可以撤销别人登记的记录。"
+UNDO_OTHER_NOT_ALLOWED = "只有本人学校的校长、牵头学校的校长或管理员可以撤销别人登记的记录。"
 UNDO_OTHER_NOT_FOUND = "没有找到{name}登记的{what}。"
 UNDO_OTHER_REASON = "{name}在聊天中撤销"
 ATTENDANCE_TYPES = {"checkin": "签到", "checkout": "签退", "leave": "请假"}

@@ -80,8 +80,9 @@ async def matching_plan(
     *, session: AsyncSession, community_id: int | None, day: dt.date, activity: str,
     school_id: int | None, slots: Mapping[str, Any],
 ) -> Activity | None:
-    """The community's plan of that activity on that day that a report fulfils: at the school
-    the report names (any school when it names none), no slot in conflict."""
+    """The community's plan of that activity on that day that a report fulfils (no slot in
+    conflict); the report is credited to the plan's school. With several, the one at the
+    school the report names comes first ("县实小老师来我们学校送教" names the visitors)."""
     if community_id is None:
         return None
     stmt = select(Activity).where(
@@ -89,9 +90,8 @@ async def matching_plan(
         col(Activity.activity) == activity, col(Activity.status).in_(PLAN_STATUSES),
         col(Activity.withdrawn).is_(False),
     ).order_by(col(Activity.starts_at), col(Activity.id))
-    if school_id is not None:
-        stmt = stmt.where(col(Activity.school_id) == school_id)
     plans = [p for p in (await session.execute(stmt)).scalars() if _compatible(p, slots)]
+    plans.sort(key=lambda p: p.school_id != school_id)
     return plans[0] if plans else None
 
 
@@ -349,10 +349,14 @@ async def reports_from_message(
     return list((await session.execute(stmt)).scalars())
 
 
-async def has_reported(*, session: AsyncSession, event_id: int, member_id: int) -> bool:
+async def has_reported(*, session: AsyncSession, event_id: int, member_id: int,
+                       kind: str | None = None) -> bool:
+    """Whether the member has a live report (of `kind`, when given) of the event."""
     stmt = select(func.count()).select_from(ActivityReport).where(
         col(ActivityReport.activity_id) == event_id, col(ActivityReport.member_id) == member_id,
         col(ActivityReport.withdrawn).is_(False))
+    if kind is not None:
+        stmt = stmt.where(col(ActivityReport.kind) == kind)
     return bool((await session.execute(stmt)).scalar_one())
 
 
@@ -402,3 +406,11 @@ async def mark_outcome_asked(
         await session.execute(
             update(Activity).where(col(Activity.id).in_(sorted(set(event_ids))))
             .values(outcome_asked_at=now).execution_options(synchronize_session="fetch"))
+
+
+async def who_said(*, session: AsyncSession, event_id: int, key: str, value: Any) -> int | None:
+    """The member whose live report first gave the event's value of `key`."""
+    for report in (await reports_of(session=session, event_ids=[event_id]))[event_id]:
+        if (report.slots or {}).get(key) == value:
+            return report.member_id
+    return None

@@ -131,7 +131,7 @@ async def test_plan_is_stored_as_planned_and_checkin_links_to_it(chat: Chat) -> 
 async def test_checkin_before_window_is_refused(chat: Chat) -> None:
     await chat.say("韦国庆", "今天下午三点开展英语集体备课")
     reply = await chat.say("张丽", "签到")
-    assert "14:30" in reply[0]
+    assert "14:00" in reply[0]
     assert await chat.rows(Attendance) == []
 
 

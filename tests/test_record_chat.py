@@ -287,3 +287,85 @@ async def _reports(chat: Chat, event: Activity) -> list[ActivityReport]:
     async with chat.runtime.factory() as session:
         assert event.id is not None
         return (await reports_of(session=session, event_ids=[event.id]))[event.id]
+
+
+# --- what a month of real chat showed ------------------------------------------------------
+
+
+async def test_a_bare_activity_name_records_nothing(chat: Chat) -> None:
+    assert await chat.say("何俊", "家访") == []
+    assert await chat.say("何俊", "体育教研") == []
+    assert await chat.rows(Activity) == []
+
+
+async def test_outcome_words_nobody_asked_for_record_nothing(chat: Chat) -> None:
+    assert await chat.say("张丽", "已开展") == []
+    assert await chat.say("张丽", "集体备课") == []
+    assert await chat.say("张丽", "已开展", p2p=True) == [texts.OUTCOME_NOTHING]
+    assert await chat.say("张丽", "取消") == []
+    assert await chat.rows(Activity) == []
+
+
+async def test_a_plan_with_an_impossible_date_stays_a_plan_on_the_day_answered(
+    chat: Chat,
+) -> None:
+    assert await chat.say("何俊", "11月31日在县实小开展科学公开课") == [texts.ASK_DATE]
+    reply = await chat.say("何俊", "12月1日")
+    assert reply[0].startswith("已登记计划：12月1日")
+    [plan] = await chat.rows(Activity)
+    assert (plan.status, plan.date.isoformat(), plan.activity) == (
+        "planned", "2026-12-01", "open_class")
+
+
+async def test_a_visit_reported_by_host_and_guest_is_one_event_at_the_plans_school(
+    chat: Chat,
+) -> None:
+    await chat.say("韦国庆", "今天下午两点到泗顶小学送教下乡")
+    chat.clock.moment = at("2026-11-26T16:50:00")
+    assert "已标记为已开展" in (await chat.say(
+        "李娜", "今天下午我们到泗顶小学送教下乡，送了两节课，参加教师25人"))[0]
+    reply = await chat.say("张丽", "今天县实小老师来我们学校送教，参加老师有23人👏")
+    assert reply == ["已合并到韦国庆登记的 11月26日 送教下乡，不重复计数。"
+                     "人数按李娜登记的25人，如需更正请回复“不对，是23人”。"]
+    [event] = await _events(chat)
+    assert (event.status, event.participants) == ("held", 25)
+    assert event.school_id == await _school_id(chat, "泗顶镇中心小学")
+    assert len(await _reports(chat, event)) == 3
+
+
+async def test_the_organisers_own_report_is_a_report_with_its_head_count(chat: Chat) -> None:
+    await chat.say("欧阳勇", "今天下午3点在泗顶小学开展全体教师培训")
+    chat.clock.moment = at("2026-11-26T17:00:00")
+    reply = await chat.say("欧阳勇", "今天下午培训顺利结束，参训教师30人，辛苦大家了")
+    assert "已标记为已开展" in reply[0]
+    reply = await chat.say("韦春兰", "今天下午的培训参加了9人")
+    assert "人数按欧阳勇登记的30人" in reply[0]
+    [event] = await _events(chat)
+    assert (event.status, event.participants) == ("held", 30)
+
+
+async def test_arriving_forty_minutes_early_is_signed_in(chat: Chat) -> None:
+    await chat.say("欧阳勇", "今天下午两点半在泗顶小学开展数学集体备课")
+    chat.clock.moment = at("2026-11-26T13:50:00")
+    reply = await chat.say("贲凤英", "签到")
+    assert reply[0].startswith("贲凤英签到成功 ✓ 13:50") and "迟到" not in reply[0]
+    [row] = await chat.rows(Attendance)
+    assert row.activity_id is not None and not row.late
+
+
+async def test_the_organiser_answers_with_a_head_count(chat: Chat) -> None:
+    await chat.say("刘芳", "今天下午四点在县实小开展英语教研活动")
+    async with transaction(chat.runtime.factory) as session:
+        await session.execute(update(Activity).values(outcome_asked_at=at("2026-11-26T18:00")))
+    chat.clock.moment = at("2026-11-26T18:30:00")
+    reply = await chat.say("刘芳", "已开展，8人参加", p2p=True)
+    assert reply[0].startswith("好的，11月26日 16:00")
+    [event] = await _events(chat)
+    assert (event.status, event.participants) == ("held", 8)
+
+
+async def test_a_correction_that_changes_nothing_says_so(chat: Chat) -> None:
+    await chat.say("张丽", REPORT_9)
+    reply = await chat.say("张丽", "不对，是9人")
+    assert reply[0].startswith("记录已经是这样了：11月26日")
+    assert await chat.rows(AuditLog, action="correct") == []

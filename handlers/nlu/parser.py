@@ -143,6 +143,10 @@ class Parser:
         filler = getattr(self, f"_fill_{intent}", None)
         if filler is not None:
             filler(reading, result)
+        elif rule.name == "bare_name":
+            # No report, but the name answers the bot's "which activity?".
+            self._event_slots(reading, result)
+            result.time = result.end_time = result.topic = result.school = None
         return result
 
     # --- filling, one method per intent -------------------------------------------------
