@@ -24,6 +24,7 @@ from handlers.registry import build_dispatcher
 from handlers.routing import Services
 from scheduler.calendar import SchoolCalendar, query_period_range
 from scheduler.config import config_for
+from scheduler.due import digest_so_far
 from storage.db import create_engine, session_factory, upgrade
 from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
@@ -71,8 +72,9 @@ async def open_runtime(
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     await upgrade(engine)
     factory = session_factory(engine)
-    calendar = SchoolCalendar(config_for(scheduler=settings.scheduler, nlu=settings.nlu,
-                                         timezone=settings.bot.timezone))
+    config = config_for(scheduler=settings.scheduler, nlu=settings.nlu,
+                        timezone=settings.bot.timezone)
+    calendar = SchoolCalendar(config)
     services = Services(
         parser=parser or await build_parser(settings, factory),
         activity_names=activity_names(settings.nlu),
@@ -80,6 +82,7 @@ async def open_runtime(
         settings={"scheduler": settings.scheduler},
         period_range=query_period_range(calendar),
         lengths=calendar.config.lengths,
+        digest_now=functools.partial(digest_so_far, config=config),
     )
     chans: dict[str, Channel] = dict(channels or {})
     delivery = Delivery(factory=factory, channels=chans, clock=clock)

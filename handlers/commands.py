@@ -13,8 +13,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from handlers.admin import BIND_GROUP, handle_bind_group
+from handlers.messages import without_mentions
 from handlers.plans import OUTCOME, handle_outcome
 from handlers.routing import Context
+from handlers.schedule import (
+    DIGEST_NOW,
+    REMIND_OTHERS,
+    SCHEDULE,
+    handle_digest_now,
+    handle_remind_others,
+    handle_schedule,
+)
 from handlers.undo import UNDO_OTHER, handle_undo_other
 
 CommandHandler = Callable[[Context, re.Match[str]], Awaitable[bool]]
@@ -33,6 +42,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("bind_group", BIND_GROUP, handle_bind_group),
     Command("undo_other", UNDO_OTHER, handle_undo_other),
     Command("plan_outcome", OUTCOME, handle_outcome, after_followup=True),
+    Command("digest_now", DIGEST_NOW, handle_digest_now),
+    Command("schedule", SCHEDULE, handle_schedule, after_followup=True),
+    Command("remind_others", REMIND_OTHERS, handle_remind_others, after_followup=True),
 )
 
 
@@ -40,10 +52,11 @@ async def run_command(ctx: Context, *, followup_pending: bool) -> bool:
     """Handle the message as a command; False when none takes it."""
     if ctx.msg.kind != "message":
         return False
+    text = without_mentions(ctx.msg.text)
     for command in COMMANDS:
         if command.after_followup and followup_pending:
             continue
-        match = command.pattern.match(ctx.msg.text)
+        match = command.pattern.search(text)
         if match is not None and await command.handler(ctx, match):
             return True
     return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers import texts
+from handlers.messages import without_mentions
 from handlers.routing import Context, Router
 
 router = Router("help")
@@ -21,15 +22,13 @@ SMALL_TALK = re.compile(
     r"下午好|晚上好|晚安|在吗|👍|🙏|👌|❤️|[!！。.~～])+\W*$"
 )
 
-MENTIONS = re.compile(r"^(?:@\S+\s*)+")
-
 
 @router.on("unknown", needs_member=False)
 async def handle_unknown(ctx: Context) -> None:
     """The reply table of spec/conversation.md: silence in a group unless the bot is
     addressed; never a hint for thanks, acknowledgements and greetings, except one short
     line in a private chat."""
-    small_talk = SMALL_TALK.match(MENTIONS.sub("", ctx.msg.text.strip())) is not None
+    small_talk = SMALL_TALK.match(without_mentions(ctx.msg.text)) is not None
     if not ctx.msg.is_group:
         ctx.reply(texts.SMALL_TALK_REPLY if small_talk else texts.PRIVATE_HINT)
     elif ctx.msg.addressed and not small_talk:

@@ -6,9 +6,17 @@ A channel turns its platform payload into an `IncomingMessage`; handlers answer 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+LEADING_MENTIONS = re.compile(r"^\s*(?:@\S+\s*)+")
+
+
+def without_mentions(text: str) -> str:
+    """The words after any leading @mentions (the console keeps them in the text)."""
+    return LEADING_MENTIONS.sub("", text).strip()
 
 
 @dataclass(frozen=True)

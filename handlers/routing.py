@@ -21,6 +21,8 @@ from handlers.periods import period_range
 from storage.models import ChatGroup, Member
 
 PeriodRange = Callable[[str, date], tuple[date, date]]
+# (session, member id, today) → the texts of that member's digest of this week so far.
+DigestNow = Callable[[AsyncSession, int, date], Awaitable[list[str]]]
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Services:
     # [start, end) of a query period; the composition root passes the school calendar's.
     period_range: PeriodRange = period_range
     lengths: EventLengths = field(default_factory=EventLengths)
+    digest_now: DigestNow | None = None
 
 
 @dataclass

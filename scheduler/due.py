@@ -302,6 +302,16 @@ async def collect_digests(
     return await send_weekly_digests(ctx, week_start)
 
 
+async def digest_so_far(
+    session: AsyncSession, member_id: int, today: dt.date, *, config: SchedulerConfig,
+) -> list[str]:
+    """One person's digest of the week so far (发个周报): the Monday job's own text, computed
+    now; nothing for someone who gets no digest."""
+    week_start = today - dt.timedelta(days=today.weekday())
+    messages = await collect_digests(session=session, config=config, week_start=week_start)
+    return [m.text for m in messages if m.key.endswith(f":member:{member_id}")]
+
+
 async def run_digests(
     *, factory: async_sessionmaker[AsyncSession], config: SchedulerConfig,
     week_start: dt.date, now: dt.datetime,

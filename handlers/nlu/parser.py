@@ -99,6 +99,16 @@ class Parser:
         self.tokenizer = DomainTokenizer(self.slots.dictionary_words(), cache_dir)
         self.cache_dir = self.tokenizer.cache_dir
 
+    def mentioned_activity(self, text: str) -> str | None:
+        """The first activity a text names, whatever it means ("明天培训几点开始" → training):
+        what a question about the schedule asks about."""
+        norm = normalize(text, self.lexicon.max_chars, self._bot)
+        school_hits = self.slots.schools(norm.text)
+        hits = self.slots.activities(self.tokenizer.spans(norm.text),
+                                     skip=[(h.start, h.end) for h in school_hits],
+                                     text=norm.text)
+        return hits[0].value if hits else None
+
     def _read(self, text: str, now: datetime) -> Reading:
         today = now.date()
         school_hits = self.slots.schools(text)
