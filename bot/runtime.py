@@ -22,7 +22,7 @@ from handlers.nlu import Parser
 from handlers.nlu.lexicon import activity_names
 from handlers.registry import build_dispatcher
 from handlers.routing import Services
-from scheduler.calendar import SchoolCalendar, query_period_range
+from scheduler.calendar import SchoolCalendar
 from scheduler.config import config_for
 from storage.db import create_engine, session_factory, upgrade
 from storage.inbox import SHORT_BUSY_TIMEOUT_MS
@@ -78,7 +78,7 @@ async def open_runtime(
         activity_names=activity_names(settings.nlu),
         followup=timedelta(minutes=settings.bot.followup_minutes),
         settings={"scheduler": settings.scheduler},
-        period_range=query_period_range(calendar),
+        period_of=calendar.period,
         lengths=calendar.config.lengths,
     )
     chans: dict[str, Channel] = dict(channels or {})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,10 +17,8 @@ from handlers.clock import SHANGHAI
 from handlers.event_times import EventLengths
 from handlers.messages import IncomingMessage, Reply, Target
 from handlers.nlu import Parser, ParseResult
-from handlers.periods import period_range
+from handlers.periods import PeriodOf, plain_period
 from storage.models import ChatGroup, Member
-
-PeriodRange = Callable[[str, date], tuple[date, date]]
 
 
 @dataclass
@@ -31,8 +29,8 @@ class Services:
     activity_names: dict[str, str]
     followup: timedelta = timedelta(minutes=30)
     settings: dict[str, Any] = field(default_factory=dict)
-    # [start, end) of a query period; the composition root passes the school calendar's.
-    period_range: PeriodRange = period_range
+    # A quota period around a day; the composition root passes the school calendar's.
+    period_of: PeriodOf = plain_period
     lengths: EventLengths = field(default_factory=EventLengths)
 
 
