@@ -165,7 +165,7 @@ async def _answer(ctx: Context, county: County, scope: Scope, asked: Asked) -> l
         return [_county_head(ctx, asked),
                 *(texts.QUERY_COMMUNITY_LINE.format(line=line)
                   for cid in scope.communities
-                  for line in _community_lines(ctx, county, asked, statuses, cid))]
+                  for line in _community_lines(ctx, county, asked, statuses, cid, short=True))]
     return _community_lines(ctx, county, asked, statuses, scope.communities[0])
 
 
@@ -175,26 +175,32 @@ def _county_head(ctx: Context, asked: Asked, reading: str = "") -> str:
 
 
 def _community_lines(ctx: Context, county: County, asked: Asked, statuses: list[QuotaStatus],
-                     cid: int) -> list[str]:
-    """The community's figure against the rule; a per-member-school rule, one line each."""
+                     cid: int, *, short: bool = False) -> list[str]:
+    """The community's figure against the rule (a per-member-school rule: each member
+    school's); `short` leaves out the period and activity a county list names once."""
     assert asked.codes is not None
     name = county.communities[cid]
-    activity = _activity_label(ctx, asked.codes)
+    period, activity = ("", "") if short else (asked.label(), _activity_label(ctx, asked.codes))
     mine = [s for s in statuses if s.community_id == cid]
     if asked.reading == "member_school":
-        head = (texts.QUERY_EACH_SCHOOL.format(scope=name, period=asked.label(),
-                                               activity=activity, need=asked.rule.minimum)
-                if asked.rule is not None else
-                texts.QUERY_EACH_SCHOOL_PLAIN.format(scope=name, period=asked.label(),
-                                                     activity=activity))
-        return [head + "；".join(_member_item(county, asked, s) for s in mine)]
+        if short:
+            head = f"{name}："
+        elif asked.rule is not None:
+            head = texts.QUERY_EACH_SCHOOL.format(scope=name, period=period, activity=activity,
+                                                  need=asked.rule.minimum)
+        else:
+            head = texts.QUERY_EACH_SCHOOL_PLAIN.format(scope=name, period=period,
+                                                        activity=activity)
+        return [head + texts.QUERY_ITEM_SEP.join(_member_item(county, asked, s) for s in mine)]
     [status] = mine
     if asked.rule is None:
-        return [texts.QUERY_COUNT.format(scope=name, period=asked.label(), activity=activity,
-                                         count=status.done)]
-    return [texts.QUERY_QUOTA.format(scope=name, period=asked.label(), activity=activity,
-                                     count=status.done, need=status.need,
-                                     status=_status(status.done, status.need, asked.finished))]
+        template = texts.QUERY_COUNT_SHORT if short else texts.QUERY_COUNT
+        return [template.format(scope=name, period=period, activity=activity,
+                                count=status.done)]
+    template = texts.QUERY_QUOTA_SHORT if short else texts.QUERY_QUOTA
+    return [template.format(scope=name, period=period, activity=activity, count=status.done,
+                            need=status.need,
+                            status=_status(status.done, status.need, asked.finished))]
 
 
 def _member_item(county: County, asked: Asked, s: QuotaStatus) -> str:
@@ -258,7 +264,8 @@ def _by_school(ctx: Context, county: County, asked: Asked, statuses: list[QuotaS
                                           reading=reading) if names else
                 texts.QUERY_BEHIND_NONE.format(period=asked.label(), activity=activity,
                                                reading=reading))
-    return [*_community_lines(ctx, county, asked, statuses, cid), head,
+    lines = [] if member else _community_lines(ctx, county, asked, statuses, cid)
+    return [*lines, head,
             *_school_lines(county, asked, [s for s in statuses if s.community_id == cid])]
 
 
