@@ -22,7 +22,7 @@ from handlers.nlu import Parser
 from handlers.nlu.lexicon import activity_names
 from handlers.registry import build_dispatcher
 from handlers.routing import Services
-from scheduler.calendar import SchoolCalendar, query_period_range
+from scheduler.calendar import SchoolCalendar
 from scheduler.config import config_for
 from scheduler.due import digest_so_far
 from storage.db import create_engine, session_factory, upgrade
@@ -80,7 +80,7 @@ async def open_runtime(
         activity_names=activity_names(settings.nlu),
         followup=timedelta(minutes=settings.bot.followup_minutes),
         settings={"scheduler": settings.scheduler},
-        period_range=query_period_range(calendar),
+        period_of=calendar.period,
         lengths=calendar.config.lengths,
         digest_now=functools.partial(digest_so_far, config=config),
     )

@@ -1,84 +1,386 @@
-"""Queries: real figures from the database for the period, activity and scope asked."""
+"""Queries: figures a principal can act on, for the scope and period asked.
+
+The scope is a person (a named teacher, or 我: their own reports and sign-ins), a school (named,
+or 我们学校/我校/本校), every school of the community (`by` school: those behind first), or
+the community (of the group, else the asker's); a bureau admin outside a community's group
+gets every community. Anyone but an admin sees only their own community, and is told so.
+Quota figures come from handlers.standing, as digests and reminders do, over the period the
+school calendar gives (`Services.period_of`); every line names its scope and period, and a
+finished period says whether it was met. Today's sign-in sheet lives in handlers.sheet.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from handlers import texts
-from handlers.quotas import quota_for, quotas_from_settings
+from handlers.periods import Period, query_period
+from handlers.quotas import Quota, codes_for, quotas_from_settings, rule_for
 from handlers.routing import Context, Router
-from storage.activities import count_activities, count_attendance, count_by_activity
-from storage.models import Community, School
-from storage.roster import school_community, school_named
+from handlers.sheet import ATTENDANCE_WORDS, answer_sheet, wants_sheet
+from handlers.standing import County, QuotaStatus, load_county, standing
+from storage.activities import count_attendance, reported_by, taking_part
+from storage.models import Member
+from storage.roster import members_named, school_named
 
 router = Router("query")
 
-# "我" as a word of its own (我的, 我这周…) asks about the sender's own records.
-OWN = re.compile(r"我(?!们)")
-ATTENDANCE_WORDS = ("签到", "打卡", "考勤")
+# "我" as a word of its own (我的, 我这周…) asks about the sender's own records; 我们, 我校 do not.
+OWN = re.compile(r"我(?![们校])")
+OUR_SCHOOL = ("我们学校", "我们校", "我校", "本校")
 
 
-async def _scope(ctx: Context) -> tuple[str, dict[str, int | None]]:
-    """(how to name the scope, the filters) for this query."""
-    assert ctx.member is not None
+@dataclass(frozen=True)
+class Asked:
+    """What the question measures: the period, the activities counted together, the rule."""
+
+    word: str
+    period: Period
+    finished: bool
+    codes: tuple[str, ...] | None  # None: every activity
+    rule: Quota | None  # the quota of this period kind, when there is one
+    reading: str  # "community" or "member_school": how one school's figure is read
+
+    def label(self) -> str:
+        if self.finished and self.word == "last_month":
+            return texts.MONTH.format(month=self.period.start.month)
+        return texts.PERIODS.get(self.word, "")
+
+
+def _asked(ctx: Context) -> Asked:
+    word = ctx.parsed.period or "this_month"
+    period = query_period(word, ctx.now.date(), ctx.services.period_of)
+    quotas = quotas_from_settings(ctx.services.settings.get("scheduler"))
+    activity = ctx.parsed.activity
+    codes = codes_for(quotas, activity) if activity is not None else None
+    rule = rule_for(quotas, activity, period.kind) if activity is not None else None
+    any_rule = next((q for q in quotas if codes and codes[0] in q.codes and not q.cover), None)
+    reading = any_rule.scope if any_rule is not None else "community"
+    return Asked(word, period, period.end <= ctx.now.date(), codes, rule, reading)
+
+
+def _activity_label(ctx: Context, codes: tuple[str, ...]) -> str:
+    names = [ctx.activity_name(c) for c in codes]
+    if len(names) == 1:
+        return names[0]
+    return texts.QUERY_ACTIVITIES.format(first=names[0], rest=texts.QUERY_NAME_SEP.join(names[1:]))
+
+
+def _status(done: int, need: int, finished: bool) -> str:
+    if done >= need:
+        return texts.QUOTA_DONE if finished else texts.QUOTA_MET
+    return texts.QUOTA_NOT_DONE if finished else texts.QUOTA_SHORT.format(left=need - done)
+
+
+def _mark(s: QuotaStatus, finished: bool) -> str:
+    if s.met:
+        return texts.QUERY_MARK_MET
+    return texts.QUERY_MARK_NOT_DONE if finished else texts.QUERY_MARK_SHORT.format(left=s.left)
+
+
+@dataclass
+class Scope:
+    """Where the figures are for: communities (several only for an admin), or one school."""
+
+    communities: list[int]
+    school_id: int | None = None
+    note: str = ""  # said first when the asker was given their own community instead
+
+
+def _rule(asked: Asked) -> Quota:
+    """The asked rule, or one with no minimum that counts the same codes the same way, so
+    figures without a quota come from the very same fold."""
+    if asked.rule is not None:
+        return asked.rule
+    assert asked.codes is not None
+    return Quota(asked.codes[0], 0, asked.period.kind, asked.reading, also=asked.codes[1:])
+
+
+async def _statuses(ctx: Context, county: County, asked: Asked,
+                    communities: list[int]) -> list[QuotaStatus]:
+    return await standing(session=ctx.session, county=county, quotas=[_rule(asked)],
+                          periods={asked.period.kind: asked.period}, per_school=True,
+                          communities=communities)
+
+
+async def _scope(ctx: Context, county: County) -> Scope:
+    member = ctx.member
+    assert member is not None
+    admin = member.role == "admin"
+    own_school = county.schools.get(member.school_id or -1)
+    own = own_school.community_id if own_school is not None else None
+    group = ctx.group.community_id if ctx.group is not None else None
+
+    def refused(cid: int) -> bool:
+        return not admin and cid != own
+
+    note = ""
     if ctx.parsed.school:
         school = await school_named(session=ctx.session, name=ctx.parsed.school)
-        if school is not None:
-            return school.name, {"school_id": school.id}
-    if OWN.search(ctx.msg.text):
-        return texts.SCOPE_ME, {"reporter_id": ctx.member.id}
-    community_id = ctx.group.community_id if ctx.group else None
-    if community_id is None:
-        community_id = await school_community(session=ctx.session, school_id=ctx.member.school_id)
-    if community_id is not None:
-        community = await ctx.session.get(Community, community_id)
-        return (community.name if community else ""), {"community_id": community_id}
-    if ctx.member.school_id is not None:
-        school = await ctx.session.get(School, ctx.member.school_id)
-        return (school.name if school else ""), {"school_id": ctx.member.school_id}
-    return "", {}
+        if school is not None and school.id is not None:
+            if not refused(school.community_id):
+                return Scope([school.community_id], school.id)
+            note = texts.QUERY_OWN_ONLY.format(community=county.communities.get(own or -1, ""))
+    elif own_school is not None and any(w in ctx.msg.text for w in OUR_SCHOOL):
+        return Scope([own_school.community_id], own_school.id)
+    if group is not None and not refused(group):
+        return Scope([group], note=note)
+    if group is not None and own is not None:
+        note = texts.QUERY_OWN_ONLY.format(community=county.communities[own])
+    if own is not None:
+        return Scope([own], note=note)
+    return Scope(sorted(county.communities), note=note)
 
 
 @router.on("query")
 async def handle_query(ctx: Context) -> None:
     assert ctx.member is not None
-    period = ctx.parsed.period or "this_month"
-    start, end = ctx.services.period_range(period, ctx.now.date())
-    scope_name, filters = await _scope(ctx)
-    period_name = texts.PERIODS.get(period, "")
-    scope_prefix = f"{scope_name}" if scope_name == texts.SCOPE_ME else ""
-    if ctx.parsed.activity is None and any(w in ctx.msg.text for w in ATTENDANCE_WORDS):
-        member_id = filters.get("reporter_id")
-        count = await count_attendance(session=ctx.session, start=start, end=end,
-                                       member_id=member_id,
-                                       community_id=filters.get("community_id"))
-        ctx.reply(texts.QUERY_ATTENDANCE.format(scope=scope_prefix, period=period_name,
-                                                count=count))
+    person = await _person(ctx)
+    if isinstance(person, str):
+        ctx.reply(texts.QUERY_PERSON_UNKNOWN.format(name=person))
         return
-    if ctx.parsed.activity is not None:
-        count = await count_activities(
-            session=ctx.session, start=start, end=end, activity=ctx.parsed.activity,
-            community_id=filters.get("community_id"), school_id=filters.get("school_id"),
-            reporter_id=filters.get("reporter_id"),
-        )
-        name = ctx.activity_name(ctx.parsed.activity)
-        quota = quota_for(quotas_from_settings(ctx.services.settings.get("scheduler")),
-                          ctx.parsed.activity, period)
-        if quota is not None and "community_id" in filters:
-            left = max(quota.minimum - count, 0)
-            status = texts.QUOTA_MET if left == 0 else texts.QUOTA_SHORT.format(left=left)
-            ctx.reply(texts.QUERY_QUOTA.format(scope="", period=period_name, activity=name,
-                                               count=count, need=quota.minimum, status=status))
+    if person is not None:
+        await _person_answer(ctx, person)
+        return
+    county = await load_county(session=ctx.session)
+    scope = await _scope(ctx, county)
+    if wants_sheet(ctx):
+        await answer_sheet(ctx, county, scope.communities)
+        return
+    asked = _asked(ctx)
+    lines = await _answer(ctx, county, scope, asked)
+    ctx.reply("\n".join([scope.note, *lines] if scope.note else lines))
+
+
+async def _answer(ctx: Context, county: County, scope: Scope, asked: Asked) -> list[str]:
+    if asked.codes is None:
+        return await _everything(ctx, county, scope, asked)
+    statuses = await _statuses(ctx, county, asked, scope.communities)
+    if scope.school_id is not None:
+        return [_school_line(ctx, county, asked, statuses, scope.school_id)]
+    if ctx.parsed.by == "school":
+        return _by_school(ctx, county, asked, statuses, scope.communities)
+    if len(scope.communities) > 1:
+        return [_county_head(ctx, asked),
+                *(texts.QUERY_COMMUNITY_LINE.format(line=line)
+                  for cid in scope.communities
+                  for line in _community_lines(ctx, county, asked, statuses, cid, short=True))]
+    return _community_lines(ctx, county, asked, statuses, scope.communities[0])
+
+
+def _county_head(ctx: Context, asked: Asked, reading: str = "") -> str:
+    assert asked.codes is not None
+    return f"{texts.QUERY_COUNTY} {asked.label()}{_activity_label(ctx, asked.codes)}{reading}"
+
+
+def _community_lines(ctx: Context, county: County, asked: Asked, statuses: list[QuotaStatus],
+                     cid: int, *, short: bool = False) -> list[str]:
+    """The community's figure against the rule (a per-member-school rule: each member
+    school's); `short` leaves out the period and activity a county list names once."""
+    assert asked.codes is not None
+    name = county.communities[cid]
+    period, activity = ("", "") if short else (asked.label(), _activity_label(ctx, asked.codes))
+    mine = [s for s in statuses if s.community_id == cid]
+    if asked.reading == "member_school":
+        if short:
+            head = f"{name}："
+        elif asked.rule is not None:
+            head = texts.QUERY_EACH_SCHOOL.format(scope=name, period=period, activity=activity,
+                                                  need=asked.rule.minimum)
         else:
-            ctx.reply(texts.QUERY_COUNT.format(scope=scope_prefix, period=period_name,
-                                               activity=name, count=count))
-        return
-    counts = await count_by_activity(session=ctx.session, start=start, end=end, **filters)
+            head = texts.QUERY_EACH_SCHOOL_PLAIN.format(scope=name, period=period,
+                                                        activity=activity)
+        return [head + texts.QUERY_ITEM_SEP.join(_member_item(county, asked, s) for s in mine)]
+    [status] = mine
+    if asked.rule is None:
+        template = texts.QUERY_COUNT_SHORT if short else texts.QUERY_COUNT
+        return [template.format(scope=name, period=period, activity=activity,
+                                count=status.done)]
+    template = texts.QUERY_QUOTA_SHORT if short else texts.QUERY_QUOTA
+    return [template.format(scope=name, period=period, activity=activity, count=status.done,
+                            need=status.need,
+                            status=_status(status.done, status.need, asked.finished))]
+
+
+def _member_item(county: County, asked: Asked, s: QuotaStatus) -> str:
+    assert s.school_id is not None
+    school = county.schools[s.school_id].name
+    if asked.rule is None:
+        return f"{school} {s.done} 次"
+    return f"{school} {s.done}/{s.need} 次{_status(s.done, s.need, asked.finished)}"
+
+
+def _school_line(ctx: Context, county: County, asked: Asked, statuses: list[QuotaStatus],
+                 school_id: int) -> str:
+    assert asked.codes is not None
+    school = county.schools[school_id]
+    activity = _activity_label(ctx, asked.codes)
+    if asked.reading == "member_school":
+        own = next((s for s in statuses if s.school_id == school_id), None)
+        if own is not None and asked.rule is not None:
+            return texts.QUERY_QUOTA.format(scope=school.name, period=asked.label(),
+                                            activity=activity, count=own.done, need=own.need,
+                                            status=_status(own.done, own.need, asked.finished))
+        return texts.QUERY_COUNT.format(scope=school.name, period=asked.label(),
+                                        activity=activity, count=own.done if own else 0)
+    [community] = [s for s in statuses if s.community_id == school.community_id]
+    count = dict(community.schools).get(school_id, 0)
+    if asked.rule is None:
+        return texts.QUERY_COUNT.format(scope=school.name, period=asked.label(),
+                                        activity=activity, count=count)
+    return texts.QUERY_SCHOOL_IN_COMMUNITY.format(
+        school=school.name, period=asked.label(), activity=activity, count=count,
+        done=community.done, need=community.need, mark=_mark(community, asked.finished))
+
+
+def _by_school(ctx: Context, county: County, asked: Asked, statuses: list[QuotaStatus],
+               communities: list[int]) -> list[str]:
+    """Who is behind (by name, saying which reading), then one line per school."""
+    assert asked.codes is not None
+    activity = _activity_label(ctx, asked.codes)
+    member = asked.reading == "member_school"
+    reading = texts.READING_MEMBER if member else texts.READING_COMMUNITY
+    behind = {cid: _behind(county, asked, [s for s in statuses if s.community_id == cid])
+              for cid in communities}
+    if len(communities) > 1:
+        lines = [_county_head(ctx, asked, reading)]
+        order = sorted(communities, key=lambda c: (not behind[c], c))
+        for cid in order:
+            names = texts.QUERY_NAME_SEP.join(behind[cid])
+            lines.append(texts.QUERY_BEHIND_COMMUNITY.format(
+                community=county.communities[cid], names=names) if names else
+                texts.QUERY_BEHIND_COMMUNITY_NONE.format(community=county.communities[cid]))
+        return lines
+    [cid] = communities
+    names = texts.QUERY_NAME_SEP.join(behind[cid])
+    if member:
+        head = (texts.QUERY_BEHIND_MEMBER.format(period=asked.label(), activity=activity,
+                                                 names=names, reading=reading) if names else
+                texts.QUERY_BEHIND_MEMBER_NONE.format(period=asked.label(), activity=activity,
+                                                      reading=reading))
+    else:
+        head = (texts.QUERY_BEHIND.format(period=asked.label(), activity=activity, names=names,
+                                          reading=reading) if names else
+                texts.QUERY_BEHIND_NONE.format(period=asked.label(), activity=activity,
+                                               reading=reading))
+    lines = [] if member else _community_lines(ctx, county, asked, statuses, cid)
+    return [*lines, head,
+            *_school_lines(county, asked, [s for s in statuses if s.community_id == cid])]
+
+
+def _behind(county: County, asked: Asked, statuses: list[QuotaStatus]) -> list[str]:
+    if asked.reading == "member_school":
+        return [county.schools[s.school_id].name for s in statuses
+                if s.school_id is not None and s.done < max(s.need, 1)]
+    return [county.schools[sid].name for s in statuses for sid in s.behind]
+
+
+def _school_lines(county: County, asked: Asked, statuses: list[QuotaStatus]) -> list[str]:
+    """One line per school, those behind first (then in the community's school order)."""
+    if asked.reading == "member_school":
+        rows = sorted((s for s in statuses if s.school_id is not None),
+                      key=lambda s: s.done >= max(s.need, 1))
+        return [texts.QUERY_SCHOOL_QUOTA_LINE.format(
+            school=county.schools[s.school_id].name, count=s.done, need=s.need,
+            status=_status(s.done, s.need, asked.finished)) if asked.rule is not None else
+            texts.QUERY_SCHOOL_LINE.format(school=county.schools[s.school_id].name,
+                                           count=s.done)
+            for s in rows if s.school_id is not None]
+    [status] = statuses
+    rows_ = sorted(status.schools, key=lambda row: row[1] > 0)
+    return [texts.QUERY_SCHOOL_LINE.format(school=county.schools[sid].name, count=n)
+            for sid, n in rows_]
+
+
+async def _everything(ctx: Context, county: County, scope: Scope, asked: Asked) -> list[str]:
+    """No activity named: sign-ins when asked about, else every activity of the scope."""
+    start, end = asked.period.start, asked.period.end
+    if scope.school_id is not None:
+        name = county.schools[scope.school_id].name
+    elif len(scope.communities) == 1:
+        name = county.communities[scope.communities[0]]
+    else:
+        name = texts.QUERY_COUNTY
+    if any(w in ctx.msg.text for w in ATTENDANCE_WORDS):
+        count = 0
+        if scope.school_id is not None:
+            count = await count_attendance(session=ctx.session, start=start, end=end,
+                                           school_id=scope.school_id)
+        else:
+            for cid in scope.communities:
+                count += await count_attendance(session=ctx.session, start=start, end=end,
+                                                community_id=cid)
+        return [texts.QUERY_ATTENDANCE.format(scope=name, period=asked.label(), count=count)]
+    counts: dict[str | None, int] = {}
+    if scope.school_id is not None:
+        for (sid, code), n in (await taking_part(session=ctx.session, start=start,
+                                                  end=end)).items():
+            if sid == scope.school_id:
+                counts[code] = counts.get(code, 0) + n
+    else:
+        statuses = await standing(
+            session=ctx.session, county=county, communities=scope.communities,
+            periods={asked.period.kind: asked.period},
+            quotas=[Quota(code, 0, asked.period.kind) for code in _all_codes(ctx)])
+        for s in statuses:
+            if s.done:
+                counts[s.quota.activity] = counts.get(s.quota.activity, 0) + s.done
     total = sum(counts.values())
     if total == 0:
-        ctx.reply(texts.QUERY_NOTHING.format(scope=scope_prefix, period=period_name))
+        return [texts.QUERY_NOTHING.format(scope=name, period=asked.label())]
+    return [texts.QUERY_ALL.format(scope=name, period=asked.label(), count=total,
+                                   detail=_detail(ctx, counts))]
+
+
+def _all_codes(ctx: Context) -> list[str]:
+    return sorted(ctx.services.activity_names)
+
+
+def _detail(ctx: Context, counts: dict[str | None, int]) -> str:
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or ""))
+    return texts.QUERY_DETAIL.format(items=texts.QUERY_NAME_SEP.join(
+        texts.QUERY_DETAIL_ITEM.format(activity=ctx.activity_name(code), count=n)
+        for code, n in ranked))
+
+
+# --- one person's own entries ---------------------------------------------------------------
+
+
+async def _person(ctx: Context) -> Member | str | None:
+    """The teacher asked about by name (just the name when the roster has nobody of that
+    name), or the asker for 我; None for any other scope."""
+    assert ctx.member is not None
+    if ctx.parsed.name and ctx.parsed.by != "member":
+        found = await members_named(session=ctx.session, name=ctx.parsed.name)
+        if not found:
+            return ctx.parsed.name
+        same = [m for m in found if m.school_id == ctx.member.school_id]
+        return (same or found)[0]
+    if OWN.search(ctx.msg.text):
+        return ctx.member
+    return None
+
+
+async def _person_answer(ctx: Context, person: Member) -> None:
+    """Reports the person is a reporter of (registrant or joined), and their sign-ins."""
+    assert person.id is not None
+    asked = _asked(ctx)
+    start, end = asked.period.start, asked.period.end
+    checkins = await count_attendance(session=ctx.session, start=start, end=end,
+                                      member_id=person.id)
+    if asked.codes is None and any(w in ctx.msg.text for w in ATTENDANCE_WORDS):
+        ctx.reply(texts.QUERY_PERSON_ATTENDANCE.format(name=person.name, period=asked.label(),
+                                                       count=checkins))
         return
-    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
-    detail = "：" + "、".join(f"{ctx.activity_name(code)}{n}次" for code, n in ranked)
-    ctx.reply(texts.QUERY_ALL.format(scope=scope_prefix, period=period_name, count=total,
-                                     detail=detail))
+    counts = await reported_by(session=ctx.session, member_id=person.id, start=start, end=end,
+                               codes=asked.codes)
+    if asked.codes is not None:
+        ctx.reply(texts.QUERY_PERSON_ACTIVITY.format(
+            name=person.name, period=asked.label(),
+            activity=_activity_label(ctx, asked.codes), count=sum(counts.values())))
+        return
+    total = sum(counts.values())
+    ctx.reply(texts.QUERY_PERSON_ALL.format(name=person.name, period=asked.label(), count=total,
+                                            detail=_detail(ctx, counts) if total else "",
+                                            checkins=checkins))

@@ -52,14 +52,6 @@ DEFAULT_QUOTAS: tuple[Quota, ...] = (
     Quota("parent_school", 1, "month"),
 )
 
-PERIOD_OF_QUERY = {
-    "this_month": "month",
-    "last_month": "month",
-    "this_quarter": "quarter",
-    "this_semester": "semester",
-}
-
-
 def _quota(entry: Mapping[str, Any], index: int) -> Quota:
     where = f"scheduler.quotas[{index}]"
     try:
@@ -90,11 +82,19 @@ def quotas_from_settings(raw: Mapping[str, Any] | None) -> tuple[Quota, ...]:
     return tuple(_quota(e, i) for i, e in enumerate(entries))
 
 
-def quota_for(quotas: tuple[Quota, ...], activity: str | None, period: str) -> Quota | None:
-    """The rule that applies when someone asks about `activity` over a query `period`."""
-    unit = PERIOD_OF_QUERY.get(period)
+def rule_for(quotas: tuple[Quota, ...], activity: str | None, kind: str) -> Quota | None:
+    """The counting rule (never a coverage rule) that a figure of `activity` over a period of
+    `kind` is measured against: 公开课 finds the quarterly rule it shares with 听评课."""
     for quota in quotas:
-        if (quota.activity == activity and quota.period == unit and quota.scope == "community"
-                and not quota.cover and not quota.also):
+        if activity in quota.codes and quota.period == kind and not quota.cover:
             return quota
     return None
+
+
+def codes_for(quotas: tuple[Quota, ...], activity: str) -> tuple[str, ...]:
+    """Every activity counted together with `activity` (its rule's codes, whatever the
+    period asked), so 本学期听评课 counts the 公开课 that the quarterly rule counts too."""
+    for quota in quotas:
+        if activity in quota.codes and not quota.cover:
+            return quota.codes
+    return (activity,)

@@ -17,10 +17,9 @@ from handlers.clock import SHANGHAI
 from handlers.event_times import EventLengths
 from handlers.messages import IncomingMessage, Reply, Target
 from handlers.nlu import Parser, ParseResult
-from handlers.periods import period_range
+from handlers.periods import PeriodOf, plain_period
 from storage.models import ChatGroup, Member
 
-PeriodRange = Callable[[str, date], tuple[date, date]]
 # (session, member id, today) → the texts of that member's digest of this week so far.
 DigestNow = Callable[[AsyncSession, int, date], Awaitable[list[str]]]
 
@@ -33,8 +32,8 @@ class Services:
     activity_names: dict[str, str]
     followup: timedelta = timedelta(minutes=30)
     settings: dict[str, Any] = field(default_factory=dict)
-    # [start, end) of a query period; the composition root passes the school calendar's.
-    period_range: PeriodRange = period_range
+    # A quota period around a day; the composition root passes the school calendar's.
+    period_of: PeriodOf = plain_period
     lengths: EventLengths = field(default_factory=EventLengths)
     digest_now: DigestNow | None = None
 

@@ -85,21 +85,22 @@ UNDO_OTHER_REASON = "{name}在聊天中撤销"
 ATTENDANCE_TYPES = {"checkin": "签到", "checkout": "签退", "leave": "请假"}
 
 # --- queries --------------------------------------------------------------------------------
-QUERY_COUNT = "{scope}{period}{activity}{count}次"
-QUERY_QUOTA = "{scope}{period}{activity} {count}/{need} 次{status}"
+QUERY_COUNT = "{scope} {period}{activity} {count} 次"
+QUERY_QUOTA = "{scope} {period}{activity} {count}/{need} 次{status}"
 QUOTA_MET = "，已完成 ✓"
 QUOTA_SHORT = "，还差 {left} 次"
-QUERY_ATTENDANCE = "{scope}{period}签到{count}次"
-QUERY_ALL = "{scope}{period}共记录活动{count}次{detail}"
-QUERY_NOTHING = "{scope}{period}还没有活动记录。"
-SCOPE_ME = "你"
+QUERY_ATTENDANCE = "{scope} {period}签到 {count} 次"
+QUERY_ALL = "{scope} {period}共记录活动 {count} 次{detail}"
+QUERY_NOTHING = "{scope} {period}还没有活动记录。"
 PERIODS = {
+    "today": "今天",
     "this_week": "本周",
     "last_week": "上周",
     "this_month": "本月",
     "last_month": "上月",
     "this_quarter": "本季度",
     "this_semester": "本学期",
+    "last_semester": "上学期",
     "this_year": "今年",
 }
 
@@ -235,3 +236,45 @@ SCHEDULE_NONE = "{when}还没有登记的{what}安排。"
 DIGEST_NOT_YOURS = "周报每周一 8:00 自动发给校长和管理员；想看数字可以直接问我，例如“本月集体备课开展几次了？”"
 SENT_PRIVATELY = "已私信发给你了。"
 REMINDERS_ARE_AUTOMATIC = "活动前一天和开始前一小时我会自动在群里提醒；登记计划时说清日期和时间就好。"
+
+# --- queries by scope (answers issue) ---------------------------------------------------------
+QUOTA_DONE = "，已达标 ✓"  # a finished period that was met
+QUOTA_NOT_DONE = "，未达标"  # a finished period that was not: never "还差"
+MONTH = "{month}月"
+QUERY_ACTIVITIES = "{first}（含{rest}）"  # a rule that counts several activities
+QUERY_NAME_SEP = "、"
+QUERY_ITEM_SEP = "；"
+QUERY_COUNT_SHORT = "{scope} {count} 次"  # a line of a county list, headed once
+QUERY_QUOTA_SHORT = "{scope} {count}/{need} 次{status}"
+QUERY_SCHOOL_IN_COMMUNITY = "{school} {period}{activity} {count} 次（教共体 {done}/{need}{mark}）"
+QUERY_MARK_MET = " ✓"
+QUERY_MARK_NOT_DONE = "，未达标"
+QUERY_MARK_SHORT = "，还差 {left} 次"
+QUERY_EACH_SCHOOL = "{scope} {period}{activity}（每所成员校至少 {need} 次）："
+QUERY_EACH_SCHOOL_PLAIN = "{scope} {period}{activity}（按每所成员校计）："
+QUERY_SCHOOL_LINE = "· {school} {count} 次"
+QUERY_SCHOOL_QUOTA_LINE = "· {school} {count}/{need} 次{status}"
+QUERY_COMMUNITY_LINE = "· {line}"
+QUERY_COUNTY = "全县"
+# Which reading of "a school behind" a list uses (spec/conversation.md).
+READING_COMMUNITY = "（按教共体计：既没承办、也没有本校老师登记的学校算没开展）"
+READING_MEMBER = "（按每所成员校各自的次数计）"
+QUERY_BEHIND = "{period}还没{activity}的学校：{names}{reading}"
+QUERY_BEHIND_NONE = "{period}各校都开展了{activity} ✓{reading}"
+QUERY_BEHIND_MEMBER = "{period}{activity}未达标的学校：{names}{reading}"
+QUERY_BEHIND_MEMBER_NONE = "{period}{activity}各成员校都已达标 ✓{reading}"
+QUERY_BEHIND_COMMUNITY = "{community}：{names}"
+QUERY_BEHIND_COMMUNITY_NONE = "{community}：都已开展 ✓"
+QUERY_OWN_ONLY = "只能查看本教共体的数据，以下是{community}的："
+QUERY_PERSON_ACTIVITY = "{name} {period}参加{activity} {count} 次"
+QUERY_PERSON_ATTENDANCE = "{name} {period}签到 {count} 次"
+QUERY_PERSON_ALL = "{name} {period}参加活动 {count} 次{detail}，签到 {checkins} 次"
+QUERY_PERSON_UNKNOWN = "名册里没有找到{name}老师。"
+QUERY_DETAIL = "：{items}"
+QUERY_DETAIL_ITEM = "{activity} {count} 次"
+SHEET = "📋 {date} {what}签到：已签到 {signed} 人（迟到 {late}），早退 {early}，请假 {leave}，未签到 {missing}。"
+SHEET_LATE = "迟到：{names}。"
+SHEET_MISSING = "未签到：{names}。"
+SHEET_NAMES_PRIVATE = "名单请私聊我查看。"
+SHEET_NONE = "{date}{community}没有计划的活动，没有签到表。"
+SHEET_NAMES_MORE = "{names} 等 {n} 人"

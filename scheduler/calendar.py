@@ -12,26 +12,17 @@ Pure and synchronous; imports handlers.periods and scheduler.config only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import chinese_calendar
 
-from handlers.periods import add_months, period_range, quarter_range, semester_range
+from handlers.periods import Period, add_months, quarter_range, semester_range
 from scheduler.config import SchedulerConfig, Semester
 
 ONE_DAY = dt.timedelta(days=1)
 # Statutory holidays on fixed solar dates (元旦, 劳动节, 国庆): off even in a year the library
 # does not know; the lunar ones (春节, 清明, 端午, 中秋) and every 调休 need its data or config.
 FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str  # month / quarter / semester / year
-    label: str  # stable, for outbox keys: 2026-11, 2026-Q4, 2026-autumn, SY2026
-    start: dt.date
-    end: dt.date  # exclusive
 
 
 @dataclass
@@ -182,18 +173,6 @@ class SchoolCalendar:
     def last_school_days(self, period: Period) -> list[dt.date]:
         """The period's school days, in order (reminders count back from the last)."""
         return self.school_days(period.start, period.end)
-
-
-def query_period_range(calendar: SchoolCalendar) -> Callable[[str, dt.date], tuple[dt.date, dt.date]]:
-    """Query periods with this county's semesters, so a query and a digest agree."""
-
-    def period_range_for(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
-        if period == "this_semester":
-            semester = calendar.period("semester", today)
-            return semester.start, semester.end
-        return period_range(period, today)
-
-    return period_range_for
 
 
 def _semester_label(sem: Semester) -> str:

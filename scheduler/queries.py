@@ -2,7 +2,7 @@
 
 Nothing here loops over schools issuing queries; every function answers for all communities
 at once, so a county of a thousand schools costs the same handful of statements as the demo.
-Imports storage only.
+Imports storage and handlers.standing (the county) only.
 """
 
 from __future__ import annotations
@@ -15,30 +15,22 @@ from typing import Any
 
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
+from handlers.standing import County, load_county
+from storage.activities import count_done as count_done
+from storage.activities import covered_subjects as covered_subjects
 from storage.models import (
-    COUNTED_STATUSES,
     PLAN_STATUSES,
     Activity,
     ActivityReport,
     Attendance,
     ChatGroup,
-    Community,
     EventStatus,
     Identity,
     Member,
     School,
 )
-
-
-@dataclass(frozen=True)
-class SchoolRow:
-    id: int
-    name: str
-    community_id: int
-    is_lead: bool
 
 
 @dataclass(frozen=True)
@@ -59,22 +51,13 @@ class Person:
 
 
 @dataclass
-class Roster:
-    communities: dict[int, str] = field(default_factory=dict)
-    schools: dict[int, SchoolRow] = field(default_factory=dict)
+class Roster(County):
+    """The county (communities, schools, subjects) and who to reach in it."""
+
     groups: dict[int, list[GroupRow]] = field(default_factory=dict)  # by community
     principals: dict[int, list[Person]] = field(default_factory=dict)  # by school
     admins: list[Person] = field(default_factory=list)
     identities: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # member → ids
-    subjects: dict[int, set[str]] = field(default_factory=dict)  # by school
-    _by_community: dict[int, list[SchoolRow]] = field(default_factory=dict, repr=False)
-
-    def schools_of(self, community_id: int) -> list[SchoolRow]:
-        """Lead school first, then the members by id."""
-        if not self._by_community:
-            for s in sorted(self.schools.values(), key=lambda s: (not s.is_lead, s.id)):
-                self._by_community.setdefault(s.community_id, []).append(s)
-        return self._by_community.get(community_id, [])
 
     def lead_principals(self, community_id: int) -> list[Person]:
         return [p for s in self.schools_of(community_id) if s.is_lead
@@ -82,14 +65,9 @@ class Roster:
 
 
 async def load_roster(*, session: AsyncSession) -> Roster:
-    """Communities, schools, groups, principals and admins with their identities."""
+    """Communities, schools, subjects, groups, principals and admins with their identities."""
     roster = Roster()
-    for cid, name in (await session.execute(select(col(Community.id), col(Community.name)))).all():
-        roster.communities[_id(cid)] = name
-    rows = await session.execute(select(col(School.id), col(School.name),
-                                        col(School.community_id), col(School.is_lead)))
-    for sid, name, cid, lead in rows.all():
-        roster.schools[_id(sid)] = SchoolRow(_id(sid), name, cid, bool(lead))
+    await load_county(session=session, county=roster)
     # Community-wide groups only: a school's own group is not where community quotas go.
     groups = await session.execute(
         select(ChatGroup).where(col(ChatGroup.community_id).is_not(None),
@@ -119,49 +97,12 @@ async def load_roster(*, session: AsyncSession) -> Roster:
         )
         for mid, platform, ext in idents.all():
             roster.identities.setdefault(_id(mid), []).append((platform, ext))
-    subjects = await session.execute(
-        select(col(Member.school_id), col(Member.subjects))
-        .where(col(Member.role) == "teacher", col(Member.active).is_(True),
-               col(Member.school_id).is_not(None))
-    )
-    for sid, subs in subjects.all():
-        roster.subjects.setdefault(_id(sid), set()).update(subs or ())
     return roster
 
 
 def _id(value: Any) -> int:
     """Primary keys come back as `int | None` to the type checker; they are never None."""
     return int(value)
-
-
-def _done(start: dt.date, end: dt.date) -> list[ColumnElement[bool]]:
-    return [col(Activity.status).in_(COUNTED_STATUSES), col(Activity.withdrawn).is_(False),
-            col(Activity.date) >= start, col(Activity.date) < end]
-
-
-async def count_done(
-    *, session: AsyncSession, start: dt.date, end: dt.date, codes: Iterable[str] | None = None,
-) -> dict[tuple[int | None, int | None, str | None], int]:
-    """(community, school, activity) → count of done activities in [start, end)."""
-    stmt = select(col(Activity.community_id), col(Activity.school_id), col(Activity.activity),
-                  func.count()).where(*_done(start, end))
-    if codes is not None:
-        stmt = stmt.where(col(Activity.activity).in_(list(codes)))
-    stmt = stmt.group_by(col(Activity.community_id), col(Activity.school_id),
-                         col(Activity.activity))
-    return {(c, s, a): int(n) for c, s, a, n in (await session.execute(stmt)).all()}
-
-
-async def covered_subjects(
-    *, session: AsyncSession, start: dt.date, end: dt.date, codes: Iterable[str],
-) -> set[tuple[int | None, int | None, str | None, str]]:
-    """Distinct (community, school, activity, subject) of done activities in [start, end)."""
-    stmt = select(col(Activity.community_id), col(Activity.school_id), col(Activity.activity),
-                  col(Activity.subject)).where(
-        *_done(start, end), col(Activity.activity).in_(list(codes)),
-        col(Activity.subject).is_not(None),
-    ).distinct()
-    return {(c, s, a, subj) for c, s, a, subj in (await session.execute(stmt)).all() if subj}
 
 
 async def planned_between(

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.audit import record_audit, snapshot
-from storage.models import COUNTED_STATUSES, PLAN_STATUSES, Activity, Attendance, School
+from storage.models import (
+    COUNTED_STATUSES,
+    PLAN_STATUSES,
+    Activity,
+    ActivityReport,
+    Attendance,
+    Member,
+    School,
+)
 
 Entry = TypeVar("Entry", Activity, Attendance)
 
@@ -132,7 +141,10 @@ async def count_by_activity(
 async def count_attendance(
     *, session: AsyncSession, start: dt.date, end: dt.date, type_: str = "checkin",
     member_id: int | None = None, community_id: int | None = None,
+    school_id: int | None = None,
 ) -> int:
+    """Attendance rows of a type in [start, end): a member's, or a school's or community's
+    teachers'."""
     stmt = select(func.count()).select_from(Attendance).where(
         col(Attendance.type) == type_, col(Attendance.withdrawn).is_(False),
         col(Attendance.date) >= start, col(Attendance.date) < end,
@@ -140,9 +152,103 @@ async def count_attendance(
     if member_id is not None:
         stmt = stmt.where(col(Attendance.member_id) == member_id)
     if community_id is not None:
-        from storage.models import Member
-
         stmt = stmt.join(Member, col(Member.id) == col(Attendance.member_id)).join(
             School, col(School.id) == col(Member.school_id)
         ).where(col(School.community_id) == community_id)
+    if school_id is not None:
+        stmt = stmt.join(Member, col(Member.id) == col(Attendance.member_id)).where(
+            col(Member.school_id) == school_id)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def sheet_of(*, session: AsyncSession, activity_id: int) -> list[Attendance]:
+    """The live sign-ins, sign-outs and leaves tied to one planned event: its 签到簿."""
+    stmt = select(Attendance).where(col(Attendance.activity_id) == activity_id,
+                                    col(Attendance.withdrawn).is_(False)).order_by(
+        col(Attendance.at), col(Attendance.id))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def teachers_of(*, session: AsyncSession, school_ids: Iterable[int]) -> list[Member]:
+    """Active teachers (never principals or admins) of these schools, by id."""
+    stmt = select(Member).where(col(Member.school_id).in_(sorted(set(school_ids))),
+                                col(Member.role) == "teacher", col(Member.active).is_(True))
+    return list((await session.execute(stmt.order_by(col(Member.id)))).scalars())
+
+
+# --- grouped counts: quota standing (handlers.standing) reads only these ---------------------
+
+
+def _done(start: dt.date, end: dt.date) -> list[ColumnElement[bool]]:
+    return [col(Activity.status).in_(COUNTED_STATUSES), col(Activity.withdrawn).is_(False),
+            col(Activity.date) >= start, col(Activity.date) < end]
+
+
+async def count_done(
+    *, session: AsyncSession, start: dt.date, end: dt.date, codes: Iterable[str] | None = None,
+) -> dict[tuple[int | None, int | None, str | None], int]:
+    """(community, venue school, activity) → count of counted events in [start, end)."""
+    stmt = select(col(Activity.community_id), col(Activity.school_id), col(Activity.activity),
+                  func.count()).where(*_done(start, end))
+    if codes is not None:
+        stmt = stmt.where(col(Activity.activity).in_(list(codes)))
+    stmt = stmt.group_by(col(Activity.community_id), col(Activity.school_id),
+                         col(Activity.activity))
+    return {(c, s, a): int(n) for c, s, a, n in (await session.execute(stmt)).all()}
+
+
+async def covered_subjects(
+    *, session: AsyncSession, start: dt.date, end: dt.date, codes: Iterable[str],
+) -> set[tuple[int | None, int | None, str | None, str]]:
+    """Distinct (community, school, activity, subject) of counted events in [start, end)."""
+    stmt = select(col(Activity.community_id), col(Activity.school_id), col(Activity.activity),
+                  col(Activity.subject)).where(
+        *_done(start, end), col(Activity.activity).in_(list(codes)),
+        col(Activity.subject).is_not(None),
+    ).distinct()
+    return {(c, s, a, subj) for c, s, a, subj in (await session.execute(stmt)).all() if subj}
+
+
+async def taking_part(
+    *, session: AsyncSession, start: dt.date, end: dt.date, codes: Iterable[str] | None = None,
+) -> dict[tuple[int, str | None], int]:
+    """(school, activity) → counted events in [start, end) the school took part in: as the
+    venue, or through a live report by one of its teachers (a school of the event's
+    community). Spec: a school behind on a community-wide quota is one with none."""
+    where = _done(start, end)
+    if codes is not None:
+        where.append(col(Activity.activity).in_(list(codes)))
+    venue: Any = select(col(Activity.id).label("event"), col(Activity.school_id).label("school"),
+                        col(Activity.activity).label("code")).where(
+        *where, col(Activity.school_id).is_not(None))
+    reported: Any = (
+        select(col(Activity.id).label("event"), col(Member.school_id).label("school"),
+               col(Activity.activity).label("code"))
+        .join(ActivityReport, col(ActivityReport.activity_id) == col(Activity.id))
+        .join(Member, col(Member.id) == col(ActivityReport.member_id))
+        .join(School, col(School.id) == col(Member.school_id))
+        .where(*where, col(ActivityReport.withdrawn).is_(False),
+               col(School.community_id) == col(Activity.community_id))
+    )
+    both = union(venue, reported).subquery()
+    stmt = select(both.c.school, both.c.code, func.count(func.distinct(both.c.event))).group_by(
+        both.c.school, both.c.code)
+    return {(int(sid), code): int(n) for sid, code, n in (await session.execute(stmt)).all()}
+
+
+async def reported_by(
+    *, session: AsyncSession, member_id: int, start: dt.date, end: dt.date,
+    codes: Iterable[str] | None = None,
+) -> dict[str | None, int]:
+    """Activity → counted events in [start, end) the member is a reporter of (registrant or
+    joined later): a teacher's own figure, however many colleagues reported the same event."""
+    stmt = (
+        select(col(Activity.activity), func.count(func.distinct(col(Activity.id))))
+        .join(ActivityReport, col(ActivityReport.activity_id) == col(Activity.id))
+        .where(*_done(start, end), col(ActivityReport.member_id) == member_id,
+               col(ActivityReport.withdrawn).is_(False))
+        .group_by(col(Activity.activity))
+    )
+    if codes is not None:
+        stmt = stmt.where(col(Activity.activity).in_(list(codes)))
+    return {code: int(n) for code, n in (await session.execute(stmt)).all()}

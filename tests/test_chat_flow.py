@@ -101,16 +101,16 @@ async def test_query_counts_community_with_quota(chat: Chat) -> None:
     await chat.say("张丽", "昨天组织了听评课活动")
     await chat.say("张丽", "撤销")
     reply = await chat.say("李娜", "本月集体备课开展几次了？")
-    assert reply == ["本月集体备课 1/2 次，还差 1 次"]
+    assert reply == ["融安县实验小学教共体 本月集体备课 1/2 次，还差 1 次"]
     await chat.say("李娜", "今天下午县实小开展了语文集体备课")
     reply = await chat.say("韦国庆", "本月集体备课开展几次了？")
-    assert reply == ["本月集体备课 2/2 次，已完成 ✓"]
+    assert reply == ["融安县实验小学教共体 本月集体备课 2/2 次，已完成 ✓"]
 
 
 async def test_query_of_other_community_does_not_count_ours(chat: Chat) -> None:
     await chat.say("张丽", REPORT)
     reply = await chat.say("刘洋", "本月集体备课开展几次了？", chat="融安县第二实验小学教共体群")
-    assert reply == ["本月集体备课 0/2 次，还差 2 次"]
+    assert reply == ["融安县第二实验小学教共体 本月集体备课 0/2 次，还差 2 次"]
 
 
 async def test_plan_is_stored_as_planned_and_checkin_links_to_it(chat: Chat) -> None:
@@ -196,7 +196,7 @@ async def test_admin_binds_a_group_and_teachers_cannot(chat: Chat) -> None:
     [row] = await chat.rows(Activity)
     assert row.community_id is not None
     reply = await chat.say("黄志强", "本月集体备课几次", chat="新群")
-    assert reply == ["本月集体备课 1/2 次，还差 1 次"]
+    assert reply == ["融安县初级中学教共体 本月集体备课 1/2 次，还差 1 次"]
 
 
 async def test_semester_queries_follow_the_configured_school_calendar(chat: Chat) -> None:
@@ -204,4 +204,4 @@ async def test_semester_queries_follow_the_configured_school_calendar(chat: Chat
     # training in the summer before term counts for this semester, as in the digests.
     await chat.say("韦国庆", "8月25日组织了新学期教师培训")
     reply = await chat.say("韦国庆", "本学期培训开展了几次")
-    assert reply == ["本学期教师培训 1/1 次，已完成 ✓"]
+    assert reply == ["融安县实验小学教共体 本学期教师培训 1/1 次，已完成 ✓"]

@@ -37,7 +37,7 @@ def test_demo_script_transcript_and_records(tmp_path: Path) -> None:
     assert len(answers) == 5  # one per message, none for the chatter
     assert lines[-1] == "> 张丽: 好的收到"
     assert answers[0] == "< 教联助手: 张丽签到成功 ✓ 10:00"
-    assert answers[4] == "< 教联助手: 本月集体备课 1/2 次，还差 1 次"
+    assert answers[4] == "< 教联助手: 融安县实验小学教共体 本月集体备课 1/2 次，还差 1 次"
 
     records = jiaolian(tmp_path, "records", "--demo", "--json")
     assert records.returncode == 0, records.stderr

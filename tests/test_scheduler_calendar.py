@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from handlers.quotas import DEFAULT_QUOTAS, QuotaConfigError, quota_for
+from handlers.quotas import DEFAULT_QUOTAS, QuotaConfigError, codes_for, rule_for
 from scheduler.calendar import SchoolCalendar
 from scheduler.config import SchedulerConfigError, scheduler_config
 from scheduler.due import digest_day
@@ -159,7 +159,11 @@ def test_bad_scheduler_values_are_named() -> None:
         scheduler_config({"semesters": [{"start": "2026-09-01", "end": "2026-01-01"}]})
 
 
-def test_queries_still_find_plain_community_rules() -> None:
-    assert quota_for(DEFAULT_QUOTAS, "lesson_prep", "this_month") is not None
-    assert quota_for(DEFAULT_QUOTAS, "lesson_prep", "this_semester") is None
-    assert quota_for(DEFAULT_QUOTAS, "observation", "this_quarter") is None  # counts open_class
+def test_queries_find_the_rule_and_every_activity_it_counts() -> None:
+    monthly = rule_for(DEFAULT_QUOTAS, "lesson_prep", "month")
+    assert monthly is not None and (monthly.minimum, monthly.cover) == (2, "")
+    assert rule_for(DEFAULT_QUOTAS, "lesson_prep", "semester") is None
+    assert rule_for(DEFAULT_QUOTAS, "open_class", "quarter") == rule_for(
+        DEFAULT_QUOTAS, "observation", "quarter")
+    assert codes_for(DEFAULT_QUOTAS, "open_class") == ("observation", "open_class")
+    assert codes_for(DEFAULT_QUOTAS, "home_visit") == ("home_visit",)

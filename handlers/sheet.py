@@ -1,0 +1,128 @@
+"""Today's sign-in sheet (签到簿) of a planned event, asked for in chat (今天培训签到情况怎么样).
+
+Who is expected follows spec/conversation.md ("Who a plan invites"): the record keeps no
+named participant schools, so the teachers of the venue school (of the community when the
+plan names no venue), narrowed to the plan's subject; never principals or the organiser;
+plus anyone who signed in or asked for leave. Names of the late and the missing go only to
+a private chat with the organiser, a principal of that community or an admin; anyone else,
+and every group, gets counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers import texts
+from handlers.format import md
+from handlers.routing import Context
+from handlers.standing import County
+from storage.activities import planned_on, sheet_of, teachers_of
+from storage.models import Activity, Member
+
+ATTENDANCE_WORDS = ("签到", "打卡", "考勤")
+MAX_NAMES = 12
+
+
+def wants_sheet(ctx: Context) -> bool:
+    """签到 asked about today (今天签到情况), or who has not signed in (谁还没签到)."""
+    if not any(w in ctx.msg.text for w in ATTENDANCE_WORDS):
+        return False
+    period = ctx.parsed.period
+    return period == "today" or (ctx.parsed.by == "member" and period is None)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    signed: list[str]
+    late: list[str]
+    early: list[str]
+    leave: list[str]
+    missing: list[str]
+
+
+def names_list(names: list[str]) -> str:
+    shown = texts.QUERY_NAME_SEP.join(names[:MAX_NAMES])
+    if len(names) > MAX_NAMES:
+        return texts.SHEET_NAMES_MORE.format(names=shown, n=len(names))
+    return shown
+
+
+async def sheet(ctx: Context, county: County, plan: Activity) -> Sheet:
+    assert plan.id is not None
+    rows = await sheet_of(session=ctx.session, activity_id=plan.id)
+    venue = [plan.school_id] if plan.school_id is not None else [
+        s.id for s in county.schools_of(plan.community_id or -1)]
+    invited = [m for m in await teachers_of(session=ctx.session, school_ids=venue)
+               if m.id != plan.reporter_id
+               and (plan.subject is None or plan.subject in (m.subjects or []))]
+    names = {m.id: m.name for m in invited}
+    names.update(await _names(ctx, [r.member_id for r in rows if r.member_id not in names]))
+
+    def who(kind: str, flag: str | None = None) -> list[int]:
+        out: list[int] = []
+        for r in rows:
+            if r.type == kind and (flag is None or getattr(r, flag)) and r.member_id not in out:
+                out.append(r.member_id)
+        return out
+
+    signed = who("checkin")
+    leave = [m for m in who("leave") if m not in signed]
+    missing = [m.id for m in invited if m.id not in signed and m.id not in leave]
+    return Sheet(*([names.get(m, "") for m in ids if m is not None] for ids in (
+        signed, who("checkin", "late"), who("checkout", "early"), leave, missing)))
+
+
+async def _names(ctx: Context, ids: list[int]) -> dict[int | None, str]:
+    out: dict[int | None, str] = {}
+    for mid in sorted(set(ids)):
+        person = await ctx.session.get(Member, mid)
+        if person is not None:
+            out[mid] = person.name
+    return out
+
+
+def _entitled(ctx: Context, county: County, plan: Activity) -> bool:
+    """The organiser, a principal of the plan's community, or an admin (privately only)."""
+    member = ctx.member
+    assert member is not None
+    if member.role == "admin" or member.id == plan.reporter_id:
+        return True
+    school = county.schools.get(member.school_id or -1)
+    return (member.role == "principal" and school is not None
+            and school.community_id == plan.community_id)
+
+
+async def answer_sheet(ctx: Context, county: County, communities: list[int]) -> None:
+    today = ctx.now.date()
+    plans: list[Activity] = []
+    for cid in communities:
+        plans += await planned_on(session=ctx.session, community_id=cid, day=today)
+    if ctx.parsed.activity is not None:
+        plans = [p for p in plans if p.activity == ctx.parsed.activity]
+    if not plans:
+        where = county.communities[communities[0]] if len(communities) == 1 else ""
+        ctx.reply(texts.SHEET_NONE.format(date=texts.PERIODS["today"], community=where))
+        return
+    lines: list[str] = []
+    for plan in plans:
+        got = await sheet(ctx, county, plan)
+        school = county.schools.get(plan.school_id or -1)
+        what = f"{plan.subject or ''}{ctx.activity_name(plan.activity)}"
+        if school is not None:
+            what += f"（{school.name}）"
+        lines.append(texts.SHEET.format(date=md(plan.date), what=what, signed=len(got.signed),
+                                        late=len(got.late), early=len(got.early),
+                                        leave=len(got.leave), missing=len(got.missing)))
+        if not (got.late or got.missing):
+            continue
+        if not _entitled(ctx, county, plan):
+            continue
+        if ctx.msg.is_group:
+            lines.append(texts.SHEET_NAMES_PRIVATE)
+            continue
+        if got.late:
+            lines.append(texts.SHEET_LATE.format(names=names_list(got.late)))
+        if got.missing:
+            lines.append(texts.SHEET_MISSING.format(names=names_list(got.missing)))
+    ctx.reply("\n".join(lines))
+
