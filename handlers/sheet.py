@@ -1,9 +1,10 @@
 """Today's sign-in sheet (签到簿) of a planned event, asked for in chat (今天培训签到情况怎么样).
 
-Who is expected follows spec/conversation.md ("Who a plan invites"): the record keeps no
-named participant schools, so the teachers of the venue school (of the community when the
-plan names no venue), narrowed to the plan's subject; never principals or the organiser;
-plus anyone who signed in or asked for leave. Names of the late and the missing go only to
+Who is expected follows spec/conversation.md ("Who a plan invites"): the schools the plan's
+words name (各校 / 两校 / 全体: every school of the community), else the venue school (the
+community when the plan names no venue), narrowed to the plan's subject; never principals or
+the organiser; plus anyone who signed in or asked for leave. The scheduler's end-of-event
+summary reads the same sheet, so the two never differ. Names of the late and the missing go only to
 a private chat with the organiser, a principal of that community or an admin; anyone else,
 and every group, gets counts.
 """
@@ -12,14 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers import texts
 from handlers.format import md
 from handlers.routing import Context
 from handlers.standing import County
 from storage.activities import planned_on, sheet_of, teachers_of
 from storage.models import Activity, Member
+from storage.roster import all_schools
 
 ATTENDANCE_WORDS = ("签到", "打卡", "考勤")
+# A plan that says these invites every school of its community.
+EVERY_SCHOOL = ("各校", "两校", "三校", "各成员校", "各学校", "所有学校", "教共体全体")
 MAX_NAMES = 12
 
 
@@ -47,16 +53,36 @@ def names_list(names: list[str]) -> str:
     return shown
 
 
+async def invited_schools(session: AsyncSession, plan: Activity) -> list[int]:
+    """The schools a plan invites: every school of its community for 各校 / 两校 / 全体…,
+    else those its words name, else its venue (the whole community without one)."""
+    schools = [s for s in await all_schools(session=session)
+               if s.community_id == plan.community_id and s.id is not None]
+    everyone = [s.id for s in schools if s.id is not None]
+    text = plan.source_text or ""
+    if any(word in text for word in EVERY_SCHOOL):
+        return everyone
+    named = [s.id for s in schools if s.id is not None
+             and any(n and n in text for n in (s.name, *(s.aliases or ())))]
+    if named:
+        return named
+    return [plan.school_id] if plan.school_id is not None else everyone
+
+
 async def sheet(ctx: Context, county: County, plan: Activity) -> Sheet:
+    return await sheet_for(ctx.session, plan)
+
+
+async def sheet_for(session: AsyncSession, plan: Activity) -> Sheet:
+    """The sign-in sheet of one planned event, from the record."""
     assert plan.id is not None
-    rows = await sheet_of(session=ctx.session, activity_id=plan.id)
-    venue = [plan.school_id] if plan.school_id is not None else [
-        s.id for s in county.schools_of(plan.community_id or -1)]
-    invited = [m for m in await teachers_of(session=ctx.session, school_ids=venue)
+    rows = await sheet_of(session=session, activity_id=plan.id)
+    invited = [m for m in await teachers_of(session=session,
+                                            school_ids=await invited_schools(session, plan))
                if m.id != plan.reporter_id
                and (plan.subject is None or plan.subject in (m.subjects or []))]
     names = {m.id: m.name for m in invited}
-    names.update(await _names(ctx, [r.member_id for r in rows if r.member_id not in names]))
+    names.update(await _names(session, [r.member_id for r in rows if r.member_id not in names]))
 
     def who(kind: str, flag: str | None = None) -> list[int]:
         out: list[int] = []
@@ -72,10 +98,10 @@ async def sheet(ctx: Context, county: County, plan: Activity) -> Sheet:
         signed, who("checkin", "late"), who("checkout", "early"), leave, missing)))
 
 
-async def _names(ctx: Context, ids: list[int]) -> dict[int | None, str]:
+async def _names(session: AsyncSession, ids: list[int]) -> dict[int | None, str]:
     out: dict[int | None, str] = {}
     for mid in sorted(set(ids)):
-        person = await ctx.session.get(Member, mid)
+        person = await session.get(Member, mid)
         if person is not None:
             out[mid] = person.name
     return out

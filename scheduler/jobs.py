@@ -18,11 +18,12 @@ from handlers import texts
 from handlers.checkin import CHECKIN_OPENS
 from handlers.event_times import Timed, event_end
 from handlers.format import hm, md
+from handlers.sheet import invited_schools, sheet_for
 from scheduler.calendar import Period, SchoolCalendar
 from scheduler.config import SchedulerConfig
 from scheduler.digest import weekly_digests
 from scheduler.progress import QuotaStatus, quota_progress
-from scheduler.queries import Roster, expected_people, people_by_id, turnout_of
+from scheduler.queries import Person, Roster, people_by_id
 from scheduler.recipients import to_groups, to_person
 from storage.events import signed_in
 from storage.models import Activity, EventStatus
@@ -268,33 +269,53 @@ async def send_hour_before(ctx: JobContext, activity: Activity) -> list[NewMessa
 async def send_activity_summaries(
     ctx: JobContext, activities: Iterable[Activity],
 ) -> list[NewMessage]:
-    """One message per finished activity: 签到 N 人，迟到 N 人，请假 N 人，未签到: names.
-
-    Expected are the community's teachers of the activity's subject (all of them when it
-    names none), plus anyone who checked in or asked for leave."""
-    acts = [a for a in activities if a.id is not None and _community_of(ctx, a) is not None]
-    turnout = await turnout_of(session=ctx.session, activity_ids=[a.id for a in acts if a.id])
-    people = await expected_people(session=ctx.session, community_ids=sorted(
-        {c for a in acts if (c := _community_of(ctx, a)) is not None}))
+    """One message per finished activity to its group, with counts only (签到 N 人，迟到 N 人，
+    早退 N 人，请假 N 人，未签到 N 人); the names of the late, early and missing go privately to
+    the organiser and the principals of the invited schools and the lead school. The sheet is
+    the chat's own (handlers/sheet.py), so a question and the summary never differ."""
     out: list[NewMessage] = []
-    for a in acts:
-        assert a.id is not None
+    for a in activities:
         cid = _community_of(ctx, a)
-        assert cid is not None
-        t = turnout[a.id]
-        expected = [(mid, name) for mid, name, subjects in people.get(cid, [])
-                    if a.subject is None or a.subject in subjects]
-        missing = [name for mid, name in expected
-                   if mid not in t.checked_in and mid not in t.on_leave]
-        tail = (texts.SCHED_SUMMARY_MISSING.format(
-            names=names_list(missing, ctx.config.max_names)) if missing
-            else texts.SCHED_SUMMARY_ALL_IN)
-        text = texts.SCHED_SUMMARY.format(date=md(a.date), what=_what(ctx, a),
-                                          checked=len(t.checked_in), late=t.late,
-                                          leave=len(t.on_leave), missing=tail)
-        out += to_groups(ctx.roster, cid, key=f"{event_key(ctx.calendar, a)}:summary",
-                         kind="activity_summary", text=text, group_id=a.group_id)
+        if a.id is None or cid is None:
+            continue
+        got = await sheet_for(ctx.session, a)
+        what = _what(ctx, a)
+        key = f"{event_key(ctx.calendar, a)}:summary"
+        text = texts.SCHED_SUMMARY.format(date=md(a.date), what=what, checked=len(got.signed),
+                                          late=len(got.late), early=len(got.early),
+                                          leave=len(got.leave), missing=len(got.missing))
+        if not got.missing:
+            text += texts.SCHED_SUMMARY_ALL_IN
+        out += to_groups(ctx.roster, cid, key=key, kind="activity_summary", text=text,
+                         group_id=a.group_id)
+        names = [template.format(names=names_list(group, ctx.config.max_names))
+                 for template, group in ((texts.SCHED_SUMMARY_MISSING, got.missing),
+                                         (texts.SCHED_SUMMARY_LATE, got.late),
+                                         (texts.SCHED_SUMMARY_EARLY, got.early)) if group]
+        if not names:
+            continue
+        private = texts.SCHED_SUMMARY_NAMES.format(date=md(a.date), what=what,
+                                                   names="".join(names))
+        for person in await _told_names(ctx, a, cid):
+            out += to_person(ctx.roster, person, key=f"{key}:names", kind="activity_names",
+                             text=private, community_id=cid)
     return out
+
+
+async def _told_names(ctx: JobContext, a: Activity, cid: int) -> list[Person]:
+    """The organiser, the principals of the invited schools, the lead school's principals."""
+    schools = set(await invited_schools(ctx.session, a))
+    people = [p for sid in sorted(schools) for p in ctx.roster.principals.get(sid, [])]
+    people += ctx.roster.lead_principals(cid)
+    found, identities = await people_by_id(session=ctx.session, ids=[a.reporter_id])
+    for mid, ids in identities.items():
+        ctx.roster.identities.setdefault(mid, ids)
+    if a.reporter_id in found:
+        people.insert(0, found[a.reporter_id])
+    unique: dict[int, Person] = {}
+    for person in people:
+        unique.setdefault(person.id, person)
+    return list(unique.values())
 
 
 def _still_open(ctx: JobContext, plan: Activity) -> bool:

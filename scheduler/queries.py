@@ -29,7 +29,6 @@ from storage.models import (
     EventStatus,
     Identity,
     Member,
-    School,
 )
 
 
@@ -176,57 +175,6 @@ async def activities_by_id(*, session: AsyncSession, ids: Iterable[int]) -> dict
         return {}
     rows = await session.execute(select(Activity).where(col(Activity.id).in_(wanted)))
     return {a.id: a for a in rows.scalars() if a.id is not None}
-
-
-@dataclass(frozen=True)
-class Turnout:
-    checked_in: frozenset[int]
-    late: int
-    on_leave: frozenset[int]
-
-
-async def turnout_of(*, session: AsyncSession, activity_ids: list[int]) -> dict[int, Turnout]:
-    """Who checked in (and how many late) and who asked for leave, per planned activity."""
-    if not activity_ids:
-        return {}
-    rows = await session.execute(
-        select(col(Attendance.activity_id), col(Attendance.member_id), col(Attendance.type),
-               col(Attendance.late))
-        .where(col(Attendance.activity_id).in_(activity_ids), col(Attendance.withdrawn).is_(False),
-               col(Attendance.type).in_(("checkin", "leave")))
-    )
-    checked: dict[int, set[int]] = defaultdict(set)
-    late: dict[int, set[int]] = defaultdict(set)
-    leave: dict[int, set[int]] = defaultdict(set)
-    for aid_, mid, kind, is_late in rows.all():
-        aid = _id(aid_)
-        if kind == "checkin":
-            checked[aid].add(mid)
-            if is_late:
-                late[aid].add(mid)
-        else:
-            leave[aid].add(mid)
-    return {aid: Turnout(frozenset(checked[aid]), len(late[aid]),
-                         frozenset(leave[aid] - checked[aid])) for aid in activity_ids}
-
-
-async def expected_people(
-    *, session: AsyncSession, community_ids: list[int],
-) -> dict[int, list[tuple[int, str, list[str]]]]:
-    """Active teachers and principals of these communities: (id, name, subjects) by community."""
-    if not community_ids:
-        return {}
-    rows = await session.execute(
-        select(col(School.community_id), col(Member.id), col(Member.name), col(Member.subjects))
-        .join(School, col(School.id) == col(Member.school_id))
-        .where(col(School.community_id).in_(community_ids), col(Member.active).is_(True),
-               col(Member.role).in_(("teacher", "principal")))
-        .order_by(col(Member.id))
-    )
-    out: dict[int, list[tuple[int, str, list[str]]]] = defaultdict(list)
-    for cid, mid, name, subs in rows.all():
-        out[cid].append((_id(mid), name, list(subs or ())))
-    return out
 
 
 @dataclass(frozen=True)

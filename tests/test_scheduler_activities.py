@@ -48,18 +48,26 @@ async def test_reminders_before_and_summary_after(chat: Chat) -> None:
                    "activity_summary") == []
     [summary] = of_kind(await due(chat, "2026-11-26T16:00", "2026-11-26T15:59"),
                         "activity_summary")
-    # The math teachers of the community: 陈静 (县实小), 张丽 and 贲凤英 (泗顶).
+    # Invited: the venue's math teachers, 张丽 and 贲凤英; 陈静 came from 县实小 all the same.
     assert summary.text == ("📋 11月26日 数学集体备课（泗顶镇中心小学）已结束：签到 2 人，"
-                            "迟到 1 人，请假 1 人。应到人员都已签到 👍")
+                            "迟到 1 人，早退 0 人，请假 1 人，未签到 0 人。应到人员都已签到 👍")
 
 
 async def test_summary_names_who_did_not_check_in(chat: Chat) -> None:
     await add_activity(chat.runtime.factory, activity="lesson_prep", day="2026-11-26",
                        school_name="泗顶镇中心小学", status="planned", subject="数学",
                        start="14:00")
-    [summary] = of_kind(await due(chat, "2026-11-26T16:30", "2026-11-26T15:00"),
-                        "activity_summary")
-    assert "签到 0 人，迟到 0 人，请假 0 人。未签到：陈静、张丽、贲凤英。" in summary.text
+    sent = await due(chat, "2026-11-26T16:30", "2026-11-26T15:00")
+    [summary] = of_kind(sent, "activity_summary")
+    assert summary.target_kind == "chat"
+    # Invited: the venue's math teachers but the organiser (张丽): 贲凤英.
+    assert "签到 0 人，迟到 0 人，早退 0 人，请假 0 人，未签到 1 人。" in summary.text
+    assert "贲凤英" not in summary.text  # names never go to the group
+    names = of_kind(sent, "activity_names")
+    # Privately to the organiser, 泗顶's principal and the lead school's principal.
+    assert {m.target_kind for m in names} == {"user"}
+    assert [m.extra["to_name"] for m in names] == ["张丽", "欧阳勇", "韦国庆"]
+    assert all(m.text.endswith("签到名单（仅您可见）：未签到：贲凤英。") for m in names)
 
 
 async def test_the_day_before_a_monday_after_a_make_up_saturday(chat: Chat) -> None:

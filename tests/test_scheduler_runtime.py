@@ -115,7 +115,8 @@ async def test_console_long_jumps_replay_what_a_running_bot_would_have_sent(
     assert text.count("📅 活动预告：11月30日（周一） 15:00") == 1  # Friday 27th, 08:00
     assert text.count("韦校长您好，融安县实验小学教共体本月") == 1  # Friday, 2 days left
     assert text.count("⏰ 15:00 开始：") == 1
-    assert text.count("📋 11月30日 ") == 1  # the summary at 17:00
+    assert text.count("📋 11月30日 听评课（泗顶镇中心小学）已结束") == 1  # the summary at 17:00
+    assert text.count("签到名单（仅您可见）") == 3  # organiser and principals, privately
     assert text.count("📊 周报 · 泗顶镇中心小学（11月23日—11月29日）") == 1
 
 
