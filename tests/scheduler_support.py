@@ -15,6 +15,7 @@ from sqlmodel import col
 from handlers.clock import SHANGHAI
 from handlers.nlu.lexicon import activity_names
 from scheduler.config import SchedulerConfig, scheduler_config
+from scheduler.due import run_due
 from storage.db import session_factory, transaction
 from storage.models import (
     Activity,
@@ -25,6 +26,7 @@ from storage.models import (
     OutboxMessage,
     School,
 )
+from storage.outbox import NewMessage
 from storage.seed_demo import seed_demo
 
 SHIYAN = "融安县实验小学教共体"  # community 2 of the demo: 县实小 (lead) + 泗顶
@@ -115,3 +117,9 @@ def to(messages: list[Any], name: str) -> list[Any]:
 
 def kinds(messages: list[Any]) -> list[str]:
     return sorted({(m.extra or {}).get("kind", "") for m in messages})
+
+
+async def run_due_between(factory: async_sessionmaker[AsyncSession], now: str, since: str,
+                          raw: dict[str, Any] | None = None) -> list[NewMessage]:
+    """What the scheduler queues for (since, now], local times as written."""
+    return await run_due(factory=factory, now=at(now), last_run=at(since), config=config(raw))

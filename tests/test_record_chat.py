@@ -272,11 +272,16 @@ async def test_a_plan_with_signins_counts_once_started(chat: Chat) -> None:
     assert (await chat.say("韦国庆", "本月教师培训几次？")) == ["融安县实验小学教共体 本月教师培训 1 次"]
 
 
-async def test_the_organiser_answers_whether_the_plan_took_place(chat: Chat) -> None:
-    await chat.say("韦国庆", "今天下午三点在县实小开展语文教研活动")
+async def _asked_about(chat: Chat, organiser: str, plan: str) -> None:
+    """A plan posted, and the scheduler's 开展了吗？ asked at 18:00; it is 18:30 now."""
+    await chat.say(organiser, plan)
     async with transaction(chat.runtime.factory) as session:
         await session.execute(update(Activity).values(outcome_asked_at=at("2026-11-26T18:00")))
     chat.clock.moment = at("2026-11-26T18:30:00")
+
+
+async def test_the_organiser_answers_whether_the_plan_took_place(chat: Chat) -> None:
+    await _asked_about(chat, "韦国庆", "今天下午三点在县实小开展语文教研活动")
     reply = await chat.say("韦国庆", "已开展", p2p=True)
     assert reply[0].startswith("好的，11月26日 15:00")
     [event] = await _events(chat)
@@ -354,10 +359,7 @@ async def test_arriving_forty_minutes_early_is_signed_in(chat: Chat) -> None:
 
 
 async def test_the_organiser_answers_with_a_head_count(chat: Chat) -> None:
-    await chat.say("刘芳", "今天下午四点在县实小开展英语教研活动")
-    async with transaction(chat.runtime.factory) as session:
-        await session.execute(update(Activity).values(outcome_asked_at=at("2026-11-26T18:00")))
-    chat.clock.moment = at("2026-11-26T18:30:00")
+    await _asked_about(chat, "刘芳", "今天下午四点在县实小开展英语教研活动")
     reply = await chat.say("刘芳", "已开展，8人参加", p2p=True)
     assert reply[0].startswith("好的，11月26日 16:00")
     [event] = await _events(chat)

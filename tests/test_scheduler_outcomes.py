@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from scheduler.calendar import SchoolCalendar
-from scheduler.due import collect_digests, run_due
+from scheduler.due import collect_digests
 from scheduler.progress import quota_progress
 from scheduler.queries import load_roster
 from storage.db import transaction
@@ -28,6 +28,7 @@ from tests.scheduler_support import (
     config,
     demo,
     member,
+    run_due_between,
 )
 
 SHIYAN = 2  # the demo's 融安县实验小学教共体
@@ -38,9 +39,7 @@ async def county(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return await demo(engine)
 
 
-async def due(factory: async_sessionmaker[AsyncSession], now: str, since: str,
-              raw: dict | None = None) -> list:
-    return await run_due(factory=factory, now=at(now), last_run=at(since), config=config(raw))
+due = run_due_between
 
 
 def of(messages: list, kind: str, aid: int) -> list:

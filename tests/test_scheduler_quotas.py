@@ -21,6 +21,7 @@ from tests.scheduler_support import (
     drop_identity,
     kinds,
     outbox,
+    run_due_between,
     to,
 )
 
@@ -32,9 +33,7 @@ async def county(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return await demo(engine)
 
 
-async def due(factory: async_sessionmaker[AsyncSession], now: str, since: str,
-              raw: dict | None = None) -> list:
-    return await run_due(factory=factory, now=at(now), last_run=at(since), config=config(raw))
+due = run_due_between
 
 
 async def test_short_quota_reminds_the_groups_three_school_days_before_the_end(county) -> None:
