@@ -11,7 +11,15 @@ from sqlalchemy import update
 from handlers import texts
 from storage.db import transaction
 from storage.events import reports_of
-from storage.models import Activity, ActivityReport, Attendance, AuditLog, Conversation
+from storage.models import (
+    Activity,
+    ActivityReport,
+    Attendance,
+    AuditLog,
+    Conversation,
+    OutboxMessage,
+)
+from storage.outbox import NewMessage, enqueue
 from storage.roster import school_named
 from tests.chat_harness import Chat, at
 
@@ -371,3 +379,19 @@ async def test_a_correction_that_changes_nothing_says_so(chat: Chat) -> None:
     reply = await chat.say("张丽", "不对，是9人")
     assert reply[0].startswith("记录已经是这样了：11月26日")
     assert await chat.rows(AuditLog, action="correct") == []
+
+
+async def test_a_cancelled_plans_queued_reminders_never_go_out(chat: Chat) -> None:
+    await chat.say("韦国庆", "下周三下午两点在县实小开展数学集体备课")
+    [plan] = await chat.rows(Activity)
+    later = at("2026-12-01T08:00")
+    async with transaction(chat.runtime.factory) as session:
+        for key in (f"activity:{plan.id}:2026-12-02T1400:day_before:chat:2",
+                    f"activity:{plan.id}1:2026-12-02T1400:day_before:chat:2"):
+            await enqueue(session=session, now=later, message=NewMessage(
+                key=key, platform="console", target_kind="chat", target="群", text="预告"))
+    await chat.say("韦国庆", "下周三的集备取消了")
+    statuses = {m.key.split(":")[1]: m.status for m in await chat.rows(OutboxMessage)
+                if m.text == "预告"}
+    # Only this plan's queued rows are withdrawn (not those of plan 11, 12 …).
+    assert statuses == {str(plan.id): "withdrawn", f"{plan.id}1": "pending"}
