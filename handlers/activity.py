@@ -150,7 +150,10 @@ async def _join_existing(
     plan = await matching_plan(session=ctx.session, community_id=community_id, day=day,
                                activity=code, school_id=named.id if named else None, slots=slots)
     if status == EventStatus.PLANNED:
-        if plan is None or plan.time != slots.get("time") and slots.get("time"):
+        # The same plan posted again: same school and, when both say, the same hour.
+        same_place = plan is not None and plan.school_id == (school.id if school else None)
+        if plan is None or not same_place or (slots.get("time") and plan.time
+                                              and plan.time != slots.get("time")):
             return None
         if not await has_reported(session=ctx.session, event_id=plan.id or 0,
                                   member_id=ctx.member.id):

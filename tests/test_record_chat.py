@@ -395,3 +395,15 @@ async def test_a_cancelled_plans_queued_reminders_never_go_out(chat: Chat) -> No
                 if m.text == "预告"}
     # Only this plan's queued rows are withdrawn (not those of plan 11, 12 …).
     assert statuses == {str(plan.id): "withdrawn", f"{plan.id}1": "pending"}
+
+
+async def test_two_schools_planning_the_same_activity_on_one_day_make_two_plans(
+    chat: Chat,
+) -> None:
+    await chat.say("韦国庆", "下周三下午两点在县实小开展数学集体备课")
+    reply = await chat.say("欧阳勇", "下周三下午两点在泗顶小学开展数学集体备课")
+    assert reply[0].startswith("已登记计划")
+    assert len(await _events(chat)) == 2
+    again = await chat.say("陈静", "下周三下午两点在县实小开展数学集体备课")
+    assert again[0].startswith("这个计划已经登记过了")
+    assert len(await _events(chat)) == 2
