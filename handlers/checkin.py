@@ -14,6 +14,7 @@ from handlers.clock import SHANGHAI
 from handlers.event_times import event_end, judges_early
 from handlers.format import hm, md
 from handlers.routing import Context, Router
+from handlers.sheet import is_invited
 from storage.activities import add_entry, attendance_of, planned_on
 from storage.events import change_event
 from storage.models import Activity, Attendance, EventStatus
@@ -102,6 +103,10 @@ async def handle_checkin(ctx: Context) -> None:
                                               opens=opens))
         return
     end = _end_of(ctx, event) if event is not None and starts is not None else None
+    if event is not None and end is not None and ctx.now > end \
+            and not await is_invited(ctx.session, event, ctx.member):
+        # Someone the finished plan never expected signs in for something else.
+        event, starts, end = None, None, None
     if event is not None and end is not None and ctx.now > end:
         row = await _record(ctx, "checkin", today, event, makeup=True)
         await _hold(ctx, event)
@@ -149,6 +154,8 @@ async def handle_checkout(ctx: Context) -> None:
         event = await ctx.session.get(Activity, checkins[-1].activity_id)
     if event is None:
         event = await _todays_event(ctx, today)
+        if event is not None and not await is_invited(ctx.session, event, ctx.member):
+            event = None
     end = _end_of(ctx, event) if event is not None else None
     early = (event is not None and end is not None and judges_early(event, ctx.services.lengths)
              and ctx.now < end)

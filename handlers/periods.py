@@ -76,6 +76,7 @@ QUERY_KINDS = {
     "this_month": "month",
     "last_month": "month",
     "this_quarter": "quarter",
+    "last_quarter": "quarter",
     "this_semester": "semester",
     "last_semester": "semester",
 }

@@ -11,8 +11,11 @@ finished period says whether it was met. Today's sign-in sheet lives in handlers
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+
+import cn2an
 
 from handlers import texts
 from handlers.periods import Period, query_period
@@ -22,9 +25,15 @@ from handlers.sheet import ATTENDANCE_WORDS, answer_sheet, wants_sheet
 from handlers.standing import County, QuotaStatus, load_county, standing
 from storage.activities import count_attendance, reported_by, taking_part
 from storage.models import Member
-from storage.roster import members_named, school_named
+from storage.roster import members_named, school_community, school_named
 
 router = Router("query")
+
+NAMED_MONTH = "named_month"
+# "11月" / "十月份" as a period: not 本月/上月, not the month of a date (11月26日).
+MONTH_NAMED = re.compile(r"(?<![本上下这个每])(?P<m>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])月份?"
+                         r"(?![\d一二三四五六七八九十]+\s*[日号])")
+LAST_QUARTER = re.compile(r"上个?季度")
 
 # "我" as a word of its own (我的, 我这周…) asks about the sender's own records; 我们, 我校 do not.
 OWN = re.compile(r"我(?![们校])")
@@ -43,14 +52,35 @@ class Asked:
     reading: str  # "community" or "member_school": how one school's figure is read
 
     def label(self) -> str:
-        if self.finished and self.word == "last_month":
+        if self.finished and self.word in ("last_month", NAMED_MONTH):
             return texts.MONTH.format(month=self.period.start.month)
         return texts.PERIODS.get(self.word, "")
 
 
+def _named_period(ctx: Context) -> tuple[str, Period] | None:
+    """A month named by number (11月集体备课开展了几次: its latest one, this year's or last
+    year's) or 上季度, which the parser's period words do not cover."""
+    today = ctx.now.date()
+    if LAST_QUARTER.search(ctx.msg.text):
+        return "last_quarter", query_period("last_quarter", today, ctx.services.period_of)
+    match = MONTH_NAMED.search(ctx.msg.text)
+    if match is None:
+        return None
+    month = cn2an.cn2an(match.group("m"), "smart") if not match.group("m").isdigit() \
+        else int(match.group("m"))
+    if not 1 <= int(month) <= 12:
+        return None
+    year = today.year if int(month) <= today.month else today.year - 1
+    return NAMED_MONTH, ctx.services.period_of("month", dt.date(year, int(month), 1))
+
+
 def _asked(ctx: Context) -> Asked:
-    word = ctx.parsed.period or "this_month"
-    period = query_period(word, ctx.now.date(), ctx.services.period_of)
+    named = None if ctx.parsed.period else _named_period(ctx)
+    if named is not None:
+        word, period = named
+    else:
+        word = ctx.parsed.period or "this_month"
+        period = query_period(word, ctx.now.date(), ctx.services.period_of)
     quotas = quotas_from_settings(ctx.services.settings.get("scheduler"))
     activity = ctx.parsed.activity
     codes = codes_for(quotas, activity) if activity is not None else None
@@ -353,6 +383,11 @@ async def _person(ctx: Context) -> Member | str | None:
     assert ctx.member is not None
     if ctx.parsed.name and ctx.parsed.by != "member":
         found = await members_named(session=ctx.session, name=ctx.parsed.name)
+        if ctx.member.role != "admin":
+            # A person's figures stay within the asker's community.
+            own = await school_community(session=ctx.session, school_id=ctx.member.school_id)
+            found = [m for m in found if m.id == ctx.member.id or await school_community(
+                session=ctx.session, school_id=m.school_id) == own]
         if not found:
             return ctx.parsed.name
         same = [m for m in found if m.school_id == ctx.member.school_id]

@@ -11,12 +11,14 @@ and every group, gets counts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import texts
 from handlers.format import md
+from handlers.nlu.lexicon import SUBJECTS
 from handlers.routing import Context
 from handlers.standing import County
 from storage.activities import planned_on, sheet_of, teachers_of
@@ -53,20 +55,51 @@ def names_list(names: list[str]) -> str:
     return shown
 
 
-async def invited_schools(session: AsyncSession, plan: Activity) -> list[int]:
-    """The schools a plan invites: every school of its community for 各校 / 两校 / 全体…,
-    else those its words name, else its venue (the whole community without one)."""
+@dataclass(frozen=True)
+class Invitation:
+    schools: list[int]
+    subjects: frozenset[str]  # empty: every subject
+
+
+def _subjects_in(text: str) -> frozenset[str]:
+    return frozenset(canonical for canonical, aliases in SUBJECTS.items()
+                     if any(word in text for word in (canonical, *aliases)))
+
+
+async def invitation(session: AsyncSession, plan: Activity) -> Invitation:
+    """Who a plan invites: the teachers a school's name introduces ("县实小语文、数学老师送课"),
+    else every school of its community for 各校 / 两校…, else the schools its words name,
+    else its venue (the whole community without one); narrowed to the plan's subject."""
     schools = [s for s in await all_schools(session=session)
                if s.community_id == plan.community_id and s.id is not None]
     everyone = [s.id for s in schools if s.id is not None]
     text = plan.source_text or ""
+    subject = frozenset({plan.subject}) if plan.subject else frozenset()
+    for s in schools:
+        for name in sorted((s.name, *(s.aliases or ())), key=len, reverse=True):
+            teachers = re.search(re.escape(name) + r"(?P<who>[^，。；,;！!]{0,12}?)(?:老师|教师)",
+                                 text)
+            if teachers and s.id is not None:
+                return Invitation([s.id], _subjects_in(teachers.group("who")) or subject)
     if any(word in text for word in EVERY_SCHOOL):
-        return everyone
+        return Invitation(everyone, subject)
     named = [s.id for s in schools if s.id is not None
              and any(n and n in text for n in (s.name, *(s.aliases or ())))]
     if named:
-        return named
-    return [plan.school_id] if plan.school_id is not None else everyone
+        return Invitation(named, subject)
+    return Invitation([plan.school_id] if plan.school_id is not None else everyone, subject)
+
+
+async def invited_schools(session: AsyncSession, plan: Activity) -> list[int]:
+    return (await invitation(session, plan)).schools
+
+
+async def is_invited(session: AsyncSession, plan: Activity, member: Member) -> bool:
+    """Whether a plan expects this person (its organiser and principals are no invitees)."""
+    invited = await invitation(session, plan)
+    return (member.role == "teacher" and member.school_id in invited.schools
+            and member.id != plan.reporter_id
+            and (not invited.subjects or bool(invited.subjects & set(member.subjects or ()))))
 
 
 async def sheet(ctx: Context, county: County, plan: Activity) -> Sheet:
@@ -77,10 +110,10 @@ async def sheet_for(session: AsyncSession, plan: Activity) -> Sheet:
     """The sign-in sheet of one planned event, from the record."""
     assert plan.id is not None
     rows = await sheet_of(session=session, activity_id=plan.id)
-    invited = [m for m in await teachers_of(session=session,
-                                            school_ids=await invited_schools(session, plan))
+    asked = await invitation(session, plan)
+    invited = [m for m in await teachers_of(session=session, school_ids=asked.schools)
                if m.id != plan.reporter_id
-               and (plan.subject is None or plan.subject in (m.subjects or []))]
+               and (not asked.subjects or bool(asked.subjects & set(m.subjects or ())))]
     names = {m.id: m.name for m in invited}
     names.update(await _names(session, [r.member_id for r in rows if r.member_id not in names]))
 
@@ -92,7 +125,9 @@ async def sheet_for(session: AsyncSession, plan: Activity) -> Sheet:
         return out
 
     signed = who("checkin")
-    leave = [m for m in who("leave") if m not in signed]
+    # Leave matters for those expected; a colleague's note about another plan is no absence.
+    expected = {m.id for m in invited}
+    leave = [m for m in who("leave") if m not in signed and m in expected]
     missing = [m.id for m in invited if m.id not in signed and m.id not in leave]
     return Sheet(*([names.get(m, "") for m in ids if m is not None] for ids in (
         signed, who("checkin", "late"), who("checkout", "early"), leave, missing)))

@@ -99,6 +99,7 @@ PERIODS = {
     "this_month": "本月",
     "last_month": "上月",
     "this_quarter": "本季度",
+    "last_quarter": "上季度",
     "this_semester": "本学期",
     "last_semester": "上学期",
     "this_year": "今年",

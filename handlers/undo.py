@@ -23,7 +23,7 @@ from storage.events import (
     reports_of,
     withdraw_report,
 )
-from storage.models import Activity, ActivityReport, Attendance, EventStatus, Member
+from storage.models import Activity, ActivityReport, Attendance, Member
 from storage.roster import members_named
 
 router = Router("undo")
@@ -138,7 +138,7 @@ async def handle_undo_other(ctx: Context, match: re.Match[str]) -> bool:
         ctx.reply(texts.UNDO_OTHER_NOT_ALLOWED)
         return True
     parsed = ctx.services.parser.parse(what, ctx.msg.received_at)
-    day = as_date(read_day(ctx, what, EventStatus.DONE)["date"])
+    day = as_date(read_day(ctx, what, None)["date"])
     assert other.id is not None
     found = await reports_by(session=ctx.session, member_id=other.id, activity=parsed.activity,
                              day=day)

@@ -307,7 +307,9 @@ async def digest_so_far(
 ) -> list[str]:
     """One person's digest of the week so far (发个周报): the Monday job's own text, computed
     now; nothing for someone who gets no digest."""
-    week_start = today - dt.timedelta(days=today.weekday())
+    # On a Monday the week worth reading is the one just over (the Monday job's own).
+    anchor = today - dt.timedelta(days=1) if today.weekday() == 0 else today
+    week_start = anchor - dt.timedelta(days=anchor.weekday())
     messages = await collect_digests(session=session, config=config, week_start=week_start)
     return [m.text for m in messages if m.key.endswith(f":member:{member_id}")]
 

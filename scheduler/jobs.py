@@ -284,7 +284,7 @@ async def send_activity_summaries(
         text = texts.SCHED_SUMMARY.format(date=md(a.date), what=what, checked=len(got.signed),
                                           late=len(got.late), early=len(got.early),
                                           leave=len(got.leave), missing=len(got.missing))
-        if not got.missing:
+        if got.signed and not got.missing:
             text += texts.SCHED_SUMMARY_ALL_IN
         out += to_groups(ctx.roster, cid, key=key, kind="activity_summary", text=text,
                          group_id=a.group_id)

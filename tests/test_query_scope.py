@@ -164,3 +164,15 @@ async def test_todays_sign_in_sheet_counts_in_groups_and_names_privately(chat: C
     assert await chat.say("韦国庆", "今天培训签到情况怎么样", p2p=True) == named
     assert await chat.say("韦国庆", "谁还没签到", p2p=True) == named
     assert await chat.say("蒙建华", "今天培训签到情况怎么样", p2p=True) == named
+
+
+async def test_a_month_named_by_number_is_that_month_finished(chat: Chat) -> None:
+    assert await chat.say("张丽", "10月集体备课开展了几次") == [
+        "融安县实验小学教共体 10月集体备课 0/2 次，未达标"]
+    assert await chat.say("张丽", "上季度听评课开展几次了") == [
+        "融安县实验小学教共体 上季度听评课（含公开课） 0/1 次，未达标"]
+
+
+async def test_a_teacher_of_another_community_is_not_shown(chat: Chat) -> None:
+    reply = await chat.say("王芳", "张丽老师这个月签到几次", p2p=True)
+    assert "张丽" in reply[0] and "签到" not in reply[0]

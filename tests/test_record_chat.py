@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from handlers import texts
+from handlers.sheet import sheet_for
 from storage.db import transaction
 from storage.events import reports_of
 from storage.models import (
@@ -407,3 +408,23 @@ async def test_two_schools_planning_the_same_activity_on_one_day_make_two_plans(
     again = await chat.say("陈静", "下周三下午两点在县实小开展数学集体备课")
     assert again[0].startswith("这个计划已经登记过了")
     assert len(await _events(chat)) == 2
+
+
+async def test_a_plan_inviting_one_schools_subject_teachers_expects_only_them(
+    chat: Chat,
+) -> None:
+    await chat.say("韦国庆", "今天下午两点县实小语文、数学老师到泗顶小学送课")
+    [plan] = await _events(chat)
+    async with chat.runtime.factory() as session:
+        sheet = await sheet_for(session, plan)
+    # 县实小's 语文 and 数学 teachers: 李娜, 陈静, 张晓梅 (韦国庆 organises).
+    assert sorted(sheet.missing) == sorted(["李娜", "陈静", "张晓梅"])
+
+
+async def test_a_signin_after_an_event_by_someone_not_invited_is_no_makeup(chat: Chat) -> None:
+    await chat.say("欧阳勇", "今天下午两点在泗顶小学开展数学集体备课")
+    chat.clock.moment = at("2026-11-26T17:30:00")
+    reply = await chat.say("黄海波", "签到")
+    assert reply[0].startswith("黄海波签到成功")
+    [row] = await chat.rows(Attendance)
+    assert (row.activity_id, row.makeup) == (None, False)
