@@ -21,9 +21,15 @@ from handlers import texts
 from handlers.periods import Period, query_period
 from handlers.quotas import Quota, codes_for, quotas_from_settings, rule_for
 from handlers.routing import Context, Router
-from handlers.sheet import ATTENDANCE_WORDS, answer_sheet, wants_sheet
+from handlers.sheet import ATTENDANCE_WORDS, answer_sheet, names_list, wants_sheet
 from handlers.standing import County, QuotaStatus, load_county, standing
-from storage.activities import count_attendance, reported_by, taking_part
+from storage.activities import (
+    count_attendance,
+    members_with_entries,
+    reported_by,
+    taking_part,
+    teachers_of,
+)
 from storage.models import Member
 from storage.roster import members_named, school_community, school_named
 
@@ -179,8 +185,42 @@ async def handle_query(ctx: Context) -> None:
         await answer_sheet(ctx, county, scope.communities)
         return
     asked = _asked(ctx)
-    lines = await _answer(ctx, county, scope, asked)
+    if ctx.parsed.by == "member":
+        lines = await _teachers_without(ctx, county, scope, asked)
+    else:
+        lines = await _answer(ctx, county, scope, asked)
     ctx.reply("\n".join([scope.note, *lines] if scope.note else lines))
+
+
+async def _teachers_without(ctx: Context, county: County, scope: Scope,
+                            asked: Asked) -> list[str]:
+    """哪些老师本月还没签到 / 没参加集体备课: how many, and who — names only in a private chat
+    with a principal or an admin (spec: lists of idle people go only privately)."""
+    assert ctx.member is not None
+    signins = asked.codes is None and any(w in ctx.msg.text for w in ATTENDANCE_WORDS)
+    active = await members_with_entries(session=ctx.session, start=asked.period.start,
+                                        end=asked.period.end, signins=signins,
+                                        codes=asked.codes)
+    own = county.schools.get(ctx.member.school_id or -1)
+    if scope.school_id is None and ctx.member.role == "principal" and own and not own.is_lead:
+        # A member school's principal answers for their own teachers.
+        scope = Scope(scope.communities, own.id, scope.note)
+    schools = ([scope.school_id] if scope.school_id is not None else
+               [s.id for cid in scope.communities for s in county.schools_of(cid)])
+    idle = [m.name for m in await teachers_of(session=ctx.session, school_ids=schools)
+            if m.id not in active]
+    what = texts.QUERY_SIGNED_IN if signins else (
+        texts.QUERY_TOOK_PART.format(activity=_activity_label(ctx, asked.codes))
+        if asked.codes is not None else texts.QUERY_ANY_ENTRY)
+    where = (county.schools[scope.school_id].name if scope.school_id is not None
+             else "、".join(county.communities[c] for c in scope.communities))
+    lines = [texts.QUERY_IDLE_COUNT.format(scope=where, period=asked.label(), what=what,
+                                           n=len(idle))]
+    if not idle or ctx.member.role not in ("principal", "admin"):
+        return lines
+    if ctx.msg.is_group:
+        return [*lines, texts.SHEET_NAMES_PRIVATE]
+    return [*lines, texts.QUERY_IDLE_NAMES.format(names=names_list(idle))]
 
 
 async def _answer(ctx: Context, county: County, scope: Scope, asked: Asked) -> list[str]:

@@ -252,3 +252,22 @@ async def reported_by(
     if codes is not None:
         stmt = stmt.where(col(Activity.activity).in_(list(codes)))
     return {code: int(n) for code, n in (await session.execute(stmt)).all()}
+
+
+async def members_with_entries(
+    *, session: AsyncSession, start: dt.date, end: dt.date, signins: bool,
+    codes: Iterable[str] | None = None,
+) -> set[int]:
+    """Who signed in (`signins`) or is a reporter of a counted event (of `codes`, when given)
+    in [start, end): the complement is a principal's list of teachers to encourage."""
+    if signins:
+        stmt = select(col(Attendance.member_id)).where(
+            col(Attendance.type) == "checkin", col(Attendance.withdrawn).is_(False),
+            col(Attendance.date) >= start, col(Attendance.date) < end).distinct()
+    else:
+        stmt = select(col(ActivityReport.member_id)).join(
+            Activity, col(Activity.id) == col(ActivityReport.activity_id)).where(
+            col(ActivityReport.withdrawn).is_(False), *_done(start, end)).distinct()
+        if codes is not None:
+            stmt = stmt.where(col(Activity.activity).in_(list(codes)))
+    return {int(m) for m in (await session.execute(stmt)).scalars()}

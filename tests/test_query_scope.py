@@ -7,6 +7,7 @@ The demo county at 2026-11-26 10:00 unless a test moves the clock: 融安县实�
 
 from __future__ import annotations
 
+from handlers import texts
 from handlers.quotas import DEFAULT_QUOTAS
 from scheduler.calendar import SchoolCalendar
 from scheduler.config import SchedulerConfig
@@ -176,3 +177,14 @@ async def test_a_month_named_by_number_is_that_month_finished(chat: Chat) -> Non
 async def test_a_teacher_of_another_community_is_not_shown(chat: Chat) -> None:
     reply = await chat.say("王芳", "张丽老师这个月签到几次", p2p=True)
     assert "张丽" in reply[0] and "签到" not in reply[0]
+
+
+async def test_which_teachers_have_not_signed_in_this_month(chat: Chat) -> None:
+    await chat.say("张丽", "签到")
+    reply = await chat.say("欧阳勇", "本月哪些老师还没签到过", p2p=True)
+    assert reply == ["泗顶镇中心小学 本月还没签到过的老师 7 人\n"
+                     "名单：韦春兰、黄海波、莫小燕、吴秀珍、蒙志刚、廖玉梅、贲凤英"]
+    in_group = await chat.say("欧阳勇", "本月哪些老师还没签到过")
+    assert in_group == [f"泗顶镇中心小学 本月还没签到过的老师 7 人\n{texts.SHEET_NAMES_PRIVATE}"]
+    assert await chat.say("张丽", "本月哪些老师还没签到过", p2p=True) == [
+        "融安县实验小学教共体 本月还没签到过的老师 16 人"]  # a teacher: the count only
