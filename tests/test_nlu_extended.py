@@ -235,3 +235,19 @@ def test_new_cue_words_come_from_settings(tmp_path_factory: pytest.TempPathFacto
                               "query_by": {"member": ["哪些同事"]}})
     assert custom.parse("明天的集备黄了", NOW).intent == "cancel"
     assert custom.parse("本月哪些同事参加了送教", NOW).by == "member"
+
+
+BARE_NAMES: list[Case] = [
+    ("家访", {"intent": "unknown", "activity": "home_visit", "date": None}),
+    ("体育教研", {"intent": "unknown", "activity": "research", "subject": "体育"}),
+    ("初二英语听评课", {"intent": "unknown", "activity": "observation", "grade": "八年级"}),
+    ("集体备课。", {"intent": "unknown", "activity": "lesson_prep", "date": None}),
+    ("刚刚听完两节课", {"intent": "report", "activity": "observation"}),
+    ("家访完了", {"intent": "report", "activity": "home_visit"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expect"), BARE_NAMES)
+def test_a_bare_activity_name_names_it_and_reports_nothing(
+        parser: Parser, text: str, expect: dict[str, Any]) -> None:  # noqa: F811
+    check(parser, text, expect)

@@ -315,20 +315,18 @@ def _small_talk(r: Reading) -> bool:
     return bool(r.shape("chatter_lead", text)) or not (c.past or c.future)
 
 
-# Besides the activity's own word, this many characters may name its subject or grade.
-_BARE_EXTRA = 6
-
-
 def _bare_name(r: Reading) -> bool:
-    """An activity's name and nothing that makes it an event ("家访", "体育教研"): no verb,
-    day, time, head count, place or marker. It answers a question, it reports nothing."""
+    """An activity's name, with at most its subject and grade, and nothing else ("家访",
+    "体育教研", "三年级数学集体备课"). It answers a question; it reports nothing."""
     hit = r.hits[0] if r.hits else None
     if hit is None or r.dates or r.clock is not None or r.head_count is not None:
         return False
-    if r.cues.past or r.cues.future or r.placed() or r.finder.has_event_word(r.masked):
-        return False
-    rest = re.sub(r"\W", "", r.masked.replace(hit.word, "", 1))
-    return len(rest) <= _BARE_EXTRA and r.finder.action_verb(rest) is None
+    rest = r.masked.replace(hit.word, "", 1)
+    names = (*r.lexicon.subjects.items(), *r.lexicon.grades.items())
+    for word in sorted((w for canonical, aliases in names for w in (canonical, *aliases)),
+                       key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return re.sub(r"[\W的]", "", rest) == ""
 
 
 def _always(_: Reading) -> bool:
