@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from scheduler.calendar import ONE_DAY, SchoolCalendar
 from scheduler.config import SchedulerConfig
+from scheduler.digest import digest_day as digest_day  # re-exported: the calendar tests
+from scheduler.digest import digest_weeks
 from scheduler.jobs import (
     JobContext,
     calendar_warning_keys,
@@ -75,20 +77,6 @@ class Window:
         return True
 
 
-def digest_day(calendar: SchoolCalendar, day: dt.date) -> bool:
-    """The week's first school day on or after the digest weekday, unless the week it reports
-    on (the one before) was all vacation: a principal is not sent a vacation month's quotas
-    as shortfalls, nor every teacher as idle, on the first morning of term."""
-    monday = day - dt.timedelta(days=day.weekday())
-    first = monday + dt.timedelta(days=calendar.config.digest_weekday)
-    if day < first or not calendar.is_school_day(day):
-        return False
-    if calendar.school_days(first, day):
-        return False
-    reported = monday - dt.timedelta(days=7)
-    return any(calendar.term_of(reported + dt.timedelta(days=i)) is not None for i in range(7))
-
-
 async def collect_due(
     *, session: AsyncSession, now: dt.datetime, last_run: dt.datetime, config: SchedulerConfig,
     calendar: SchoolCalendar | None = None, claim: bool = False,
@@ -123,8 +111,8 @@ async def collect_due(
         out += await send_quota_reminders(ctx, day)
         out += await send_principal_notes(ctx, day)
     for day in digest_mornings:
-        monday = day - dt.timedelta(days=day.weekday())
-        out += await send_weekly_digests(ctx, monday - dt.timedelta(days=7))
+        for week_start in digest_weeks(cal, day):
+            out += await send_weekly_digests(ctx, week_start)
     for times, day in day_before:
         out += await send_day_before(ctx, rows[times.id], day)
     for times in hour_before:
@@ -153,7 +141,7 @@ def _daily_occasions(
             # A time configured inside the quiet hours waits for their end.
             if window.holds(cal.next_loud(cal.at(day, cal.config.reminder_time)), evening):
                 mornings.append(day)
-            if digest_day(cal, day) and window.holds(
+            if digest_weeks(cal, day) and window.holds(
                     cal.next_loud(cal.at(day, cal.config.digest_time)), evening):
                 digests.append(day)
         day += ONE_DAY
