@@ -30,6 +30,7 @@ from scheduler.jobs import (
     send_calendar_warning,
     send_day_before,
     send_hour_before,
+    send_month_results,
     send_outcome_questions,
     send_period_starts,
     send_principal_notes,
@@ -50,7 +51,7 @@ LOOKBACK = dt.timedelta(days=2)
 
 
 # The order in which one recipient reads what a beat queued (the outbox delivers by id).
-KIND_ORDER = ("calendar_warning", "period_start", "quota_short", "principal_note",
+KIND_ORDER = ("calendar_warning", "period_result", "period_start", "quota_short", "principal_note",
               "activity_day_before", "activity_hour_before", "activity_summary",
               "activity_outcome", "digest_school", "digest_community", "digest_county")
 
@@ -107,6 +108,7 @@ async def collect_due(
                      roster=await load_roster(session=session))
     out: list[NewMessage] = []
     for day in mornings:
+        out += await send_month_results(ctx, day)
         out += await send_period_starts(ctx, day)
         out += await send_quota_reminders(ctx, day)
         out += await send_principal_notes(ctx, day)

@@ -19,9 +19,10 @@ from handlers.checkin import CHECKIN_OPENS
 from handlers.event_times import Timed, event_end
 from handlers.format import hm, md
 from handlers.sheet import invited_schools, sheet_for
+from handlers.standing import standing
 from scheduler.calendar import Period, SchoolCalendar
 from scheduler.config import SchedulerConfig
-from scheduler.digest import weekly_digests
+from scheduler.digest import figure, weekly_digests
 from scheduler.progress import QuotaStatus, quota_progress
 from scheduler.queries import Person, Roster, people_by_id
 from scheduler.recipients import to_groups, to_person
@@ -101,6 +102,45 @@ async def send_period_starts(ctx: JobContext, day: dt.date) -> list[NewMessage]:
         out += to_groups(ctx.roster, cid, key=f"start:{_key(starting)}:community:{cid}",
                          kind="period_start", text=text)
     return out
+
+
+async def send_month_results(ctx: JobContext, day: dt.date) -> list[NewMessage]:
+    """On the first school day of a month, the previous month's final result of every monthly
+    rule to each community's groups: met or not, and each school's count (counts only, no
+    names). Once per community and month; nothing for a month without school days."""
+    month = ctx.calendar.period("month", day)
+    days = ctx.calendar.school_days(month.start, month.end)
+    if not days or days[0] != day or not any(q.period == "month" for q in ctx.config.quotas):
+        return []
+    previous = ctx.calendar.period("month", month.start - dt.timedelta(days=1))
+    if not ctx.calendar.school_days(previous.start, previous.end):
+        return []
+    statuses = await standing(session=ctx.session, county=ctx.roster, quotas=ctx.config.quotas,
+                              periods={"month": previous}, per_school=True)
+    out: list[NewMessage] = []
+    for cid, community in sorted(ctx.roster.communities.items()):
+        lines = [texts.RESULT_HEAD.format(month=previous.start.month, community=community)]
+        for s in (s for s in statuses if s.community_id == cid):
+            lines.append(_result_line(ctx, s))
+        out += to_groups(ctx.roster, cid, key=f"result:month:{previous.label}:community:{cid}",
+                         kind="period_result", text="\n".join(lines))
+    return out
+
+
+def _result_line(ctx: JobContext, s: QuotaStatus) -> str:
+    name = ctx.config.name_of(s.quota.activity)
+    if s.quota.cover:
+        return f"· {figure(ctx.config, s, done=True)}"
+    status = texts.DIGEST_DONE if s.met else texts.DIGEST_NOT_DONE
+    if s.school_id is not None:
+        return texts.RESULT_MEMBER_LINE.format(activity=name,
+                                               school=ctx.roster.schools[s.school_id].name,
+                                               done=s.done, need=s.need, status=status)
+    schools = texts.RESULT_SEP.join(
+        texts.RESULT_SCHOOL.format(school=ctx.roster.schools[sid].name, n=n)
+        for sid, n in s.schools)
+    return texts.RESULT_LINE.format(activity=name, done=s.done, need=s.need, status=status,
+                                    schools=schools)
 
 
 def _short_line(ctx: JobContext, status: QuotaStatus, deadline: dt.date) -> str:

@@ -10,14 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from scheduler.digest import parse_week, week_label
 from scheduler.due import collect_digests, run_due
 from tests.scheduler_support import (
+    SHIYAN_GROUP,
     add_activity,
     add_attendance,
     at,
     config,
     demo,
     drop_identity,
+    run_due_between,
     to,
 )
+
+GROUPS = 5  # the demo's community groups
 
 
 @pytest.fixture
@@ -154,3 +158,45 @@ async def test_monday_morning_sends_last_weeks_digests_once(county) -> None:
     assert len([m for m in sent if m.key.startswith("digest:2026-W48:")]) == 10 + 1
     assert await run_due(factory=county, now=at("2026-11-30T08:01"),
                          last_run=at("2026-11-30T07:00"), config=config()) == []
+
+
+async def test_the_first_school_day_of_a_month_gives_each_group_last_months_result(
+        county) -> None:
+    sent = await run_due_between(county, "2026-12-01T08:00", "2026-12-01T07:59")
+    [result] = [m for m in to(sent, SHIYAN_GROUP) if m.extra["kind"] == "period_result"]
+    assert result.key.startswith("result:month:2026-11:community:")
+    assert result.text.split("\n") == [
+        "📋 11月任务结果 · 融安县实验小学教共体",
+        "· 集体备课 2/2 次 已达标 ✓（融安县实验小学 0 次、泗顶镇中心小学 2 次）",
+        "· 教研活动 1/1 次 已达标 ✓（融安县实验小学 1 次、泗顶镇中心小学 0 次）",
+        "· 家长学校 0/1 次 未达标（融安县实验小学 0 次、泗顶镇中心小学 0 次）",
+    ]
+    assert len([m for m in sent if m.extra["kind"] == "period_result"]) == GROUPS
+    # Once per community and month, however often the morning is run.
+    again = await run_due_between(county, "2026-12-01T09:00", "2026-12-01T07:00")
+    assert not [m for m in again if m.extra["kind"] == "period_result"]
+    later = await run_due_between(county, "2026-12-02T08:00", "2026-12-02T07:59")
+    assert not [m for m in later if m.extra["kind"] == "period_result"]
+
+
+async def test_the_last_teaching_week_is_reported_on_the_terms_last_school_day(
+        county) -> None:
+    """The spring term ends on Friday 10 July 2026: week 28 goes out that morning, with the
+    term's final result, and the vacation Monday after sends nothing."""
+    await add_activity(county, activity="training", day="2026-07-07",
+                       school_name="泗顶镇中心小学", reporter="张丽")
+    assert not [m for m in await run_due_between(county, "2026-07-10T07:59", "2026-07-10T07:00")
+                if m.extra["kind"].startswith("digest")]
+    sent = await run_due_between(county, "2026-07-10T08:00", "2026-07-10T07:59")
+    [lead] = to(sent, "韦国庆")
+    assert lead.key.startswith("digest:2026-W28:member:")
+    lines = lead.text.split("\n")
+    assert lines[0] == "📊 教共体周报 · 融安县实验小学教共体（7月6日—7月12日）"
+    assert "教共体2026春学期：优质课竞赛 0/1 未达标 · 教师培训 1/1 已达标 ✓ · 质量检测 0/1 未达标" \
+        in lines
+    assert "本学期管理视导（每所成员校）：泗顶镇中心小学 0/1 未达标" not in lines
+    assert "2026春学期管理视导（每所成员校）：泗顶镇中心小学 0/1 未达标" in lines
+    assert "还差" not in "\n".join(line for line in lines if "学期" in line)
+    assert len([m for m in sent if m.extra["kind"].startswith("digest")]) == 10 + 1
+    after = await run_due_between(county, "2026-07-13T08:00", "2026-07-13T07:00")
+    assert after == []
