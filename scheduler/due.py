@@ -21,7 +21,7 @@ from handlers.clock import Clock
 from scheduler.calendar import ONE_DAY, SchoolCalendar
 from scheduler.config import SchedulerConfig
 from scheduler.digest import digest_day as digest_day  # re-exported: the calendar tests
-from scheduler.digest import digest_weeks
+from scheduler.digest import digest_weeks, last_day_of_term
 from scheduler.jobs import (
     JobContext,
     calendar_warning_keys,
@@ -35,6 +35,7 @@ from scheduler.jobs import (
     send_period_starts,
     send_principal_notes,
     send_quota_reminders,
+    send_term_summaries,
     send_weekly_digests,
 )
 from scheduler.queries import PlannedTimes, activities_by_id, load_roster, planned_times
@@ -53,7 +54,7 @@ LOOKBACK = dt.timedelta(days=2)
 # The order in which one recipient reads what a beat queued (the outbox delivers by id).
 KIND_ORDER = ("calendar_warning", "period_result", "period_start", "quota_short", "principal_note",
               "activity_day_before", "activity_hour_before", "activity_summary",
-              "activity_outcome", "digest_school", "digest_community", "digest_county")
+              "activity_outcome", "digest_school", "digest_community", "digest_county", "term_summary")
 
 
 def delivery_order(message: NewMessage) -> tuple[str, str, str, int, str]:
@@ -115,6 +116,8 @@ async def collect_due(
     for day in digest_mornings:
         for week_start in digest_weeks(cal, day):
             out += await send_weekly_digests(ctx, week_start)
+        if last_day_of_term(cal, day):
+            out += await send_term_summaries(ctx, day)
     for times, day in day_before:
         out += await send_day_before(ctx, rows[times.id], day)
     for times in hour_before:

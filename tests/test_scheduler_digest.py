@@ -188,7 +188,7 @@ async def test_the_last_teaching_week_is_reported_on_the_terms_last_school_day(
     assert not [m for m in await run_due_between(county, "2026-07-10T07:59", "2026-07-10T07:00")
                 if m.extra["kind"].startswith("digest")]
     sent = await run_due_between(county, "2026-07-10T08:00", "2026-07-10T07:59")
-    [lead] = to(sent, "韦国庆")
+    [lead] = [m for m in to(sent, "韦国庆") if m.extra["kind"] == "digest_community"]
     assert lead.key.startswith("digest:2026-W28:member:")
     lines = lead.text.split("\n")
     assert lines[0] == "📊 教共体周报 · 融安县实验小学教共体（7月6日—7月12日）"
@@ -200,3 +200,33 @@ async def test_the_last_teaching_week_is_reported_on_the_terms_last_school_day(
     assert len([m for m in sent if m.extra["kind"].startswith("digest")]) == 10 + 1
     after = await run_due_between(county, "2026-07-13T08:00", "2026-07-13T07:00")
     assert after == []
+
+
+async def test_at_term_end_principals_and_admins_get_the_terms_summary(county) -> None:
+    await add_activity(county, activity="training", day="2026-07-07",
+                       school_name="泗顶镇中心小学")
+    await add_activity(county, activity="outreach", day="2026-05-07",
+                       school_name="泗顶镇中心小学", subject="数学")
+    sent = await run_due_between(county, "2026-07-10T08:00", "2026-07-10T07:59")
+    [mine] = [m for m in to(sent, "欧阳勇") if m.extra["kind"] == "term_summary"]
+    assert mine.key.startswith("term:2026-spring:community:")
+    assert mine.text.split("\n") == [
+        "📘 2026春学期总结 · 融安县实验小学教共体",
+        "· 优质课竞赛 0/1 次 未达标（融安县实验小学 0 次、泗顶镇中心小学 0 次）",
+        "· 送教下乡（泗顶镇中心小学）1/1 次 已达标 ✓",
+        "· 管理视导（泗顶镇中心小学）0/1 次 未达标",
+        "· 教师培训 1/1 次 已达标 ✓（融安县实验小学 0 次、泗顶镇中心小学 1 次）",
+        "· 质量检测 0/1 次 未达标（融安县实验小学 0 次、泗顶镇中心小学 0 次）",
+        "· 集体备课 未覆盖 8 科：体育、信息科技、数学、科学、美术、英语、语文、音乐，未达标",
+        # 数学 was brought to 泗顶 in May.
+        "· 送教下乡（泗顶镇中心小学）未覆盖 5 科：体育、科学、美术、英语、语文，未达标",
+    ]
+    [lead] = [m for m in to(sent, "韦国庆") if m.extra["kind"] == "term_summary"]
+    assert lead.text == mine.text
+    [admin] = [m for m in to(sent, "蒙建华") if m.extra["kind"] == "term_summary"]
+    assert admin.text.startswith("📘 2026春学期总结 · 全县\n融安县初级中学教共体：\n")
+    assert "融安县实验小学教共体：\n" + "\n".join(mine.text.split("\n")[1:]) in admin.text
+    assert len([m for m in sent if m.extra["kind"] == "term_summary"]) == 10 + 1
+    # Nothing of the kind in the middle of a term.
+    mid = await run_due_between(county, "2026-11-30T08:00", "2026-11-30T07:59")
+    assert not [m for m in mid if m.extra["kind"] == "term_summary"]
