@@ -17,15 +17,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers import texts
 from handlers.clock import Clock
+from handlers.format import hm, md
 from scheduler.calendar import ONE_DAY, SchoolCalendar
 from scheduler.config import SchedulerConfig
 from scheduler.digest import digest_day as digest_day  # re-exported: the calendar tests
-from scheduler.digest import digest_weeks, last_day_of_term
+from scheduler.digest import digest_weeks, last_day_of_term, send_day, week_label
 from scheduler.jobs import (
     JobContext,
     calendar_warning_keys,
     end_of,
+    names_list,
     send_activity_summaries,
     send_calendar_warning,
     send_day_before,
@@ -295,6 +298,45 @@ async def collect_digests(
     return await send_weekly_digests(ctx, week_start)
 
 
+async def week_messages(
+    *, session: AsyncSession, config: SchedulerConfig, week_start: dt.date,
+) -> tuple[list[NewMessage], list[str]]:
+    """What the morning that reports a week sends (its digests, and the month's result or the
+    term's summary when that morning closes one), with notes for whoever previews it: when
+    and, if nothing would go, why (vacation, nobody linked), and who or what is left out."""
+    cal = SchoolCalendar(config)
+    label = week_label(week_start)
+    day = send_day(cal, week_start)
+    if day is None:
+        why = texts.PREVIEW_VACATION.format(week=label, start=md(week_start),
+                                            end=md(week_start + dt.timedelta(days=6)))
+        return [], [texts.PREVIEW_NOTHING.format(why=why)]
+    ctx = JobContext(session=session, config=config, calendar=cal,
+                     roster=await load_roster(session=session))
+    results = await send_month_results(ctx, day)
+    messages = [*results, *await send_weekly_digests(ctx, week_start)]
+    if last_day_of_term(cal, day):
+        messages += await send_term_summaries(ctx, day)
+    roster = ctx.roster
+    people = [*(p for ps in roster.principals.values() for p in ps), *roster.admins]
+    unlinked = [p.name for p in people if not roster.identities.get(p.id)]
+    notes = []
+    if not messages:
+        notes.append(texts.PREVIEW_NOTHING.format(why=texts.PREVIEW_NOBODY))
+    else:
+        notes.append(texts.PREVIEW_SENT_ON.format(date=md(day), time=hm(cal.next_loud(
+            cal.at(day, config.digest_time)))))
+        if unlinked:
+            notes.append(texts.PREVIEW_UNLINKED.format(
+                names=names_list(unlinked, config.max_names)))
+    unbound = [name for cid, name in sorted(roster.communities.items())
+               if not roster.groups.get(cid)]
+    if unbound and (results or not any(roster.groups.values())):
+        notes.append(texts.PREVIEW_NO_GROUP.format(communities=names_list(unbound,
+                                                                          config.max_names)))
+    return messages, notes
+
+
 async def digest_so_far(
     session: AsyncSession, member_id: int, today: dt.date, *, config: SchedulerConfig,
 ) -> list[str]:
@@ -308,9 +350,11 @@ async def digest_so_far(
 async def run_digests(
     *, factory: async_sessionmaker[AsyncSession], config: SchedulerConfig,
     week_start: dt.date, now: dt.datetime,
-) -> list[NewMessage]:
-    """Enqueue a week's digests now (same keys as the Monday job: never twice)."""
+) -> tuple[list[NewMessage], list[str]]:
+    """Enqueue what the morning reporting a week sends, now (same keys as the scheduler's:
+    never twice), and the notes of `week_messages`."""
     async with transaction(factory) as session:
-        messages = await collect_digests(session=session, config=config, week_start=week_start)
+        messages, notes = await week_messages(session=session, config=config,
+                                              week_start=week_start)
         return [m for m in sorted(messages, key=delivery_order)
-                if await enqueue(session=session, message=m, now=now)]
+                if await enqueue(session=session, message=m, now=now)], notes

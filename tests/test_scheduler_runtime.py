@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -190,3 +191,57 @@ def test_digest_of_a_week_not_over_is_not_queued(config_file: Path, db_url: str,
                  "--dry-run", "--json"]) == 0
     assert main(["digest", "--config", str(config_file), "--week", "2020-W10"]) == 0
     assert _count(db_url, OutboxMessage) == 10 + 1
+
+
+def _delete(db_url: str, model: type) -> None:
+    async def delete_all() -> None:
+        engine = create_engine(db_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                await session.execute(sa_delete(model))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(delete_all())
+
+
+def test_digest_preview_says_when_it_goes_and_what_closes_that_morning(
+        config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W48", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("→ ") == 10 + 1
+    assert out.rstrip().endswith("这些周报将在 11月30日 08:00 发送。")
+    # Week 44 is reported on 2 November, the month's first school day: October's results too.
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W44", "--dry-run",
+                 "--json"]) == 0
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    [result] = [r for r in rows if r["to"] == "融安县实验小学教共体群"]
+    assert result["kind"] == "period_result"
+    assert result["text"].split("\n")[0] == "📋 10月任务结果 · 融安县实验小学教共体"
+    assert captured.err.strip() == "这些周报将在 11月2日 08:00 发送。"
+
+
+def test_digest_preview_of_a_vacation_week_says_nothing_goes_and_why(
+        config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W34", "--dry-run"]) == 0
+    assert capsys.readouterr().out == (
+        "不会发送任何周报：2026-W34 整周都在假期里（8月17日—8月23日），假期不发周报。\n")
+
+
+def test_digest_preview_names_who_and_what_is_not_linked(
+        config_file: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from storage.models import ChatGroup, Identity
+
+    _delete(db_url, ChatGroup)
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W48", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("→ ") == 10 + 1  # privately, on the platform people have
+    assert out.rstrip().endswith(
+        "提示：融安县初级中学教共体、融安县实验小学教共体、融安县第二实验小学教共体、"
+        "融安县第三实验小学教共体、长安镇中心小学教共体 还没有绑定群，月度结果不会发到群里。")
+    _delete(db_url, Identity)
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W48", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "→ " not in out
+    assert out.split("\n")[0] == "不会发送任何周报：没有任何校长或管理员绑定了账号，周报没有人可以收。"
