@@ -55,9 +55,10 @@ LOOKBACK = dt.timedelta(days=2)
 
 
 # The order in which one recipient reads what a beat queued (the outbox delivers by id).
-KIND_ORDER = ("calendar_warning", "period_result", "period_start", "quota_short", "principal_note",
-              "activity_day_before", "activity_hour_before", "activity_summary",
-              "activity_outcome", "digest_school", "digest_community", "digest_county", "term_summary")
+KIND_ORDER = ("calendar_warning", "period_result", "period_start", "quota_short",
+              "principal_note", "activity_day_before", "activity_hour_before",
+              "activity_summary", "activity_outcome", "digest_school", "digest_community",
+              "digest_county", "term_summary")
 
 
 def delivery_order(message: NewMessage) -> tuple[str, str, str, int, str]:
