@@ -2,8 +2,9 @@
 
 `remind --at MOMENT` shows (or queues) everything the scheduler would send at that moment
 had it last run at the start of that day; `digest --week 2026-W48` the digests of that
-week (sent the Monday after). `--dry-run` writes nothing; `--json` prints one object a line
-with `kind`, `to` (the group's or person's name as people know it) and `text`.
+week, with what that morning closes (a month's result, a term's summary), and notes saying
+when it goes and, if nothing would, why. `--dry-run` writes nothing; `--json` prints one
+object a line with `kind`, `to` (the group's or person's name as people know it) and `text`.
 """
 
 from __future__ import annotations
@@ -85,29 +86,37 @@ def _run(settings: Settings, args: argparse.Namespace, work: Any) -> int:
 
 def _cmd_digest(args: argparse.Namespace) -> int:
     from scheduler.digest import parse_week
-    from scheduler.due import collect_digests, run_digests
+    from scheduler.due import run_digests, week_messages
 
     settings = settings_for(args)
     try:
         week_start = parse_week(args.week)
     except ValueError as exc:
         raise ConfigError(f"--week: expected like 2026-W48, got {args.week!r}") from exc
+    notes: list[str] = []
 
     async def work(factory: Any, config: Any) -> list[NewMessage]:
+        found: list[NewMessage]
         if args.dry_run:
             async with factory() as session:
-                found: list[NewMessage] = await collect_digests(
-                    session=session, config=config, week_start=week_start)
-                return found
+                found, said = await week_messages(session=session, config=config,
+                                                  week_start=week_start)
+            notes.extend(said)
+            return found
         now = dt.datetime.now(config.timezone)
         if now.date() < week_start + dt.timedelta(days=7):
             # Queued now, a half week's digest would take the keys of the real one.
             raise ConfigError(f"--week {args.week} is not over yet; preview it with --dry-run")
-        queued: list[NewMessage] = await run_digests(factory=factory, config=config,
-                                                     week_start=week_start, now=now)
-        return queued
+        found, said = await run_digests(factory=factory, config=config, week_start=week_start,
+                                        now=now)
+        notes.extend(said)
+        return found
 
-    return _run(settings, args, work)
+    code = _run(settings, args, work)
+    # Notes keep `--json` output one message a line.
+    for note in notes:
+        print(note, file=sys.stderr if args.json or not args.dry_run else sys.stdout)
+    return code
 
 
 def add_scheduler_commands(subparsers: Any) -> None:

@@ -17,21 +17,28 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers import texts
 from handlers.clock import Clock
+from handlers.format import hm, md
 from scheduler.calendar import ONE_DAY, SchoolCalendar
 from scheduler.config import SchedulerConfig
+from scheduler.digest import digest_day as digest_day  # re-exported: the calendar tests
+from scheduler.digest import digest_weeks, last_day_of_term, send_day, week_label
 from scheduler.jobs import (
     JobContext,
     calendar_warning_keys,
     end_of,
+    names_list,
     send_activity_summaries,
     send_calendar_warning,
     send_day_before,
     send_hour_before,
+    send_month_results,
     send_outcome_questions,
     send_period_starts,
     send_principal_notes,
     send_quota_reminders,
+    send_term_summaries,
     send_weekly_digests,
 )
 from scheduler.queries import PlannedTimes, activities_by_id, load_roster, planned_times
@@ -48,9 +55,10 @@ LOOKBACK = dt.timedelta(days=2)
 
 
 # The order in which one recipient reads what a beat queued (the outbox delivers by id).
-KIND_ORDER = ("calendar_warning", "period_start", "quota_short", "principal_note",
-              "activity_day_before", "activity_hour_before", "activity_summary",
-              "activity_outcome", "digest_school", "digest_community", "digest_county")
+KIND_ORDER = ("calendar_warning", "period_result", "period_start", "quota_short",
+              "principal_note", "activity_day_before", "activity_hour_before",
+              "activity_summary", "activity_outcome", "digest_school", "digest_community",
+              "digest_county", "term_summary")
 
 
 def delivery_order(message: NewMessage) -> tuple[str, str, str, int, str]:
@@ -73,20 +81,6 @@ class Window:
             log.info("scheduler: skipped an occasion due %s (stale since %s)", due, useful_until)
             return False
         return True
-
-
-def digest_day(calendar: SchoolCalendar, day: dt.date) -> bool:
-    """The week's first school day on or after the digest weekday, unless the week it reports
-    on (the one before) was all vacation: a principal is not sent a vacation month's quotas
-    as shortfalls, nor every teacher as idle, on the first morning of term."""
-    monday = day - dt.timedelta(days=day.weekday())
-    first = monday + dt.timedelta(days=calendar.config.digest_weekday)
-    if day < first or not calendar.is_school_day(day):
-        return False
-    if calendar.school_days(first, day):
-        return False
-    reported = monday - dt.timedelta(days=7)
-    return any(calendar.term_of(reported + dt.timedelta(days=i)) is not None for i in range(7))
 
 
 async def collect_due(
@@ -119,12 +113,15 @@ async def collect_due(
                      roster=await load_roster(session=session))
     out: list[NewMessage] = []
     for day in mornings:
+        out += await send_month_results(ctx, day)
         out += await send_period_starts(ctx, day)
         out += await send_quota_reminders(ctx, day)
         out += await send_principal_notes(ctx, day)
     for day in digest_mornings:
-        monday = day - dt.timedelta(days=day.weekday())
-        out += await send_weekly_digests(ctx, monday - dt.timedelta(days=7))
+        for week_start in digest_weeks(cal, day):
+            out += await send_weekly_digests(ctx, week_start)
+        if last_day_of_term(cal, day):
+            out += await send_term_summaries(ctx, day)
     for times, day in day_before:
         out += await send_day_before(ctx, rows[times.id], day)
     for times in hour_before:
@@ -153,7 +150,7 @@ def _daily_occasions(
             # A time configured inside the quiet hours waits for their end.
             if window.holds(cal.next_loud(cal.at(day, cal.config.reminder_time)), evening):
                 mornings.append(day)
-            if digest_day(cal, day) and window.holds(
+            if digest_weeks(cal, day) and window.holds(
                     cal.next_loud(cal.at(day, cal.config.digest_time)), evening):
                 digests.append(day)
         day += ONE_DAY
@@ -302,6 +299,45 @@ async def collect_digests(
     return await send_weekly_digests(ctx, week_start)
 
 
+async def week_messages(
+    *, session: AsyncSession, config: SchedulerConfig, week_start: dt.date,
+) -> tuple[list[NewMessage], list[str]]:
+    """What the morning that reports a week sends (its digests, and the month's result or the
+    term's summary when that morning closes one), with notes for whoever previews it: when
+    and, if nothing would go, why (vacation, nobody linked), and who or what is left out."""
+    cal = SchoolCalendar(config)
+    label = week_label(week_start)
+    day = send_day(cal, week_start)
+    if day is None:
+        why = texts.PREVIEW_VACATION.format(week=label, start=md(week_start),
+                                            end=md(week_start + dt.timedelta(days=6)))
+        return [], [texts.PREVIEW_NOTHING.format(why=why)]
+    ctx = JobContext(session=session, config=config, calendar=cal,
+                     roster=await load_roster(session=session))
+    results = await send_month_results(ctx, day)
+    messages = [*results, *await send_weekly_digests(ctx, week_start)]
+    if last_day_of_term(cal, day):
+        messages += await send_term_summaries(ctx, day)
+    roster = ctx.roster
+    people = [*(p for ps in roster.principals.values() for p in ps), *roster.admins]
+    unlinked = [p.name for p in people if not roster.identities.get(p.id)]
+    notes = []
+    if not messages:
+        notes.append(texts.PREVIEW_NOTHING.format(why=texts.PREVIEW_NOBODY))
+    else:
+        notes.append(texts.PREVIEW_SENT_ON.format(date=md(day), time=hm(cal.next_loud(
+            cal.at(day, config.digest_time)))))
+        if unlinked:
+            notes.append(texts.PREVIEW_UNLINKED.format(
+                names=names_list(unlinked, config.max_names)))
+    unbound = [name for cid, name in sorted(roster.communities.items())
+               if not roster.groups.get(cid)]
+    if unbound and (results or not any(roster.groups.values())):
+        notes.append(texts.PREVIEW_NO_GROUP.format(communities=names_list(unbound,
+                                                                          config.max_names)))
+    return messages, notes
+
+
 async def digest_so_far(
     session: AsyncSession, member_id: int, today: dt.date, *, config: SchedulerConfig,
 ) -> list[str]:
@@ -317,9 +353,11 @@ async def digest_so_far(
 async def run_digests(
     *, factory: async_sessionmaker[AsyncSession], config: SchedulerConfig,
     week_start: dt.date, now: dt.datetime,
-) -> list[NewMessage]:
-    """Enqueue a week's digests now (same keys as the Monday job: never twice)."""
+) -> tuple[list[NewMessage], list[str]]:
+    """Enqueue what the morning reporting a week sends, now (same keys as the scheduler's:
+    never twice), and the notes of `week_messages`."""
     async with transaction(factory) as session:
-        messages = await collect_digests(session=session, config=config, week_start=week_start)
+        messages, notes = await week_messages(session=session, config=config,
+                                              week_start=week_start)
         return [m for m in sorted(messages, key=delivery_order)
-                if await enqueue(session=session, message=m, now=now)]
+                if await enqueue(session=session, message=m, now=now)], notes

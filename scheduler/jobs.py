@@ -19,9 +19,10 @@ from handlers.checkin import CHECKIN_OPENS
 from handlers.event_times import Timed, event_end
 from handlers.format import hm, md
 from handlers.sheet import invited_schools, sheet_for
+from handlers.standing import standing
 from scheduler.calendar import Period, SchoolCalendar
 from scheduler.config import SchedulerConfig
-from scheduler.digest import weekly_digests
+from scheduler.digest import KINDS, figure, period_name, weekly_digests
 from scheduler.progress import QuotaStatus, quota_progress
 from scheduler.queries import Person, Roster, people_by_id
 from scheduler.recipients import to_groups, to_person
@@ -101,6 +102,48 @@ async def send_period_starts(ctx: JobContext, day: dt.date) -> list[NewMessage]:
         out += to_groups(ctx.roster, cid, key=f"start:{_key(starting)}:community:{cid}",
                          kind="period_start", text=text)
     return out
+
+
+async def send_month_results(ctx: JobContext, day: dt.date) -> list[NewMessage]:
+    """On the first school day of a month, the previous month's final result of every monthly
+    rule to each community's groups: met or not, and each school's count (counts only, no
+    names). Once per community and month; nothing for a month without school days."""
+    month = ctx.calendar.period("month", day)
+    days = ctx.calendar.school_days(month.start, month.end)
+    if not days or days[0] != day or not any(q.period == "month" for q in ctx.config.quotas):
+        return []
+    previous = ctx.calendar.period("month", month.start - dt.timedelta(days=1))
+    if not ctx.calendar.school_days(previous.start, previous.end):
+        return []
+    statuses = await standing(session=ctx.session, county=ctx.roster, quotas=ctx.config.quotas,
+                              periods={"month": previous}, per_school=True)
+    out: list[NewMessage] = []
+    for cid, community in sorted(ctx.roster.communities.items()):
+        lines = [texts.RESULT_HEAD.format(month=previous.start.month, community=community)]
+        for s in (s for s in statuses if s.community_id == cid):
+            lines.append(_result_line(ctx, s))
+        out += to_groups(ctx.roster, cid, key=f"result:month:{previous.label}:community:{cid}",
+                         kind="period_result", text="\n".join(lines))
+    return out
+
+
+def _result_line(ctx: JobContext, s: QuotaStatus, *, done: bool = True) -> str:
+    """A rule's final (or, for a period still running, present) result, by school."""
+    name = ctx.config.name_of(s.quota.activity)
+    if s.quota.cover:
+        where = (texts.SCHED_WHERE.format(school=ctx.roster.schools[s.school_id].name)
+                 if s.school_id is not None else " ")
+        return f"· {name}{where}{figure(ctx.config, s, done=done, name=False)}"
+    status = texts.DIGEST_DONE if s.met else texts.DIGEST_NOT_DONE
+    if s.school_id is not None:
+        return texts.RESULT_MEMBER_LINE.format(activity=name,
+                                               school=ctx.roster.schools[s.school_id].name,
+                                               done=s.done, need=s.need, status=status)
+    schools = texts.RESULT_SEP.join(
+        texts.RESULT_SCHOOL.format(school=ctx.roster.schools[sid].name, n=n)
+        for sid, n in s.schools)
+    return texts.RESULT_LINE.format(activity=name, done=s.done, need=s.need, status=status,
+                                    schools=schools)
 
 
 def _short_line(ctx: JobContext, status: QuotaStatus, deadline: dt.date) -> str:
@@ -363,6 +406,41 @@ async def send_outcome_questions(
             asked = to_groups(ctx.roster, cid, key=key, kind="activity_outcome", text=text,
                               extra=extra, group_id=plan.group_id)
         out += asked
+    return out
+
+
+async def send_term_summaries(ctx: JobContext, day: dt.date) -> list[NewMessage]:
+    """On the term's last school day: every rule of the term and the subjects still missing
+    from the coverage rules, per community and by school; to each principal their
+    community's, to the admins every community's."""
+    term = ctx.calendar.period("semester", day)
+    cover = [q for q in ctx.config.quotas if q.cover]
+    kinds = {"semester"} | {q.period for q in cover}
+    periods = {kind: ctx.calendar.period(kind, day) for kind in sorted(kinds)
+               if any(q.period == kind for q in ctx.config.quotas)}
+    rules = [q for q in ctx.config.quotas if q.period == "semester" or q.cover]
+    statuses = await standing(session=ctx.session, county=ctx.roster, quotas=rules,
+                              periods=periods, per_school=True)
+    name = period_name(term, True)
+    statuses.sort(key=lambda s: KINDS.index(s.period.kind))  # the term's rules, then the year's
+    blocks = {cid: [_result_line(ctx, s, done=s.period.end <= term.end)
+                    for s in statuses if s.community_id == cid]
+              for cid in sorted(ctx.roster.communities)}
+    key = f"term:{term.label}"
+    out: list[NewMessage] = []
+    for cid, lines in blocks.items():
+        title = texts.TERM_TITLE.format(term=name, community=ctx.roster.communities[cid])
+        for school in ctx.roster.schools_of(cid):
+            for person in ctx.roster.principals.get(school.id, []):
+                out += to_person(ctx.roster, person, key=f"{key}:community:{cid}",
+                                 kind="term_summary", text="\n".join([title, *lines]),
+                                 community_id=cid, extra={"card": True, "title": title})
+    title = texts.TERM_TITLE_COUNTY.format(term=name)
+    text = "\n".join([title, *(line for cid, lines in blocks.items() for line in [
+        texts.TERM_COMMUNITY.format(community=ctx.roster.communities[cid]), *lines])])
+    for admin in ctx.roster.admins:
+        out += to_person(ctx.roster, admin, key=f"{key}:county", kind="term_summary", text=text,
+                         extra={"card": True, "title": title})
     return out
 
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -41,7 +42,7 @@ async def test_two_schedulers_at_once_queue_each_message_once(engine: AsyncEngin
             await e.dispose()
     rows = await outbox(factory)
     keys = [r.key for r in rows]
-    assert len(keys) == len(set(keys)) == sum(len(r) for r in results) > 15
+    assert len(keys) == len(set(keys)) == sum(len(r) for r in results) > 11  # digests, a warning
     assert {m.key for r in results for m in r} == set(keys)
 
 
@@ -90,7 +91,7 @@ async def test_console_time_jump_shows_reminders_and_digests(tmp_path: Path) -> 
     assert "< 教联助手: 温馨提醒 ⏰ 本月还剩 3 个工作日：" in text
     assert "本月集体备课已完成 1 次，还差 1 次，截止 11月30日" in text
     assert "< 教联助手 → 融安县初级中学教共体群（群）: 温馨提醒" in text
-    assert "< 教联助手 → 韦国庆（私聊）: 📊 周报 · 融安县实验小学（11月23日—11月29日）" in text
+    assert "< 教联助手 → 韦国庆（私聊）: 📊 教共体周报 · 融安县实验小学教共体（11月23日—11月29日）" in text
 
 
 async def test_console_long_jumps_replay_what_a_running_bot_would_have_sent(
@@ -166,7 +167,7 @@ def test_previews_print_json_and_write_nothing(config_file: Path, db_url: str,
     assert main(["digest", "--config", str(config_file), "--week", "2026-W48",
                  "--dry-run", "--json"]) == 0
     digests = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert len(digests) == 10 + 5 + 1
+    assert len(digests) == 10 + 1  # one a principal (the lead ones merged), one the admin
     assert _count(db_url, OutboxMessage) == 0
     assert _count(db_url, Setting) == 0
     # Without --dry-run they are queued, once.
@@ -189,4 +190,58 @@ def test_digest_of_a_week_not_over_is_not_queued(config_file: Path, db_url: str,
     assert main(["digest", "--config", str(config_file), "--week", "2999-W01",
                  "--dry-run", "--json"]) == 0
     assert main(["digest", "--config", str(config_file), "--week", "2020-W10"]) == 0
-    assert _count(db_url, OutboxMessage) == 10 + 5 + 1
+    assert _count(db_url, OutboxMessage) == 10 + 1
+
+
+def _delete(db_url: str, model: type) -> None:
+    async def delete_all() -> None:
+        engine = create_engine(db_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                await session.execute(sa_delete(model))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(delete_all())
+
+
+def test_digest_preview_says_when_it_goes_and_what_closes_that_morning(
+        config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W48", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("→ ") == 10 + 1
+    assert out.rstrip().endswith("这些周报将在 11月30日 08:00 发送。")
+    # Week 44 is reported on 2 November, the month's first school day: October's results too.
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W44", "--dry-run",
+                 "--json"]) == 0
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    [result] = [r for r in rows if r["to"] == "融安县实验小学教共体群"]
+    assert result["kind"] == "period_result"
+    assert result["text"].split("\n")[0] == "📋 10月任务结果 · 融安县实验小学教共体"
+    assert captured.err.strip() == "这些周报将在 11月2日 08:00 发送。"
+
+
+def test_digest_preview_of_a_vacation_week_says_nothing_goes_and_why(
+        config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W34", "--dry-run"]) == 0
+    assert capsys.readouterr().out == (
+        "不会发送任何周报：2026-W34 整周都在假期里（8月17日—8月23日），假期不发周报。\n")
+
+
+def test_digest_preview_names_who_and_what_is_not_linked(
+        config_file: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from storage.models import ChatGroup, Identity
+
+    _delete(db_url, ChatGroup)
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W48", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("→ ") == 10 + 1  # privately, on the platform people have
+    assert out.rstrip().endswith(
+        "提示：融安县初级中学教共体、融安县实验小学教共体、融安县第二实验小学教共体、"
+        "融安县第三实验小学教共体、长安镇中心小学教共体 还没有绑定群，月度结果不会发到群里。")
+    _delete(db_url, Identity)
+    assert main(["digest", "--config", str(config_file), "--week", "2026-W48", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "→ " not in out
+    assert out.split("\n")[0] == "不会发送任何周报：没有任何校长或管理员绑定了账号，周报没有人可以收。"
