@@ -100,13 +100,14 @@ class County:
                         self.activities.append((
                             aid, "done", rnd.choice(DONE), day, "15:00", utc_naive(day, 15), None,
                             rnd.choice(SUBJECTS), None, 10, None, s, c, None, rnd.choice(staff),
-                            "", None, 1.0, False, utc_naive(day, 18)))
+                            "", None, 1.0, False, False, utc_naive(day, 18)))
                     if rnd.random() < 0.1:  # a planned activity with a sign-in sheet
                         aid += 1
+                        # Signed-in plans before the measured day took place (held).
                         self.activities.append((
-                            aid, "planned", "training", day, "14:00", utc_naive(day, 14),
-                            utc_naive(day, 16), None, None, None, None, s, c, c, staff[0], "",
-                            None, 1.0, False, utc_naive(day, 8)))
+                            aid, "held" if day < DAY else "planned", "training", day, "14:00",
+                            utc_naive(day, 14), utc_naive(day, 16), None, None, None, None, s,
+                            c, c, staff[0], "", None, 1.0, False, False, utc_naive(day, 8)))
                         for member in rnd.sample(staff, min(len(staff), 25)):
                             kind = "leave" if rnd.random() < 0.05 else "checkin"
                             self.attendance.append((
@@ -126,7 +127,8 @@ class County:
         yield "activity", ["id", "status", "activity", "date", "time", "starts_at", "ends_at",
                            "subject", "grade", "participants", "topic", "school_id",
                            "community_id", "group_id", "reporter_id", "source_text",
-                           "inbox_id", "confidence", "withdrawn", "created_at"], self.activities
+                           "inbox_id", "confidence", "withdrawn", "confirmed", "created_at"], \
+            self.activities
         yield "attendance", ["id", "member_id", "type", "date", "at", "activity_id", "group_id",
                              "late", "early", "note", "inbox_id", "withdrawn", "created_at"], \
             self.attendance
