@@ -118,7 +118,8 @@ async def handle_checkin(ctx: Context) -> None:
     row = await _record(ctx, "checkin", today, event, late=late)
     if event is not None and (starts is None or ctx.now >= starts):
         await _hold(ctx, event)
-    extra = _for(ctx, event) + (texts.CHECKIN_LATE if late else "")
+    # Lateness is on the sheet; a group is not told who came late (spec: privacy).
+    extra = _for(ctx, event) + (texts.CHECKIN_LATE if late and not ctx.msg.is_group else "")
     ctx.reply(texts.CHECKIN_OK.format(name=ctx.member.name, time=hm(ctx.now), extra=extra),
               undo_ref=f"attendance:{row.id}")
 
@@ -160,7 +161,7 @@ async def handle_checkout(ctx: Context) -> None:
     early = (event is not None and end is not None and judges_early(event, ctx.services.lengths)
              and ctx.now < end)
     row = await _record(ctx, "checkout", today, event, early=early)
-    extra = _for(ctx, event) + (texts.CHECKOUT_EARLY if early else "")
+    extra = _for(ctx, event) + (texts.CHECKOUT_EARLY if early and not ctx.msg.is_group else "")
     template = texts.CHECKOUT_OK if checkins else texts.CHECKOUT_NO_CHECKIN
     ctx.reply(template.format(name=ctx.member.name, time=hm(ctx.now), extra=extra),
               undo_ref=f"attendance:{row.id}")

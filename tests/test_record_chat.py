@@ -209,7 +209,9 @@ async def test_early_leave_only_against_a_stated_end(chat: Chat) -> None:
     chat.clock.moment = at("2026-11-26T14:20:00")
     await chat.say("李娜", "签到")
     chat.clock.moment = at("2026-11-26T16:05:00")
-    assert "早退" in (await chat.say("李娜", "签退"))[0]
+    assert "早退" in (await chat.say("李娜", "签退", p2p=True))[0]  # privately only
+    [checkout] = await chat.rows(Attendance, type="checkout")
+    assert checkout.early
 
 
 async def test_no_early_leave_from_an_assumed_length(chat: Chat) -> None:

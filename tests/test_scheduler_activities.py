@@ -41,7 +41,7 @@ async def test_reminders_before_and_summary_after(chat: Chat) -> None:
     # The channel also delivers the reminders queued above; the answer comes last.
     assert "签到成功" in (await chat.say("陈静", "签到"))[-1]
     chat.clock.moment = at("2026-11-26T14:10")
-    assert "迟到" in (await chat.say("张丽", "签到"))[-1]
+    assert "迟到" in (await chat.say("张丽", "签到", p2p=True))[-1]
     await add_attendance(factory, name="贲凤英", type_="leave", when="2026-11-26T09:00",
                          activity_id=aid)
     assert of_kind(await due(chat, "2026-11-26T15:59", "2026-11-26T13:01"),
