@@ -112,8 +112,8 @@ class County:
                             kind = "leave" if rnd.random() < 0.05 else "checkin"
                             self.attendance.append((
                                 len(self.attendance) + 1, member, kind, day,
-                                utc_naive(day, 13, 45), aid, c, rnd.random() < 0.1, False, "",
-                                None, False, utc_naive(day, 13, 45)))
+                                utc_naive(day, 13, 45), aid, c, rnd.random() < 0.1, False, False,
+                                "", None, False, utc_naive(day, 13, 45)))
             day += dt.timedelta(days=1)
 
     def tables(self) -> Iterator[tuple[str, list[str], list[tuple[Any, ...]]]]:
@@ -130,7 +130,8 @@ class County:
                            "inbox_id", "confidence", "withdrawn", "confirmed", "created_at"], \
             self.activities
         yield "attendance", ["id", "member_id", "type", "date", "at", "activity_id", "group_id",
-                             "late", "early", "note", "inbox_id", "withdrawn", "created_at"], \
+                             "late", "early", "makeup", "note", "inbox_id", "withdrawn",
+                             "created_at"], \
             self.attendance
 
 
