@@ -18,9 +18,11 @@ from handlers.plans import OUTCOME, handle_outcome
 from handlers.routing import Context
 from handlers.schedule import (
     DIGEST_NOW,
+    EXPORT,
     REMIND_OTHERS,
     SCHEDULE,
     handle_digest_now,
+    handle_export,
     handle_remind_others,
     handle_schedule,
 )
@@ -43,6 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("undo_other", UNDO_OTHER, handle_undo_other),
     Command("plan_outcome", OUTCOME, handle_outcome, after_followup=True),
     Command("digest_now", DIGEST_NOW, handle_digest_now),
+    Command("export", EXPORT, handle_export),
     Command("schedule", SCHEDULE, handle_schedule, after_followup=True),
     Command("remind_others", REMIND_OTHERS, handle_remind_others, after_followup=True),
 )

@@ -324,3 +324,5 @@ PREVIEW_NOBODY = "没有任何校长或管理员绑定了账号，周报没有�
 PREVIEW_UNLINKED = "提示：{names} 还没有绑定账号，收不到周报。"
 PREVIEW_NO_GROUP = "提示：{communities} 还没有绑定群，月度结果不会发到群里。"
 PREVIEW_SENT_ON = "这些周报将在 {date} {time} 发送。"
+EXPORT_INSTEAD = ("台账和考核表还不能在聊天里导出；现在可以直接问我数字，例如“本月集体备课开展几次了？”，"
+                  "管理员也可以在服务器上用 jiaolian records 查看完整记录。")
