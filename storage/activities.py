@@ -67,25 +67,6 @@ async def attendance_of(
     return list((await session.execute(stmt)).scalars())
 
 
-async def last_entry(
-    *, session: AsyncSession, member_id: int,
-) -> Activity | Attendance | None:
-    """The member's most recent entry that is not withdrawn, of either kind."""
-    act = (await session.execute(
-        select(Activity).where(col(Activity.reporter_id) == member_id,
-                               col(Activity.withdrawn).is_(False))
-        .order_by(col(Activity.created_at).desc(), col(Activity.id).desc()).limit(1)
-    )).scalar_one_or_none()
-    att = (await session.execute(
-        select(Attendance).where(col(Attendance.member_id) == member_id,
-                                 col(Attendance.withdrawn).is_(False))
-        .order_by(col(Attendance.created_at).desc(), col(Attendance.id).desc()).limit(1)
-    )).scalar_one_or_none()
-    if act is None or att is None:
-        return act or att
-    return act if act.created_at >= att.created_at else att
-
-
 async def withdraw(
     *, session: AsyncSession, entry: Activity | Attendance, member_id: int, now: dt.datetime,
 ) -> None:
@@ -96,46 +77,6 @@ async def withdraw(
     record_audit(session=session, at=now, member_id=member_id, action="undo",
                  entity=entity_of(entry),
                  entity_id=entry.id, before=before, after=snapshot(entry))
-
-
-async def count_activities(
-    *, session: AsyncSession, start: dt.date, end: dt.date, activity: str | None = None,
-    community_id: int | None = None, school_id: int | None = None,
-    reporter_id: int | None = None,
-) -> int:
-    """Count in SQL, never by loading rows; `end` is exclusive."""
-    stmt = select(func.count()).select_from(Activity).where(*_counted(
-        start=start, end=end, community_id=community_id, school_id=school_id,
-        reporter_id=reporter_id))
-    if activity is not None:
-        stmt = stmt.where(col(Activity.activity) == activity)
-    return int((await session.execute(stmt)).scalar_one())
-
-
-def _counted(
-    *, start: dt.date, end: dt.date, community_id: int | None,
-    school_id: int | None, reporter_id: int | None,
-) -> list[ColumnElement[bool]]:
-    """The events a figure counts: held or done, not withdrawn, in [start, end), in scope."""
-    where = [col(Activity.status).in_(COUNTED_STATUSES), col(Activity.withdrawn).is_(False),
-             col(Activity.date) >= start, col(Activity.date) < end]
-    if community_id is not None:
-        where.append(col(Activity.community_id) == community_id)
-    if school_id is not None:
-        where.append(col(Activity.school_id) == school_id)
-    if reporter_id is not None:
-        where.append(col(Activity.reporter_id) == reporter_id)
-    return where
-
-
-async def count_by_activity(
-    *, session: AsyncSession, start: dt.date, end: dt.date, community_id: int | None = None,
-    school_id: int | None = None, reporter_id: int | None = None,
-) -> dict[str | None, int]:
-    stmt = select(col(Activity.activity), func.count()).where(*_counted(
-        start=start, end=end, community_id=community_id, school_id=school_id,
-        reporter_id=reporter_id)).group_by(col(Activity.activity))
-    return {code: int(n) for code, n in (await session.execute(stmt)).all()}
 
 
 async def count_attendance(
