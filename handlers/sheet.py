@@ -23,7 +23,7 @@ from handlers.routing import Context
 from handlers.standing import County
 from storage.activities import planned_on, sheet_of, teachers_of
 from storage.models import Activity, Member
-from storage.roster import all_schools
+from storage.roster import members_by_id, schools_in
 
 ATTENDANCE_WORDS = ("签到", "打卡", "考勤")
 # A plan that says these invites every school of its community.
@@ -70,8 +70,8 @@ async def invitation(session: AsyncSession, plan: Activity) -> Invitation:
     """Who a plan invites: the teachers a school's name introduces ("县实小语文、数学老师送课"),
     else every school of its community for 各校 / 两校…, else the schools its words name,
     else its venue (the whole community without one); narrowed to the plan's subject."""
-    schools = [s for s in await all_schools(session=session)
-               if s.community_id == plan.community_id and s.id is not None]
+    schools = [s for s in await schools_in(session=session, community_id=plan.community_id)
+               if s.id is not None]
     everyone = [s.id for s in schools if s.id is not None]
     text = plan.source_text or ""
     subject = frozenset({plan.subject}) if plan.subject else frozenset()
@@ -90,10 +90,6 @@ async def invitation(session: AsyncSession, plan: Activity) -> Invitation:
     return Invitation([plan.school_id] if plan.school_id is not None else everyone, subject)
 
 
-async def invited_schools(session: AsyncSession, plan: Activity) -> list[int]:
-    return (await invitation(session, plan)).schools
-
-
 async def is_invited(session: AsyncSession, plan: Activity, member: Member) -> bool:
     """Whether a plan expects this person (its organiser and principals are no invitees)."""
     invited = await invitation(session, plan)
@@ -106,11 +102,13 @@ async def sheet(ctx: Context, county: County, plan: Activity) -> Sheet:
     return await sheet_for(ctx.session, plan)
 
 
-async def sheet_for(session: AsyncSession, plan: Activity) -> Sheet:
-    """The sign-in sheet of one planned event, from the record."""
+async def sheet_for(session: AsyncSession, plan: Activity,
+                    asked: Invitation | None = None) -> Sheet:
+    """The sign-in sheet of one planned event, from the record (`asked`: its invitation,
+    when the caller already has it)."""
     assert plan.id is not None
     rows = await sheet_of(session=session, activity_id=plan.id)
-    asked = await invitation(session, plan)
+    asked = asked or await invitation(session, plan)
     invited = [m for m in await teachers_of(session=session, school_ids=asked.schools)
                if m.id != plan.reporter_id
                and (not asked.subjects or bool(asked.subjects & set(m.subjects or ())))]
@@ -134,12 +132,8 @@ async def sheet_for(session: AsyncSession, plan: Activity) -> Sheet:
 
 
 async def _names(session: AsyncSession, ids: list[int]) -> dict[int | None, str]:
-    out: dict[int | None, str] = {}
-    for mid in sorted(set(ids)):
-        person = await session.get(Member, mid)
-        if person is not None:
-            out[mid] = person.name
-    return out
+    """Names of people on the sheet who were not invited, in one query."""
+    return {m.id: m.name for m in await members_by_id(session=session, ids=ids)}
 
 
 def _entitled(ctx: Context, county: County, plan: Activity) -> bool:

@@ -18,7 +18,7 @@ from handlers import texts
 from handlers.checkin import CHECKIN_OPENS
 from handlers.event_times import Timed, event_end
 from handlers.format import hm, md
-from handlers.sheet import invited_schools, sheet_for
+from handlers.sheet import invitation, sheet_for
 from handlers.standing import standing
 from scheduler.calendar import Period, SchoolCalendar
 from scheduler.config import SchedulerConfig
@@ -321,7 +321,8 @@ async def send_activity_summaries(
         cid = _community_of(ctx, a)
         if a.id is None or cid is None:
             continue
-        got = await sheet_for(ctx.session, a)
+        asked = await invitation(ctx.session, a)
+        got = await sheet_for(ctx.session, a, asked)
         what = _what(ctx, a)
         key = f"{event_key(ctx.calendar, a)}:summary"
         text = texts.SCHED_SUMMARY.format(date=md(a.date), what=what, checked=len(got.signed),
@@ -339,15 +340,15 @@ async def send_activity_summaries(
             continue
         private = texts.SCHED_SUMMARY_NAMES.format(date=md(a.date), what=what,
                                                    names="".join(names))
-        for person in await _told_names(ctx, a, cid):
+        for person in await _told_names(ctx, a, cid, asked.schools):
             out += to_person(ctx.roster, person, key=f"{key}:names", kind="activity_names",
                              text=private, community_id=cid)
     return out
 
 
-async def _told_names(ctx: JobContext, a: Activity, cid: int) -> list[Person]:
+async def _told_names(ctx: JobContext, a: Activity, cid: int,
+                      schools: list[int]) -> list[Person]:
     """The organiser, the principals of the invited schools, the lead school's principals."""
-    schools = set(await invited_schools(ctx.session, a))
     people = [p for sid in sorted(schools) for p in ctx.roster.principals.get(sid, [])]
     people += ctx.roster.lead_principals(cid)
     found, identities = await people_by_id(session=ctx.session, ids=[a.reporter_id])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -34,6 +36,21 @@ async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -
 
 async def all_schools(*, session: AsyncSession) -> list[School]:
     return list((await session.execute(select(School).order_by(col(School.id)))).scalars())
+
+
+async def schools_in(*, session: AsyncSession, community_id: int | None) -> list[School]:
+    if community_id is None:
+        return []
+    stmt = select(School).where(col(School.community_id) == community_id)
+    return list((await session.execute(stmt.order_by(col(School.id)))).scalars())
+
+
+async def members_by_id(*, session: AsyncSession, ids: Iterable[int]) -> list[Member]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    stmt = select(Member).where(col(Member.id).in_(wanted))
+    return list((await session.execute(stmt.order_by(col(Member.id)))).scalars())
 
 
 async def school_named(*, session: AsyncSession, name: str) -> School | None:
