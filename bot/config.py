@@ -56,6 +56,14 @@ class BotSettings:
 
 
 @dataclass(frozen=True)
+class FilesSettings:
+    """Where photos and produced workbooks are kept, and how large a picture may be."""
+
+    dir: str = "var/files"
+    max_image_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class FeishuApp:
     app_id: str
     app_secret: str = field(repr=False)
@@ -94,6 +102,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     bot: BotSettings = field(default_factory=BotSettings)
+    files: FilesSettings = field(default_factory=FilesSettings)
     feishu: tuple[FeishuApp, ...] = ()
     wecom: WeComSettings | None = None
     # Raw tables for parts that type their own section (handlers.nlu, scheduler).
@@ -156,12 +165,14 @@ def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings
             db_table["url"] = os.environ["JIAOLIAN_DATABASE_URL"]
         database = DatabaseSettings(**db_table)
         bot = BotSettings(**raw.get("bot", {}))
+        files = FilesSettings(**raw.get("files", {}))
     except TypeError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
     return Settings(
         server=server,
         database=database,
         bot=bot,
+        files=files,
         feishu=_feishu_apps(raw.get("feishu")),
         wecom=_wecom(raw.get("wecom")),
         nlu=dict(raw.get("nlu", {})),

@@ -190,6 +190,23 @@ class Attendance(SQLModel, table=True):
     created_at: datetime = utc_column()
 
 
+class Photo(SQLModel, table=True):
+    """A picture posted as evidence of an event, stored once by content (storage.blobs).
+
+    Kept when its event is withdrawn: the audit trail still shows what was sent."""
+
+    __table_args__ = (sa.UniqueConstraint("activity_id", "sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    sha256: str = Field(max_length=64, index=True)
+    mime: str = Field(max_length=40)  # judged from the bytes, not from the platform's word
+    size: int
+    # Where it came from: "platform:message_id", so a redelivered message adds nothing.
+    source: str = Field(default="", max_length=200)
+    created_at: datetime = utc_column()
+
+
 # --- the message spine ----------------------------------------------------------------------
 
 
