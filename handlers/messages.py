@@ -49,9 +49,29 @@ class Target:
     name: str = ""  # as people know it, for previews and the console
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file or picture sent with a reply; its bytes wait in the blob store under `sha256`."""
+
+    kind: str  # "file" or "image"
+    sha256: str
+    name: str  # as the recipient sees it: 融安县实验小学教共体_活动台账_2026年11月.xlsx
+    size: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "sha256": self.sha256, "name": self.name, "size": self.size}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Attachment:
+        return cls(kind=str(raw["kind"]), sha256=str(raw["sha256"]), name=str(raw["name"]),
+                   size=int(raw["size"]))
+
+
 @dataclass
 class Reply:
     text: str
     target: Target | None = None  # None: the chat the message came from
     undo_ref: str | None = None  # "activity:12": channels that can, offer a 撤销 button
     extra: dict[str, Any] = field(default_factory=dict)
+    # Sent after the text, in order; files and workbooks go only to a person (a Target user).
+    attachments: tuple[Attachment, ...] = ()

@@ -237,6 +237,8 @@ class OutboxMessage(SQLModel, table=True):
     reply_to: str | None = Field(default=None, max_length=128)
     text: str = Field(default="")
     extra: dict[str, Any] | None = json_column()
+    # Files and pictures sent after the text: [{kind, sha256, name, size}], bytes in the blobs.
+    attachments: list[dict[str, Any]] | None = json_column()
     status: str = Field(default="pending", max_length=10, index=True)  # pending/sent/failed
     attempts: int = 0
     next_attempt_at: datetime = utc_column(index=True)

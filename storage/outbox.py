@@ -26,6 +26,7 @@ class NewMessage:
     app_id: str = ""
     reply_to: str | None = None
     extra: dict[str, Any] | None = None
+    attachments: list[dict[str, Any]] | None = None
 
 
 async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime) -> bool:
@@ -34,7 +35,8 @@ async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime) 
     stmt = insert_ignore(session, table, conflict=["key"]).values(
         key=message.key[:200], platform=message.platform, app_id=message.app_id,
         target_kind=message.target_kind, target=message.target, reply_to=message.reply_to,
-        text=message.text, extra=message.extra, status="pending", attempts=0,
+        text=message.text, extra=message.extra, attachments=message.attachments,
+        status="pending", attempts=0,
         next_attempt_at=now, created_at=now, error="",
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None

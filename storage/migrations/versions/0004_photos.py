@@ -1,4 +1,4 @@
-"""photos: pictures kept as evidence of an event, stored by content
+"""photos and attachments: pictures kept as evidence of an event, files sent with a message
 
 Revision ID: 0004
 Revises: 0003
@@ -38,9 +38,13 @@ def upgrade() -> None:
     with op.batch_alter_table('photo', schema=None) as batch_op:
         batch_op.create_index('ix_photo_activity_id', ['activity_id'], unique=False)
         batch_op.create_index('ix_photo_sha256', ['sha256'], unique=False)
+    with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('attachments', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
+        batch_op.drop_column('attachments')
     with op.batch_alter_table('photo', schema=None) as batch_op:
         batch_op.drop_index('ix_photo_sha256')
         batch_op.drop_index('ix_photo_activity_id')
