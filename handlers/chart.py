@@ -183,9 +183,9 @@ def font(size: float) -> FontProperties:
 def missing_glyphs(text: str) -> str:
     """The characters of `text` the project's font cannot draw (they would come out as
     boxes), in order of first appearance."""
-    from matplotlib.ft2font import FT2Font
+    from matplotlib.font_manager import get_font
 
-    face = FT2Font(str(FONT_PATH))
+    face = get_font(str(FONT_PATH))
     seen = dict.fromkeys(c for c in text if not c.isspace())
     return "".join(c for c in seen if face.get_char_index(ord(c)) == 0)
 
@@ -227,7 +227,8 @@ def chart_png(data: ChartData) -> bytes:
     n_schools, n_months = len(data.schools), len(data.months)
     ticks = _tick_labels(data.months)
     two_lines = any("\n" in t for t in ticks)
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.72 if n_schools < 4 else 0.68,
+    legend_rows = -(-(n_schools + 1) // 3)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.77 - 0.045 * legend_rows,
                         bottom=0.16 if two_lines else 0.12)
     ax = fig.add_subplot()
     width = 0.8 / max(n_schools, 1)
@@ -254,7 +255,8 @@ def chart_png(data: ChartData) -> bytes:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     for label in ax.get_yticklabels():
         label.set_fontproperties(normal)
-    ax.set_xlim(-0.6, n_months - 0.4)
+    pad = max(0.0, (3 - n_months) / 2)  # one or two months: bars no wider than three's
+    ax.set_xlim(-0.6 - pad, n_months - 0.4 + pad)
     ax.set_ylabel(texts.CHART_Y_LABEL.format(activity=data.activity_name),
                   fontproperties=font(11))
     ax.set_xlabel(texts.CHART_X_LABEL, fontproperties=font(11))
