@@ -1,6 +1,6 @@
 """`jiaolian chart`: one community's activities per month per school, against the quota, as PNG.
 
-`chart --community 融安县实验小学教共体 --from 2026-09-01 --to 2026-11-30 --out c.png`
+`chart --community 融安县实验小学教共体 --from 2026-09 --to 2026-11 --out c.png`
 draws whole months (the quota counts per month) with handlers.chart, the figures the chat and
 the digests give. Reading never creates a database; a bad date, an unknown community or a
 database that is not there is one line on stderr and a non-zero exit.
@@ -24,10 +24,12 @@ if TYPE_CHECKING:  # the database layer and matplotlib are imported when a chart
 
 
 def _date(text: str, option: str) -> dt.date:
+    """A day, or a month (YYYY-MM): the chart is drawn in whole months either way."""
+    text = text.strip()
     try:
-        return dt.date.fromisoformat(text)
+        return dt.date.fromisoformat(f"{text}-01" if len(text) == 7 else text)
     except ValueError as exc:
-        raise ConfigError(f"{option}: expected YYYY-MM-DD, got {text!r}") from exc
+        raise ConfigError(f"{option}: expected YYYY-MM-DD or YYYY-MM, got {text!r}") from exc
 
 
 async def _community_id(session: AsyncSession, wanted: str) -> int:
@@ -90,9 +92,9 @@ def add_chart_command(subparsers: Any) -> None:
     ch.add_argument("--demo", action="store_true", help="the demo database")
     ch.add_argument("--community", required=True, help="the community's name (or its id)")
     ch.add_argument("--from", dest="date_from", required=True,
-                    help="a day of the first month, YYYY-MM-DD")
+                    help="the first month, YYYY-MM (or a day of it)")
     ch.add_argument("--to", dest="date_to", required=True,
-                    help="a day of the last month, YYYY-MM-DD (whole months are drawn)")
+                    help="the last month, YYYY-MM (or a day of it)")
     ch.add_argument("--out", required=True, help="the PNG file to write")
     ch.add_argument("--activity", default="lesson_prep",
                     help="the activity code of a monthly quota rule (default: lesson_prep)")

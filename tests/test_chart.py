@@ -246,11 +246,17 @@ def test_the_command_writes_the_chart(config_file: Path, tmp_path: Path,
     assert png_size(out.read_bytes()) == (1200, 700)
     assert capsys.readouterr().out.strip() == (
         f"wrote {out} ({SHIYAN}, lesson_prep: 2026-09 0/2, 2026-10 0/2, 2026-11 2/2)")
+    by_month = tmp_path / "m.png"
+    assert chart(config_file, "--community", "2", "--from", "2026-09", "--to", "2026-11",
+                 "--out", str(by_month)) == 0
+    assert by_month.read_bytes() == out.read_bytes()  # months, or the community's id: the same
 
 
 @pytest.mark.parametrize(("args", "error"), [
     (["--community", SHIYAN, "--from", "2026-9-1", "--to", "2026-11-30"],
-     "jiaolian: --from: expected YYYY-MM-DD, got '2026-9-1'"),
+     "jiaolian: --from: expected YYYY-MM-DD or YYYY-MM, got '2026-9-1'"),
+    (["--community", SHIYAN, "--from", "2026-09", "--to", "2026-13"],
+     "jiaolian: --to: expected YYYY-MM-DD or YYYY-MM, got '2026-13'"),
     (["--community", SHIYAN, "--from", "2026-11-01", "--to", "2026-09-30"],
      "jiaolian: the range ends (2026-09-30) before it starts (2026-11-01)"),
     (["--community", "融安县第九小学教共体", "--from", "2026-09-01", "--to", "2026-11-30"],
