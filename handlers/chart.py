@@ -262,7 +262,9 @@ def chart_png(data: ChartData) -> bytes:
     ax.set_xlabel(texts.CHART_X_LABEL, fontproperties=font(11))
     ax.grid(axis="y", color="#dddddd", zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.suptitle(data.title, x=0.5, y=0.975, fontproperties=font(15))
+    # 15 pt fits about 34 hanzi across; a longer community name gets a smaller title.
+    fig.suptitle(data.title, x=0.5, y=0.975,
+                 fontproperties=font(15 if len(data.title) <= 34 else 15 * 34 / len(data.title)))
     fig.text(0.5, 0.885, texts.CHART_SUBTITLE.format(activity=data.activity_name,
                                                      need=data.need),
              ha="center", va="center", color="#555555", fontproperties=normal)
