@@ -326,3 +326,15 @@ PREVIEW_NO_GROUP = "提示：{communities} 还没有绑定群，月度结果不�
 PREVIEW_SENT_ON = "这些周报将在 {date} {time} 发送。"
 EXPORT_INSTEAD = ("台账和考核表还不能在聊天里导出；现在可以直接问我数字，例如“本月集体备课开展几次了？”，"
                   "管理员也可以在服务器上用 jiaolian records 查看完整记录。")
+
+# --- charts (handlers/chart.py): the picture that goes with a digest ----------------------
+CHART_TITLE = "{community} 各校每月活动 {range}"
+CHART_SUBTITLE = "{activity}：每校参与的次数；教共体每月至少 {need} 次"
+CHART_MONTH = "{month}月"
+CHART_YEAR_MONTH = "{year}年{month}月"
+CHART_RANGE_SEP = "—"
+CHART_Y_LABEL = "{activity}（次）"
+CHART_X_LABEL = "月份"
+CHART_QUOTA = "月度要求：教共体 ≥{need} 次"
+CHART_TOTAL = "教共体合计 {n}"
+CHART_TOTAL_SHORT = "合计\n{n}"
