@@ -213,6 +213,15 @@ async def test_a_scheduled_private_note_carries_its_chart_to_the_person(rig: Rig
         ("open_id", "ou_principal", "image", {"image_key": upload.key})]
 
 
+async def test_a_chat_the_bot_starts_a_message_in_never_receives_the_files(rig: Rig) -> None:
+    workbook = attach(rig.runtime.blobs, XLSX_BYTES)
+    await rig.queue("oops", target_kind="chat", target="oc_group", attachments=as_rows(workbook))
+    await rig.runtime.delivery.drain()
+    assert [(s.receive_id_type, s.msg_type) for s in rig.fake.sent] == [("chat_id", "text")]
+    assert rig.fake.upload_calls == 0
+    assert [r.status for r in await rig.rows()] == ["sent"]
+
+
 def test_feishu_file_types_by_extension() -> None:
     assert [file_type_for(n) for n in ("a.xlsx", "b.XLS", "c.pdf", "d.docx", "e.csv", "f")] == [
         "xls", "xls", "pdf", "doc", "stream", "stream"]

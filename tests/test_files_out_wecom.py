@@ -205,3 +205,18 @@ async def test_a_group_never_receives_the_files(rig: Rig) -> None:
     await rig.runtime.delivery.drain()
     assert rig.sent() == [("webhook", "hook-key", "text")]
     assert rig.fake.upload_calls == 0
+
+
+async def test_progress_survives_a_restart_of_the_channel(rig: Rig) -> None:
+    workbook = attach(rig.runtime.blobs, XLSX_BYTES)
+    rig.fake.upload_faults = [502]
+    await rig.queue("ledger:restart", attachments=as_rows(workbook))
+    await rig.runtime.delivery.drain()
+    await rig.channel.close()
+    assert rig.runtime.settings.wecom is not None
+    fresh = WeComChannel(rig.runtime.settings.wecom, factory=rig.runtime.factory,
+                         now=rig.clock.now, clock=rig.mono, blobs=rig.runtime.blobs)
+    rig.runtime.add_channel(fresh)
+    rig.channel = fresh
+    await rig.later()
+    assert rig.sent() == [("app", "principal", "text"), ("app", "principal", "file")]

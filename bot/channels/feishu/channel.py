@@ -91,6 +91,11 @@ class FeishuChannel:
             attachments = attachments_of(message)
         except AttachmentError as exc:
             return SendResult.fail(str(exc))
+        if attachments and message.target_kind != "user" and not message.reply_to:
+            # A chat the bot starts a message in may be a group: files go only privately.
+            log.error("outbox %s: attachments for a chat dropped (files go only privately)",
+                      message.id)
+            attachments = []
         if not attachments:
             return await self._send_text(api, message)
         done = progress_of(message)
