@@ -174,6 +174,29 @@ async def test_a_refused_file_message_resumes_at_that_attachment(rig: Rig) -> No
     assert calls == 4
 
 
+async def test_an_upload_rate_limit_honours_the_reset_header(rig: Rig) -> None:
+    workbook = attach(rig.runtime.blobs, XLSX_BYTES)
+    rig.fake.upload_faults = [Fault(429, 99991400, {"x-ogw-ratelimit-reset": "5"})]
+    await rig.queue("ledger:429", attachments=as_rows(workbook))
+    await rig.runtime.delivery.drain()
+    [row] = await rig.rows()
+    assert row.status == "pending" and "rate limited" in row.error
+    assert row.next_attempt_at == rig.clock.now() + timedelta(seconds=5)
+    rig.clock.advance(timedelta(seconds=5))
+    await rig.runtime.delivery.drain()
+    assert [s.msg_type for s in rig.fake.sent] == ["text", "file"]
+
+
+async def test_a_refused_file_message_is_retried_without_uploading_again(rig: Rig) -> None:
+    workbook = attach(rig.runtime.blobs, XLSX_BYTES)
+    await rig.queue("ledger:5", "", attachments=as_rows(workbook))
+    rig.fake.faults = [Fault(503, 0)]
+    await rig.runtime.delivery.drain()
+    assert (rig.fake.upload_calls, rig.fake.sent) == (1, [])
+    await rig.later()
+    assert [s.msg_type for s in rig.fake.sent] == ["file"] and rig.fake.upload_calls == 1
+
+
 async def test_an_invalid_token_during_an_upload_is_refreshed_once(rig: Rig) -> None:
     await rig.queue("hello", "你好")
     await rig.runtime.delivery.drain()

@@ -187,6 +187,16 @@ async def test_long_text_parts_and_attachments_count_as_one_progress(rig: Rig) -
     assert "".join(rig.fake.texts()) == text
 
 
+async def test_a_busy_file_message_is_retried_without_uploading_again(rig: Rig) -> None:
+    workbook = attach(rig.runtime.blobs, XLSX_BYTES)
+    rig.fake.faults = [45009]
+    await rig.queue("ledger:busy", "", attachments=as_rows(workbook))
+    await rig.runtime.delivery.drain()
+    assert (rig.fake.upload_calls, rig.fake.sent) == (1, [])
+    await rig.later(60)
+    assert rig.sent() == [("app", "principal", "file")] and rig.fake.upload_calls == 1
+
+
 async def test_an_invalid_token_during_an_upload_is_refreshed_once(rig: Rig) -> None:
     await rig.queue("hello", "你好")
     await rig.runtime.delivery.drain()

@@ -5,6 +5,7 @@ reason a person can act on. Imports handlers.messages, storage.blobs and storage
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -78,3 +79,26 @@ def load(blobs: BlobStore | None, attachment: Attachment, limits: Limits,
                               f"at most {_megabytes(limits.max_for(attachment.kind))})")
     return OutgoingFile(kind=attachment.kind, name=safe_name(attachment.name, attachment.sha256[:16]),
                         data=data)
+
+
+class UploadCache:
+    """Keys the platform gave for uploaded blobs (file_key, image_key, media_id), kept for a
+    while so a retry after a refused *message* does not upload the same bytes again. In
+    memory only: after a restart the bytes are simply uploaded once more."""
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float]) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        # By scope, kind, bytes and name: the name is part of the upload people see.
+        self._keys: dict[tuple[str, str, str, str], tuple[str, float]] = {}
+
+    def get(self, scope: str, attachment: Attachment) -> str | None:
+        hit = self._keys.get((scope, attachment.kind, attachment.sha256, attachment.name))
+        if hit is None or self.clock() - hit[1] >= self.ttl_s:
+            return None
+        return hit[0]
+
+    def put(self, scope: str, attachment: Attachment, key: str) -> None:
+        now = self.clock()
+        self._keys = {k: v for k, v in self._keys.items() if now - v[1] < self.ttl_s}
+        self._keys[(scope, attachment.kind, attachment.sha256, attachment.name)] = (key, now)

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from bot.channels.base import SendResult
-from bot.channels.files import AttachmentError, Limits, attachments_of, load
+from bot.channels.files import AttachmentError, Limits, UploadCache, attachments_of, load
 from bot.channels.limits import SlidingWindow
 from bot.config import FeishuApp
 from handlers.messages import Attachment, IncomingMessage
@@ -37,6 +37,8 @@ PER_CHAT_PER_S = 5
 PER_APP_PER_S = 50
 # Documented limits of im/v1/files and im/v1/images: no empty uploads.
 UPLOAD_LIMITS = Limits(file_max=30 * 1024 * 1024, image_max=10 * 1024 * 1024)
+# How long an uploaded key is reused for a retry (Feishu documents no expiry; stay modest).
+UPLOAD_KEY_TTL_S = 6 * 3600
 
 
 def message_uuid(key: str) -> str:
@@ -68,6 +70,7 @@ class FeishuChannel:
         self.per_chat = SlidingWindow(PER_CHAT_PER_S, clock=clock)
         self.per_app = SlidingWindow(PER_APP_PER_S, clock=clock)
         self.blobs = blobs
+        self.uploaded = UploadCache(UPLOAD_KEY_TTL_S, clock)
 
     def normalise(self, payload: dict[str, Any]) -> IncomingMessage | None:
         return normalise(payload, self.bots, self.tz)
@@ -113,28 +116,32 @@ class FeishuChannel:
     async def _send_attachment(self, api: FeishuApi, message: OutboxMessage,
                                attachment: Attachment, n: int) -> SendResult:
         """Upload one file or picture, then send it as a file or image message."""
-        try:
-            outgoing = load(self.blobs, attachment, UPLOAD_LIMITS, PLATFORM)
-        except AttachmentError as exc:
-            return SendResult.fail(str(exc))
-        uploaded = await FeishuUploads(api).upload(outgoing.kind, outgoing.name, outgoing.data)
-        if not uploaded.ok:
-            return uploaded.as_send_result()
-        field = "image_key" if outgoing.kind == "image" else "file_key"
-        key = str((uploaded.data or {}).get(field) or "")
-        if not key:
-            return SendResult.retry(f"upload answered without {field}")
+        field = "image_key" if attachment.kind == "image" else "file_key"
+        key = self.uploaded.get(api.app.app_id, attachment)
+        if key is None:
+            try:
+                outgoing = load(self.blobs, attachment, UPLOAD_LIMITS, PLATFORM)
+            except AttachmentError as exc:
+                return SendResult.fail(str(exc))
+            uploaded = await FeishuUploads(api).upload(outgoing.kind, outgoing.name,
+                                                       outgoing.data)
+            if not uploaded.ok:
+                return uploaded.as_send_result()
+            key = str((uploaded.data or {}).get(field) or "")
+            if not key:
+                return SendResult.retry(f"upload answered without {field}")
+            self.uploaded.put(api.app.app_id, attachment, key)
         content = {field: key}
         await self.per_app.acquire(api.app.app_id)
         await self.per_chat.acquire(message.target)
         uuid = attachment_uuid(message.key, n)
         if message.reply_to:
-            result = await api.reply(message_id=message.reply_to, msg_type=outgoing.kind,
+            result = await api.reply(message_id=message.reply_to, msg_type=attachment.kind,
                                      content=content, uuid=uuid)
         else:
             id_type = "open_id" if message.target_kind == "user" else "chat_id"
             result = await api.send(receive_id_type=id_type, receive_id=message.target,
-                                    msg_type=outgoing.kind, content=content, uuid=uuid)
+                                    msg_type=attachment.kind, content=content, uuid=uuid)
         return result.as_send_result()
 
     async def _send_text(self, api: FeishuApi, message: OutboxMessage) -> SendResult:

@@ -31,7 +31,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ApiResult, SendResult
-from bot.channels.files import AttachmentError, Limits, attachments_of, load
+from bot.channels.files import AttachmentError, Limits, UploadCache, attachments_of, load
 from bot.channels.limits import SlidingWindow
 from bot.config import WeComSettings
 from handlers.messages import Attachment, IncomingMessage
@@ -52,6 +52,8 @@ MARKDOWN_LIMIT_BYTES = 4096
 RESPONSE_PATH = "/cgi-bin/aibot/response?"
 # media/upload: every file more than 5 bytes; files ≤ 20 MB, pictures ≤ 10 MB.
 UPLOAD_LIMITS = Limits(file_max=20 * 1024 * 1024, image_max=10 * 1024 * 1024, min_bytes=6)
+# A media_id lives three days; reuse it for retries well inside that.
+MEDIA_TTL_S = 2 * 24 * 3600
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class WeComChannel:
         self.clock = clock
         self.blobs = blobs
         self.media = WeComMedia(self.api)
+        self.uploaded = UploadCache(MEDIA_TTL_S, clock)
         # msgid → when its response_url was used: a second reply to the same message (a
         # handler may answer twice) goes the other way instead of being refused.
         self._responded: dict[str, float] = {}
@@ -157,17 +160,21 @@ class WeComChannel:
                          attachment: Attachment) -> Callable[[], Awaitable[ApiResult]]:
         """Upload the blob as temporary media, then send it as a file or image message."""
         async def step() -> ApiResult:
-            try:
-                outgoing = load(self.blobs, attachment, UPLOAD_LIMITS, PLATFORM)
-            except AttachmentError as exc:
-                return ApiResult(ok=False, error=str(exc))
-            uploaded = await self.media.upload(outgoing.kind, outgoing.name, outgoing.data)
-            if not uploaded.ok:
-                return uploaded
-            media_id = str((uploaded.data or {}).get("media_id") or "")
-            if not media_id:
-                return ApiResult(ok=False, retry=True, error="upload answered without media_id")
-            return await self.media.send(userid, outgoing.kind, media_id)
+            media_id = self.uploaded.get("app", attachment)
+            if media_id is None:
+                try:
+                    outgoing = load(self.blobs, attachment, UPLOAD_LIMITS, PLATFORM)
+                except AttachmentError as exc:
+                    return ApiResult(ok=False, error=str(exc))
+                uploaded = await self.media.upload(outgoing.kind, outgoing.name, outgoing.data)
+                if not uploaded.ok:
+                    return uploaded
+                media_id = str((uploaded.data or {}).get("media_id") or "")
+                if not media_id:
+                    return ApiResult(ok=False, retry=True,
+                                     error="upload answered without media_id")
+                self.uploaded.put("app", attachment, media_id)
+            return await self.media.send(userid, attachment.kind, media_id)
 
         return step
 
