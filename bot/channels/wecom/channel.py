@@ -98,8 +98,10 @@ class WeComChannel:
                 # Only WeCom's own reply endpoint: a stored URL is never a way to reach
                 # anything else (the payload is signed, but a leaked key must not become SSRF).
                 url = ""
+            # Files in a single chat go by the app; the response_url takes markdown only.
+            files_by_app = bool(message.attachments) and original.get("chattype") == "single"
             if (url and original["fresh"] and message.reply_to not in self._responded
-                    and not message.attachments):
+                    and not files_by_app):
                 return await self._respond(url, message)
             if original.get("chattype") == "single" and original.get("userid"):
                 return await self._to_user(str(original["userid"]), message)
