@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from pathlib import Path
 from typing import TextIO
 
 from bot.channels.console import PLATFORM, ConsoleChannel
@@ -20,6 +21,7 @@ from handlers import texts
 from handlers.clock import SimulatedClock
 from scheduler.config import config_for
 from scheduler.setup import catch_up_hook
+from storage.blobs import BlobStore
 from storage.roster import group_by_chat, member_by_identity
 
 DEFAULT_SPEAKER = "张丽"
@@ -107,14 +109,21 @@ class ConsoleSession:
         await self.runtime.delivery.drain()
 
 
+def outbox_files_dir(settings: Settings) -> Path:
+    """Where the console puts the files the bot "sent": next to the blob store, by name."""
+    return Path(settings.files.dir).parent / "outbox-files"
+
+
 async def run_console(settings: Settings, *, src: TextIO | None = None,
                       out: TextIO | None = None) -> int:
     src = src or sys.stdin
     out = out or sys.stdout
     script = not src.isatty()
     clock = SimulatedClock()
-    channel = ConsoleChannel(out)
-    runtime = await open_runtime(settings, clock=clock, channels={PLATFORM: channel})
+    blobs = BlobStore(settings.files.dir)
+    channel = ConsoleChannel(out, blobs=blobs, files_out=outbox_files_dir(settings))
+    runtime = await open_runtime(settings, clock=clock, channels={PLATFORM: channel},
+                                 blobs=blobs)
     runtime.time_hooks.append(catch_up_hook(factory=runtime.factory, config=config_for(
         scheduler=settings.scheduler, nlu=settings.nlu, timezone=settings.bot.timezone)))
     session = ConsoleSession(runtime, channel, clock, out, script=script)

@@ -18,7 +18,7 @@ from bot.loops import backoff, run_until_stopped
 from handlers.clock import Clock
 from storage.db import transaction
 from storage.models import OutboxMessage
-from storage.outbox import claim_due, mark_failed, mark_retry, mark_sent
+from storage.outbox import claim_due, mark_failed, mark_progress, mark_retry, mark_sent
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ class Delivery:
                 delay = result.retry_after if result.retry_after is not None else backoff(attempts)
                 await mark_retry(session=session, message_id=row.id, attempts=attempts,
                                  at=now + timedelta(seconds=delay), error=result.error)
+                if result.done is not None:
+                    await mark_progress(session=session, message_id=row.id, done=result.done)
 
     async def drain(self) -> int:
         total = 0

@@ -25,6 +25,7 @@ from handlers.routing import Services
 from scheduler.calendar import SchoolCalendar
 from scheduler.config import config_for
 from scheduler.due import digest_so_far
+from storage.blobs import BlobStore
 from storage.db import create_engine, session_factory, upgrade
 from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
@@ -46,6 +47,8 @@ class Runtime:
     delivery: Delivery
     services: Services
     inbox: InboxWriter
+    # Photos in, workbooks and charts out: the one store of files, handed to every channel.
+    blobs: BlobStore
     # Called when the console's simulated clock jumps (the scheduler catches up there).
     time_hooks: list[TimeHook] = field(default_factory=list)
 
@@ -66,9 +69,10 @@ async def build_parser(settings: Settings, factory: async_sessionmaker[AsyncSess
 
 async def open_runtime(
     settings: Settings, *, clock: Clock, channels: Mapping[str, Channel] | None = None,
-    parser: Parser | None = None,
+    parser: Parser | None = None, blobs: BlobStore | None = None,
 ) -> Runtime:
-    """Open everything; `parser` lets a caller that already built one (tests) share it."""
+    """Open everything; `parser` lets a caller that already built one (tests) share it, and
+    `blobs` a caller whose channels exist before the runtime (the console) share its store."""
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     await upgrade(engine)
     factory = session_factory(engine)
@@ -93,4 +97,4 @@ async def open_runtime(
     worker.yield_to = delivery.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
-                   inbox=inbox)
+                   inbox=inbox, blobs=blobs or BlobStore(settings.files.dir))

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,9 +32,25 @@ class LeaseLost(Exception):
     """Another worker finished this event after our lease ran out: undo our copy."""
 
 
+def private_attachments(msg: IncomingMessage, reply: Reply) -> list[dict[str, Any]] | None:
+    """The reply's attachments when it goes to one person (a Target user, or an answer in a
+    private chat); None otherwise. Workbooks and charts never reach a group: a handler that
+    addresses one there has a bug, which is logged and the files are dropped, not sent."""
+    if not reply.attachments:
+        return None
+    private = reply.target.kind == "user" if reply.target else not msg.is_group
+    if not private:
+        log.error("reply to %s %s carried %d attachment(s) for a chat; dropped (files go only "
+                  "privately: address the reply to Target('user', …))", msg.platform,
+                  msg.message_id, len(reply.attachments))
+        return None
+    return [a.as_dict() for a in reply.attachments]
+
+
 def outbox_message(event: InboxEvent, msg: IncomingMessage, reply: Reply, n: int) -> NewMessage:
     """A reply as an outbox row whose key is fixed by the event, so it is queued only once."""
     extra: dict[str, object] = dict(reply.extra)
+    attachments = private_attachments(msg, reply)
     if reply.undo_ref:
         extra["undo_ref"] = reply.undo_ref
     if msg.kind == "action":
@@ -44,13 +61,14 @@ def outbox_message(event: InboxEvent, msg: IncomingMessage, reply: Reply, n: int
             key=f"reply:{event.platform}:{event.event_id}:{n}", platform=msg.platform,
             app_id=msg.app_id, target_kind="chat", target=msg.chat_id,
             reply_to=msg.message_id or None, text=reply.text, extra=extra or None,
+            attachments=attachments,
         )
     if reply.target.name:
         extra["to_name"] = reply.target.name
     return NewMessage(
         key=f"reply:{event.platform}:{event.event_id}:{n}", platform=msg.platform,
         app_id=msg.app_id, target_kind=reply.target.kind, target=reply.target.id,
-        text=reply.text, extra=extra or None,
+        text=reply.text, extra=extra or None, attachments=attachments,
     )
 
 

@@ -210,6 +210,8 @@ CONSOLE_NO_GROUP = "没有这个群：{name}"
 CONSOLE_TIME_FORMAT = "时间格式：/time 2026-11-26 10:00"
 CONSOLE_PRIVATE = "私聊"
 CONSOLE_GROUP = "群"
+CONSOLE_FILE_SENT = "📎 已发送文件：{name}（{path}）"
+CONSOLE_IMAGE_SENT = "🖼 已发送图片：{name}（{path}）"
 
 # --- scheduler: plan outcomes (the organiser's 已开展 / 取消 question) ------------------------
 SCHED_OUTCOME_ASK = "{when} {what} 开展了吗？请回复“已开展”或“取消”。"

@@ -2,14 +2,17 @@
 
 Every message is a `storage.outbox.NewMessage` whose key ends with its recipient, and whose
 `extra` carries `kind` and `to_name` (the group's or person's name as people know it) for the
-console and the previews. People without an identity are skipped.
-Imports storage and scheduler.queries only.
+console and the previews. People without an identity are skipped. Attachments (a workbook,
+a chart) ride only on `to_person`: files never go to a group.
+Imports storage, scheduler.queries and handlers.messages (the neutral Attachment) only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from handlers.messages import Attachment
 from scheduler.queries import GroupRow, Person, Roster
 from storage.outbox import NewMessage
 
@@ -33,6 +36,7 @@ def to_groups(
 def to_person(
     roster: Roster, person: Person, *, key: str, kind: str, text: str,
     community_id: int | None = None, extra: dict[str, Any] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> list[NewMessage]:
     """A private message on the platform of the community's groups when the person has an
     account there, else on the first platform they have one; nothing without an identity."""
@@ -49,4 +53,5 @@ def to_person(
     app_id = next((g.app_id for g in groups if g.platform == platform), "")
     return [NewMessage(key=f"{key}:member:{person.id}", platform=platform, target_kind="user",
                        target=external_id, text=text, app_id=app_id,
-                       extra={**(extra or {}), "kind": kind, "to_name": person.name})]
+                       extra={**(extra or {}), "kind": kind, "to_name": person.name},
+                       attachments=[a.as_dict() for a in attachments] or None)]

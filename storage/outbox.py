@@ -14,6 +14,8 @@ from storage.models import OutboxMessage
 from storage.sql import insert_ignore
 
 MAX_ATTEMPTS = 12
+# In `extra`: how many steps (text parts, then attachments) a platform already accepted.
+PROGRESS = "progress"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,26 @@ async def mark_failed(*, session: AsyncSession, message_id: int, error: str) -> 
         update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
         .values(status="failed", claimed_until=None, error=error[:1000],
                 attempts=col(OutboxMessage.attempts) + 1)
+    )
+
+
+def progress_of(message: OutboxMessage) -> int:
+    """Steps of the row already accepted by the platform (0: start from the beginning)."""
+    try:
+        return max(0, int((message.extra or {}).get(PROGRESS, 0)))
+    except (TypeError, ValueError):
+        return 0
+
+
+async def mark_progress(*, session: AsyncSession, message_id: int, done: int) -> None:
+    """Remember how far a partly sent row got, so a retry (even after a restart) resumes
+    there; kept in `extra` (no column of its own). Only the row's leaseholder writes it."""
+    extra = (await session.execute(
+        select(col(OutboxMessage.extra)).where(col(OutboxMessage.id) == message_id)
+    )).scalar_one_or_none()
+    await session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+        .values(extra={**(extra or {}), PROGRESS: done})
     )
 
 

@@ -11,12 +11,16 @@ from storage.models import OutboxMessage
 
 @dataclass(frozen=True)
 class SendResult:
-    """`ok`; or `retry_after` seconds for a passing fault; or `permanent` with the reason."""
+    """`ok`; or `retry_after` seconds for a passing fault; or `permanent` with the reason.
+
+    `done`: on a retry, how many steps of the row (text parts, then attachments) the platform
+    already accepted; delivery stores it on the row so the next attempt resumes after them."""
 
     ok: bool
     retry_after: float | None = None
     error: str = ""
     permanent: bool = False
+    done: int | None = None
 
     @classmethod
     def sent(cls) -> SendResult:

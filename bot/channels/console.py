@@ -2,22 +2,29 @@
 
 Payloads are plain dicts written by `bot.console_chat`; replies are printed as
 `< 教联助手: text`, further lines indented, so a transcript can be read and tested.
+Attachments are copied out of the blob store into `files_out` under the name the recipient
+would see, and announced on one line (`📎 已发送文件：…（path）`).
 """
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from handlers import texts
 from handlers.messages import IncomingMessage
 from handlers.texts import BOT_NAME
+from storage.blobs import BlobStore
 from storage.models import OutboxMessage
 
 from .base import SendResult
+from .files import AttachmentError, Limits, attachments_of, load, safe_name
 
 PLATFORM = "console"
+# The console has no platform limits; only an empty file is refused, as everywhere.
+NO_LIMITS = Limits(file_max=2**62, image_max=2**62)
 
 
 def format_reply(text: str, prefix: str) -> str:
@@ -29,9 +36,12 @@ def format_reply(text: str, prefix: str) -> str:
 class ConsoleChannel:
     platform = PLATFORM
 
-    def __init__(self, out: TextIO | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, *, blobs: BlobStore | None = None,
+                 files_out: str | Path = "var/outbox-files") -> None:
         self.out = out or sys.stdout
         self.current_chat = ""
+        self.blobs = blobs
+        self.files_out = Path(files_out)
 
     def normalise(self, payload: dict[str, Any]) -> IncomingMessage | None:
         return IncomingMessage(
@@ -50,6 +60,25 @@ class ConsoleChannel:
             where = (message.extra or {}).get("to_name") or message.target
             kind = texts.CONSOLE_PRIVATE if message.target_kind == "user" else texts.CONSOLE_GROUP
             prefix = f"< {BOT_NAME} → {where}（{kind}）"
-        self.out.write(format_reply(message.text, prefix) + "\n")
+        if message.text.strip() or not message.attachments:
+            self.out.write(format_reply(message.text, prefix) + "\n")
         self.out.flush()
+        return self._write_files(message, prefix)
+
+    def _write_files(self, message: OutboxMessage, prefix: str) -> SendResult:
+        """Each attachment copied out where a person can open it, and one line saying so."""
+        try:
+            for attachment in attachments_of(message):
+                outgoing = load(self.blobs, attachment, NO_LIMITS, PLATFORM)
+                self.files_out.mkdir(parents=True, exist_ok=True)
+                path = self.files_out / safe_name(outgoing.name, attachment.sha256[:16])
+                path.write_bytes(outgoing.data)
+                line = texts.CONSOLE_IMAGE_SENT if outgoing.kind == "image" else (
+                    texts.CONSOLE_FILE_SENT)
+                self.out.write(format_reply(line.format(name=outgoing.name, path=path),
+                                            prefix) + "\n")
+        except AttachmentError as exc:
+            return SendResult.fail(str(exc))
+        finally:
+            self.out.flush()
         return SendResult.sent()

@@ -1,6 +1,7 @@
 """A fake Feishu open platform on 127.0.0.1, port 0: tenant tokens with expiry, message send
-and reply with `uuid` dedupe, message update, and faults on demand (429 with
-x-ogw-ratelimit-reset, 5xx, error codes). Tests wait on `wait_for`, never on sleeps.
+and reply with `uuid` dedupe, message update, file and image uploads (multipart, Feishu's
+size limits; file and image messages must name a key it handed out), and faults on demand
+(429 with x-ogw-ratelimit-reset, 5xx, error codes). Tests wait on `wait_for`, never on sleeps.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from tests.fakes.server import FakeServer
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 WAIT_S = 15.0
+FILE_MAX = 30 * 1024 * 1024
+IMAGE_MAX = 10 * 1024 * 1024
+# Upload refusals; the codes were not found in official pages (see bot/channels/feishu/api.py).
+TOO_LARGE, EMPTY = 234006, 234010
 
 
 @dataclass
@@ -39,7 +44,18 @@ class Sent:
     message_id: str
 
 
+@dataclass
+class Upload:
+    kind: str  # "file" or "image"
+    name: str
+    file_type: str  # "" for images
+    data: bytes
+    key: str
+
+
 class FakeFeishu(FakeServer):
+    client_max_size = FILE_MAX + 1024 * 1024
+
     def __init__(self, *, app_id: str = "cli_test", app_secret: str = "secret",
                  token_expire: int = 7200) -> None:
         self.app_id = app_id
@@ -52,6 +68,10 @@ class FakeFeishu(FakeServer):
         self.updates: list[tuple[str, dict[str, Any]]] = []
         self.faults: list[Fault] = []
         self.message_calls = 0
+        self.uploads: list[Upload] = []
+        self.upload_calls = 0
+        # Answered to uploads, in order, before behaving again.
+        self.upload_faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
 
@@ -65,6 +85,8 @@ class FakeFeishu(FakeServer):
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._update)
+        app.router.add_post("/open-apis/im/v1/files", self._upload_file)
+        app.router.add_post("/open-apis/im/v1/images", self._upload_image)
 
     def texts(self) -> list[str]:
         """What people saw: the text of each distinct message (cards: their first block)."""
@@ -72,9 +94,12 @@ class FakeFeishu(FakeServer):
         for s in self.sent:
             if s.msg_type == "text":
                 out.append(s.content["text"])
-            else:
+            elif s.msg_type == "interactive":
                 out.append(s.content["elements"][0]["text"]["content"])
         return out
+
+    def upload_by_key(self, key: str) -> Upload:
+        return next(u for u in self.uploads if u.key == key)
 
     async def wait_for(self, predicate: Callable[[], bool]) -> None:
         """Until `predicate()` holds after some request; fails the test after WAIT_S."""
@@ -128,10 +153,20 @@ class FakeFeishu(FakeServer):
         return web.json_response({"code": 0, "msg": "success",
                                   "data": {"message_id": known.message_id}})
 
+    def _unknown_key(self, msg_type: str, content: dict[str, Any]) -> web.Response | None:
+        """File and image messages must carry a key this server handed out."""
+        field = {"file": "file_key", "image": "image_key"}.get(msg_type)
+        if field is None or any(u.key == content.get(field) for u in self.uploads):
+            return None
+        return web.json_response({"code": 230001, "msg": f"invalid {field}"}, status=400)
+
     async def _send(self, request: web.Request) -> web.Response:
         if (refusal := await self._guard(request)) is not None:
             return refusal
         body = await request.json()
+        if (refusal := self._unknown_key(body["msg_type"], json.loads(body["content"]))):
+            await self._notify()
+            return refusal
         return await self._record(Sent(
             kind="send", target=body["receive_id"],
             receive_id_type=request.query["receive_id_type"], msg_type=body["msg_type"],
@@ -156,3 +191,39 @@ class FakeFeishu(FakeServer):
         self.updates.append((request.match_info["message_id"], json.loads(body["content"])))
         await self._notify()
         return web.json_response({"code": 0, "msg": "success", "data": {}})
+
+    async def _upload(self, request: web.Request, kind: str) -> web.Response:
+        self.upload_calls += 1
+        refusal = self._auth_error(request)
+        if refusal is None and self.upload_faults:
+            fault = self.upload_faults.pop(0)
+            refusal = web.json_response({"code": fault.code, "msg": "fault"},
+                                        status=fault.status, headers=fault.headers)
+        if refusal is not None:
+            await self._notify()
+            return refusal
+        form = await request.post()
+        part = form.get(kind)
+        if not isinstance(part, web.FileField):
+            return web.json_response({"code": 234001, "msg": "invalid request param"},
+                                     status=400)
+        data = part.file.read()
+        limit = IMAGE_MAX if kind == "image" else FILE_MAX
+        if not data or len(data) > limit:
+            code = EMPTY if not data else TOO_LARGE
+            return web.json_response({"code": code, "msg": "invalid file size"}, status=400)
+        if kind == "image" and form.get("image_type") != "message":
+            return web.json_response({"code": 234001, "msg": "invalid image_type"}, status=400)
+        key = f"{'img' if kind == 'image' else 'file'}_v3_{next(self._ids)}"
+        name = str(form.get("file_name") or part.filename)
+        self.uploads.append(Upload(kind=kind, name=name, file_type=str(form.get("file_type", "")),
+                                   data=data, key=key))
+        await self._notify()
+        field = "image_key" if kind == "image" else "file_key"
+        return web.json_response({"code": 0, "msg": "success", "data": {field: key}})
+
+    async def _upload_file(self, request: web.Request) -> web.Response:
+        return await self._upload(request, "file")
+
+    async def _upload_image(self, request: web.Request) -> web.Response:
+        return await self._upload(request, "image")

@@ -10,6 +10,8 @@ from aiohttp.test_utils import TestServer
 
 class FakeServer:
     server: TestServer | None = None
+    # Uploads bigger than aiohttp's 1 MB default must reach the fake's own size checks.
+    client_max_size: int = 1024 * 1024
 
     def routes(self, app: web.Application) -> None:
         """Add the platform's endpoints."""
@@ -21,7 +23,7 @@ class FakeServer:
         return str(self.server.make_url("")).rstrip("/")
 
     async def start(self) -> Self:
-        app = web.Application()
+        app = web.Application(client_max_size=self.client_max_size)
         self.routes(app)
         self.server = TestServer(app, host="127.0.0.1", port=0)
         await self.server.start_server()

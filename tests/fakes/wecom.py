@@ -1,6 +1,7 @@
 """A fake WeCom server on 127.0.0.1, port 0: gettoken with expiry, message/send (checks the
-token, 42001 once revoked), webhook/send by key, response_url endpoints (one POST each), and
-errcodes on demand. Tests wait on `wait_for`, never on sleeps.
+token, 42001 once revoked; text, and file/image messages naming a media_id it handed out),
+media/upload (token, type, size limits), webhook/send by key, response_url endpoints (one
+POST each), and errcodes on demand. Tests wait on `wait_for`, never on sleeps.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from aiohttp import web
 from tests.fakes.server import FakeServer
 
 WAIT_S = 15.0
+FILE_MAX = 20 * 1024 * 1024
+IMAGE_MAX = 10 * 1024 * 1024
+MIN_BYTES = 6  # "more than 5 bytes"
 
 
 @dataclass
@@ -23,10 +27,20 @@ class Sent:
     kind: str  # "app", "webhook" or "response"
     target: str  # touser, webhook key, or response_url code
     msgtype: str
-    content: str
+    content: str  # the text, or the media_id of a file or image
+
+
+@dataclass
+class Media:
+    kind: str  # "file" or "image"
+    name: str
+    data: bytes
+    media_id: str
 
 
 class FakeWeCom(FakeServer):
+    client_max_size = FILE_MAX + 1024 * 1024
+
     def __init__(self, *, corp_id: str = "ww_corp", secret: str = "app-secret",
                  agent_id: int = 1000002, hook_keys: tuple[str, ...] = ("hook-key",),
                  token_expire: int = 7200) -> None:
@@ -40,6 +54,10 @@ class FakeWeCom(FakeServer):
         # Errcodes to answer, in order, before behaving again (message/send and webhook/send).
         self.faults: list[int] = []
         self.calls = 0
+        self.media: list[Media] = []
+        self.upload_calls = 0
+        # HTTP statuses to answer media/upload with, in order, before behaving again.
+        self.upload_faults: list[int] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
 
@@ -53,11 +71,15 @@ class FakeWeCom(FakeServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/cgi-bin/gettoken", self._token)
         app.router.add_post("/cgi-bin/message/send", self._send)
+        app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook)
         app.router.add_post("/cgi-bin/aibot/response", self._response)
 
     def texts(self) -> list[str]:
-        return [s.content for s in self.sent]
+        return [s.content for s in self.sent if s.msgtype in ("text", "markdown")]
+
+    def media_by_id(self, media_id: str) -> Media:
+        return next(m for m in self.media if m.media_id == media_id)
 
     async def wait_for(self, predicate: Callable[[], bool]) -> None:
         async with asyncio.timeout(WAIT_S):
@@ -94,8 +116,40 @@ class FakeWeCom(FakeServer):
         body = await request.json()
         if body.get("agentid") != self.agent_id:
             return await self._answer({"errcode": 40056, "errmsg": "invalid agentid"})
-        self.sent.append(Sent("app", body["touser"], body["msgtype"], body["text"]["content"]))
+        kind = body["msgtype"]
+        if kind in ("file", "image"):
+            media_id = body[kind]["media_id"]
+            if not any(m.media_id == media_id and m.kind == kind for m in self.media):
+                return await self._answer({"errcode": 40007, "errmsg": "invalid media_id"})
+            self.sent.append(Sent("app", body["touser"], kind, media_id))
+        else:
+            self.sent.append(Sent("app", body["touser"], kind, body["text"]["content"]))
         return await self._answer({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.upload_calls += 1
+        if request.query.get("access_token") not in self.valid_tokens:
+            return await self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+        if self.upload_faults:
+            async with self._changed:
+                self._changed.notify_all()
+            return web.Response(status=self.upload_faults.pop(0), text="bad gateway")
+        kind = request.query.get("type", "")
+        if kind not in ("file", "image", "voice", "video"):
+            return await self._answer({"errcode": 40004, "errmsg": "invalid media type"})
+        form = await request.post()
+        part = form.get("media")
+        if not isinstance(part, web.FileField):
+            return await self._answer({"errcode": 41005, "errmsg": "media data missing"})
+        data = part.file.read()
+        if kind == "image" and not MIN_BYTES <= len(data) <= IMAGE_MAX:
+            return await self._answer({"errcode": 40009, "errmsg": "invalid image size"})
+        if not MIN_BYTES <= len(data) <= FILE_MAX:
+            return await self._answer({"errcode": 40006, "errmsg": "invalid file size"})
+        media_id = f"media-{next(self._ids)}"
+        self.media.append(Media(kind=kind, name=part.filename, data=data, media_id=media_id))
+        return await self._answer({"errcode": 0, "errmsg": "", "type": kind,
+                                   "media_id": media_id, "created_at": "1380000000"})
 
     async def _webhook(self, request: web.Request) -> web.Response:
         if request.query.get("key") not in self.hook_keys:

@@ -80,7 +80,7 @@ async def start_feishu(runtime: Runtime) -> Callable[[], Awaitable[None]]:
         return nothing
     _check_modes(settings)
     channel = FeishuChannel(settings.feishu, bot_name=settings.bot.name,
-                            timezone=settings.bot.timezone)
+                            timezone=settings.bot.timezone, blobs=runtime.blobs)
     runtime.add_channel(channel)
     stop = asyncio.Event()
     tasks = [

@@ -158,3 +158,85 @@ class FeishuApi:
             "PATCH", f"/open-apis/im/v1/messages/{message_id}",
             body={"content": json.dumps(card, ensure_ascii=False)},
         )
+
+
+# --- files and images out (POST /open-apis/im/v1/files and /images, scope im:resource) -------
+
+# A 30 MB file over a school's uplink needs longer than a message's 10 s.
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120)
+# Feishu's file_type for an upload, by the name's extension; anything else is a "stream".
+FILE_TYPES = {".xls": "xls", ".xlsx": "xls", ".doc": "doc", ".docx": "doc", ".ppt": "ppt",
+              ".pptx": "ppt", ".pdf": "pdf", ".mp4": "mp4", ".opus": "opus"}
+# Upload refusals that no retry cures. 234006/234010 were not confirmed in official pages
+# (our channel checks the documented limits — file ≤ 30 MB, image ≤ 10 MB, never empty —
+# before uploading, so these are a second line).
+UPLOAD_PERMANENT = {
+    234006: "file too large for Feishu",
+    234010: "empty file",
+    234011: "not an image Feishu can read",
+}
+
+
+def file_type_for(name: str) -> str:
+    dot = name.rfind(".")
+    return FILE_TYPES.get(name[dot:].lower(), "stream") if dot >= 0 else "stream"
+
+
+def upload_form(kind: str, name: str, data: bytes) -> aiohttp.FormData:
+    """The multipart body of one upload; names stay UTF-8 (Feishu shows them as sent)."""
+    form = aiohttp.FormData(quote_fields=False)
+    if kind == "image":
+        form.add_field("image_type", "message")
+        form.add_field("image", data, filename=name, content_type="application/octet-stream")
+    else:
+        form.add_field("file_type", file_type_for(name))
+        form.add_field("file_name", name)
+        form.add_field("file", data, filename=name, content_type="application/octet-stream")
+    return form
+
+
+class FeishuUploads:
+    """Uploads for one app, sharing its token cache; a separate class so the incoming-file
+    side can grow next to it without the two touching."""
+
+    def __init__(self, api: FeishuApi) -> None:
+        self.api = api
+
+    async def upload(self, kind: str, name: str, data: bytes) -> ApiResult:
+        """File → `data.file_key`, image → `data.image_key`; an invalid token is dropped and
+        the upload made once more, like every other call."""
+        path = "/open-apis/im/v1/images" if kind == "image" else "/open-apis/im/v1/files"
+        result = ApiResult(ok=False, retry=True, error="not tried")
+        for _ in range(2):
+            try:
+                token = await self.api.token.get()
+            except TokenError as exc:
+                return ApiResult(ok=False, retry=True, error=str(exc))
+            result = await self._once(path, upload_form(kind, name, data), token)
+            if not result.token_invalid:
+                return result
+            self.api.token.drop(token)
+        return result
+
+    async def _once(self, path: str, form: aiohttp.FormData, token: str) -> ApiResult:
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            async with self.api.session.post(self.api.app.api_base + path, data=form,
+                                             headers=headers, timeout=UPLOAD_TIMEOUT) as resp:
+                try:
+                    data = await resp.json(content_type=None)
+                except ValueError:
+                    data = None
+                result = classify(resp.status, data, resp.headers)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return ApiResult(ok=False, retry=True, error=f"network: {type(exc).__name__}")
+        code = data.get("code") if isinstance(data, dict) else None
+        if not result.ok and code in UPLOAD_PERMANENT:
+            return ApiResult(ok=False, error=f"upload refused: {UPLOAD_PERMANENT[code]} "
+                                             f"(HTTP {resp.status}, code {code})")
+        if not result.ok:
+            return ApiResult(ok=False, retry=result.retry, retry_after=result.retry_after,
+                             token_invalid=result.token_invalid,
+                             error=f"upload: {result.error}")
+        return result
+

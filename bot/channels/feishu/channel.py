@@ -12,18 +12,22 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 
 from bot.channels.base import SendResult
+from bot.channels.files import AttachmentError, Limits, UploadCache, attachments_of, load
 from bot.channels.limits import SlidingWindow
 from bot.config import FeishuApp
-from handlers.messages import IncomingMessage
+from handlers.messages import Attachment, IncomingMessage
+from storage.blobs import BlobStore
 from storage.models import OutboxMessage
+from storage.outbox import progress_of
 
-from .api import FeishuApi
+from .api import FeishuApi, FeishuUploads
 from .cards import titled_card, undo_card, withdrawn_card
 from .normalise import PLATFORM, BotIdentity, normalise
 
@@ -31,6 +35,10 @@ log = logging.getLogger(__name__)
 
 PER_CHAT_PER_S = 5
 PER_APP_PER_S = 50
+# Documented limits of im/v1/files and im/v1/images: no empty uploads.
+UPLOAD_LIMITS = Limits(file_max=30 * 1024 * 1024, image_max=10 * 1024 * 1024)
+# How long an uploaded key is reused for a retry (Feishu documents no expiry; stay modest).
+UPLOAD_KEY_TTL_S = 6 * 3600
 
 
 def message_uuid(key: str) -> str:
@@ -38,12 +46,19 @@ def message_uuid(key: str) -> str:
     return "jl-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
 
 
+def attachment_uuid(key: str, n: int) -> str:
+    """The idempotency key of the row's n-th attachment (1-based): the text's plus a suffix,
+    at most 50 chars, so each send of a row is deduplicated on its own."""
+    return f"{message_uuid(key)}-a{n}"
+
+
 class FeishuChannel:
     platform = PLATFORM
 
     def __init__(self, apps: Sequence[FeishuApp], *, bot_name: str = "",
                  timezone: str = "Asia/Shanghai",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 blobs: BlobStore | None = None) -> None:
         if not apps:
             raise ValueError("FeishuChannel needs at least one app")
         self.apps = {a.app_id: a for a in apps}
@@ -54,6 +69,8 @@ class FeishuChannel:
         self.api = {a.app_id: FeishuApi(a, self.session, clock) for a in apps}
         self.per_chat = SlidingWindow(PER_CHAT_PER_S, clock=clock)
         self.per_app = SlidingWindow(PER_APP_PER_S, clock=clock)
+        self.blobs = blobs
+        self.uploaded = UploadCache(UPLOAD_KEY_TTL_S, clock)
 
     def normalise(self, payload: dict[str, Any]) -> IncomingMessage | None:
         return normalise(payload, self.bots, self.tz)
@@ -66,9 +83,68 @@ class FeishuChannel:
         return self.api.get(app_id or self.default_app)
 
     async def send(self, message: OutboxMessage) -> SendResult:
+        """The text, then each attachment, as separate messages. Each has its own `uuid`, so
+        Feishu drops a repeat within an hour (a crash between send and mark); the steps already
+        accepted are counted on the row, so a retry after a partial failure resumes after
+        them instead of leaning on that hour."""
         api = self._api_for(message.app_id)
         if api is None:
             return SendResult.fail(f"no Feishu app {message.app_id!r} is configured")
+        try:
+            attachments = attachments_of(message)
+        except AttachmentError as exc:
+            return SendResult.fail(str(exc))
+        if attachments and message.target_kind != "user" and not message.reply_to:
+            # A chat the bot starts a message in may be a group: files go only privately.
+            log.error("outbox %s: attachments for a chat dropped (files go only privately)",
+                      message.id)
+            attachments = []
+        if not attachments:
+            return await self._send_text(api, message)
+        done = progress_of(message)
+        if done == 0 and message.text.strip():
+            result = await self._send_text(api, message)
+            if not result.ok:
+                return result
+        done = max(done, 1)
+        for n in range(done, len(attachments) + 1):
+            result = await self._send_attachment(api, message, attachments[n - 1], n)
+            if not result.ok:
+                return result if result.permanent else replace(result, done=n)
+        return SendResult.sent()
+
+    async def _send_attachment(self, api: FeishuApi, message: OutboxMessage,
+                               attachment: Attachment, n: int) -> SendResult:
+        """Upload one file or picture, then send it as a file or image message."""
+        field = "image_key" if attachment.kind == "image" else "file_key"
+        key = self.uploaded.get(api.app.app_id, attachment)
+        if key is None:
+            try:
+                outgoing = load(self.blobs, attachment, UPLOAD_LIMITS, PLATFORM)
+            except AttachmentError as exc:
+                return SendResult.fail(str(exc))
+            uploaded = await FeishuUploads(api).upload(outgoing.kind, outgoing.name,
+                                                       outgoing.data)
+            if not uploaded.ok:
+                return uploaded.as_send_result()
+            key = str((uploaded.data or {}).get(field) or "")
+            if not key:
+                return SendResult.retry(f"upload answered without {field}")
+            self.uploaded.put(api.app.app_id, attachment, key)
+        content = {field: key}
+        await self.per_app.acquire(api.app.app_id)
+        await self.per_chat.acquire(message.target)
+        uuid = attachment_uuid(message.key, n)
+        if message.reply_to:
+            result = await api.reply(message_id=message.reply_to, msg_type=attachment.kind,
+                                     content=content, uuid=uuid)
+        else:
+            id_type = "open_id" if message.target_kind == "user" else "chat_id"
+            result = await api.send(receive_id_type=id_type, receive_id=message.target,
+                                    msg_type=attachment.kind, content=content, uuid=uuid)
+        return result.as_send_result()
+
+    async def _send_text(self, api: FeishuApi, message: OutboxMessage) -> SendResult:
         extra = message.extra or {}
         undo_ref = extra.get("undo_ref")
         if undo_ref:

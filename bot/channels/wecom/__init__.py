@@ -52,6 +52,7 @@ async def start_wecom(runtime: Runtime) -> Callable[[], Awaitable[None]]:
         return nothing
     channel = WeComChannel(wecom, factory=runtime.factory, now=runtime.clock.now,
                            bot_name=runtime.settings.bot.name,
-                           timezone=runtime.settings.bot.timezone)
+                           timezone=runtime.settings.bot.timezone,
+                           blobs=runtime.blobs)
     runtime.add_channel(channel)
     return channel.close

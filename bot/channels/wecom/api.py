@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -134,3 +134,75 @@ class WeComApi:
     async def respond(self, response_url: str, markdown: str) -> ApiResult:
         return await post_json(self.session, response_url,
                                {"msgtype": "markdown", "markdown": {"content": markdown}})
+
+
+# --- files and images out: media/upload, then message/send (the self-built app) -------------
+
+# A 20 MB file over a school's uplink needs longer than a message's 10 s.
+UPLOAD_TIMEOUT = aiohttp.ClientTimeout(total=120)
+
+
+def media_form(name: str, data: bytes) -> aiohttp.FormData:
+    """The multipart body of media/upload: field `media`, the filename people will see (kept
+    UTF-8, not percent-encoded) and its length."""
+    form = aiohttp.FormData(quote_fields=False)
+    form.add_field("media", data, filename=name, content_type="application/octet-stream")
+    return form
+
+
+class WeComMedia:
+    """Temporary media of the self-built app (media_id valid three days) and the file and image
+    messages that carry them; shares the app's token cache, separate from incoming media."""
+
+    def __init__(self, api: WeComApi) -> None:
+        self.api = api
+
+    async def _as_app(self, attempt: Callable[[str], Awaitable[ApiResult]]) -> ApiResult:
+        """One call with the app's token; an invalid token is dropped, fetched once more and
+        the call repeated once."""
+        result = ApiResult(ok=False, retry=True, error="not tried")
+        for _ in range(2):
+            try:
+                token = await self.api.token.get()
+            except TokenError as exc:
+                return ApiResult(ok=False, retry=True, error=str(exc))
+            result = await attempt(token)
+            if not result.token_invalid:
+                return result
+            self.api.token.drop(token)
+        return result
+
+    async def upload(self, kind: str, name: str, data: bytes) -> ApiResult:
+        """media/upload?type=file|image → `data.media_id`."""
+        url = self.api.wecom.api_base + "/cgi-bin/media/upload"
+
+        async def attempt(token: str) -> ApiResult:
+            try:
+                async with self.api.session.post(
+                        url, params={"access_token": token, "type": kind},
+                        data=media_form(name, data), timeout=UPLOAD_TIMEOUT) as resp:
+                    try:
+                        body = await resp.json(content_type=None)
+                    except ValueError:
+                        body = None
+                    result = classify(resp.status, body)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                return ApiResult(ok=False, retry=True, error=f"upload network: {type(exc).__name__}")
+            if result.ok:
+                return ApiResult(ok=True, data=body if isinstance(body, dict) else {})
+            return ApiResult(ok=False, retry=result.retry, retry_after=result.retry_after,
+                             token_invalid=result.token_invalid, error=f"upload: {result.error}")
+
+        return await self._as_app(attempt)
+
+    async def send(self, userid: str, kind: str, media_id: str) -> ApiResult:
+        """message/send of a file or image to one person."""
+        body = {"touser": userid, "msgtype": kind, "agentid": self.api.wecom.agent_id,
+                kind: {"media_id": media_id},
+                "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+        url = self.api.wecom.api_base + "/cgi-bin/message/send"
+
+        async def attempt(token: str) -> ApiResult:
+            return await post_json(self.api.session, url, body, params={"access_token": token})
+
+        return await self._as_app(attempt)

@@ -9,14 +9,21 @@ Three ways out, chosen per outbox row:
 - a message the bot starts to a group → the group robot webhook configured for that chat;
 - a message to a person (`target_kind` "user") → the self-built app's message/send.
 Texts are split at 2048 bytes and throttled per robot / per member on our side.
+Attachments (files, pictures) go only to a person, by the app: media/upload, then a file or
+image message after the text parts. A reply that carries them skips the response_url (it
+takes markdown only) and reaches the person by the app. The parts and attachments already
+accepted are counted on the outbox row (`extra.progress`), so a retry sends only the rest.
 Imports handlers.messages only through normalise; the database only through storage.inbox.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,13 +31,16 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ApiResult, SendResult
+from bot.channels.files import AttachmentError, Limits, UploadCache, attachments_of, load
 from bot.channels.limits import SlidingWindow
 from bot.config import WeComSettings
-from handlers.messages import IncomingMessage
+from handlers.messages import Attachment, IncomingMessage
+from storage.blobs import BlobStore
 from storage.inbox import find_event
 from storage.models import OutboxMessage
+from storage.outbox import progress_of
 
-from .api import WeComApi
+from .api import WeComApi, WeComMedia
 from .limits import split_text
 from .normalise import PLATFORM, normalise
 
@@ -40,6 +50,12 @@ PER_MEMBER_PER_MIN = 30
 RESPONSE_URL_TTL = timedelta(minutes=55)
 MARKDOWN_LIMIT_BYTES = 4096
 RESPONSE_PATH = "/cgi-bin/aibot/response?"
+# media/upload: every file more than 5 bytes; files ≤ 20 MB, pictures ≤ 10 MB.
+UPLOAD_LIMITS = Limits(file_max=20 * 1024 * 1024, image_max=10 * 1024 * 1024, min_bytes=6)
+# A media_id lives three days; reuse it for retries well inside that.
+MEDIA_TTL_S = 2 * 24 * 3600
+
+log = logging.getLogger(__name__)
 
 
 class WeComChannel:
@@ -48,7 +64,8 @@ class WeComChannel:
     def __init__(self, wecom: WeComSettings, *, factory: async_sessionmaker[AsyncSession],
                  now: Callable[[], datetime], bot_name: str = "",
                  timezone: str = "Asia/Shanghai",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 blobs: BlobStore | None = None) -> None:
         self.wecom = wecom
         self.factory = factory
         self.now = now
@@ -60,8 +77,9 @@ class WeComChannel:
         self.per_robot = SlidingWindow(PER_ROBOT_PER_MIN, period=60.0, clock=clock)
         self.per_member = SlidingWindow(PER_MEMBER_PER_MIN, period=60.0, clock=clock)
         self.clock = clock
-        # Parts of a split message already accepted, by outbox key: a retry sends the rest.
-        self._parts_done: dict[str, int] = {}
+        self.blobs = blobs
+        self.media = WeComMedia(self.api)
+        self.uploaded = UploadCache(MEDIA_TTL_S, clock)
         # msgid → when its response_url was used: a second reply to the same message (a
         # handler may answer twice) goes the other way instead of being refused.
         self._responded: dict[str, float] = {}
@@ -80,7 +98,10 @@ class WeComChannel:
                 # Only WeCom's own reply endpoint: a stored URL is never a way to reach
                 # anything else (the payload is signed, but a leaked key must not become SSRF).
                 url = ""
-            if url and original["fresh"] and message.reply_to not in self._responded:
+            # Files in a single chat go by the app; the response_url takes markdown only.
+            files_by_app = bool(message.attachments) and original.get("chattype") == "single"
+            if (url and original["fresh"] and message.reply_to not in self._responded
+                    and not files_by_app):
                 return await self._respond(url, message)
             if original.get("chattype") == "single" and original.get("userid"):
                 return await self._to_user(str(original["userid"]), message)
@@ -120,29 +141,62 @@ class WeComChannel:
         key = self.webhooks.get(chat_id)
         if not key:
             return SendResult.fail("no group robot webhook is configured for this chat")
+        if message.attachments:
+            log.error("outbox %s: attachments for a group dropped (files go only privately)",
+                      message.id)
         return await self._in_parts(message, self.per_robot, f"hook:{chat_id}",
                                     lambda part: self.api.send_to_webhook(key, part))
 
     async def _to_user(self, userid: str, message: OutboxMessage) -> SendResult:
         if not (self.wecom.agent_id and self.wecom.app_secret and self.wecom.corp_id):
             return SendResult.fail("no self-built app (corp_id, agent_id, app_secret) configured")
+        try:
+            attachments = attachments_of(message)
+        except AttachmentError as exc:
+            return SendResult.fail(str(exc))
+        steps = [self._attachment_step(userid, a) for a in attachments]
         return await self._in_parts(message, self.per_member, f"user:{userid}",
-                                    lambda part: self.api.send_to_user(userid, part))
+                                    lambda part: self.api.send_to_user(userid, part), steps)
+
+    def _attachment_step(self, userid: str,
+                         attachment: Attachment) -> Callable[[], Awaitable[ApiResult]]:
+        """Upload the blob as temporary media, then send it as a file or image message."""
+        async def step() -> ApiResult:
+            media_id = self.uploaded.get("app", attachment)
+            if media_id is None:
+                try:
+                    outgoing = load(self.blobs, attachment, UPLOAD_LIMITS, PLATFORM)
+                except AttachmentError as exc:
+                    return ApiResult(ok=False, error=str(exc))
+                uploaded = await self.media.upload(outgoing.kind, outgoing.name, outgoing.data)
+                if not uploaded.ok:
+                    return uploaded
+                media_id = str((uploaded.data or {}).get("media_id") or "")
+                if not media_id:
+                    return ApiResult(ok=False, retry=True,
+                                     error="upload answered without media_id")
+                self.uploaded.put("app", attachment, media_id)
+            return await self.media.send(userid, attachment.kind, media_id)
+
+        return step
 
     async def _in_parts(self, message: OutboxMessage, budget: SlidingWindow, budget_key: str,
-                        send: Callable[[str], Awaitable[ApiResult]]) -> SendResult:
-        parts = split_text(message.text)
-        done = self._parts_done.get(message.key, 0)
-        wait = budget.delay(budget_key, len(parts) - done)
+                        send: Callable[[str], Awaitable[ApiResult]],
+                        more: list[Callable[[], Awaitable[ApiResult]]] | None = None,
+                        ) -> SendResult:
+        """The text's parts, then `more` (attachments), each a message/send against the budget;
+        on a passing failure the count of steps done goes back to the row (`done`)."""
+        parts = split_text(message.text) if message.text.strip() else []
+        steps: list[Callable[[], Awaitable[ApiResult]]] = [partial(send, p) for p in parts]
+        steps += more or []
+        done = min(progress_of(message), len(steps))
+        wait = budget.delay(budget_key, len(steps) - done)
         if wait > 0:
             return SendResult.retry("throttled on our side", after=wait)
-        for n in range(done, len(parts)):
+        for n in range(done, len(steps)):
             budget.take(budget_key)
-            result = await send(parts[n])
+            result = await steps[n]()
             if not result.ok:
-                if not result.retry:
-                    self._parts_done.pop(message.key, None)
-                return result.as_send_result()
-            self._parts_done[message.key] = n + 1
-        self._parts_done.pop(message.key, None)
+                sent = result.as_send_result()
+                return sent if sent.permanent else replace(sent, done=n)
         return SendResult.sent()
