@@ -44,6 +44,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ]
         scheduler = SchedulerService(
             factory=runtime.factory, clock=runtime.clock, on_queued=runtime.delivery.wakeup.set,
+            files=runtime.blobs,
             config=config_for(scheduler=settings.scheduler, nlu=settings.nlu,
                               timezone=settings.bot.timezone))
         if scheduler.config.enabled:

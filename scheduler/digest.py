@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import texts
 from handlers.format import hm, md
+from handlers.messages import Attachment
 from handlers.periods import Period
 from handlers.quotas import Quota
 from handlers.standing import QuotaStatus, standing
 from scheduler.calendar import ONE_DAY, SchoolCalendar
+from scheduler.charts import CommunityCharts
 from scheduler.config import SchedulerConfig
 from scheduler.queries import (
     Person,
@@ -35,6 +38,7 @@ from scheduler.queries import (
     turnout_by_school,
 )
 from scheduler.recipients import to_person
+from storage.blobs import BlobStore
 from storage.models import Activity
 from storage.outbox import NewMessage
 
@@ -308,10 +312,12 @@ def _sum(turnouts: list[WeekTurnout]) -> WeekTurnout:
 
 
 def _message(roster: Roster, person: Person, community_id: int | None, *, key: str, kind: str,
-             title: str, lines: list[str]) -> list[NewMessage]:
+             title: str, lines: list[str],
+             attachments: Sequence[Attachment] = ()) -> list[NewMessage]:
     folded = list(dict.fromkeys(lines))  # a line said once is enough
     return to_person(roster, person, key=key, kind=kind, text="\n".join([title, *folded]),
-                     community_id=community_id, extra={"card": True, "title": title})
+                     community_id=community_id, extra={"card": True, "title": title},
+                     attachments=attachments)
 
 
 # --- the messages ---------------------------------------------------------------------------
@@ -319,12 +325,16 @@ def _message(roster: Roster, person: Person, community_id: int | None, *, key: s
 
 async def weekly_digests(
     *, session: AsyncSession, roster: Roster, calendar: SchoolCalendar, config: SchedulerConfig,
-    week_start: dt.date,
+    week_start: dt.date, files: BlobStore | None = None,
 ) -> list[NewMessage]:
     """One digest per recipient: a principal's school; the lead principal's community with
-    their own school's lines; the county for admins. Keys `digest:2026-W48:member:12`."""
+    their own school's lines; the county for admins. Keys `digest:2026-W48:member:12`.
+    The month's first digest of a community carries its chart (with `files` to keep it)."""
     data = await week_data(session=session, roster=roster, calendar=calendar, config=config,
                            week_start=week_start)
+    charts = (CommunityCharts(session=session, calendar=calendar, config=config, files=files,
+                              month=data.idle_month)
+              if files is not None and data.idle_month is not None else None)
     label = week_label(week_start)
     span = {"start": md(week_start), "end": md(week_start + dt.timedelta(days=6))}
     planned_by_community: dict[int | None, list[Activity]] = defaultdict(list)
@@ -361,9 +371,11 @@ async def weekly_digests(
                 lines.append(turnout)
             kind = "digest_school"
         lines += [line for line in (idle, upcoming) if line is not None]
+        chart = (await charts.of(cid) if charts is not None and school.is_lead
+                 and any(roster.identities.get(p.id) for p in principals) else None)
         for p in principals:
             out += _message(roster, p, cid, key=f"digest:{label}", kind=kind, title=title,
-                            lines=lines)
+                            lines=lines, attachments=(chart,) if chart else ())
     if roster.admins:
         title = texts.DIGEST_TITLE_COUNTY.format(**span)
         lines = _county_lines(roster, data, status_by_community)

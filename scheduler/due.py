@@ -43,6 +43,7 @@ from scheduler.jobs import (
 )
 from scheduler.queries import PlannedTimes, activities_by_id, load_roster, planned_times
 from scheduler.state import claim_once, done_before, last_run, save_last_run
+from storage.blobs import BlobStore
 from storage.db import transaction
 from storage.events import hold_started_plans, mark_outcome_asked
 from storage.models import EventStatus
@@ -85,7 +86,7 @@ class Window:
 
 async def collect_due(
     *, session: AsyncSession, now: dt.datetime, last_run: dt.datetime, config: SchedulerConfig,
-    calendar: SchoolCalendar | None = None, claim: bool = False,
+    calendar: SchoolCalendar | None = None, claim: bool = False, files: BlobStore | None = None,
 ) -> list[NewMessage]:
     """The messages due in (last_run, now], computed but not enqueued.
 
@@ -110,7 +111,7 @@ async def collect_due(
         *(p.id for p, _ in day_before), *(p.id for p in hour_before), *(p.id for p in finished),
         *(p.id for p in ended)])
     ctx = JobContext(session=session, config=config, calendar=cal,
-                     roster=await load_roster(session=session))
+                     roster=await load_roster(session=session), files=files)
     out: list[NewMessage] = []
     for day in mornings:
         out += await send_month_results(ctx, day)
@@ -214,7 +215,7 @@ def _end_due(cal: SchoolCalendar, a: PlannedTimes) -> dt.datetime:
 
 async def catch_up(
     *, factory: async_sessionmaker[AsyncSession], before: dt.datetime, after: dt.datetime,
-    config: SchedulerConfig,
+    config: SchedulerConfig, files: BlobStore | None = None,
 ) -> list[NewMessage]:
     """The console's /time: what a bot beating every minute from `before` to `after` would have
     queued. One `run_due` per moment something can fall due (reminder and digest times, each
@@ -242,14 +243,15 @@ async def catch_up(
     queued: list[NewMessage] = []
     previous = before
     for moment in [*steps, after]:
-        queued += await run_due(factory=factory, now=moment, last_run=previous, config=config)
+        queued += await run_due(factory=factory, now=moment, last_run=previous, config=config,
+                                files=files)
         previous = moment
     return queued
 
 
 async def run_due(
     *, factory: async_sessionmaker[AsyncSession], now: dt.datetime, last_run: dt.datetime,
-    config: SchedulerConfig,
+    config: SchedulerConfig, files: BlobStore | None = None,
 ) -> list[NewMessage]:
     """Compute what is due in (last_run, now] and enqueue it; returns what was newly queued.
 
@@ -261,7 +263,7 @@ async def run_due(
         await hold_started_plans(session=session, now=now,
                                  today=now.astimezone(config.timezone).date())
         messages = await collect_due(session=session, now=now, last_run=last_run,
-                                     config=config, claim=True)
+                                     config=config, claim=True, files=files)
         queued = []
         for message in sorted(messages, key=delivery_order):
             if await enqueue(session=session, message=message, now=now):
@@ -276,6 +278,7 @@ async def run_due(
 
 async def tick(
     *, factory: async_sessionmaker[AsyncSession], clock: Clock, config: SchedulerConfig,
+    files: BlobStore | None = None,
 ) -> list[NewMessage]:
     """One scheduler beat: run what is due since the last recorded run, then record now."""
     now = clock.now()
@@ -284,7 +287,8 @@ async def tick(
     if previous is None:
         # A fresh install starts from now: it must not announce what it never missed.
         previous = now
-    queued = await run_due(factory=factory, now=now, last_run=previous, config=config)
+    queued = await run_due(factory=factory, now=now, last_run=previous, config=config,
+                           files=files)
     async with transaction(factory) as session:
         await save_last_run(session=session, moment=now)
     return queued
@@ -292,10 +296,11 @@ async def tick(
 
 async def collect_digests(
     *, session: AsyncSession, config: SchedulerConfig, week_start: dt.date,
+    files: BlobStore | None = None,
 ) -> list[NewMessage]:
     """The weekly digests of the ISO week starting `week_start`, computed, not enqueued."""
     ctx = JobContext(session=session, config=config, calendar=SchoolCalendar(config),
-                     roster=await load_roster(session=session))
+                     roster=await load_roster(session=session), files=files)
     return await send_weekly_digests(ctx, week_start)
 
 

@@ -26,6 +26,7 @@ from scheduler.digest import KINDS, figure, period_name, weekly_digests
 from scheduler.progress import QuotaStatus, quota_progress
 from scheduler.queries import Person, Roster, people_by_id
 from scheduler.recipients import to_groups, to_person
+from storage.blobs import BlobStore
 from storage.events import signed_in
 from storage.models import Activity, EventStatus
 from storage.outbox import NewMessage
@@ -37,6 +38,9 @@ class JobContext:
     config: SchedulerConfig
     calendar: SchoolCalendar
     roster: Roster
+    # Where charts and workbooks sent with messages are kept; None in previews, which write
+    # nothing (their messages then go without files).
+    files: BlobStore | None = None
 
 
 def names_list(names: list[str], limit: int) -> str:
@@ -451,7 +455,7 @@ async def send_term_summaries(ctx: JobContext, day: dt.date) -> list[NewMessage]
 async def send_weekly_digests(ctx: JobContext, week_start: dt.date) -> list[NewMessage]:
     """The digests of the ISO week starting `week_start` (sent the week after)."""
     return await weekly_digests(session=ctx.session, roster=ctx.roster, calendar=ctx.calendar,
-                                config=ctx.config, week_start=week_start)
+                                config=ctx.config, week_start=week_start, files=ctx.files)
 
 
 def calendar_warning_keys(calendar: SchoolCalendar) -> list[str]:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from scheduler.config import SchedulerConfig
 from scheduler.due import catch_up, tick
+from storage.blobs import BlobStore
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,10 @@ class SchedulerService:
     def __init__(
         self, *, factory: async_sessionmaker[AsyncSession], clock: Clock,
         config: SchedulerConfig, on_queued: Callable[[], None] | None = None,
+        files: BlobStore | None = None,
     ) -> None:
         self.factory = factory
+        self.files = files
         self.clock = clock
         self.config = config
         self.on_queued = on_queued
@@ -47,7 +50,8 @@ class SchedulerService:
         if task is not None:
             self._running.add(task)
         try:
-            queued = await tick(factory=self.factory, clock=self.clock, config=self.config)
+            queued = await tick(factory=self.factory, clock=self.clock, config=self.config,
+                                files=self.files)
             if queued and self.on_queued is not None:
                 self.on_queued()
         except Exception:  # a failing beat must not stop the next one
@@ -76,6 +80,7 @@ class SchedulerService:
 
 def catch_up_hook(
     *, factory: async_sessionmaker[AsyncSession], config: SchedulerConfig,
+    files: BlobStore | None = None,
 ) -> Callable[[datetime, datetime], Awaitable[None]]:
     """For the console's /time: run what fell due between the old and the new moment, as a bot
     beating all along would have (`scheduler.due.catch_up`), not as one that was down.
@@ -87,7 +92,8 @@ def catch_up_hook(
     async def hook(before: datetime, after: datetime) -> None:
         nonlocal scene_set
         if scene_set and after > before:
-            await catch_up(factory=factory, before=before, after=after, config=config)
+            await catch_up(factory=factory, before=before, after=after, config=config,
+                           files=files)
         scene_set = True
 
     return hook

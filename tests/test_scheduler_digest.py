@@ -5,11 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlmodel import col
 
+from handlers.chart import chart_data
 from scheduler.digest import parse_week, week_label
 from scheduler.due import collect_digests, run_due
+from storage.blobs import BlobStore, image_type
+from storage.models import Community
 from tests.scheduler_support import (
+    SHIYAN,
     SHIYAN_GROUP,
     add_activity,
     add_attendance,
@@ -230,3 +236,32 @@ async def test_at_term_end_principals_and_admins_get_the_terms_summary(county) -
     # Nothing of the kind in the middle of a term.
     mid = await run_due_between(county, "2026-11-30T08:00", "2026-11-30T07:59")
     assert not [m for m in mid if m.extra["kind"] == "term_summary"]
+
+
+async def test_the_months_first_community_digest_carries_the_chart_privately(
+        county, tmp_path) -> None:
+    """The lead principal's first digest of December brings the community's chart of the
+    term's months as an image; member schools' principals and later weeks get none."""
+    files = BlobStore(tmp_path)
+    async with county() as session:
+        sent = await collect_digests(session=session, config=config(),
+                                     week_start=dt.date(2026, 11, 30), files=files)
+    [lead] = to(sent, "韦国庆")
+    [chart] = lead.attachments
+    assert chart["kind"] == "image" and chart["name"].endswith(".png")
+    assert "融安县实验小学教共体" in chart["name"] and "9月" in chart["name"]
+    png = files.get(chart["sha256"])
+    assert image_type(png) == "image/png" and len(png) == chart["size"]
+    assert lead.target_kind == "user"
+    [member_school] = to(sent, "欧阳勇")
+    assert not member_school.attachments
+    async with county() as session:
+        cid = (await session.execute(select(Community.id).where(
+            col(Community.name) == SHIYAN))).scalar_one()
+        data = await chart_data(session, community_id=cid, start=dt.date(2026, 11, 1),
+                                end=dt.date(2026, 11, 1))
+    assert data.months[0].total == 2  # the two 集体备课 of the fixture's November
+    async with county() as session:
+        later = await collect_digests(session=session, config=config(),
+                                      week_start=dt.date(2026, 12, 7), files=files)
+    assert not any(m.attachments for m in later)
