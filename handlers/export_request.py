@@ -80,6 +80,6 @@ def export_request(match: re.Match[str], today: dt.date, period_of: PeriodOf) ->
     if when and when[0] not in "本这":
         number = _month_number(when)
         # The latest such month not after this one: 12月 asked in January is last December.
-        year = today.year if number <= today.month else today.year - 1
-        return ExportRequest(assessment, *_month(dt.date(year, number, 1)))
+        in_year = today.year if number <= today.month else today.year - 1
+        return ExportRequest(assessment, *_month(dt.date(in_year, number, 1)))
     return ExportRequest(assessment, *_month(first))
