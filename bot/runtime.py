@@ -16,6 +16,7 @@ from bot.channels.base import Channel
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.ingest import InboxWriter
+from bot.photos import PictureFetcher
 from bot.worker import Worker
 from handlers.clock import Clock
 from handlers.nlu import Parser
@@ -25,6 +26,7 @@ from handlers.routing import Services
 from scheduler.calendar import SchoolCalendar
 from scheduler.config import config_for
 from scheduler.due import digest_so_far
+from storage.blobs import BlobStore
 from storage.db import create_engine, session_factory, upgrade
 from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
@@ -46,6 +48,8 @@ class Runtime:
     delivery: Delivery
     services: Services
     inbox: InboxWriter
+    # The one store of photos and produced files (`[files] dir`).
+    blobs: BlobStore
     # Called when the console's simulated clock jumps (the scheduler catches up there).
     time_hooks: list[TimeHook] = field(default_factory=list)
 
@@ -75,6 +79,7 @@ async def open_runtime(
     config = config_for(scheduler=settings.scheduler, nlu=settings.nlu,
                         timezone=settings.bot.timezone)
     calendar = SchoolCalendar(config)
+    blobs = BlobStore(settings.files.dir)
     services = Services(
         parser=parser or await build_parser(settings, factory),
         activity_names=activity_names(settings.nlu),
@@ -83,14 +88,18 @@ async def open_runtime(
         period_of=calendar.period,
         lengths=calendar.config.lengths,
         digest_now=functools.partial(digest_so_far, config=config),
+        blobs=blobs,
+        max_image_bytes=settings.files.max_image_bytes,
     )
     chans: dict[str, Channel] = dict(channels or {})
     delivery = Delivery(factory=factory, channels=chans, clock=clock)
     worker = Worker(factory=factory, channels=chans, services=services,
-                    dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup)
+                    dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup,
+                    pictures=PictureFetcher(factory=factory,
+                                            limit=settings.files.max_image_bytes))
     ingest_engine = create_engine(settings.database.url, busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS)
     inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup)
     worker.yield_to = delivery.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
-                   inbox=inbox)
+                   inbox=inbox, blobs=blobs)

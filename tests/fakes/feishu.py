@@ -1,6 +1,7 @@
 """A fake Feishu open platform on 127.0.0.1, port 0: tenant tokens with expiry, message send
-and reply with `uuid` dedupe, message update, and faults on demand (429 with
-x-ogw-ratelimit-reset, 5xx, error codes). Tests wait on `wait_for`, never on sleeps.
+and reply with `uuid` dedupe, message update, the resources of received messages (pictures
+by message id and image key), and faults on demand (429 with x-ogw-ratelimit-reset, 5xx,
+error codes). Tests wait on `wait_for`, never on sleeps.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ class FakeFeishu(FakeServer):
         self.message_calls = 0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        # Pictures people sent, by (message_id, image_key); downloads made, and their faults.
+        self.resources: dict[tuple[str, str], bytes] = {}
+        self.downloads: list[tuple[str, str]] = []
+        self.download_faults: list[Fault] = []
 
     # --- control ----------------------------------------------------------------------------
 
@@ -65,6 +70,8 @@ class FakeFeishu(FakeServer):
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._update)
+        app.router.add_get("/open-apis/im/v1/messages/{message_id}/resources/{file_key}",
+                           self._resource)
 
     def texts(self) -> list[str]:
         """What people saw: the text of each distinct message (cards: their first block)."""
@@ -156,3 +163,23 @@ class FakeFeishu(FakeServer):
         self.updates.append((request.match_info["message_id"], json.loads(body["content"])))
         await self._notify()
         return web.json_response({"code": 0, "msg": "success", "data": {}})
+
+    async def _resource(self, request: web.Request) -> web.Response:
+        """获取消息中的资源文件: the bytes of a picture a user sent, or a JSON error."""
+        key = (request.match_info["message_id"], request.match_info["file_key"])
+        self.downloads.append(key)
+        refusal = self._auth_error(request)
+        if refusal is None and self.download_faults:
+            fault = self.download_faults.pop(0)
+            refusal = web.json_response({"code": fault.code, "msg": "fault"},
+                                        status=fault.status, headers=fault.headers)
+        if refusal is None and request.query.get("type") != "image":
+            refusal = web.json_response({"code": 234001, "msg": "Invalid request param."},
+                                        status=400)
+        if refusal is None and key not in self.resources:
+            refusal = web.json_response({"code": 234003, "msg": "File not in msg."},
+                                        status=404)
+        await self._notify()
+        if refusal is not None:
+            return refusal
+        return web.Response(body=self.resources[key], content_type="application/octet-stream")

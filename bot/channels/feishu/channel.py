@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from bot.channels.base import SendResult
+from bot.channels.download import ImageGone
 from bot.channels.limits import SlidingWindow
 from bot.config import FeishuApp
-from handlers.messages import IncomingMessage
+from handlers.messages import ImageRef, IncomingMessage
 from storage.models import OutboxMessage
 
-from .api import FeishuApi
+from .api import FeishuApi, fetch_message_image
 from .cards import titled_card, undo_card, withdrawn_card
 from .normalise import PLATFORM, BotIdentity, normalise
 
@@ -105,3 +106,13 @@ class FeishuChannel:
             return SendResult.sent()
         # A retry re-sends the reply too; its uuid makes Feishu ignore the second copy.
         return result.as_send_result()
+
+    # --- pictures in received messages ------------------------------------------------------
+
+    async def fetch_image(self, msg: IncomingMessage, ref: ImageRef, limit: int) -> bytes:
+        """A picture of a received message, through the app that received it."""
+        api = self._api_for(msg.app_id)
+        message_id, _, image_key = ref.ref.partition("/")
+        if api is None or not message_id or not image_key:
+            raise ImageGone("no app for this message, or not a Feishu picture reference")
+        return await fetch_message_image(api, message_id, image_key, limit)

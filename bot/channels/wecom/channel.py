@@ -24,13 +24,15 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ApiResult, SendResult
+from bot.channels.download import ImageGone
 from bot.channels.limits import SlidingWindow
 from bot.config import WeComSettings
-from handlers.messages import IncomingMessage
+from handlers.messages import ImageRef, IncomingMessage
 from storage.inbox import find_event
 from storage.models import OutboxMessage
 
-from .api import WeComApi
+from .api import WeComApi, fetch_file
+from .crypto import BLOCK, DecryptError, decrypt_file
 from .limits import split_text
 from .normalise import PLATFORM, normalise
 
@@ -146,3 +148,17 @@ class WeComChannel:
             self._parts_done[message.key] = n + 1
         self._parts_done.pop(message.key, None)
         return SendResult.sent()
+
+    # --- pictures the robot received ----------------------------------------------------------
+
+    async def fetch_image(self, msg: IncomingMessage, ref: ImageRef, limit: int) -> bytes:
+        """A picture of a robot message: fetched from its URL and decrypted with the robot's
+        EncodingAESKey. The cipher text is at most one padding block longer than the picture."""
+        encrypted = await fetch_file(self.session, ref.ref, limit + BLOCK)
+        try:
+            data = decrypt_file(encrypted, self.wecom.encoding_aes_key)
+        except DecryptError as exc:
+            raise ImageGone(f"not decryptable: {exc}") from exc
+        if len(data) > limit:
+            raise ImageGone(f"too large: {len(data)} bytes")
+        return data
