@@ -234,6 +234,7 @@ RECORDS_EARLY = "早退"
 RECORDS_MAKEUP = "补签"
 RECORDS_WITHDRAWN = "已撤销"
 RECORDS_PEOPLE = "{n}人"
+RECORDS_PHOTOS = "照片{n}张"
 RECORDS_SEP = "、"
 
 # --- questions addressed to the bot (handlers/schedule.py) --------------------------------
