@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,7 +28,10 @@ from storage.roster import member_by_identity
 log = logging.getLogger(__name__)
 
 
+@runtime_checkable
 class ImageSource(Protocol):
+    """A channel that can fetch the pictures of the messages it receives."""
+
     async def fetch_image(self, msg: IncomingMessage, ref: ImageRef, limit: int) -> bytes:
         """The picture's bytes; ImageGone for good, ImageUnavailable for now."""
 
@@ -54,14 +57,13 @@ class PictureFetcher:
         """The message with its pictures fetched and checked (or as it was)."""
         if not msg.images or msg.kind != "message":
             return msg
-        fetch = getattr(channel, "fetch_image", None)
-        if fetch is None or not await self._wanted(msg):
+        if not isinstance(channel, ImageSource) or not await self._wanted(msg):
             return msg
         pictures: list[Picture] = []
         refused = 0
         for ref in msg.images:
             try:
-                data = await fetch(msg, ref, self.limit)
+                data = await channel.fetch_image(msg, ref, self.limit)
             except ImageGone as exc:
                 log.info("%s message %s: picture refused: %s", msg.platform, msg.message_id,
                          exc)

@@ -314,3 +314,14 @@ async def test_through_the_webhook_of_the_running_app(
     runtime.worker.wakeup.set()
     await fake.wait_for(lambda: len(fake.sent) == 2)
     assert fake.texts()[1] == texts.PHOTOS_ATTACHED.format(n=2)
+
+
+async def test_a_revoked_token_is_replaced_and_a_missing_resource_refused(rig: Rig) -> None:
+    await rig.say(REPORT)
+    rig.fake.revoke_tokens()
+    await rig.picture(png())
+    assert rig.fake.token_requests == 2
+    assert await rig.later(10) == [texts.PHOTOS_ATTACHED.format(n=1)]
+    event = image_event("img_unknown", app_id=APP_ID, token=TOKEN, chat_id=CHAT, open_id=USER)
+    assert await rig.deliver(rig._stamp(event, None)) == [texts.PHOTOS_REFUSED.format(mb=1)]
+    assert len(await rig.rows(Photo)) == 1
