@@ -26,7 +26,7 @@ from handlers.routing import Services
 from scheduler.calendar import SchoolCalendar
 from scheduler.config import config_for
 from scheduler.due import digest_so_far
-from storage.blobs import BlobStore
+from storage.blobs import BlobStorage, BlobStore
 from storage.db import create_engine, session_factory, upgrade
 from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
@@ -49,7 +49,7 @@ class Runtime:
     services: Services
     inbox: InboxWriter
     # The one store of photos and produced files (`[files] dir`).
-    blobs: BlobStore
+    blobs: BlobStorage
     # Called when the console's simulated clock jumps (the scheduler catches up there).
     time_hooks: list[TimeHook] = field(default_factory=list)
 
@@ -59,6 +59,18 @@ class Runtime:
     async def close(self) -> None:
         await self.inbox.engine.dispose()
         await self.engine.dispose()
+
+
+def blob_storage(settings: Settings) -> BlobStorage:
+    """The bucket when `[files] s3_bucket` is set, else the directory `[files] dir`."""
+    files = settings.files
+    if not files.s3_bucket:
+        return BlobStore(files.dir)
+    from storage.s3 import S3BlobStore, S3Location
+
+    return S3BlobStore(S3Location(
+        endpoint=files.s3_endpoint, bucket=files.s3_bucket, access_key=files.s3_access_key,
+        secret_key=files.s3_secret_key, region=files.s3_region, prefix=files.s3_prefix))
 
 
 async def build_parser(settings: Settings, factory: async_sessionmaker[AsyncSession]) -> Parser:
@@ -79,7 +91,7 @@ async def open_runtime(
     config = config_for(scheduler=settings.scheduler, nlu=settings.nlu,
                         timezone=settings.bot.timezone)
     calendar = SchoolCalendar(config)
-    blobs = BlobStore(settings.files.dir)
+    blobs = blob_storage(settings)
     services = Services(
         parser=parser or await build_parser(settings, factory),
         activity_names=activity_names(settings.nlu),
