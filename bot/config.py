@@ -61,6 +61,13 @@ class FilesSettings:
 
     dir: str = "var/files"
     max_image_bytes: int = 10 * 1024 * 1024
+    # An S3-compatible bucket instead of `dir` when `s3_bucket` is set (docs/photos.md).
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_prefix: str = ""
+    s3_access_key: str = field(default="", repr=False)
+    s3_secret_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,17 @@ def _wecom(raw: Any) -> WeComSettings | None:
         raise ConfigError(f"[wecom]: {exc}") from exc
 
 
+def _files(raw: dict[str, Any]) -> FilesSettings:
+    table = {k: v for k, v in raw.items() if k not in ("s3_access_key_env", "s3_secret_key_env")}
+    for key in ("s3_access_key", "s3_secret_key"):
+        table[key] = _secret(raw, key)
+    files = FilesSettings(**table)
+    if files.s3_bucket and not (files.s3_endpoint and files.s3_access_key
+                                and files.s3_secret_key):
+        raise ConfigError("[files] s3_bucket needs s3_endpoint, s3_access_key, s3_secret_key")
+    return files
+
+
 def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings:
     """Build settings from an already-parsed TOML table (tests use this directly)."""
     try:
@@ -165,7 +183,7 @@ def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings
             db_table["url"] = os.environ["JIAOLIAN_DATABASE_URL"]
         database = DatabaseSettings(**db_table)
         bot = BotSettings(**raw.get("bot", {}))
-        files = FilesSettings(**raw.get("files", {}))
+        files = _files(raw.get("files", {}))
     except TypeError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
     return Settings(

@@ -16,12 +16,11 @@ from typing import TextIO
 from bot.channels.console import PLATFORM, ConsoleChannel
 from bot.command_support import parse_moment
 from bot.config import Settings
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import Runtime, blob_storage, open_runtime
 from handlers import texts
 from handlers.clock import SimulatedClock
 from scheduler.config import config_for
 from scheduler.setup import catch_up_hook
-from storage.blobs import BlobStore
 from storage.roster import group_by_chat, member_by_identity
 
 DEFAULT_SPEAKER = "张丽"
@@ -120,7 +119,7 @@ async def run_console(settings: Settings, *, src: TextIO | None = None,
     out = out or sys.stdout
     script = not src.isatty()
     clock = SimulatedClock()
-    blobs = BlobStore(settings.files.dir)
+    blobs = blob_storage(settings)
     channel = ConsoleChannel(out, blobs=blobs, files_out=outbox_files_dir(settings))
     runtime = await open_runtime(settings, clock=clock, channels={PLATFORM: channel},
                                  blobs=blobs)

@@ -69,7 +69,8 @@ def _event_cells(row: dict[str, Any], names: dict[str, str]) -> list[str]:
     details = [row["grade"], row["subject"],
                texts.RECORDS_PEOPLE.format(n=row["participants"])
                if row["participants"] is not None else None,
-               f"《{row['topic']}》" if row["topic"] else None]
+               f"《{row['topic']}》" if row["topic"] else None,
+               texts.RECORDS_PHOTOS.format(n=len(row["photos"])) if row.get("photos") else None]
     return [str(row["id"]), row["date"] or "", when, texts.RECORDS_EVENT,
             names.get(row["activity"] or "", row["activity"] or ""), status,
             row["school"] or "", row["community"] or "",

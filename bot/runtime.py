@@ -16,6 +16,7 @@ from bot.channels.base import Channel
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.ingest import InboxWriter
+from bot.photos import PictureFetcher
 from bot.worker import Worker
 from handlers.clock import Clock
 from handlers.nlu import Parser
@@ -25,7 +26,7 @@ from handlers.routing import Services
 from scheduler.calendar import SchoolCalendar
 from scheduler.config import config_for
 from scheduler.due import digest_so_far
-from storage.blobs import BlobStore
+from storage.blobs import BlobStorage, BlobStore
 from storage.db import create_engine, session_factory, upgrade
 from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
@@ -48,7 +49,7 @@ class Runtime:
     services: Services
     inbox: InboxWriter
     # Photos in, workbooks and charts out: the one store of files, handed to every channel.
-    blobs: BlobStore
+    blobs: BlobStorage
     # Called when the console's simulated clock jumps (the scheduler catches up there).
     time_hooks: list[TimeHook] = field(default_factory=list)
 
@@ -60,6 +61,18 @@ class Runtime:
         await self.engine.dispose()
 
 
+def blob_storage(settings: Settings) -> BlobStorage:
+    """The bucket when `[files] s3_bucket` is set, else the directory `[files] dir`."""
+    files = settings.files
+    if not files.s3_bucket:
+        return BlobStore(files.dir)
+    from storage.s3 import S3BlobStore, S3Location
+
+    return S3BlobStore(S3Location(
+        endpoint=files.s3_endpoint, bucket=files.s3_bucket, access_key=files.s3_access_key,
+        secret_key=files.s3_secret_key, region=files.s3_region, prefix=files.s3_prefix))
+
+
 async def build_parser(settings: Settings, factory: async_sessionmaker[AsyncSession]) -> Parser:
     async with factory() as session:
         schools = [(s.name, tuple(s.aliases or ())) for s in await all_schools(session=session)]
@@ -69,7 +82,7 @@ async def build_parser(settings: Settings, factory: async_sessionmaker[AsyncSess
 
 async def open_runtime(
     settings: Settings, *, clock: Clock, channels: Mapping[str, Channel] | None = None,
-    parser: Parser | None = None, blobs: BlobStore | None = None,
+    parser: Parser | None = None, blobs: BlobStorage | None = None,
 ) -> Runtime:
     """Open everything; `parser` lets a caller that already built one (tests) share it, and
     `blobs` a caller whose channels exist before the runtime (the console) share its store."""
@@ -79,6 +92,7 @@ async def open_runtime(
     config = config_for(scheduler=settings.scheduler, nlu=settings.nlu,
                         timezone=settings.bot.timezone)
     calendar = SchoolCalendar(config)
+    blobs = blobs or blob_storage(settings)
     services = Services(
         parser=parser or await build_parser(settings, factory),
         activity_names=activity_names(settings.nlu),
@@ -87,14 +101,18 @@ async def open_runtime(
         period_of=calendar.period,
         lengths=calendar.config.lengths,
         digest_now=functools.partial(digest_so_far, config=config),
+        blobs=blobs,
+        max_image_bytes=settings.files.max_image_bytes,
     )
     chans: dict[str, Channel] = dict(channels or {})
     delivery = Delivery(factory=factory, channels=chans, clock=clock)
     worker = Worker(factory=factory, channels=chans, services=services,
-                    dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup)
+                    dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup,
+                    pictures=PictureFetcher(factory=factory,
+                                            limit=settings.files.max_image_bytes))
     ingest_engine = create_engine(settings.database.url, busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS)
     inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup)
     worker.yield_to = delivery.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
-                   inbox=inbox, blobs=blobs or BlobStore(settings.files.dir))
+                   inbox=inbox, blobs=blobs)

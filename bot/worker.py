@@ -7,6 +7,7 @@ either loses nothing (the event is still pending) or has done everything exactly
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
 from bot.loops import backoff, run_until_stopped
+from bot.photos import PictureFetcher
 from handlers.clock import Clock
 from handlers.dispatch import handle_message
 from handlers.messages import IncomingMessage, Reply
@@ -23,7 +25,7 @@ from handlers.routing import Dispatcher, Services
 from storage.db import transaction
 from storage.inbox import claim_events, mark_done, mark_error
 from storage.models import InboxEvent
-from storage.outbox import NewMessage, enqueue
+from storage.outbox import NewMessage, enqueue, enqueue_burst
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ class Worker:
         services: Services, dispatcher: Dispatcher, clock: Clock,
         delivered: asyncio.Event | None = None,
         yield_to: Callable[[], Awaitable[None]] | None = None, batch: int = 16,
+        pictures: PictureFetcher | None = None,
     ) -> None:
         self.factory = factory
         self.channels = channels
@@ -89,6 +92,8 @@ class Worker:
         self.delivered = delivered
         # Awaited before each event: lets urgent work (acknowledgements) go first.
         self.yield_to = yield_to
+        # Fetches a message's pictures before its transaction opens (None: never fetched).
+        self.pictures = pictures
 
     async def process_batch(self) -> int:
         """Lease the oldest pending events in one go and handle each in its own transaction;
@@ -105,8 +110,9 @@ class Worker:
     async def _process(self, event: InboxEvent) -> None:
         assert event.id is not None
         try:
+            msg = await self._prepare(event)
             async with transaction(self.factory) as session:
-                await self._handle(session, event)
+                await self._handle(session, event, msg)
                 if not await mark_done(session=session, event_id=event.id):
                     raise LeaseLost(event.id)
         except LeaseLost:
@@ -120,18 +126,32 @@ class Worker:
         if self.delivered is not None:
             self.delivered.set()
 
-    async def _handle(self, session: AsyncSession, event: InboxEvent) -> None:
+    async def _prepare(self, event: InboxEvent) -> IncomingMessage | None:
+        """Normalise, and fetch the message's pictures outside any transaction (downloads
+        take seconds); a fetch failure that may pass raises, and the event is retried."""
         channel = self.channels.get(event.platform)
         if channel is None:
             raise LookupError(f"no channel for platform {event.platform!r}")
         msg = channel.normalise(event.payload or {})
+        if msg is not None and msg.images and self.pictures is not None:
+            msg = await self.pictures.prepare(msg, channel)
+        return msg
+
+    async def _handle(self, session: AsyncSession, event: InboxEvent,
+                      msg: IncomingMessage | None) -> None:
         if msg is None:
             return
         replies = await handle_message(session=session, msg=msg, services=self.services,
                                        dispatcher=self.dispatcher, inbox_id=event.id)
         now = self.clock.now()
         for n, reply in enumerate(replies):
-            await enqueue(session=session, message=outbox_message(event, msg, reply, n), now=now)
+            message = outbox_message(event, msg, reply, n)
+            if reply.burst:
+                message = dataclasses.replace(message, key=reply.burst + event.event_id)
+                await enqueue_burst(session=session, prefix=reply.burst, message=message,
+                                    now=now, due=now + reply.delay)
+            else:
+                await enqueue(session=session, message=message, now=now)
 
     async def drain(self) -> int:
         """Process until the inbox is empty; returns how many events were handled."""

@@ -12,6 +12,7 @@ from handlers.activity import FOLLOWUP_KINDS, continue_followup
 from handlers.commands import run_command
 from handlers.messages import IncomingMessage, Reply
 from handlers.nlu import ParseResult
+from handlers.photos import attach_with_text, handle_pictures
 from handlers.plans import FOLLOWUP_PICK, continue_pick
 from handlers.routing import Context, Dispatcher, Services
 from storage.conversations import current_conversation, end_conversation
@@ -46,21 +47,34 @@ async def handle_message(
     if msg.kind == "bot_added":
         ctx.reply(texts.GROUP_WELCOME)
         return ctx.replies
+    if msg.images and not msg.text.strip():
+        # A picture on its own answers no question and runs no command.
+        await handle_pictures(ctx)
+        return ctx.replies
+    way = await _handle(ctx, dispatcher)
+    if msg.images and member is not None:
+        await attach_with_text(ctx, unknown=way == "route" and parsed.intent == "unknown")
+    return ctx.replies
+
+
+async def _handle(ctx: Context, dispatcher: Dispatcher) -> str:
+    """Answer the words of a message; which way it went: "expired", "command",
+    "conversation", "route" or "" (not handled)."""
     conv = await _conversation(ctx)
     if ctx.replies:  # an answer to a question that expired
-        return ctx.replies
+        return "expired"
     if await run_command(ctx, followup_pending=conv is not None):
-        return ctx.replies
+        return "command"
     if conv is not None and await _continue(ctx, conv):
-        return ctx.replies
-    route = dispatcher.route_for(parsed.intent) or dispatcher.route_for("unknown")
+        return "conversation"
+    route = dispatcher.route_for(ctx.parsed.intent) or dispatcher.route_for("unknown")
     if route is None:
-        return ctx.replies
-    if route.needs_member and member is None:
+        return ""
+    if route.needs_member and ctx.member is None:
         ctx.reply(texts.WHO_ARE_YOU)
-        return ctx.replies
+        return "route"
     await route.handler(ctx)
-    return ctx.replies
+    return "route"
 
 
 async def _conversation(ctx: Context) -> Conversation | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 LEADING_MENTIONS = re.compile(r"^\s*(?:@\S+\s*)+")
@@ -17,6 +17,31 @@ LEADING_MENTIONS = re.compile(r"^\s*(?:@\S+\s*)+")
 def without_mentions(text: str) -> str:
     """The words after any leading @mentions (the console keeps them in the text)."""
     return LEADING_MENTIONS.sub("", text).strip()
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A picture in a platform message, not fetched yet; `ref` is what its channel needs to
+    fetch it (Feishu: "message_id/image_key"; WeCom: the robot's encrypted-file URL)."""
+
+    ref: str
+
+
+@dataclass(frozen=True, repr=False)
+class Picture:
+    """A picture fetched and checked by the bot layer (a picture by its bytes, within the size
+    limit), not stored yet: the photo handler keeps it only when it has a record to go to."""
+
+    data: bytes
+    sha256: str
+    mime: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"Picture({self.sha256[:12]}, {self.mime}, {self.size} bytes)"
 
 
 @dataclass(frozen=True)
@@ -34,6 +59,12 @@ class IncomingMessage:
     action: dict[str, Any] | None = None
     # The message @mentions the bot (WeCom's robot hears nothing else in a group).
     addressed: bool = False
+    # Pictures the message carries (a Feishu image or post, a WeCom image or mixed message),
+    # then, filled in by the bot layer before handling: those fetched and checked, and how
+    # many were refused for good (not a picture, too large, gone).
+    images: tuple[ImageRef, ...] = ()
+    pictures: tuple[Picture, ...] = ()
+    refused: int = 0
 
     @property
     def is_group(self) -> bool:
@@ -75,3 +106,7 @@ class Reply:
     extra: dict[str, Any] = field(default_factory=dict)
     # Sent after the text, in order; files and workbooks go only to a person (a Target user).
     attachments: tuple[Attachment, ...] = ()
+    # Answers of a burst (several pictures in a row): a still-pending answer queued under this
+    # key prefix takes this one's text instead of another being queued, `delay` after now.
+    burst: str | None = None
+    delay: timedelta = timedelta(0)

@@ -18,6 +18,7 @@ from handlers.event_times import EventLengths
 from handlers.messages import IncomingMessage, Reply, Target
 from handlers.nlu import Parser, ParseResult
 from handlers.periods import PeriodOf, plain_period
+from storage.blobs import BlobStorage
 from storage.models import ChatGroup, Member
 
 # (session, member id, today) → the texts of that member's digest of this week so far.
@@ -36,6 +37,9 @@ class Services:
     period_of: PeriodOf = plain_period
     lengths: EventLengths = field(default_factory=EventLengths)
     digest_now: DigestNow | None = None
+    # Where photos are kept (None: nowhere, pictures are not kept) and how large one may be.
+    blobs: BlobStorage | None = None
+    max_image_bytes: int = 10 * 1024 * 1024
 
 
 @dataclass

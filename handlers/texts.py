@@ -123,6 +123,13 @@ GROUP_BIND_ADMIN_ONLY = "只有管理员或校长可以绑定群。"
 GROUP_BIND_UNKNOWN = "没有找到“{scope}”，请发送完整的教共体或学校名称。"
 GROUP_NOT_BOUND = "本群还没有绑定教共体，请管理员发送“绑定本群 教共体名称”。"
 
+# --- photos (pictures teachers post as evidence) ---------------------------------------------
+PHOTOS_ATTACHED = "已附照片 {n} 张"
+PHOTOS_ATTACHED_TAIL = "已附照片 {n} 张。"
+PHOTOS_REFUSED = "图片没能保存（只收照片，单张不超过{mb}MB），请换一张再发。"
+PHOTOS_NOTHING_TO_ATTACH = "照片要跟在你的汇报或签到后面发（30分钟内），先发汇报，再发照片就能附上。"
+PHOTOS_NOT_KEPT = "照片这次没有附上：请等记录完成后再发一次照片。"
+
 # --- help and unknown -----------------------------------------------------------------------
 HELP = (
     "我是教联助手，可以这样用：\n"
@@ -229,6 +236,7 @@ RECORDS_EARLY = "早退"
 RECORDS_MAKEUP = "补签"
 RECORDS_WITHDRAWN = "已撤销"
 RECORDS_PEOPLE = "{n}人"
+RECORDS_PHOTOS = "照片{n}张"
 RECORDS_SEP = "、"
 
 # --- questions addressed to the bot (handlers/schedule.py) --------------------------------

@@ -19,7 +19,7 @@ from handlers.messages import Attachment
 from handlers.periods import Period, add_months
 from scheduler.calendar import SchoolCalendar
 from scheduler.config import SchedulerConfig
-from storage.blobs import BlobStore
+from storage.blobs import BlobStorage
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class CommunityCharts:
     """Charts by community for one digest run, each rendered at most once."""
 
     def __init__(self, *, session: AsyncSession, calendar: SchoolCalendar,
-                 config: SchedulerConfig, files: BlobStore, month: Period) -> None:
+                 config: SchedulerConfig, files: BlobStorage, month: Period) -> None:
         self.session = session
         self.calendar = calendar
         self.config = config

@@ -38,7 +38,7 @@ from scheduler.queries import (
     turnout_by_school,
 )
 from scheduler.recipients import to_person
-from storage.blobs import BlobStore
+from storage.blobs import BlobStorage
 from storage.models import Activity
 from storage.outbox import NewMessage
 
@@ -325,7 +325,7 @@ def _message(roster: Roster, person: Person, community_id: int | None, *, key: s
 
 async def weekly_digests(
     *, session: AsyncSession, roster: Roster, calendar: SchoolCalendar, config: SchedulerConfig,
-    week_start: dt.date, files: BlobStore | None = None,
+    week_start: dt.date, files: BlobStorage | None = None,
 ) -> list[NewMessage]:
     """One digest per recipient: a principal's school; the lead principal's community with
     their own school's lines; the county for admins. Keys `digest:2026-W48:member:12`.

@@ -43,7 +43,7 @@ from scheduler.jobs import (
 )
 from scheduler.queries import PlannedTimes, activities_by_id, load_roster, planned_times
 from scheduler.state import claim_once, done_before, last_run, save_last_run
-from storage.blobs import BlobStore
+from storage.blobs import BlobStorage
 from storage.db import transaction
 from storage.events import hold_started_plans, mark_outcome_asked
 from storage.models import EventStatus
@@ -86,7 +86,7 @@ class Window:
 
 async def collect_due(
     *, session: AsyncSession, now: dt.datetime, last_run: dt.datetime, config: SchedulerConfig,
-    calendar: SchoolCalendar | None = None, claim: bool = False, files: BlobStore | None = None,
+    calendar: SchoolCalendar | None = None, claim: bool = False, files: BlobStorage | None = None,
 ) -> list[NewMessage]:
     """The messages due in (last_run, now], computed but not enqueued.
 
@@ -215,7 +215,7 @@ def _end_due(cal: SchoolCalendar, a: PlannedTimes) -> dt.datetime:
 
 async def catch_up(
     *, factory: async_sessionmaker[AsyncSession], before: dt.datetime, after: dt.datetime,
-    config: SchedulerConfig, files: BlobStore | None = None,
+    config: SchedulerConfig, files: BlobStorage | None = None,
 ) -> list[NewMessage]:
     """The console's /time: what a bot beating every minute from `before` to `after` would have
     queued. One `run_due` per moment something can fall due (reminder and digest times, each
@@ -251,7 +251,7 @@ async def catch_up(
 
 async def run_due(
     *, factory: async_sessionmaker[AsyncSession], now: dt.datetime, last_run: dt.datetime,
-    config: SchedulerConfig, files: BlobStore | None = None,
+    config: SchedulerConfig, files: BlobStorage | None = None,
 ) -> list[NewMessage]:
     """Compute what is due in (last_run, now] and enqueue it; returns what was newly queued.
 
@@ -278,7 +278,7 @@ async def run_due(
 
 async def tick(
     *, factory: async_sessionmaker[AsyncSession], clock: Clock, config: SchedulerConfig,
-    files: BlobStore | None = None,
+    files: BlobStorage | None = None,
 ) -> list[NewMessage]:
     """One scheduler beat: run what is due since the last recorded run, then record now."""
     now = clock.now()
@@ -296,7 +296,7 @@ async def tick(
 
 async def collect_digests(
     *, session: AsyncSession, config: SchedulerConfig, week_start: dt.date,
-    files: BlobStore | None = None,
+    files: BlobStorage | None = None,
 ) -> list[NewMessage]:
     """The weekly digests of the ISO week starting `week_start`, computed, not enqueued."""
     ctx = JobContext(session=session, config=config, calendar=SchoolCalendar(config),

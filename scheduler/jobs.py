@@ -26,7 +26,7 @@ from scheduler.digest import KINDS, figure, period_name, weekly_digests
 from scheduler.progress import QuotaStatus, quota_progress
 from scheduler.queries import Person, Roster, people_by_id
 from scheduler.recipients import to_groups, to_person
-from storage.blobs import BlobStore
+from storage.blobs import BlobStorage
 from storage.events import signed_in
 from storage.models import Activity, EventStatus
 from storage.outbox import NewMessage
@@ -40,7 +40,7 @@ class JobContext:
     roster: Roster
     # Where charts and workbooks sent with messages are kept; None in previews, which write
     # nothing (their messages then go without files).
-    files: BlobStore | None = None
+    files: BlobStorage | None = None
 
 
 def names_list(names: list[str], limit: int) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from scheduler.config import SchedulerConfig
 from scheduler.due import catch_up, tick
-from storage.blobs import BlobStore
+from storage.blobs import BlobStorage
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class SchedulerService:
     def __init__(
         self, *, factory: async_sessionmaker[AsyncSession], clock: Clock,
         config: SchedulerConfig, on_queued: Callable[[], None] | None = None,
-        files: BlobStore | None = None,
+        files: BlobStorage | None = None,
     ) -> None:
         self.factory = factory
         self.files = files
@@ -80,7 +80,7 @@ class SchedulerService:
 
 def catch_up_hook(
     *, factory: async_sessionmaker[AsyncSession], config: SchedulerConfig,
-    files: BlobStore | None = None,
+    files: BlobStorage | None = None,
 ) -> Callable[[datetime, datetime], Awaitable[None]]:
     """For the console's /time: run what fell due between the old and the new moment, as a bot
     beating all along would have (`scheduler.due.catch_up`), not as one that was down.

@@ -13,6 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 # Magic numbers of the picture formats chat apps send; the platform's word is not trusted.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -42,6 +43,24 @@ class Blob:
     size: int
 
 
+def blob_name(sha256: str) -> str:
+    """Where a blob lives below its store's root: two levels deep by hash prefix, so no
+    folder grows too large; ValueError for anything but a SHA-256 hex digest."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+class BlobStorage(Protocol):
+    """What keeps blobs: a local directory (`BlobStore`) or a bucket (storage.s3)."""
+
+    def put(self, data: bytes) -> Blob: ...
+
+    def get(self, sha256: str) -> bytes: ...
+
+    def has(self, sha256: str) -> bool: ...
+
+
 class BlobStore:
     """A directory of blobs, two levels deep by hash prefix so no folder grows too large."""
 
@@ -49,9 +68,7 @@ class BlobStore:
         self.root = Path(root)
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise ValueError("not a SHA-256 hex digest")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return self.root / blob_name(sha256)
 
     def put(self, data: bytes) -> Blob:
         sha = hashlib.sha256(data).hexdigest()

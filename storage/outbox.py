@@ -31,17 +31,38 @@ class NewMessage:
     attachments: list[dict[str, Any]] | None = None
 
 
-async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime) -> bool:
-    """Queue a message; False when its key was already queued (nothing is sent twice)."""
+async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime,
+                  due: datetime | None = None) -> bool:
+    """Queue a message (to go at `due`, default now); False when its key was already queued
+    (nothing is sent twice)."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     stmt = insert_ignore(session, table, conflict=["key"]).values(
         key=message.key[:200], platform=message.platform, app_id=message.app_id,
         target_kind=message.target_kind, target=message.target, reply_to=message.reply_to,
         text=message.text, extra=message.extra, attachments=message.attachments,
         status="pending", attempts=0,
-        next_attempt_at=now, created_at=now, error="",
+        next_attempt_at=due or now, created_at=now, error="",
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def enqueue_burst(*, session: AsyncSession, prefix: str, message: NewMessage,
+                        now: datetime, due: datetime) -> bool:
+    """One answer for a burst (several pictures in a row): a message queued under `prefix`
+    and not yet picked up by delivery takes this one's text, reply target and due time;
+    only when there is none is `message` queued. True when a row was queued or updated."""
+    free = or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now)
+    updated = await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.key).startswith(prefix, autoescape=True),
+               col(OutboxMessage.status) == "pending", free)
+        .values(text=message.text, reply_to=message.reply_to, next_attempt_at=due)
+        .returning(col(OutboxMessage.id))
+        .execution_options(synchronize_session=False)
+    )
+    if updated.first() is not None:
+        return True
+    return await enqueue(session=session, message=message, now=now, due=due)
 
 
 async def claim_due(

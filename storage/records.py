@@ -1,8 +1,9 @@
 """The record (台账) as plain rows: each event once, then every attendance entry, by date.
 
 An event row carries its status and all its reporters (names in report order; the first is
-its registrant or organiser), so a co-reported event is one row, never two. Times are given
-in the county's zone. Imports storage.models and storage.events only.
+its registrant or organiser), so a co-reported event is one row, never two, and its photos
+(by hash, in the blob store; a withdrawn event keeps them). Times are given in the county's
+zone. Imports storage.models, storage.events and storage.photos only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.models import Activity, ActivityReport, Attendance, Community, Member, School
+from storage.photos import photos_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Events are read in pages, so a year's record never sits in memory at once.
@@ -80,6 +82,11 @@ async def iter_records(
     while rows := (await session.execute(stmt.offset(offset).limit(PAGE))).all():
         offset += len(rows)
         reporters = await _reporters(session, [act for act, *_ in rows])
+        photos: dict[int, list[dict[str, Any]]] = {}
+        for photo in await photos_of(session=session, activity_ids=[a.id for a, *_ in rows
+                                                                    if a.id is not None]):
+            photos.setdefault(photo.activity_id, []).append(
+                {"sha256": photo.sha256, "mime": photo.mime, "size": photo.size})
         for act, registrant, school, community in rows:
             assert act.id is not None
             yield {
@@ -91,7 +98,7 @@ async def iter_records(
                                                                      reporters[act.id]),
                 "subject": act.subject, "grade": act.grade, "participants": act.participants,
                 "topic": act.topic, "confirmed": act.confirmed, "withdrawn": act.withdrawn,
-                "source": act.source_text,
+                "source": act.source_text, "photos": photos.get(act.id, []),
             }
     att_stmt = (
         select(Attendance, col(Member.name), col(home_school.name), col(home_community.name),

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from handlers import texts
 from handlers.messages import IncomingMessage
 from handlers.texts import BOT_NAME
-from storage.blobs import BlobStore
+from storage.blobs import BlobStorage
 from storage.models import OutboxMessage
 
 from .base import SendResult
@@ -36,7 +36,7 @@ def format_reply(text: str, prefix: str) -> str:
 class ConsoleChannel:
     platform = PLATFORM
 
-    def __init__(self, out: TextIO | None = None, *, blobs: BlobStore | None = None,
+    def __init__(self, out: TextIO | None = None, *, blobs: BlobStorage | None = None,
                  files_out: str | Path = "var/outbox-files") -> None:
         self.out = out or sys.stdout
         self.current_chat = ""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 from handlers.messages import Attachment
-from storage.blobs import BlobStore
+from storage.blobs import BlobStorage
 from storage.models import OutboxMessage
 
 MB = 1024 * 1024
@@ -58,7 +58,7 @@ def _megabytes(size: int) -> str:
     return f"{size / MB:.1f} MB"
 
 
-def load(blobs: BlobStore | None, attachment: Attachment, limits: Limits,
+def load(blobs: BlobStorage | None, attachment: Attachment, limits: Limits,
          platform: str) -> OutgoingFile:
     """The attachment's bytes, or AttachmentError saying why it can never be sent."""
     label = f"{attachment.kind} {attachment.name!r}"

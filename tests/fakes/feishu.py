@@ -1,5 +1,6 @@
 """A fake Feishu open platform on 127.0.0.1, port 0: tenant tokens with expiry, message send
-and reply with `uuid` dedupe, message update, file and image uploads (multipart, Feishu's
+and reply with `uuid` dedupe, message update, the resources of received messages (pictures
+by message id and image key), file and image uploads (multipart, Feishu's
 size limits; file and image messages must name a key it handed out), and faults on demand
 (429 with x-ogw-ratelimit-reset, 5xx, error codes). Tests wait on `wait_for`, never on sleeps.
 """
@@ -74,6 +75,10 @@ class FakeFeishu(FakeServer):
         self.upload_faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        # Pictures people sent, by (message_id, image_key); downloads made, and their faults.
+        self.resources: dict[tuple[str, str], bytes] = {}
+        self.downloads: list[tuple[str, str]] = []
+        self.download_faults: list[Fault] = []
 
     # --- control ----------------------------------------------------------------------------
 
@@ -85,6 +90,8 @@ class FakeFeishu(FakeServer):
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._update)
+        app.router.add_get("/open-apis/im/v1/messages/{message_id}/resources/{file_key}",
+                           self._resource)
         app.router.add_post("/open-apis/im/v1/files", self._upload_file)
         app.router.add_post("/open-apis/im/v1/images", self._upload_image)
 
@@ -227,3 +234,23 @@ class FakeFeishu(FakeServer):
 
     async def _upload_image(self, request: web.Request) -> web.Response:
         return await self._upload(request, "image")
+
+    async def _resource(self, request: web.Request) -> web.Response:
+        """获取消息中的资源文件: the bytes of a picture a user sent, or a JSON error."""
+        key = (request.match_info["message_id"], request.match_info["file_key"])
+        self.downloads.append(key)
+        refusal = self._auth_error(request)
+        if refusal is None and self.download_faults:
+            fault = self.download_faults.pop(0)
+            refusal = web.json_response({"code": fault.code, "msg": "fault"},
+                                        status=fault.status, headers=fault.headers)
+        if refusal is None and request.query.get("type") != "image":
+            refusal = web.json_response({"code": 234001, "msg": "Invalid request param."},
+                                        status=400)
+        if refusal is None and key not in self.resources:
+            refusal = web.json_response({"code": 234003, "msg": "File not in msg."},
+                                        status=404)
+        await self._notify()
+        if refusal is not None:
+            return refusal
+        return web.Response(body=self.resources[key], content_type="application/octet-stream")

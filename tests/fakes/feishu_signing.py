@@ -106,3 +106,28 @@ def bot_added_event(*, app_id: str, token: str, chat_id: str, open_id: str) -> d
                           event_id=None),
         "event": {"chat_id": chat_id, "operator_id": {"open_id": open_id}, "name": "群"},
     }
+
+
+def image_event(image_key: str, *, app_id: str, token: str, chat_id: str = "oc_group",
+                open_id: str = "ou_user", event_id: str | None = None,
+                message_id: str | None = None, chat_type: str = "group") -> dict[str, Any]:
+    """A picture on its own (a group one reaches the bot only with im:message.group_msg)."""
+    event = text_event("", app_id=app_id, token=token, chat_id=chat_id, open_id=open_id,
+                       event_id=event_id, message_id=message_id, chat_type=chat_type)
+    event["event"]["message"]["message_type"] = "image"
+    event["event"]["message"]["content"] = json.dumps({"image_key": image_key})
+    return event
+
+
+def post_event(paragraphs: list[list[dict[str, Any]]], *, app_id: str, token: str,
+               chat_id: str = "oc_group", open_id: str = "ou_user", title: str = "",
+               event_id: str | None = None, message_id: str | None = None,
+               mentions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Rich text: paragraphs of elements such as {"tag": "text", "text": …} and
+    {"tag": "img", "image_key": …}."""
+    event = text_event("", app_id=app_id, token=token, chat_id=chat_id, open_id=open_id,
+                       event_id=event_id, message_id=message_id, mentions=mentions)
+    event["event"]["message"]["message_type"] = "post"
+    event["event"]["message"]["content"] = json.dumps(
+        {"title": title, "content": paragraphs}, ensure_ascii=False)
+    return event

@@ -1,7 +1,8 @@
 """A fake WeCom server on 127.0.0.1, port 0: gettoken with expiry, message/send (checks the
 token, 42001 once revoked; text, and file/image messages naming a media_id it handed out),
 media/upload (token, type, size limits), webhook/send by key, response_url endpoints (one
-POST each), and errcodes on demand. Tests wait on `wait_for`, never on sleeps.
+POST each), the intelligent robot's picture files (encrypted with the EncodingAESKey, by
+URL), and errcodes on demand. Tests wait on `wait_for`, never on sleeps.
 """
 
 from __future__ import annotations
@@ -60,10 +61,20 @@ class FakeWeCom(FakeServer):
         self.upload_faults: list[int] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        # The robot's picture files (already encrypted), by path; downloads and HTTP faults.
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
+        self.download_faults: list[int] = []
 
 
     def response_url(self) -> str:
         return f"{self.url}/cgi-bin/aibot/response?response_code=rc{next(self._ids)}"
+
+    def serve_file(self, encrypted: bytes) -> str:
+        """Serve encrypted bytes the way a robot picture is served; its signed-looking URL."""
+        name = f"img{next(self._ids)}"
+        self.files[name] = encrypted
+        return f"{self.url}/media/{name}?sign=secret-{name}"
 
     def revoke_tokens(self) -> None:
         self.valid_tokens.clear()
@@ -74,6 +85,7 @@ class FakeWeCom(FakeServer):
         app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook)
         app.router.add_post("/cgi-bin/aibot/response", self._response)
+        app.router.add_get("/media/{name}", self._file)
 
     def texts(self) -> list[str]:
         return [s.content for s in self.sent if s.msgtype in ("text", "markdown")]
@@ -171,3 +183,14 @@ class FakeWeCom(FakeServer):
         kind = body["msgtype"]
         self.sent.append(Sent("response", code, kind, body[kind]["content"]))
         return await self._answer({"errcode": 0, "errmsg": "ok"})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        self.downloads.append(name)
+        async with self._changed:
+            self._changed.notify_all()
+        if self.download_faults:
+            return web.Response(status=self.download_faults.pop(0), text="fault")
+        if name not in self.files or request.query.get("sign") != f"secret-{name}":
+            return web.Response(status=404, text="not found")
+        return web.Response(body=self.files[name], content_type="application/octet-stream")

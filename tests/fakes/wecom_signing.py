@@ -68,3 +68,35 @@ def text_message(content: str, *, userid: str, response_url: str, chatid: str = 
     if chattype == "group":
         message["chatid"] = chatid
     return message
+
+
+def encrypt_file(data: bytes, encoding_aes_key: str = ENCODING_AES_KEY) -> bytes:
+    """A robot picture file as WeCom serves it: AES-256-CBC, IV = key[:16], PKCS#7 to 32."""
+    key = base64.b64decode(encoding_aes_key + "=")
+    pad = 32 - len(data) % 32
+    enc = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    return enc.update(data + bytes([pad]) * pad) + enc.finalize()
+
+
+def image_message(url: str, *, userid: str, response_url: str, msgid: str | None = None,
+                  aibotid: str = "aib_test") -> dict[str, Any]:
+    """A picture sent to the robot in a single chat (the only place it receives bare ones)."""
+    return {"msgid": msgid or uuid.uuid4().hex, "aibotid": aibotid, "chattype": "single",
+            "from": {"userid": userid}, "response_url": response_url, "msgtype": "image",
+            "image": {"url": url}}
+
+
+def mixed_message(items: list[tuple[str, str]], *, userid: str, response_url: str,
+                  chatid: str = "wrkSFfCgAA", chattype: str = "group",
+                  msgid: str | None = None, aibotid: str = "aib_test") -> dict[str, Any]:
+    """Text with pictures: items are ("text", content) or ("image", url), in order."""
+    msg_item = [{"msgtype": "text", "text": {"content": v}} if k == "text"
+                else {"msgtype": "image", "image": {"url": v}} for k, v in items]
+    message: dict[str, Any] = {
+        "msgid": msgid or uuid.uuid4().hex, "aibotid": aibotid, "chattype": chattype,
+        "from": {"userid": userid}, "response_url": response_url, "msgtype": "mixed",
+        "mixed": {"msg_item": msg_item},
+    }
+    if chattype == "group":
+        message["chatid"] = chatid
+    return message

@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.base import ApiResult
+from bot.channels.download import ImageGone, ImageUnavailable, read_limited
 from bot.channels.tokens import CachedToken
 from bot.config import FeishuApp
 
@@ -158,6 +159,44 @@ class FeishuApi:
             "PATCH", f"/open-apis/im/v1/messages/{message_id}",
             body={"content": json.dumps(card, ensure_ascii=False)},
         )
+
+
+# --- pictures in received messages (获取消息中的资源文件) -------------------------------------
+
+RESOURCE_PATH = "/open-apis/im/v1/messages/{message_id}/resources/{file_key}"
+
+
+async def fetch_message_image(api: FeishuApi, message_id: str, image_key: str,
+                              limit: int) -> bytes:
+    """The bytes of a picture someone sent, by its message and image key (scope
+    `im:resource`). An invalid token is dropped and the call made once more; a refusal for
+    good raises ImageGone, anything that may pass ImageUnavailable."""
+    path = RESOURCE_PATH.format(message_id=message_id, file_key=image_key)
+    for _ in range(2):
+        try:
+            token = await api.token.get()
+        except TokenError as exc:
+            raise ImageUnavailable(str(exc)) from exc
+        try:
+            async with api.session.get(api.app.api_base + path, params={"type": "image"},
+                                       headers={"Authorization": f"Bearer {token}"},
+                                       timeout=TIMEOUT) as resp:
+                if resp.status == 200 and "json" not in (resp.content_type or ""):
+                    return await read_limited(resp, limit)
+                try:
+                    data = await resp.json(content_type=None)
+                except ValueError:
+                    data = None
+                result = classify(resp.status, data, resp.headers)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise ImageUnavailable(f"network: {type(exc).__name__}") from exc
+        if result.token_invalid:
+            api.token.drop(token)
+            continue
+        if result.retry:
+            raise ImageUnavailable(result.error)
+        raise ImageGone(result.error or "refused")
+    raise ImageUnavailable("token refused twice")
 
 
 # --- files and images out (POST /open-apis/im/v1/files and /images, scope im:resource) -------

@@ -19,15 +19,16 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from bot.channels.base import SendResult
+from bot.channels.download import ImageGone
 from bot.channels.files import AttachmentError, Limits, UploadCache, attachments_of, load
 from bot.channels.limits import SlidingWindow
 from bot.config import FeishuApp
-from handlers.messages import Attachment, IncomingMessage
-from storage.blobs import BlobStore
+from handlers.messages import Attachment, ImageRef, IncomingMessage
+from storage.blobs import BlobStorage
 from storage.models import OutboxMessage
 from storage.outbox import progress_of
 
-from .api import FeishuApi, FeishuUploads
+from .api import FeishuApi, FeishuUploads, fetch_message_image
 from .cards import titled_card, undo_card, withdrawn_card
 from .normalise import PLATFORM, BotIdentity, normalise
 
@@ -58,7 +59,7 @@ class FeishuChannel:
     def __init__(self, apps: Sequence[FeishuApp], *, bot_name: str = "",
                  timezone: str = "Asia/Shanghai",
                  clock: Callable[[], float] = time.monotonic,
-                 blobs: BlobStore | None = None) -> None:
+                 blobs: BlobStorage | None = None) -> None:
         if not apps:
             raise ValueError("FeishuChannel needs at least one app")
         self.apps = {a.app_id: a for a in apps}
@@ -181,3 +182,13 @@ class FeishuChannel:
             return SendResult.sent()
         # A retry re-sends the reply too; its uuid makes Feishu ignore the second copy.
         return result.as_send_result()
+
+    # --- pictures in received messages ------------------------------------------------------
+
+    async def fetch_image(self, msg: IncomingMessage, ref: ImageRef, limit: int) -> bytes:
+        """A picture of a received message, through the app that received it."""
+        api = self._api_for(msg.app_id)
+        message_id, _, image_key = ref.ref.partition("/")
+        if api is None or not message_id or not image_key:
+            raise ImageGone("no app for this message, or not a Feishu picture reference")
+        return await fetch_message_image(api, message_id, image_key, limit)

@@ -1,8 +1,9 @@
 """Stored Feishu inbox payloads → neutral `IncomingMessage`s (runs in the worker).
 
 The payload is `{"app_id", "via", "event"}`, `event` being the decrypted schema 2.0 event.
-Handled: im.message.receive_v1 (text and rich-text post), im.chat.member.bot.added_v1 and
-card.action.trigger (the 撤销 button). Anything else → None: acknowledged, nothing to answer.
+Handled: im.message.receive_v1 (text, rich-text post, image), im.chat.member.bot.added_v1
+and card.action.trigger (the 撤销 button). Pictures (an `image` message; `img` elements of a
+post) become `ImageRef("message_id/image_key")`, fetched later by the channel. Anything else → None: acknowledged, nothing to answer.
 
 Which mention is the bot: the one whose open_id is `bot_open_id`; when that is not
 configured, the one named like the bot (`[bot] name`), else the mention the text starts
@@ -21,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.messages import IncomingMessage
+from handlers.messages import ImageRef, IncomingMessage
 
 PLATFORM = "feishu"
 MESSAGE = "im.message.receive_v1"
@@ -66,6 +67,23 @@ def _post_text(content: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _post_images(content: dict[str, Any]) -> list[str]:
+    """The image keys of a post's `img` elements, in order."""
+    if "content" not in content:
+        content = next((v for v in content.values() if isinstance(v, dict)), {})
+    keys = []
+    for paragraph in content.get("content") or []:
+        for element in paragraph if isinstance(paragraph, list) else []:
+            element = _dict(element)
+            if element.get("tag") == "img" and element.get("image_key"):
+                keys.append(str(element["image_key"]))
+    return keys
+
+
+def image_ref(message_id: str, image_key: str) -> ImageRef:
+    return ImageRef(ref=f"{message_id}/{image_key}")
+
+
 def _bot_key(mentions: list[dict[str, Any]], text: str, bot: BotIdentity) -> str | None:
     if bot.open_id:
         for m in mentions:
@@ -108,10 +126,15 @@ def _message(app_id: str, event: dict[str, Any], bot: BotIdentity,
     except ValueError:
         return None
     kind = message.get("message_type")
+    keys: list[str] = []
     if kind == "text":
         raw = str(content.get("text", ""))
     elif kind == "post":
         raw = _post_text(content)
+        keys = _post_images(content)
+    elif kind == "image" and content.get("image_key"):
+        raw = ""
+        keys = [str(content["image_key"])]
     else:
         return None
     mentions = [m for m in message.get("mentions") or [] if isinstance(m, dict)]
@@ -120,12 +143,14 @@ def _message(app_id: str, event: dict[str, Any], bot: BotIdentity,
     open_id = _dict(sender.get("sender_id")).get("open_id")
     if not open_id or not message.get("chat_id"):
         return None
+    message_id = str(message.get("message_id", ""))
     return IncomingMessage(
         platform=PLATFORM, chat_id=str(message["chat_id"]),
         chat_type="p2p" if message.get("chat_type") == "p2p" else "group",
-        sender_id=str(open_id), text=text, message_id=str(message.get("message_id", "")),
+        sender_id=str(open_id), text=text, message_id=message_id,
         received_at=_time(message.get("create_time"), tz), app_id=app_id,
         addressed=bot_key is not None,
+        images=tuple(image_ref(message_id, k) for k in keys) if message_id else (),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.base import ApiResult
+from bot.channels.download import ImageGone, ImageUnavailable, read_limited
 from bot.channels.tokens import CachedToken
 from bot.config import WeComSettings
 
@@ -134,6 +135,26 @@ class WeComApi:
     async def respond(self, response_url: str, markdown: str) -> ApiResult:
         return await post_json(self.session, response_url,
                                {"msgtype": "markdown", "markdown": {"content": markdown}})
+
+
+# --- pictures the robot received ------------------------------------------------------------
+
+
+async def fetch_file(session: aiohttp.ClientSession, url: str, limit: int) -> bytes:
+    """The (still encrypted) bytes behind a robot message's picture URL. The URL carries a
+    signature in its query, so it never appears in an error or a log line."""
+    if not url.startswith(("https://", "http://")):
+        raise ImageGone("not an http(s) URL")
+    try:
+        async with session.get(url, timeout=TIMEOUT) as resp:
+            if resp.status == 429 or resp.status >= 500:
+                raise ImageUnavailable(f"HTTP {resp.status}")
+            if resp.status != 200:
+                # 403/404: the link expired (WeCom's links are short-lived) or never was.
+                raise ImageGone(f"HTTP {resp.status}")
+            return await read_limited(resp, limit)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise ImageUnavailable(f"network: {type(exc).__name__}") from exc
 
 
 # --- files and images out: media/upload, then message/send (the self-built app) -------------

@@ -31,16 +31,18 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ApiResult, SendResult
+from bot.channels.download import ImageGone
 from bot.channels.files import AttachmentError, Limits, UploadCache, attachments_of, load
 from bot.channels.limits import SlidingWindow
 from bot.config import WeComSettings
-from handlers.messages import Attachment, IncomingMessage
-from storage.blobs import BlobStore
+from handlers.messages import Attachment, ImageRef, IncomingMessage
+from storage.blobs import BlobStorage
 from storage.inbox import find_event
 from storage.models import OutboxMessage
 from storage.outbox import progress_of
 
-from .api import WeComApi, WeComMedia
+from .api import WeComApi, WeComMedia, fetch_file
+from .crypto import BLOCK, DecryptError, decrypt_file
 from .limits import split_text
 from .normalise import PLATFORM, normalise
 
@@ -65,7 +67,7 @@ class WeComChannel:
                  now: Callable[[], datetime], bot_name: str = "",
                  timezone: str = "Asia/Shanghai",
                  clock: Callable[[], float] = time.monotonic,
-                 blobs: BlobStore | None = None) -> None:
+                 blobs: BlobStorage | None = None) -> None:
         self.wecom = wecom
         self.factory = factory
         self.now = now
@@ -200,3 +202,17 @@ class WeComChannel:
                 sent = result.as_send_result()
                 return sent if sent.permanent else replace(sent, done=n)
         return SendResult.sent()
+
+    # --- pictures the robot received ----------------------------------------------------------
+
+    async def fetch_image(self, msg: IncomingMessage, ref: ImageRef, limit: int) -> bytes:
+        """A picture of a robot message: fetched from its URL and decrypted with the robot's
+        EncodingAESKey. The cipher text is at most one padding block longer than the picture."""
+        encrypted = await fetch_file(self.session, ref.ref, limit + BLOCK)
+        try:
+            data = decrypt_file(encrypted, self.wecom.encoding_aes_key)
+        except DecryptError as exc:
+            raise ImageGone(f"not decryptable: {exc}") from exc
+        if len(data) > limit:
+            raise ImageGone(f"too large: {len(data)} bytes")
+        return data

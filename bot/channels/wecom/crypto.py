@@ -67,3 +67,18 @@ def decrypt(encrypted: str, encoding_aes_key: str, receive_id: str = "") -> byte
     if plain[20 + length:] != receive_id.encode("utf-8"):
         raise DecryptError("message is for another receiver")
     return plain[20:20 + length]
+
+
+def decrypt_file(data: bytes, encoding_aes_key: str) -> bytes:
+    """A file the intelligent robot received (a picture behind its `url`): raw AES-256-CBC
+    bytes, key = AESKey, IV = AESKey[:16], PKCS#7-padded to 32; no random prefix or length
+    field, unlike callback messages."""
+    key = aes_key(encoding_aes_key)
+    if not data or len(data) % 16:
+        raise DecryptError("wrong length")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+    padded = decryptor.update(data) + decryptor.finalize()
+    pad = padded[-1]
+    if not 1 <= pad <= BLOCK or padded[-pad:] != bytes([pad]) * pad:
+        raise DecryptError("bad padding: wrong EncodingAESKey?")
+    return padded[:-pad]

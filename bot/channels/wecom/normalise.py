@@ -2,7 +2,10 @@
 
 The payload is `{"via": "callback", "timestamp", "message"}`, `message` being the decrypted
 robot JSON `{msgid, aibotid, chatid, chattype: group|single, from: {userid}, response_url,
-msgtype, text: {content}}`. Only text messages are answered; anything else → None.
+msgtype, text: {content}}`. Answered: `text`; `image` (a single chat only: `{"image": {"url"}}`)
+and `mixed` (text with pictures, `{"mixed": {"msg_item": [{"msgtype": "text"|"image", …}]}}`:
+its text items joined are the text, its pictures `ImageRef(url)`). Anything else → None.
+The picture URLs point at files encrypted with the robot's EncodingAESKey (channel.py).
 The response_url stays in the stored payload: the channel reads it back to reply.
 
 Imports only handlers.messages; must not import aiohttp or the database.
@@ -16,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.messages import IncomingMessage
+from handlers.messages import ImageRef, IncomingMessage
 
 PLATFORM = "wecom"
 # The leading mention ends at the first space (WeCom puts a plain or a no-break space after it).
@@ -44,16 +47,39 @@ def strip_robot_mention(text: str, robot_name: str = "") -> str:
     return " ".join(stripped.split())
 
 
+def _content(message: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """(raw text, picture URLs) of a text, image or mixed message; None for other kinds."""
+    kind = message.get("msgtype")
+    if kind == "text":
+        return str(_dict(message.get("text")).get("content", "")), []
+    if kind == "image":
+        url = _dict(message.get("image")).get("url")
+        return ("", [url]) if isinstance(url, str) and url else None
+    if kind != "mixed":
+        return None
+    texts, urls = [], []
+    for item in _dict(message.get("mixed")).get("msg_item") or []:
+        item = _dict(item)
+        if item.get("msgtype") == "text":
+            texts.append(str(_dict(item.get("text")).get("content", "")))
+        elif item.get("msgtype") == "image":
+            url = _dict(item.get("image")).get("url")
+            if isinstance(url, str) and url:
+                urls.append(url)
+    return " ".join(texts), urls
+
+
 def normalise(payload: Mapping[str, Any], *, robot_name: str = "",
               tz: ZoneInfo) -> IncomingMessage | None:
     message = _dict(payload.get("message"))
-    if message.get("msgtype") != "text":
+    content = _content(message)
+    if content is None:
         return None
+    raw, urls = content
     userid = _dict(message.get("from")).get("userid")
     if not isinstance(userid, str) or not userid:
         return None
     group = message.get("chattype") == "group"
-    raw = str(_dict(message.get("text")).get("content", ""))
     text = strip_robot_mention(raw, robot_name) if group else " ".join(raw.split())
     # A single chat has no chatid: the person is the chat.
     chat_id = str(message.get("chatid") or "") if group else str(message.get("chatid") or userid)
@@ -67,4 +93,5 @@ def normalise(payload: Mapping[str, Any], *, robot_name: str = "",
         platform=PLATFORM, chat_id=chat_id, chat_type="group" if group else "p2p",
         sender_id=userid, text=text, message_id=str(message.get("msgid", "")),
         received_at=received, app_id=str(message.get("aibotid", "")), addressed=True,
+        images=tuple(ImageRef(ref=url) for url in urls),
     )
