@@ -151,6 +151,9 @@ def build_argparser() -> argparse.ArgumentParser:
     from bot.records_command import add_records_commands
 
     add_records_commands(sub)
+    from bot.export_command import add_export_command
+
+    add_export_command(sub)
 
     grp = sub.add_parser("group", parents=[common], help="chat groups")
     gsub = grp.add_subparsers(dest="group_command", required=True)

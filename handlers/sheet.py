@@ -22,7 +22,7 @@ from handlers.nlu.lexicon import SUBJECTS
 from handlers.routing import Context
 from handlers.standing import County
 from storage.activities import planned_on, sheet_of, teachers_of
-from storage.models import Activity, Member
+from storage.models import Activity, Attendance, Member
 from storage.roster import members_by_id, schools_in
 
 ATTENDANCE_WORDS = ("签到", "打卡", "考勤")
@@ -102,18 +102,45 @@ async def sheet(ctx: Context, county: County, plan: Activity) -> Sheet:
     return await sheet_for(ctx.session, plan)
 
 
+@dataclass(frozen=True)
+class SheetPeople:
+    """A sign-in sheet by member id, with the rows it was read from: the chat's counts and
+    the exported 签到簿 come from this one reading."""
+
+    signed: list[int]
+    late: list[int]
+    early: list[int]
+    leave: list[int]
+    missing: list[int]
+    members: dict[int, Member]
+    rows: list[Attendance]
+
+
 async def sheet_for(session: AsyncSession, plan: Activity,
                     asked: Invitation | None = None) -> Sheet:
     """The sign-in sheet of one planned event, from the record (`asked`: its invitation,
     when the caller already has it)."""
+    people = await sheet_people(session, plan, asked)
+
+    def names(ids: list[int]) -> list[str]:
+        return [people.members[m].name if m in people.members else "" for m in ids]
+
+    return Sheet(names(people.signed), names(people.late), names(people.early),
+                 names(people.leave), names(people.missing))
+
+
+async def sheet_people(session: AsyncSession, plan: Activity,
+                       asked: Invitation | None = None) -> SheetPeople:
+    """Who signed in, was late, left early, asked for leave or is missing, by member id."""
     assert plan.id is not None
     rows = await sheet_of(session=session, activity_id=plan.id)
     asked = asked or await invitation(session, plan)
     invited = [m for m in await teachers_of(session=session, school_ids=asked.schools)
                if m.id != plan.reporter_id
                and (not asked.subjects or bool(asked.subjects & set(m.subjects or ())))]
-    names = {m.id: m.name for m in invited}
-    names.update(await _names(session, [r.member_id for r in rows if r.member_id not in names]))
+    members = {m.id: m for m in invited if m.id is not None}
+    members.update(await _members(session, [r.member_id for r in rows
+                                            if r.member_id not in members]))
 
     def who(kind: str, flag: str | None = None) -> list[int]:
         out: list[int] = []
@@ -126,14 +153,15 @@ async def sheet_for(session: AsyncSession, plan: Activity,
     # Leave matters for those expected; a colleague's note about another plan is no absence.
     expected = {m.id for m in invited}
     leave = [m for m in who("leave") if m not in signed and m in expected]
-    missing = [m.id for m in invited if m.id not in signed and m.id not in leave]
-    return Sheet(*([names.get(m, "") for m in ids if m is not None] for ids in (
-        signed, who("checkin", "late"), who("checkout", "early"), leave, missing)))
+    missing = [m.id for m in invited if m.id is not None and m.id not in signed
+               and m.id not in leave]
+    return SheetPeople(signed, who("checkin", "late"), who("checkout", "early"), leave,
+                       missing, members, rows)
 
 
-async def _names(session: AsyncSession, ids: list[int]) -> dict[int | None, str]:
-    """Names of people on the sheet who were not invited, in one query."""
-    return {m.id: m.name for m in await members_by_id(session=session, ids=ids)}
+async def _members(session: AsyncSession, ids: list[int]) -> dict[int, Member]:
+    """People on the sheet who were not invited, in one query."""
+    return {m.id: m for m in await members_by_id(session=session, ids=ids) if m.id is not None}
 
 
 def _entitled(ctx: Context, county: County, plan: Activity) -> bool:

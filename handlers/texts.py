@@ -326,3 +326,7 @@ PREVIEW_NO_GROUP = "提示：{communities} 还没有绑定群，月度结果不�
 PREVIEW_SENT_ON = "这些周报将在 {date} {time} 发送。"
 EXPORT_INSTEAD = ("台账和考核表还不能在聊天里导出；现在可以直接问我数字，例如“本月集体备课开展几次了？”，"
                   "管理员也可以在服务器上用 jiaolian records 查看完整记录。")
+
+# --- ledger export (handlers/ledger): the bundled assessment line ---------------------------
+ASSESSMENT_BUNDLED = "{community} 捆绑考核：教共体达标 {met}/{total} 项{weakest}"
+ASSESSMENT_WEAKEST = "；最弱成员校 {school} 达标 {met}/{total} 项"
