@@ -2,7 +2,8 @@
 and the chat's 签到表 never disagree.
 
 A person's status is the sheet's: 请假 and 未签到 as it lists them; among those who signed in,
-补签 before 迟到 before 早退 (the others are named in 备注).
+补签 before 迟到 before 早退 (the others are named in 备注, with what a leave or a make-up
+said).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from storage.models import PLAN_STATUSES, Activity
 
 # Extra words of 备注, in the document's vocabulary.
 FLAG_WORDS = {"late": "迟到", "early": "早退", "makeup": "补签"}
+# Notes that only repeat the command say nothing a reader needs.
+BARE_WORDS = frozenset({"", "签到", "签退", "打卡", "请假", "补签"})
 
 
 def _status(member_id: int, people: SheetPeople) -> str:
@@ -42,7 +45,9 @@ def _line(member_id: int, people: SheetPeople, county: County, tz: ZoneInfo) -> 
     status = _status(member_id, people)
     flags = [word for key, word in FLAG_WORDS.items() if key != status
              and any(getattr(r, key) for r in mine)]
-    notes = [r.note for r in mine if r.note and r.note not in flags]
+    # A sign-in's note is the message itself (签到); a leave's or a make-up's says why.
+    notes = [r.note for r in mine if (r.type == "leave" or r.makeup)
+             and r.note.strip() not in BARE_WORDS]
     school = county.schools.get(member.school_id) if member and member.school_id else None
     return SignInLine(member_id, member.name if member else "",
                       school.name if school else "", status, local_naive(checkin, tz),
