@@ -68,6 +68,8 @@ MONTH = [
     ("2026-11-16T10:00", "韦国庆", "县实小派出6名骨干教师到泗顶支教", SHIYAN),
     ("2026-11-16T10:30", "陈静", "县实小派出6名骨干教师到泗顶支教", SHIYAN),  # the same six
     ("2026-11-17T10:00", "欧阳勇", "今天泗顶小学3名教师到县实小跟岗学习", SHIYAN),
+    # Reported by the lead school's principal; the sender is the school the words name.
+    ("2026-11-19T10:00", "韦国庆", "今天泗顶小学2名教师到县实小跟岗学习", SHIYAN),
     ("2026-11-18T10:00", "覃海燕", "今天开展了化学集体备课，8人参加", "融安县初级中学教共体"),
     ("2026-11-24T10:00", "韦国庆", "11月30日上午九点在泗顶中心校开展送教下乡", SHIYAN),
 ]
@@ -186,19 +188,20 @@ async def test_the_ledger_sheet_is_the_record_cell_by_cell(
     rows = _rows(ws)
     expected = await _expected_events(month, 2)
     assert rows[:-1] == expected
-    assert len(expected) == 6  # the withdrawn 集体备课 is not there
+    assert len(expected) == 7  # the withdrawn 集体备课 is not there
     assert all("大单元教学" not in str(c) for r in rows for c in r)
     assert [(r[4], r[12]) for r in rows[:-1]] == [
         ("教师培训", "已开展"), ("集体备课", "已开展"), ("支教轮岗", "已开展"),
-        ("跟岗学习", "已开展"), ("教研活动", "已取消"), ("送教下乡", "计划")]
+        ("跟岗学习", "已开展"), ("跟岗学习", "已开展"), ("教研活动", "已取消"),
+        ("送教下乡", "计划")]
     assert rows[1][8] == 11 and rows[1][9] == "张丽（另：贲凤英）" and rows[1][10] == 2
     assert rows[2][9] == "韦国庆（另：陈静）"
     for r in range(3, 3 + len(expected)):
         assert ws.cell(r, 1).is_date and ws.cell(r, 1).number_format == "yyyy-mm-dd"
         assert ws.cell(r, 14).is_date
     # 合计: events, participants of the events held, photos.
-    assert rows[-1][0] == "合计" and rows[-1][4] == "共 6 项，已开展 4 项"
-    assert rows[-1][8] == 11 + 6 + 3 and rows[-1][10] == 2
+    assert rows[-1][0] == "合计" and rows[-1][4] == "共 7 项，已开展 5 项"
+    assert rows[-1][8] == 11 + 6 + 3 + 2 and rows[-1][10] == 2
 
 
 async def test_the_sign_in_book_agrees_with_the_chat_sheet(
@@ -300,7 +303,9 @@ async def test_rotation_is_counted_in_people_per_sending_school(
         ["2026学年", SHIYAN, "融安县实验小学", "小计", None, None, 6, None, "≥6", "达标"],
         ["2026学年", SHIYAN, "泗顶镇中心小学", wall("2026-11-17T00:00"), "跟岗学习",
          "融安县实验小学", 3, "欧阳勇", None, None],
-        ["2026学年", SHIYAN, "泗顶镇中心小学", "小计", None, None, 3, None, "≥3", "达标"],
+        ["2026学年", SHIYAN, "泗顶镇中心小学", wall("2026-11-19T00:00"), "跟岗学习",
+         "融安县实验小学", 2, "韦国庆", None, None],
+        ["2026学年", SHIYAN, "泗顶镇中心小学", "小计", None, None, 5, None, "≥3", "达标"],
     ]
 
 
@@ -331,7 +336,7 @@ async def test_the_term_assessment_and_its_bundled_line(
     assert fig[("泗顶镇中心小学", "送教下乡", "2026年秋季学期")] == [1, 0, "进行中"]  # planned only
     assert fig[("（教共体）", "送教下乡", "2026年秋季学期")] == [1, 0, "进行中"]
     assert fig[("融安县实验小学", "交流轮岗（人数）", "2026学年")] == [6, 6, "达标"]
-    assert fig[("泗顶镇中心小学", "交流轮岗（人数）", "2026学年")] == [3, 3, "达标"]
+    assert fig[("泗顶镇中心小学", "交流轮岗（人数）", "2026学年")] == [3, 5, "达标"]
     assert (met, total) == (2, 8)  # 教师培训 and the lead school's rotation
     # The ledger's own 考核 sheet is the same assessment.
     ledger = openpyxl.load_workbook(await _export(
