@@ -317,27 +317,34 @@ async def test_the_term_assessment_and_its_bundled_line(
     assert wb.sheetnames == ["考核"]
     ws = wb["考核"]
     _laid_out(ws, f"{SHIYAN} 考核表 2026年秋季学期",
-              ["教共体", "学校", "角色", "指标", "周期", "要求", "完成", "结果", "计数口径"])
+              ["教共体", "学校", "角色", "指标", "规则", "周期", "要求", "完成", "结果",
+               "计数口径"])
     rows = _rows(ws)
     *table, bundled = rows
     assert all(r[0] == SHIYAN for r in table)
 
     def tally(school: str) -> tuple[int, int]:
         mine = [r for r in table if r[1] == school]
-        return sum(r[7] == "达标" for r in mine), len(mine)
+        return sum(r[8] == "达标" for r in mine), len(mine)
 
     met, total = tally("（教共体）")
     weak_met, weak_total = tally("泗顶镇中心小学")
     assert bundled[0] == texts.ASSESSMENT_BUNDLED.format(
         community=SHIYAN, met=met, total=total, weakest=texts.ASSESSMENT_WEAKEST.format(
             school="泗顶镇中心小学", met=weak_met, total=weak_total))
-    fig = {(r[1], r[3], r[4]): r[5:8] for r in table}
+    fig = {(r[1], r[3], r[5]): r[6:9] for r in table}
     assert fig[("（教共体）", "教师培训", "2026年秋季学期")] == [1, 1, "达标"]
     assert fig[("泗顶镇中心小学", "送教下乡", "2026年秋季学期")] == [1, 0, "进行中"]  # planned only
     assert fig[("（教共体）", "送教下乡", "2026年秋季学期")] == [1, 0, "进行中"]
     assert fig[("融安县实验小学", "交流轮岗（人数）", "2026学年")] == [6, 6, "达标"]
     assert fig[("泗顶镇中心小学", "交流轮岗（人数）", "2026学年")] == [3, 5, "达标"]
     assert (met, total) == (2, 8)  # 教师培训 and the lead school's rotation
+    taught = {subject for (subjects,) in await _db(month, select(col(Member.subjects)).join(
+        School, col(School.id) == col(Member.school_id)).where(
+        col(School.community_id) == 2, col(Member.role) == "teacher")) for subject in subjects}
+    cover = next(r for r in table if r[1] == "（教共体）" and r[3] == "集体备课"
+                 and r[5] == "2026学年")
+    assert cover[4:9] == ["每学年各学科至少1次", "2026学年", len(taught), 1, "进行中"]
     # The ledger's own 考核 sheet is the same assessment.
     ledger = openpyxl.load_workbook(await _export(
         tmp_path, db_url, "--from", "2026-11-01", "--to", "2026-11-30", "--community", SHIYAN,

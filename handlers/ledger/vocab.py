@@ -26,7 +26,7 @@ QUOTA_HEADERS = ("教共体", "学校", "指标", "规则", "周期", "要求", 
 SIGNIN_HEADERS = ("姓名", "学校", "状态", "签到时间", "签退时间", "备注")
 EXCHANGE_HEADERS = ("学年", "教共体", "派出学校", "日期", "类型", "去向", "人数", "登记人",
                     "目标", "结果")
-ASSESSMENT_HEADERS = ("教共体", "学校", "角色", "指标", "周期", "要求", "完成", "结果",
+ASSESSMENT_HEADERS = ("教共体", "学校", "角色", "指标", "规则", "周期", "要求", "完成", "结果",
                       "计数口径")
 
 EVENT_STATUS = {"planned": "计划", "held": "已开展", "done": "已开展", "cancelled": "已取消"}
@@ -43,6 +43,7 @@ CO_REPORTERS = "{first}（另：{others}）"
 NAME_SEP = "、"
 COMMUNITY_ITSELF = "（教共体）"
 EXCHANGE_RULE = "交流轮岗（人数）"
+EXCHANGE_TARGET = "每学年至少派出{n}人"
 AT_LEAST = "≥{n}"
 NO_PLANS = "本期间没有计划活动"
 SIGNIN_BLOCK = "{activity}　{date} {time}　地点：{venue}　{community}"

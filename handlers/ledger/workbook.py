@@ -75,9 +75,11 @@ def _finish(ws: Worksheet, columns: int, *, header_rows: str = "1:2",
             freeze: str = "A3") -> None:
     """Widths from the widest cell below the title, frozen panes, and the print set-up."""
     widths = [6] * columns
+    # Merged lines (titles, block titles, bundled lines) span the columns; they set no width.
+    spanning = {(r.min_row, r.min_col) for r in ws.merged_cells.ranges}
     for row in ws.iter_rows(min_row=2, max_col=columns):
         for i, cell in enumerate(row):
-            if cell.value is not None and type(cell).__name__ != "MergedCell":
+            if cell.value is not None and (cell.row, cell.column) not in spanning:
                 widths[i] = max(widths[i], min(text_width(cell.value) + 2, MAX_WIDTH))
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
@@ -221,12 +223,13 @@ def _part_rows(a: Assessment, part: SchoolAssessment) -> Iterable[list[Any]]:
     role = vocab.ROLE[a.lead.get(part.school_id) if part.school_id else None]
     for r in part.quotas:
         yield [community, school, role, vocab.quota_name(r.quota, a.activity_names),
-               vocab.period_label(r.period), r.need, r.done, vocab.STATE[r.state],
-               vocab.READING.get(r.reading, "")]
+               vocab.rule_text(r.quota), vocab.period_label(r.period), r.need, r.done,
+               vocab.STATE[r.state], vocab.READING.get(r.reading, "")]
     x = part.exchange
     if x is not None:
-        yield [community, school, role, vocab.EXCHANGE_RULE, vocab.period_label(x.year),
-               x.target, x.people, vocab.STATE[x.state], ""]
+        yield [community, school, role, vocab.EXCHANGE_RULE,
+               vocab.EXCHANGE_TARGET.format(n=x.target), vocab.period_label(x.year), x.target,
+               x.people, vocab.STATE[x.state], ""]
 
 
 def _assessment_sheet(ws: Worksheet, a: Assessment, row: int = 1) -> int:
@@ -238,6 +241,7 @@ def _assessment_sheet(ws: Worksheet, a: Assessment, row: int = 1) -> int:
                                                  term=vocab.period_label(a.term)), len(headers))
     else:
         ws.cell(row=row, column=1, value=vocab.period_label(a.term)).font = BOLD
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(headers))
     row += 1
     _header(ws, row, headers)
     bundled = dict(zip([b.community_id for b in a.bundled], bundled_lines(a), strict=True))
