@@ -63,7 +63,8 @@ async def ledger_data(
         figures = [f for f in figures if f.school_id in (None, school_id)]
     step()
     blocks = await sign_in_blocks(session, county=county, events=events,
-                                  activity_names=activity_names, tz=tz, progress=step)
+                                  activity_names=activity_names, tz=tz, today=today,
+                                  progress=step)
     exchanges = []
     for year in periods_in("year", start, end, period_of):
         exchanges += await exchange_totals(session, county=county, year=year, communities=cids,

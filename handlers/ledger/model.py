@@ -91,7 +91,7 @@ class SignInLine:
     member_id: int
     name: str
     school: str
-    status: str  # signed / late / early / leave / missing / makeup
+    status: str  # signed / late / early / leave / missing / makeup / expected (plan ahead)
     checkin: dt.datetime | None  # local time
     checkout: dt.datetime | None
     note: str

@@ -31,7 +31,7 @@ ASSESSMENT_HEADERS = ("教共体", "学校", "角色", "指标", "规则", "周�
 
 EVENT_STATUS = {"planned": "计划", "held": "已开展", "done": "已开展", "cancelled": "已取消"}
 SIGNIN_STATUS = {"signed": "已签到", "late": "迟到", "early": "早退", "leave": "请假",
-                 "missing": "未签到", "makeup": "补签"}
+                 "missing": "未签到", "makeup": "补签", "expected": ""}
 STATE = {"met": "达标", "unmet": "未达标", "open": "进行中"}
 READING = {"own": "", "taking_part": "参与即计（承办或登记）", "schools": "各成员校均达标"}
 ROLE = {None: "教共体", True: "牵头学校", False: "成员校"}
