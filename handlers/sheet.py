@@ -66,6 +66,19 @@ def _subjects_in(text: str) -> frozenset[str]:
                      if any(word in text for word in (canonical, *aliases)))
 
 
+# What may stand between a school's name and 老师/教师 when they name its teachers
+# ("县实小语文、数学老师", "泗顶小学的青年教师"), once subjects are taken out; anything else
+# ("县实小开展教师培训") is a sentence going on, not a school's teachers.
+_TEACHER_QUALIFIERS = re.compile(r"(?:的|全体|全部|部分|骨干|青年|年轻|新任?|[、,，和与及]|\s)*")
+
+
+def _names_teachers(between: str) -> bool:
+    for word in sorted({w for c, aliases in SUBJECTS.items() for w in (c, *aliases)},
+                       key=len, reverse=True):
+        between = between.replace(word, "")
+    return _TEACHER_QUALIFIERS.fullmatch(between) is not None
+
+
 async def invitation(session: AsyncSession, plan: Activity) -> Invitation:
     """Who a plan invites: the teachers a school's name introduces ("县实小语文、数学老师送课"),
     else every school of its community for 各校 / 两校…, else the schools its words name,
@@ -77,10 +90,10 @@ async def invitation(session: AsyncSession, plan: Activity) -> Invitation:
     subject = frozenset({plan.subject}) if plan.subject else frozenset()
     for s in schools:
         for name in sorted((s.name, *(s.aliases or ())), key=len, reverse=True):
-            teachers = re.search(re.escape(name) + r"(?P<who>[^，。；,;！!]{0,12}?)(?:老师|教师)",
-                                 text)
-            if teachers and s.id is not None:
-                return Invitation([s.id], _subjects_in(teachers.group("who")) or subject)
+            for teachers in re.finditer(
+                    re.escape(name) + r"(?P<who>[^，。；,;！!]{0,12}?)(?:老师|教师)", text):
+                if s.id is not None and _names_teachers(teachers.group("who")):
+                    return Invitation([s.id], _subjects_in(teachers.group("who")) or subject)
     if any(word in text for word in EVERY_SCHOOL):
         return Invitation(everyone, subject)
     named = [s.id for s in schools if s.id is not None

@@ -247,8 +247,9 @@ async def test_the_sign_in_book_agrees_with_the_chat_sheet(
     assert training["刘芳"][2] == "请假" and training["刘芳"][5] == "今天下午的培训我请假"
     assert training["李娜"][5] is None and training["陈静"][5] is None
     assert training["何俊"][5] is None and training["张丽"][5] is None
-    # The sheet invites 县实小's teachers ("县实小开展教师培训"); 张丽 came from 泗顶.
-    assert len(training) == 10 and training["张丽"][1] == "泗顶镇中心小学"
+    # 各校老师参加: every teacher of both schools ("县实小开展教师培训" names no teachers).
+    assert len(training) == 17 and training["张丽"][1] == "泗顶镇中心小学"
+    assert training["韦春兰"][1:3] == ["泗顶镇中心小学", "未签到"]
 
 
 def _period_label(p: Period) -> str:
@@ -384,14 +385,20 @@ async def test_scopes_county_and_school(month: Chat, tmp_path: Path, db_url: str
 
 async def test_the_library_call_the_chat_makes(month: Chat) -> None:
     calendar = SchoolCalendar(config_for(scheduler={}, nlu={}))
+    steps: list[tuple[int, int]] = []
     async with month.runtime.factory() as session:
         ledger = await ledger_data(session, scope=LedgerScope.community(2), start=NOV[0],
                                    end=NOV[1], quotas=calendar.config.quotas,
                                    period_of=calendar.period, activity_names=activity_names(),
-                                   tz=at("2026-11-01T00:00").tzinfo, today=TODAY)  # type: ignore[arg-type]
+                                   tz=calendar.config.timezone, today=TODAY,
+                                   progress=lambda done, total: steps.append((done, total)))
+    assert steps == [(i, 5) for i in range(1, 6)]  # two plans' sheets and three steps
     assert file_name(ledger.scope_name, ledger.start, ledger.end) == (
         "融安县实验小学教共体_活动台账_2026年11月.xlsx")
     assert [a.term.label for a in ledger.assessments] == ["2026-autumn"]
+    assessment = ledger.assessments[0]
+    assert assessment_file_name(assessment.name, assessment.term) == (
+        "融安县实验小学教共体_考核表_2026年秋季学期.xlsx")
     [line] = bundled_lines(ledger.assessments[0])
     assert line.startswith(f"{SHIYAN} 捆绑考核：教共体达标 2/8 项；最弱成员校 泗顶镇中心小学")
 

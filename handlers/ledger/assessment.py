@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,13 +88,25 @@ def _bundled(cid: int, community: SchoolAssessment,
 async def assessment_data(
     session: AsyncSession, *, term: str, community_id: int | None, quotas: Sequence[Quota],
     period_of: PeriodOf, today: dt.date, targets: ExchangeTargets | None = None,
-    activity_names: dict[str, str] | None = None,
+    activity_names: Mapping[str, str] | None = None,
 ) -> Assessment:
-    """The assessment of `term` (2026-autumn) for one community, or every one (None)."""
+    """The assessment of `term` (2026-autumn) for one community, or every one (None);
+    UnknownTerm for a term the calendar does not have."""
+    return await assessment_of(session, term=term_period(term, period_of),
+                               community_id=community_id, quotas=quotas, period_of=period_of,
+                               today=today, targets=targets, activity_names=activity_names)
+
+
+async def assessment_of(
+    session: AsyncSession, *, term: Period, community_id: int | None, quotas: Sequence[Quota],
+    period_of: PeriodOf, today: dt.date, targets: ExchangeTargets | None = None,
+    activity_names: Mapping[str, str] | None = None,
+) -> Assessment:
+    """The assessment of a term's counting window (a semester Period of `period_of`)."""
     county: County = await load_county(session=session)
     if community_id is not None and community_id not in county.communities:
         raise UnknownScope(f"no community #{community_id}")
-    semester = term_period(term, period_of)
+    semester = term
     year = period_of("year", semester.end - dt.timedelta(days=1))
     cids = [community_id] if community_id is not None else sorted(county.communities)
     rules_in_force = [q for q in quotas if q.period in TERM_KINDS]

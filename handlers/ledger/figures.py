@@ -50,8 +50,7 @@ async def quota_rows(
                                 st.need, st.missing, finished))
             out.extend(QuotaRow(st.quota, period, st.community_id, sid, n, 1, (), finished,
                                 reading="taking_part") for sid, n in st.schools)
-    rank = {sid: i for cid in county.communities
-            for i, s in enumerate(county.schools_of(cid)) for sid in (s.id,)}
+    rank = {s.id: i for cid in county.communities for i, s in enumerate(county.schools_of(cid))}
     out.sort(key=lambda r: (r.community_id, PERIODS.index(r.period.kind), r.period.start,
                             order[r.quota], r.school_id is not None,
                             rank.get(r.school_id or -1, 0)))

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.ledger.assessment import assessment_data
+from handlers.ledger.assessment import assessment_of
 from handlers.ledger.events import event_rows
 from handlers.ledger.exchange import ExchangeTargets, exchange_totals
 from handlers.ledger.figures import periods_in, quota_rows
@@ -23,6 +23,7 @@ from handlers.periods import PeriodOf
 from handlers.quotas import Quota
 from handlers.standing import load_county
 from storage.ledger import events_between
+from storage.models import PLAN_STATUSES
 
 # Called after each step of a long export (one per plan's sign-in sheet), with the steps
 # done and the steps in all, so a command line can draw a progress bar.
@@ -43,8 +44,8 @@ async def ledger_data(
     school_id = scope.id if scope.kind == "school" else None
     events = await events_between(session=session, start=start, end=end, community_ids=cids,
                                   school_id=school_id)
-    plans = sum(1 for e in events if e.status in ("planned", "held"))
-    steps, done = plans + 4, 0
+    plans = sum(1 for e in events if e.status in PLAN_STATUSES)
+    steps, done = plans + 3, 0
 
     def step() -> None:
         nonlocal done
@@ -72,10 +73,10 @@ async def ledger_data(
                                            activity_names=activity_names, today=today)
     if school_id is not None:
         exchanges = [x for x in exchanges if x.school_id == school_id]
-    assessed = [await assessment_data(session, term=term.label,
-                                      community_id=cids[0] if scope.kind != "county" else None,
-                                      quotas=quotas, period_of=period_of, today=today,
-                                      targets=targets, activity_names=dict(activity_names))
+    assessed = [await assessment_of(session, term=term,
+                                    community_id=cids[0] if scope.kind != "county" else None,
+                                    quotas=quotas, period_of=period_of, today=today,
+                                    targets=targets, activity_names=activity_names)
                 for term in periods_in("semester", start, end, period_of)]
     step()
     return Ledger(scope, name, start, end, dict(county.communities),

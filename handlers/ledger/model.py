@@ -201,3 +201,9 @@ class Assessment:
     activity_names: dict[str, str]
     parts: list[SchoolAssessment] = field(default_factory=list)
     bundled: list[Bundled] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The scope's name, as `file_name`/`assessment_file_name` take it (the chat's
+        handlers.exports reads it under this name)."""
+        return self.scope_name
