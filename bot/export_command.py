@@ -123,6 +123,8 @@ async def _export(settings: Settings, args: argparse.Namespace) -> tuple[bytes, 
         if args.school:
             raise ConfigError("--assessment: a term assessment is per community; use "
                               "--community")
+        if args.format == "csv":
+            raise ConfigError("--assessment: the assessment is a workbook; drop --format csv")
         try:
             ledger.term_period(args.term, calendar.period)
         except ledger.UnknownTerm as exc:

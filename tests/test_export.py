@@ -445,6 +445,8 @@ def test_a_progress_bar_only_on_a_terminal_and_for_long_exports() -> None:
      "jiaolian: --school: no school named '无此学校'"),
     (["--assessment", "--term", "2026-winter"], "jiaolian: --term: expected a term like"),
     (["--assessment"], "jiaolian: --assessment: say which term"),
+    (["--assessment", "--term", "2026-autumn", "--format", "csv"],
+     "jiaolian: --assessment: the assessment is a workbook"),
 ])
 async def test_mistakes_are_one_line(chat: Chat, tmp_path: Path, db_url: str,
                                      capsys: pytest.CaptureFixture[str], args: list[str],
