@@ -154,6 +154,9 @@ def build_argparser() -> argparse.ArgumentParser:
     from bot.chart_command import add_chart_command
 
     add_chart_command(sub)
+    from bot.export_command import add_export_command
+
+    add_export_command(sub)
 
     grp = sub.add_parser("group", parents=[common], help="chat groups")
     gsub = grp.add_subparsers(dest="group_command", required=True)

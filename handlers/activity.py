@@ -41,8 +41,10 @@ CANCEL_WORDS = ("取消", "算了", "不用了", "不记了")
 # Characters that show a short answer names a day (besides digits).
 DAY_WORDS = "今昨前明后天号日周星期礼拜月"
 # Keys of a parse that describe one event (the rest say what the message is).
+# What a report keeps of its parse; `from_school` (the sending school) is for rotation
+# counts (handlers.ledger.exchange) and never makes two reports two events.
 EVENT_KEYS = ("activity", "date", "time", "end_time", "subject", "grade", "participants",
-              "topic", "school")
+              "topic", "school", "from_school")
 
 
 @dataclass

@@ -22,7 +22,7 @@ from handlers.nlu.lexicon import SUBJECTS
 from handlers.routing import Context
 from handlers.standing import County
 from storage.activities import planned_on, sheet_of, teachers_of
-from storage.models import Activity, Member
+from storage.models import Activity, Attendance, Member
 from storage.roster import members_by_id, schools_in
 
 ATTENDANCE_WORDS = ("签到", "打卡", "考勤")
@@ -66,6 +66,19 @@ def _subjects_in(text: str) -> frozenset[str]:
                      if any(word in text for word in (canonical, *aliases)))
 
 
+# What may stand between a school's name and 老师/教师 when they name its teachers
+# ("县实小语文、数学老师", "泗顶小学的青年教师"), once subjects are taken out; anything else
+# ("县实小开展教师培训") is a sentence going on, not a school's teachers.
+_TEACHER_QUALIFIERS = re.compile(r"(?:的|全体|全部|部分|骨干|青年|年轻|新任?|[、,，和与及]|\s)*")
+
+
+def _names_teachers(between: str) -> bool:
+    for word in sorted({w for c, aliases in SUBJECTS.items() for w in (c, *aliases)},
+                       key=len, reverse=True):
+        between = between.replace(word, "")
+    return _TEACHER_QUALIFIERS.fullmatch(between) is not None
+
+
 async def invitation(session: AsyncSession, plan: Activity) -> Invitation:
     """Who a plan invites: the teachers a school's name introduces ("县实小语文、数学老师送课"),
     else every school of its community for 各校 / 两校…, else the schools its words name,
@@ -77,10 +90,10 @@ async def invitation(session: AsyncSession, plan: Activity) -> Invitation:
     subject = frozenset({plan.subject}) if plan.subject else frozenset()
     for s in schools:
         for name in sorted((s.name, *(s.aliases or ())), key=len, reverse=True):
-            teachers = re.search(re.escape(name) + r"(?P<who>[^，。；,;！!]{0,12}?)(?:老师|教师)",
-                                 text)
-            if teachers and s.id is not None:
-                return Invitation([s.id], _subjects_in(teachers.group("who")) or subject)
+            for teachers in re.finditer(
+                    re.escape(name) + r"(?P<who>[^，。；,;！!]{0,12}?)(?:老师|教师)", text):
+                if s.id is not None and _names_teachers(teachers.group("who")):
+                    return Invitation([s.id], _subjects_in(teachers.group("who")) or subject)
     if any(word in text for word in EVERY_SCHOOL):
         return Invitation(everyone, subject)
     named = [s.id for s in schools if s.id is not None
@@ -102,18 +115,45 @@ async def sheet(ctx: Context, county: County, plan: Activity) -> Sheet:
     return await sheet_for(ctx.session, plan)
 
 
+@dataclass(frozen=True)
+class SheetPeople:
+    """A sign-in sheet by member id, with the rows it was read from: the chat's counts and
+    the exported 签到簿 come from this one reading."""
+
+    signed: list[int]
+    late: list[int]
+    early: list[int]
+    leave: list[int]
+    missing: list[int]
+    members: dict[int, Member]
+    rows: list[Attendance]
+
+
 async def sheet_for(session: AsyncSession, plan: Activity,
                     asked: Invitation | None = None) -> Sheet:
     """The sign-in sheet of one planned event, from the record (`asked`: its invitation,
     when the caller already has it)."""
+    people = await sheet_people(session, plan, asked)
+
+    def names(ids: list[int]) -> list[str]:
+        return [people.members[m].name if m in people.members else "" for m in ids]
+
+    return Sheet(names(people.signed), names(people.late), names(people.early),
+                 names(people.leave), names(people.missing))
+
+
+async def sheet_people(session: AsyncSession, plan: Activity,
+                       asked: Invitation | None = None) -> SheetPeople:
+    """Who signed in, was late, left early, asked for leave or is missing, by member id."""
     assert plan.id is not None
     rows = await sheet_of(session=session, activity_id=plan.id)
     asked = asked or await invitation(session, plan)
     invited = [m for m in await teachers_of(session=session, school_ids=asked.schools)
                if m.id != plan.reporter_id
                and (not asked.subjects or bool(asked.subjects & set(m.subjects or ())))]
-    names = {m.id: m.name for m in invited}
-    names.update(await _names(session, [r.member_id for r in rows if r.member_id not in names]))
+    members = {m.id: m for m in invited if m.id is not None}
+    members.update(await _members(session, [r.member_id for r in rows
+                                            if r.member_id not in members]))
 
     def who(kind: str, flag: str | None = None) -> list[int]:
         out: list[int] = []
@@ -126,14 +166,15 @@ async def sheet_for(session: AsyncSession, plan: Activity,
     # Leave matters for those expected; a colleague's note about another plan is no absence.
     expected = {m.id for m in invited}
     leave = [m for m in who("leave") if m not in signed and m in expected]
-    missing = [m.id for m in invited if m.id not in signed and m.id not in leave]
-    return Sheet(*([names.get(m, "") for m in ids if m is not None] for ids in (
-        signed, who("checkin", "late"), who("checkout", "early"), leave, missing)))
+    missing = [m.id for m in invited if m.id is not None and m.id not in signed
+               and m.id not in leave]
+    return SheetPeople(signed, who("checkin", "late"), who("checkout", "early"), leave,
+                       missing, members, rows)
 
 
-async def _names(session: AsyncSession, ids: list[int]) -> dict[int | None, str]:
-    """Names of people on the sheet who were not invited, in one query."""
-    return {m.id: m.name for m in await members_by_id(session=session, ids=ids)}
+async def _members(session: AsyncSession, ids: list[int]) -> dict[int, Member]:
+    """People on the sheet who were not invited, in one query."""
+    return {m.id: m for m in await members_by_id(session=session, ids=ids) if m.id is not None}
 
 
 def _entitled(ctx: Context, county: County, plan: Activity) -> bool:

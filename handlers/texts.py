@@ -348,3 +348,7 @@ CHART_X_LABEL = "月份"
 CHART_QUOTA = "月度要求：教共体 ≥{need} 次"
 CHART_TOTAL = "教共体合计 {n}"
 CHART_TOTAL_SHORT = "合计\n{n}"
+
+# --- ledger export (handlers/ledger): the bundled assessment line ---------------------------
+ASSESSMENT_BUNDLED = "{community} 捆绑考核：教共体达标 {met}/{total} 项{weakest}"
+ASSESSMENT_WEAKEST = "；最弱成员校 {school} 达标 {met}/{total} 项"

@@ -292,6 +292,19 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "school_lead": (
         r"(?:(?:在|到|赴|去|来|前往|走进|深入|进入|走访)了?|于|地点\s*[:为是]?)\s*$",
     ),
+    # A school named just before one of these sends the people (县实小派出6名骨干教师…);
+    # matched right after the school's name.
+    "school_sends": (
+        r"\s*(?:共|先后|再次|又|本学期|今年)?\s*(?:派出|派遣|选派|委派|输送|抽调|派)了?",
+    ),
+    # …or just after one of these (从泗顶小学来的…).
+    "sender_lead": (r"从\s*$",),
+    # A school other than the venue followed by a head count of staff sends them
+    # (泗顶小学3名教师到县实小跟岗).
+    "school_staff": (
+        r"\s*(?:的|有|共)?\s*(?:\d{1,4}|[一二两三四五六七八九十]{1,3})\s*(?:名|位|个)?\s*"
+        r"(?:骨干|青年|年轻|优秀|学科)?\s*(?:教师|老师|干部|行政|校长|管理人员)",
+    ),
     # A move to no particular day (推迟到下周, 另行通知): the new day is unknown.
     "vague_move": (r"^\s*(?:[本这下]个?(?:周|星期|礼拜|月)(?![一二三四五六日天七1-7末])|月底|"
                    r"期末|以后|之后|近期|另行|待定|下学期|学期末|节后)",),

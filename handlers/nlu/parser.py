@@ -31,7 +31,8 @@ from handlers.nlu.times import find_end_time, find_time
 from handlers.nlu.tokenizer import DomainTokenizer
 
 KEYS = ("intent", "activity", "date", "time", "subject", "grade", "participants", "topic",
-        "school", "period", "by", "from_date", "date_invalid", "name", "more", "end_time")
+        "school", "period", "by", "from_date", "date_invalid", "name", "more", "end_time",
+        "from_school")
 # The keys of each later event in `more`.
 EVENT_KEYS = ("activity", "date", "time", "subject", "grade", "participants", "topic",
               "school")
@@ -67,6 +68,8 @@ class ParseResult:
     more: list[dict[str, Any]] | None = None
     # The stated end of the event ("下午2点到4点" → "16:00").
     end_time: str | None = None
+    # The roster school that sends the people (县实小派出6名骨干教师到泗顶支教 → 县实小).
+    from_school: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -271,6 +274,9 @@ class Parser:
         events = self._events(r)
         first = (0, events[1][0]) if len(events) > 1 else None
         self._event_slots(r, result, first)
+        end = first[1] if first else len(r.masked)
+        result.from_school = self.slots.pick_sender(
+            r.text, [h for h in r.school_hits if h.start < end], result.school)
         self._day(r, intent, r.when, default, result)
         if first is None:
             result.participants = r.head_count

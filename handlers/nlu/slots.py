@@ -120,6 +120,9 @@ class SlotFinder:
             self.school_names.setdefault(town, canonical)
         self._school_re = re.compile(alternation(list(self.school_names)))
         self._school_lead = re.compile("|".join(lexicon.shapes["school_lead"]))
+        self._school_sends = re.compile("|".join(lexicon.shapes["school_sends"]))
+        self._sender_lead = re.compile("|".join(lexicon.shapes["sender_lead"]))
+        self._school_staff = re.compile("|".join(lexicon.shapes["school_staff"]))
         self._fallbacks = [(re.compile(p), code) for p, code in lexicon.fallbacks
                            if code in lexicon.activities]
         self.periods = {w: p for p, words in lexicon.periods.items() for w in words}
@@ -216,6 +219,19 @@ class SlotFinder:
                 return hit.value
         names = {h.value for h in hits}
         return names.pop() if len(names) == 1 else None
+
+    def pick_sender(self, text: str, hits: Sequence[Hit], venue: str | None) -> str | None:
+        """The school that sends people: named before 派出/选派…, after 从, or, when it is
+        not the venue, before a head count of staff (泗顶小学3名教师到县实小跟岗)."""
+        for hit in hits:
+            if (self._school_sends.match(text, hit.end)
+                    or self._sender_lead.search(text, max(0, hit.start - 3), hit.start)):
+                return hit.value
+        for hit in hits:
+            if (venue is not None and hit.value != venue
+                    and self._school_staff.match(text, hit.end)):
+                return hit.value
+        return None
 
     def period(self, text: str) -> str | None:
         m = self._period_re.search(text)
