@@ -13,16 +13,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from handlers.admin import BIND_GROUP, handle_bind_group
+from handlers.export_request import EXPORT
+from handlers.exports import handle_export
 from handlers.messages import without_mentions
 from handlers.plans import OUTCOME, handle_outcome
 from handlers.routing import Context
 from handlers.schedule import (
     DIGEST_NOW,
-    EXPORT,
     REMIND_OTHERS,
     SCHEDULE,
     handle_digest_now,
-    handle_export,
     handle_remind_others,
     handle_schedule,
 )

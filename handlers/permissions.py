@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.ledger.model import LedgerScope
 from storage.models import Activity, Member, School
 from storage.roster import school_community
 
@@ -42,3 +43,16 @@ async def may_act_for(*, session: AsyncSession, member: Member | None, other: Me
     own = await session.get(School, member.school_id)
     return (own is not None and own.is_lead
             and await _community_of(session, other) == own.community_id)
+
+
+async def export_scope(*, session: AsyncSession, member: Member) -> LedgerScope | None:
+    """What a workbook asked for in chat covers: the county for an admin, the community for
+    its lead school's principal, the school for another principal; None for a teacher."""
+    if member.role == "admin":
+        return LedgerScope.county()
+    if member.role != "principal" or member.school_id is None:
+        return None
+    own = await session.get(School, member.school_id)
+    if own is not None and own.is_lead:
+        return LedgerScope.community(own.community_id)
+    return LedgerScope.school(member.school_id)

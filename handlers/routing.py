@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clock import SHANGHAI
 from handlers.event_times import EventLengths
-from handlers.messages import IncomingMessage, Reply, Target
+from handlers.messages import Attachment, IncomingMessage, Reply, Target
 from handlers.nlu import Parser, ParseResult
 from handlers.periods import PeriodOf, plain_period
 from storage.blobs import BlobStorage
@@ -37,7 +37,8 @@ class Services:
     period_of: PeriodOf = plain_period
     lengths: EventLengths = field(default_factory=EventLengths)
     digest_now: DigestNow | None = None
-    # Where photos are kept (None: nowhere, pictures are not kept) and how large one may be.
+    # Where photos and workbooks made in chat are kept (None: nowhere; neither is kept),
+    # and how large a picture may be.
     blobs: BlobStorage | None = None
     max_image_bytes: int = 10 * 1024 * 1024
 
@@ -60,8 +61,11 @@ class Context:
         return self.msg.received_at.astimezone(SHANGHAI)
 
     def reply(self, text: str, *, undo_ref: str | None = None, to: Target | None = None,
-              extra: dict[str, Any] | None = None) -> None:
-        self.replies.append(Reply(text=text, target=to, undo_ref=undo_ref, extra=extra or {}))
+              extra: dict[str, Any] | None = None,
+              attachments: tuple[Attachment, ...] = ()) -> None:
+        """Answer; files go only to a person (a private chat, or `to` a user)."""
+        self.replies.append(Reply(text=text, target=to, undo_ref=undo_ref, extra=extra or {},
+                                  attachments=attachments))
 
     def activity_name(self, code: str | None) -> str:
         if code is None:

@@ -25,7 +25,6 @@ WHEN = re.compile(r"今天|明天|后天|这周|本周|这星期|这礼拜|下�
 DIGEST_NOW = re.compile(r"^\s*(?:请)?(?:发个|发一下|发一份|来个|来一份|看看|看一下|查看|发)?"
                         r"(?:本周|这周|这星期)?(?:的)?周报(?:吧|呗|看看)?\s*[。!！?？]?\s*$")
 REMIND_OTHERS = re.compile(r"(?:提醒|通知)(?:一下)?(?:大家|各位|老师们|全体)")
-EXPORT = re.compile(r"^\s*(?:请)?(?:导出|下载|发一下|发个|要一份)\s*\S{0,8}?(?:台账|考核表|签到表)\s*[。!！]?\s*$")
 MAX_LINES = 10
 # Without a day named, the schedule is the next two weeks.
 HORIZON = dt.timedelta(days=14)
@@ -103,10 +102,3 @@ async def handle_remind_others(ctx: Context, match: re.Match[str]) -> bool:
     ctx.reply(texts.REMINDERS_ARE_AUTOMATIC)
     return True
 
-
-async def handle_export(ctx: Context, match: re.Match[str]) -> bool:
-    """导出本月台账 / 发一下考核表: what can be had today instead."""
-    if ctx.msg.is_group and not ctx.msg.addressed:
-        return False
-    ctx.reply(texts.EXPORT_INSTEAD)
-    return True

@@ -334,8 +334,13 @@ PREVIEW_NOBODY = "没有任何校长或管理员绑定了账号，周报没有�
 PREVIEW_UNLINKED = "提示：{names} 还没有绑定账号，收不到周报。"
 PREVIEW_NO_GROUP = "提示：{communities} 还没有绑定群，月度结果不会发到群里。"
 PREVIEW_SENT_ON = "这些周报将在 {date} {time} 发送。"
-EXPORT_INSTEAD = ("台账和考核表还不能在聊天里导出；现在可以直接问我数字，例如“本月集体备课开展几次了？”，"
-                  "管理员也可以在服务器上用 jiaolian records 查看完整记录。")
+# 导出本月台账 / 发一下考核表 (handlers.exports)
+EXPORT_LEDGER = "活动台账"
+EXPORT_ASSESSMENT = "考核表"
+EXPORT_HERE = "这是{label}的{what}，请查收：{name}"
+EXPORT_SENT_PRIVATELY = "{what}已私信发给你。"
+EXPORT_NOT_YOURS = "台账和考核表只发给校长和教育局管理员；需要的话请找本校校长。"
+EXPORT_UNAVAILABLE = "这里暂时发不了文件，请管理员在服务器上用 jiaolian export 导出。"
 
 # --- charts (handlers/chart.py): the picture that goes with a digest ----------------------
 CHART_TITLE = "{community} 各校每月活动 {range}"

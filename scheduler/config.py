@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.event_times import EventLengths
+from handlers.ledger.exchange import ExchangeConfigError, ExchangeTargets, exchange_targets
 from handlers.quotas import DEFAULT_QUOTAS, Quota, QuotaConfigError, quotas_from_settings
 
 
@@ -59,6 +60,8 @@ class SchedulerConfig:
     # How long an activity lasts when its end is not stated (spec: "End of an event"); an
     # untimed plan ends at 18:00. Summaries and outcome questions go at the end.
     lengths: EventLengths = field(default_factory=EventLengths)
+    # People each school sends on rotation per school year (`[scheduler.rotation]`).
+    rotation: ExchangeTargets = field(default_factory=ExchangeTargets)
 
     def name_of(self, code: str | None) -> str:
         return self.activity_names.get(code or "", code or "")
@@ -136,9 +139,10 @@ def scheduler_config(
             tick_seconds=int(raw.get("tick_seconds", 60)),
             enabled=bool(raw.get("enabled", True)),
             lengths=EventLengths.from_setting(raw.get("default_length_minutes")),
+            rotation=exchange_targets(raw),
         )
     except (TypeError, ValueError) as exc:
-        if isinstance(exc, SchedulerConfigError | QuotaConfigError):
+        if isinstance(exc, SchedulerConfigError | QuotaConfigError | ExchangeConfigError):
             raise
         raise SchedulerConfigError(f"scheduler: {exc}") from exc
 

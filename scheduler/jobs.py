@@ -8,6 +8,7 @@ Imports handlers (texts, checkin constants, format) and storage; never bot.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from handlers import texts
 from handlers.checkin import CHECKIN_OPENS
 from handlers.event_times import Timed, event_end
 from handlers.format import hm, md
+from handlers.ledger import assessment_data, assessment_file_name, assessment_workbook_bytes
+from handlers.messages import Attachment
 from handlers.sheet import invitation, sheet_for
 from handlers.standing import standing
 from scheduler.calendar import Period, SchoolCalendar
@@ -443,10 +446,27 @@ async def send_term_summaries(ctx: JobContext, day: dt.date) -> list[NewMessage]
     title = texts.TERM_TITLE_COUNTY.format(term=name)
     text = "\n".join([title, *(line for cid, lines in blocks.items() for line in [
         texts.TERM_COMMUNITY.format(community=ctx.roster.communities[cid]), *lines])])
+    workbook = await _assessment_file(ctx, term, day) if ctx.roster.admins else None
     for admin in ctx.roster.admins:
         out += to_person(ctx.roster, admin, key=f"{key}:county", kind="term_summary", text=text,
-                         extra={"card": True, "title": title})
+                         extra={"card": True, "title": title},
+                         attachments=(workbook,) if workbook else ())
     return out
+
+
+async def _assessment_file(ctx: JobContext, term: Period, day: dt.date) -> Attachment | None:
+    """The county's term assessment (捆绑考核) workbook, kept for the admins' term summary;
+    None in previews, which keep nothing."""
+    if ctx.files is None:
+        return None
+    assessment = await assessment_data(
+        ctx.session, term=term.label, community_id=None, quotas=ctx.config.quotas,
+        period_of=ctx.calendar.period, today=day, targets=ctx.config.rotation,
+        activity_names=dict(ctx.config.activity_names))
+    data = await asyncio.to_thread(assessment_workbook_bytes, assessment)
+    blob = ctx.files.put(data)
+    return Attachment(kind="file", sha256=blob.sha256, size=blob.size,
+                      name=assessment_file_name(assessment.name, term))
 
 
 # --- digests and warnings -------------------------------------------------------------------

@@ -7,6 +7,7 @@ production code on a real database.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import uuid
 from datetime import datetime
 from typing import Any
@@ -75,7 +76,10 @@ async def open_chat(db_url: str, now: str = "2026-11-26T10:00:00",
                     raw_settings: dict[str, Any] | None = None,
                     parser: Parser | None = None) -> Chat:
     settings = settings_from_dict(raw_settings or {})
-    settings = dataclasses.replace(settings, database=DatabaseSettings(url=db_url))
+    # Photos and workbooks go to a fresh folder, never into the checkout's var/.
+    files = settings.files if "files" in (raw_settings or {}) else dataclasses.replace(
+        settings.files, dir=tempfile.mkdtemp(prefix="jiaolian-files-"))
+    settings = dataclasses.replace(settings, database=DatabaseSettings(url=db_url), files=files)
     clock = FixedClock(at(now))
     channel = RecordingChannel()
     runtime = await open_runtime(settings, clock=clock, channels={PLATFORM: channel},

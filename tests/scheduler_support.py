@@ -16,6 +16,7 @@ from handlers.clock import SHANGHAI
 from handlers.nlu.lexicon import activity_names
 from scheduler.config import SchedulerConfig, scheduler_config
 from scheduler.due import run_due
+from storage.blobs import BlobStorage
 from storage.db import session_factory, transaction
 from storage.models import (
     Activity,
@@ -120,6 +121,8 @@ def kinds(messages: list[Any]) -> list[str]:
 
 
 async def run_due_between(factory: async_sessionmaker[AsyncSession], now: str, since: str,
-                          raw: dict[str, Any] | None = None) -> list[NewMessage]:
+                          raw: dict[str, Any] | None = None,
+                          files: BlobStorage | None = None) -> list[NewMessage]:
     """What the scheduler queues for (since, now], local times as written."""
-    return await run_due(factory=factory, now=at(now), last_run=at(since), config=config(raw))
+    return await run_due(factory=factory, now=at(now), last_run=at(since), config=config(raw),
+                         files=files)

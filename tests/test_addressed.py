@@ -45,9 +45,3 @@ async def test_asking_the_bot_to_remind_everyone_says_it_does(chat: Chat) -> Non
     assert await chat.say("韦国庆", "@教联助手 提醒一下大家") == [texts.REMINDERS_ARE_AUTOMATIC]
     reply = await chat.say("韦国庆", "@教联助手 提醒大家明天下午两点在县实小开展教师培训")
     assert reply[0].startswith("已登记计划")
-
-
-async def test_asking_for_the_ledger_says_what_can_be_had_instead(chat: Chat) -> None:
-    assert await chat.say("韦国庆", "导出本月台账", p2p=True) == [texts.EXPORT_INSTEAD]
-    assert await chat.say("韦国庆", "@教联助手 发一下考核表") == [texts.EXPORT_INSTEAD]
-    assert await chat.say("韦国庆", "导出本月台账") == []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -265,3 +267,21 @@ async def test_the_months_first_community_digest_carries_the_chart_privately(
         later = await collect_digests(session=session, config=config(),
                                       week_start=dt.date(2026, 12, 7), files=files)
     assert not any(m.attachments for m in later)
+
+
+async def test_the_admins_term_summary_carries_the_assessment_workbook(county, tmp_path) -> None:
+    """One message, not two: the county's 捆绑考核 rides on the admin's term summary; the
+    principals' summaries carry no file."""
+    files = BlobStore(tmp_path)
+    await add_activity(county, activity="training", day="2026-07-07",
+                       school_name="泗顶镇中心小学")
+    sent = await run_due_between(county, "2026-07-10T08:00", "2026-07-10T07:59", files=files)
+    summaries = [m for m in sent if m.extra["kind"] == "term_summary"]
+    [admin] = to(summaries, "蒙建华")
+    [workbook] = admin.attachments
+    assert workbook["name"] == "融安县_考核表_2026年春季学期.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(files.get(workbook["sha256"])))
+    assert book.sheetnames == ["考核"]
+    cells = [c for row in book["考核"].iter_rows(values_only=True) for c in row if c]
+    assert any(SHIYAN in str(c) and "捆绑考核" in str(c) for c in cells)
+    assert all(not m.attachments for m in summaries if m is not admin)
