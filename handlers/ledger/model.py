@@ -58,6 +58,14 @@ class EventRow:
         return self.status in ("held", "done")
 
 
+def target_state(met: bool, finished: bool) -> str:
+    """met / unmet / open (not met, the period still running): a shortfall is final only
+    once its period is over."""
+    if met:
+        return "met"
+    return "unmet" if finished else "open"
+
+
 @dataclass(frozen=True)
 class QuotaRow:
     """One quota over one period, for a community (school_id None) or one of its schools."""
@@ -80,10 +88,7 @@ class QuotaRow:
 
     @property
     def state(self) -> str:
-        """met / unmet / open (not met, period still running)."""
-        if self.met:
-            return "met"
-        return "unmet" if self.finished else "open"
+        return target_state(self.met, self.finished)
 
 
 @dataclass(frozen=True)
@@ -139,9 +144,7 @@ class ExchangeTotal:
 
     @property
     def state(self) -> str:
-        if self.met:
-            return "met"
-        return "unmet" if self.finished else "open"
+        return target_state(self.met, self.finished)
 
 
 @dataclass(frozen=True)
