@@ -16,6 +16,7 @@ from bot.channels.base import Channel
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.ingest import InboxWriter
+from bot.metrics import Metrics
 from bot.worker import Worker
 from handlers.clock import Clock
 from handlers.nlu import Parser
@@ -49,6 +50,8 @@ class Runtime:
     inbox: InboxWriter
     # Photos in, workbooks and charts out: the one store of files, handed to every channel.
     blobs: BlobStore
+    # Counted by the worker, delivery, ingest and the web app; rendered at GET /metrics.
+    metrics: Metrics = field(default_factory=Metrics)
     # Called when the console's simulated clock jumps (the scheduler catches up there).
     time_hooks: list[TimeHook] = field(default_factory=list)
 
@@ -88,13 +91,19 @@ async def open_runtime(
         lengths=calendar.config.lengths,
         digest_now=functools.partial(digest_so_far, config=config),
     )
+    metrics = Metrics()
+    # A parser shared between runtimes (tests) reports to the newest one.
+    services.parser.on_parsed = metrics.parse_seconds.observe
     chans: dict[str, Channel] = dict(channels or {})
-    delivery = Delivery(factory=factory, channels=chans, clock=clock)
+    delivery = Delivery(factory=factory, channels=chans, clock=clock, metrics=metrics)
     worker = Worker(factory=factory, channels=chans, services=services,
-                    dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup)
+                    dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup,
+                    metrics=metrics)
+    for loop in (worker.loop, delivery.loop):
+        loop.on_failure = metrics.loop_failures.labels(loop.name).inc
     ingest_engine = create_engine(settings.database.url, busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS)
-    inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup)
+    inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup, metrics=metrics)
     worker.yield_to = delivery.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
-                   inbox=inbox, blobs=blobs or BlobStore(settings.files.dir))
+                   inbox=inbox, blobs=blobs or BlobStore(settings.files.dir), metrics=metrics)
