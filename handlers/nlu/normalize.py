@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlers.cleantext import clean_text
+from handlers.cleantext import drop_zero_width
 
 # Emoji and pictographs; variation selectors and joiners glue them together.
 _EMOJI = re.compile(
@@ -56,7 +56,7 @@ def normalize(raw: str, max_chars: int = 500, bot: re.Pattern[str] = DEFAULT_BOT
     # A line break ends a clause (主题：…⏎人数：…), so it becomes a comma, not a space.
     text = _LINES.sub(",", text.strip())
     text = _EMOJI.sub(" ", text)
-    text = _drop_controls(clean_text(text))
+    text = _drop_controls(drop_zero_width(text))
     mentioned = bot_mentioned = False
     while True:
         match = bot.match(text)
