@@ -105,9 +105,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     logging.basicConfig(level=settings.server.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if settings.database.echo:
-        log.warning("[database] echo is on: every SQL statement and its parameters (message "
-                    "text, platform tokens) go to the log; turn it off after debugging")
     # Webhook access lines are noise at a platform's event rates; opt in when debugging.
     access_log = logging.getLogger("aiohttp.access") if settings.server.access_log else None
     sock = _listening_socket(settings.server.host, settings.server.port)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ from storage.blobs import BlobStore
 from storage.db import create_engine, session_factory, upgrade
 from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
+
+log = logging.getLogger(__name__)
 
 # How long the worker lets a burst of acknowledgements go first, per event at most.
 ACK_PRIORITY_S = 0.2
@@ -76,6 +79,9 @@ async def open_runtime(
 ) -> Runtime:
     """Open everything; `parser` lets a caller that already built one (tests) share it, and
     `blobs` a caller whose channels exist before the runtime (the console) share its store."""
+    if settings.database.echo:
+        log.warning("[database] echo is on: every SQL statement and its parameters (message "
+                    "text, platform tokens) go to the log; turn it off after debugging")
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     await upgrade(engine)
     factory = session_factory(engine)

@@ -7,6 +7,7 @@ nothing of ours but storage.models.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -68,6 +69,9 @@ def create_engine(url: str, *, echo: bool = False,
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(full, echo=echo, hide_parameters=not echo)
+        if not echo:
+            # aiosqlite logs every statement with its parameters at DEBUG.
+            logging.getLogger("aiosqlite").setLevel(logging.INFO)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         return engine
     return create_async_engine(full, echo=echo, hide_parameters=not echo, pool_pre_ping=True,
