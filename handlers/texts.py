@@ -340,3 +340,9 @@ CHART_X_LABEL = "月份"
 CHART_QUOTA = "月度要求：教共体 ≥{need} 次"
 CHART_TOTAL = "教共体合计 {n}"
 CHART_TOTAL_SHORT = "合计\n{n}"
+
+# --- operations (scheduler/undelivered.py): the admin's daily note on given-up messages ----
+UNDELIVERED_NOTE = ("【运行提醒】{day}有 {count} 条消息多次发送失败，已放弃发送：\n{lines}\n"
+                    "请检查群机器人、应用权限或网络；服务器日志里有详细原因。")
+UNDELIVERED_LINE = "· 发给{to}：“{text}”（{error}）"
+UNDELIVERED_MORE = "……另有 {n} 条"

@@ -3,7 +3,8 @@
 The job only asks "what is due since the last run?"; the answer, the exactly-once keys and
 the last-run mark live in the database, so APScheduler keeps no state of its own (memory job
 store): a restart catches up at once (the first beat runs at start), a second instance or a
-double-fired beat enqueues nothing twice. Times are the injected clock's, so the console's
+double-fired beat enqueues nothing twice. Each beat also queues the admins' daily note on
+given-up messages (scheduler.undelivered). Times are the injected clock's, so the console's
 /time and the tests move them. Imports scheduler.due and handlers.clock; never bot.
 """
 
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from scheduler.config import SchedulerConfig
 from scheduler.due import catch_up, tick
+from scheduler.undelivered import queue_undelivered_note
 from storage.blobs import BlobStore
 
 log = logging.getLogger(__name__)
@@ -59,8 +61,10 @@ class SchedulerService:
         if task is not None:
             self._running.add(task)
         try:
-            queued = await tick(factory=self.factory, clock=self.clock, config=self.config,
-                                files=self.files)
+            queued = len(await tick(factory=self.factory, clock=self.clock, config=self.config,
+                                    files=self.files))
+            queued += await queue_undelivered_note(factory=self.factory, now=self.clock.now(),
+                                                   config=self.config)
             if queued and self.on_queued is not None:
                 self.on_queued()
         except Exception as exc:  # a failing beat must not stop the next one
