@@ -8,10 +8,11 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
-from bot.app import _close_all
+from bot.app import RUNTIME, _close_all, create_app
 from bot.channels.console import PLATFORM
 from bot.loops import LOOP_MAX_BACKOFF_S, Loop, loop_backoff
 from handlers.nlu import Parser
@@ -19,7 +20,9 @@ from storage.db import transaction
 from storage.models import InboxEvent, OutboxMessage
 from storage.outbox import NewMessage, enqueue
 from tests.chat_harness import GROUP, Chat, open_chat
+from tests.fakes.wecom import FakeWeCom
 from tests.ops_support import AwayFactory, refuse_connections, until
+from tests.test_wecom_callback import make_settings as wecom_settings
 
 
 @pytest.fixture
@@ -188,3 +191,27 @@ async def test_shutdown_runs_every_closing_step_after_a_failure(
                       ("runtime", lambda: ok("runtime"))])
     assert closed == ["wecom", "runtime"]
     assert "shutdown: feishu failed" in caplog.text
+
+
+async def test_the_app_closes_its_channels_after_its_loops_failed(
+    sqlite_url: str, aiohttp_client: Any,
+) -> None:
+    fake = await FakeWeCom().start()
+    try:
+        client = await aiohttp_client(create_app(wecom_settings(sqlite_url, fake)))
+        runtime = client.app[RUNTIME]
+        for loop_owner in (runtime.worker, runtime.delivery):
+            loop_owner.factory = AwayFactory(  # type: ignore[assignment]
+                loop_owner.factory, failures=10**6)
+            loop_owner.loop.backoff = lambda failures: 0.01
+
+        async def both_failing() -> bool:
+            return runtime.worker.loop.failures >= 2 and runtime.delivery.loop.failures >= 2
+
+        await until(runtime.delivery.loop, both_failing)
+        channel = runtime.channels["wecom"]
+        await client.close()
+        assert channel.session.closed  # type: ignore[attr-defined]
+        assert runtime.engine.pool.checkedout() == 0
+    finally:
+        await fake.close()
