@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from bot.command_support import ensure_database, settings_for
+from bot.command_support import ensure_database, require_database, settings_for
 from bot.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("jiaolian")
@@ -101,6 +101,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from storage.db import is_sqlite
 
     settings = settings_for(args)
     logging.basicConfig(level=settings.server.log_level.upper(),
@@ -108,6 +109,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # Webhook access lines are noise at a platform's event rates; opt in when debugging.
     access_log = logging.getLogger("aiohttp.access") if settings.server.access_log else None
     sock = _listening_socket(settings.server.host, settings.server.port)
+    if not is_sqlite(settings.database.url):  # SQLite is created here; PostgreSQL must exist
+        try:
+            asyncio.run(require_database(settings.database.url))
+        except BaseException:
+            sock.close()
+            raise
     log.info("serving on http://%s:%s (config: %s)", settings.server.host,
              settings.server.port, settings.source)
     for line in _served(settings):

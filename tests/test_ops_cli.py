@@ -149,3 +149,33 @@ def test_output_cut_short_by_head_is_quiet(here: Path) -> None:
     )
     assert run.stdout.decode().count("\n") == 1
     assert run.stderr.decode() == ""
+
+
+def test_serve_refuses_an_unreachable_postgresql_before_announcing(
+    here: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        db_port = probe.getsockname()[1]
+    cfg = config(here, f"postgresql://postgres@127.0.0.1:{db_port}/x", "[server]\nport = 0\n")
+    err = fails_in_one_line(capsys, ["serve", "--config", cfg])
+    assert "cannot open the database" in err
+    assert "serving on" not in caplog.text
+
+
+def test_serve_names_its_channels_and_endpoints() -> None:
+    from bot.cli import _served
+    from bot.config import settings_from_dict
+
+    lines = _served(settings_from_dict({
+        "feishu": [{"app_id": "cli_a", "app_secret": "s"},
+                   {"app_id": "cli_b", "app_secret": "s", "mode": "long_connection"}],
+        "wecom": {"corp_id": "ww1", "token": "t", "encoding_aes_key": "a" * 43}}))
+    assert lines == [
+        "channel feishu (app cli_a, webhook): POST /feishu/events, POST /feishu/card",
+        "channel feishu (app cli_b, long_connection): a long connection to Feishu "
+        "(no public endpoint)",
+        "channel wecom (corp ww1): GET/POST /wecom/callback",
+        "health: GET /healthz; metrics: GET /metrics",
+    ]
+    assert _served(settings_from_dict({}))[0].startswith("no channel configured")
