@@ -88,7 +88,8 @@ def _cmd_chart(args: argparse.Namespace) -> int:
 def add_chart_command(subparsers: Any) -> None:
     """Register `chart --community C --from D --to D --out FILE.png [--activity CODE]`."""
     ch = subparsers.add_parser("chart", help="a community's monthly activities per school, PNG")
-    ch.add_argument("--config", help="config file (default: $JIAOLIAN_CONFIG or ./config.toml)")
+    ch.add_argument("--config", default=argparse.SUPPRESS,
+                     help="config file (default: $JIAOLIAN_CONFIG or ./config.toml)")
     ch.add_argument("--demo", action="store_true", help="the demo database")
     ch.add_argument("--community", required=True, help="the community's name (or its id)")
     ch.add_argument("--from", dest="date_from", required=True,

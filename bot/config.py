@@ -2,16 +2,22 @@
 
 Order: `--config FILE`, else `$JIAOLIAN_CONFIG`, else `./config.toml`, else built-in defaults.
 A secret may be given inline or as the name of an environment variable (`*_env` keys), so
-that config files can be committed without secrets. Imports nothing of ours.
+that config files can be committed without secrets. Every section and key is checked: an
+unknown one or a wrong type is a one-line ConfigError naming the file, section and key.
+Imports nothing of ours but the checks of the `[nlu]` and `[scheduler]` tables (at load).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DB_URL = "sqlite:///var/jiaolian.sqlite3"
 DEMO_DB_URL = "sqlite:///var/demo.sqlite3"
@@ -118,20 +124,100 @@ class Settings:
     source: str = "defaults"
 
 
-def _feishu_apps(raw: Any) -> tuple[FeishuApp, ...]:
+# Secrets may be given inline or as `<key>_env` naming an environment variable.
+_FEISHU_SECRETS = ("app_secret", "verification_token", "encrypt_key")
+_WECOM_SECRETS = ("token", "encoding_aes_key", "app_secret")
+FEISHU_MODES = ("webhook", "long_connection")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SECTIONS = ("server", "database", "bot", "files", "feishu", "wecom", "nlu", "scheduler")
+
+
+class _Checker:
+    """Checks one file's tables; every error names the file, the section and the key."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, section: str, key: str | None, problem: str) -> ConfigError:
+        where = f"[{section}] {key}" if key else f"[{section}]"
+        return ConfigError(f"{self.source}: {where}: {problem}")
+
+    def table(self, raw: Any, section: str) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise self.fail(section, None, f"expected a table, got {_shown(raw)}")
+        return raw
+
+    def keys(self, table: dict[str, Any], section: str, known: set[str]) -> None:
+        for key in table:
+            if key not in known:
+                hint = difflib.get_close_matches(key, sorted(known), n=1)
+                also = f" (did you mean {hint[0]}?)" if hint else ""
+                raise self.fail(section, key, f"unknown key{also}")
+
+    def value(self, table: dict[str, Any], section: str, key: str, kind: type) -> None:
+        if key not in table:
+            return
+        value = table[key]
+        ok = (isinstance(value, kind) and not (kind is int and isinstance(value, bool)))
+        if not ok:
+            raise self.fail(section, key, f"expected {_KIND_NAMES[kind]}, got {_shown(value)}")
+
+    def dataclass_table(self, raw: Any, section: str, cls: type) -> Any:
+        table = self.table(raw, section)
+        hints = typing.get_type_hints(cls)
+        self.keys(table, section, set(hints))
+        for key in table:
+            self.value(table, section, key, hints[key])
+        return cls(**table)
+
+    def secrets(self, table: dict[str, Any], section: str, keys: tuple[str, ...]) -> dict[str, str]:
+        out = {}
+        for key in keys:
+            self.value(table, section, key, str)
+            self.value(table, section, f"{key}_env", str)
+            try:
+                out[key] = _secret(table, key)
+            except ConfigError as exc:
+                raise self.fail(section, f"{key}_env", str(exc).split(": ", 1)[-1]) from exc
+        return out
+
+
+_KIND_NAMES: dict[type, str] = {int: "a whole number", str: "a string", bool: "true or false"}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _feishu_apps(raw: Any, check: _Checker) -> tuple[FeishuApp, ...]:
     if not raw:
         return ()
     tables = raw if isinstance(raw, list) else [raw]
+    known = {"app_id", "mode", "api_base", "bot_open_id", "timestamp_window_s",
+             *_FEISHU_SECRETS, *(f"{k}_env" for k in _FEISHU_SECRETS)}
     apps = []
-    for t in tables:
+    for n, t in enumerate(tables):
+        section = "feishu" if len(tables) == 1 else f"feishu #{n + 1}"
+        t = check.table(t, section)
+        check.keys(t, section, known)
+        for key in ("app_id", "mode", "api_base", "bot_open_id"):
+            check.value(t, section, key, str)
+        check.value(t, section, "timestamp_window_s", int)
+        if t.get("mode", "webhook") not in FEISHU_MODES:
+            raise check.fail(section, "mode", f"expected one of {', '.join(FEISHU_MODES)}, "
+                             f"got {_shown(t['mode'])}")
         if not t.get("app_id"):
             continue
         apps.append(
             FeishuApp(
                 app_id=str(t["app_id"]),
-                app_secret=_secret(t, "app_secret"),
-                verification_token=_secret(t, "verification_token"),
-                encrypt_key=_secret(t, "encrypt_key"),
+                **check.secrets(t, section, _FEISHU_SECRETS),
                 mode=str(t.get("mode", "webhook")),
                 api_base=str(t.get("api_base", "https://open.feishu.cn")).rstrip("/"),
                 bot_open_id=str(t.get("bot_open_id", "")),
@@ -141,62 +227,124 @@ def _feishu_apps(raw: Any) -> tuple[FeishuApp, ...]:
     return tuple(apps)
 
 
-def _wecom(raw: Any) -> WeComSettings | None:
+def _wecom(raw: Any, check: _Checker) -> WeComSettings | None:
+    raw = check.table(raw, "wecom")
     if not raw:
         return None
-    hooks = tuple(
-        WeComGroupWebhook(chat_id=str(t["chat_id"]), key=_secret(t, "key"))
-        for t in raw.get("group_webhooks", []) if t.get("chat_id")
-    )
+    check.keys(raw, "wecom", {"corp_id", "agent_id", "api_base", "timestamp_window_s",
+                              "group_webhooks", *_WECOM_SECRETS,
+                              *(f"{k}_env" for k in _WECOM_SECRETS)})
+    for key in ("corp_id", "api_base"):
+        check.value(raw, "wecom", key, str)
+    for key in ("agent_id", "timestamp_window_s"):
+        check.value(raw, "wecom", key, int)
+    hook_tables = raw.get("group_webhooks", [])
+    if not isinstance(hook_tables, list):
+        raise check.fail("wecom", "group_webhooks", "expected [[wecom.group_webhooks]] tables")
+    hooks = []
+    for n, t in enumerate(hook_tables):
+        section = f"wecom.group_webhooks #{n + 1}"
+        t = check.table(t, section)
+        check.keys(t, section, {"chat_id", "key", "key_env"})
+        check.value(t, section, "chat_id", str)
+        if t.get("chat_id"):
+            hooks.append(WeComGroupWebhook(chat_id=str(t["chat_id"]),
+                                           **check.secrets(t, section, ("key",))))
     try:
         return WeComSettings(
             corp_id=str(raw.get("corp_id", "")),
-            token=_secret(raw, "token"),
-            encoding_aes_key=_secret(raw, "encoding_aes_key"),
             agent_id=int(raw.get("agent_id", 0)),
-            app_secret=_secret(raw, "app_secret"),
             api_base=str(raw.get("api_base", "https://qyapi.weixin.qq.com")).rstrip("/"),
             timestamp_window_s=int(raw.get("timestamp_window_s", 3600)),
-            group_webhooks=hooks,
+            group_webhooks=tuple(hooks),
+            **check.secrets(raw, "wecom", _WECOM_SECRETS),
         )
     except ValueError as exc:
-        raise ConfigError(f"[wecom]: {exc}") from exc
+        raise ConfigError(f"{check.source}: [wecom]: {exc}") from exc
 
 
-def _files(raw: dict[str, Any]) -> FilesSettings:
-    table = {k: v for k, v in raw.items() if k not in ("s3_access_key_env", "s3_secret_key_env")}
-    for key in ("s3_access_key", "s3_secret_key"):
-        table[key] = _secret(raw, key)
-    files = FilesSettings(**table)
+def _check_typed_elsewhere(settings: Settings, check: _Checker) -> None:
+    """`[nlu]` and `[scheduler]` are typed by their own modules; building them here makes a
+    bad key fail at load time, named like the rest."""
+    from handlers.nlu.lexicon import NluConfigError, check_nlu_table
+    from handlers.quotas import QuotaConfigError
+    from scheduler.config import SchedulerConfigError, check_scheduler_table, config_for
+
+    try:
+        check_nlu_table(settings.nlu)
+    except NluConfigError as exc:
+        raise _named(check, "nlu", str(exc)) from exc
+    try:
+        check_scheduler_table(settings.scheduler)
+        config_for(scheduler=settings.scheduler, nlu=settings.nlu,
+                   timezone=settings.bot.timezone)
+    except (SchedulerConfigError, QuotaConfigError) as exc:
+        raise _named(check, "scheduler", str(exc)) from exc
+
+
+def _named(check: _Checker, section: str, message: str) -> ConfigError:
+    """"scheduler.quotas[0].activity: …" → "file: [scheduler] quotas[0].activity: …"."""
+    key, _, problem = message.partition(": ")
+    key = key.removeprefix(f"{section}.").removeprefix(section)
+    if not problem:
+        key, problem = "", message
+    return check.fail(section, key or None, problem)
+
+
+_FILES_SECRETS = ("s3_access_key", "s3_secret_key")
+
+
+def _files(raw: Any, check: _Checker) -> FilesSettings:
+    """`[files]`: typed like the other sections; the bucket's keys may come from the
+    environment (`s3_access_key_env`)."""
+    table = check.table(raw, "files")
+    check.keys(table, "files", {*typing.get_type_hints(FilesSettings),
+                                *(f"{k}_env" for k in _FILES_SECRETS)})
+    plain = {k: v for k, v in table.items()
+             if k not in _FILES_SECRETS and not k.endswith("_env")}
+    files = dataclasses.replace(check.dataclass_table(plain, "files", FilesSettings),
+                                **check.secrets(table, "files", _FILES_SECRETS))
     if files.s3_bucket and not (files.s3_endpoint and files.s3_access_key
                                 and files.s3_secret_key):
-        raise ConfigError("[files] s3_bucket needs s3_endpoint, s3_access_key, s3_secret_key")
+        raise check.fail("files", "s3_bucket", "needs s3_endpoint, s3_access_key and "
+                         "s3_secret_key")
     return files
 
 
 def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings:
-    """Build settings from an already-parsed TOML table (tests use this directly)."""
-    try:
-        server = ServerSettings(**raw.get("server", {}))
-        db_table = dict(raw.get("database", {}))
-        if "JIAOLIAN_DATABASE_URL" in os.environ:
-            db_table["url"] = os.environ["JIAOLIAN_DATABASE_URL"]
-        database = DatabaseSettings(**db_table)
-        bot = BotSettings(**raw.get("bot", {}))
-        files = _files(raw.get("files", {}))
-    except TypeError as exc:
-        raise ConfigError(f"{source}: {exc}") from exc
-    return Settings(
+    """Build settings from an already-parsed TOML table (tests use this directly); anything
+    unknown or of the wrong type is a ConfigError naming the source, section and key."""
+    check = _Checker(source)
+    for section in raw:
+        if section not in SECTIONS:
+            hint = difflib.get_close_matches(section, SECTIONS, n=1)
+            also = f" (did you mean [{hint[0]}]?)" if hint else ""
+            raise ConfigError(f"{source}: [{section}]: unknown section{also}")
+    server = check.dataclass_table(raw.get("server"), "server", ServerSettings)
+    if server.log_level.upper() not in LOG_LEVELS:
+        raise check.fail("server", "log_level", f"expected one of {', '.join(LOG_LEVELS)}, "
+                         f"got {server.log_level!r}")
+    db_table = dict(check.table(raw.get("database"), "database"))
+    if "JIAOLIAN_DATABASE_URL" in os.environ:
+        db_table["url"] = os.environ["JIAOLIAN_DATABASE_URL"]
+    settings = Settings(
         server=server,
-        database=database,
-        bot=bot,
-        files=files,
-        feishu=_feishu_apps(raw.get("feishu")),
-        wecom=_wecom(raw.get("wecom")),
-        nlu=dict(raw.get("nlu", {})),
-        scheduler=dict(raw.get("scheduler", {})),
+        database=check.dataclass_table(db_table, "database", DatabaseSettings),
+        bot=check.dataclass_table(raw.get("bot"), "bot", BotSettings),
+        files=_files(raw.get("files"), check),
+        feishu=_feishu_apps(raw.get("feishu"), check),
+        wecom=_wecom(raw.get("wecom"), check),
+        nlu=dict(check.table(raw.get("nlu"), "nlu")),
+        scheduler=dict(check.table(raw.get("scheduler"), "scheduler")),
         source=source,
     )
+    try:
+        ZoneInfo(settings.bot.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise check.fail("bot", "timezone", f"unknown time zone {settings.bot.timezone!r}"
+                         ) from exc
+    _check_typed_elsewhere(settings, check)
+    return settings
 
 
 def config_path(explicit: str | None) -> Path | None:

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.metrics import Metrics
+from handlers.cleantext import clean_value
 from handlers.clock import Clock
 from storage.inbox import insert_events
 
@@ -33,8 +35,10 @@ class _Pending:
 
 
 class InboxWriter:
-    def __init__(self, *, engine: AsyncEngine, clock: Clock, wakeup: Wakeup) -> None:
+    def __init__(self, *, engine: AsyncEngine, clock: Clock, wakeup: Wakeup,
+                 metrics: Metrics | None = None) -> None:
         self.engine = engine
+        self.metrics = metrics
         self.clock = clock
         self.wakeup = wakeup
         self._queue: list[_Pending] = []
@@ -57,7 +61,11 @@ class InboxWriter:
 
     async def save(self, *, platform: str, event_id: str, payload: dict[str, Any]) -> bool:
         """True when the event is new; False for a redelivery (already saved, nothing to do).
-        Raises if it could not be saved: the caller must then not acknowledge it."""
+        Raises if it could not be saved: the caller must then not acknowledge it.
+
+        Strings are cleaned first (handlers.cleantext): a NUL or a lone surrogate must not
+        make an event impossible to store, and so unanswered."""
+        payload = clean_value(payload)
         item = _Pending(platform, event_id, payload, asyncio.get_running_loop().create_future())
         self._queue.append(item)
         self._idle.clear()
@@ -69,7 +77,12 @@ class InboxWriter:
         finally:
             if not self._queue and not self._writer.locked():
                 self._idle.set()
-        return item.done.result()
+        new = item.done.result()
+        if self.metrics is not None:
+            self.metrics.events_received.labels(platform).inc()
+            if not new:
+                self.metrics.events_deduplicated.labels(platform).inc()
+        return new
 
     async def _write(self, batch: list[_Pending]) -> None:
         inserted: set[tuple[str, str]] = set()

@@ -195,7 +195,8 @@ def add_records_commands(subparsers: Any) -> None:
     """Register `records [--from --to --json --all]`, `records withdraw` and `records merge`."""
     rec = subparsers.add_parser(
         "records", help="the record (台账): list, withdraw, merge (to print it: `export`)")
-    rec.add_argument("--config", help="config file (default: $JIAOLIAN_CONFIG or ./config.toml)")
+    rec.add_argument("--config", default=argparse.SUPPRESS,
+                     help="config file (default: $JIAOLIAN_CONFIG or ./config.toml)")
     rec.add_argument("--demo", action="store_true", help="the demo database")
     rec.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
     rec.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.command_support import require_database
 from bot.config import load_settings
 from bot.roster_files import RosterFileError, RosterSheet, read_roster, write_roster
 from storage.roster_vocab import EXPORT_COLUMNS, LIST_SEPARATOR, ROLE_LABELS
@@ -88,6 +89,7 @@ async def _export(url: str) -> list[dict[str, str]]:
     from storage.db import migrated_transaction
     from storage.roster_export import export_roster
 
+    await require_database(url)  # an export never creates a database
     async with migrated_transaction(url) as session:
         return await export_roster(session=session)
 

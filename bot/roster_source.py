@@ -10,6 +10,10 @@ from storage.roster import all_schools
 
 
 async def load_schools(url: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Never creates a database: `jiaolian parse` only reads one."""
+    from bot.command_support import require_database
+
+    await require_database(url)
     async with migrated_transaction(url) as session:
         return [(s.name, tuple(s.aliases or ())) for s in await all_schools(session=session)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from bot.channels.base import Channel
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.ingest import InboxWriter
+from bot.metrics import Metrics
 from bot.photos import PictureFetcher
 from bot.worker import Worker
 from handlers.clock import Clock
@@ -30,6 +32,8 @@ from storage.blobs import BlobStorage, BlobStore
 from storage.db import create_engine, session_factory, upgrade
 from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
+
+log = logging.getLogger(__name__)
 
 # How long the worker lets a burst of acknowledgements go first, per event at most.
 ACK_PRIORITY_S = 0.2
@@ -50,6 +54,8 @@ class Runtime:
     inbox: InboxWriter
     # Photos in, workbooks and charts out: the one store of files, handed to every channel.
     blobs: BlobStorage
+    # Counted by the worker, delivery, ingest and the web app; rendered at GET /metrics.
+    metrics: Metrics = field(default_factory=Metrics)
     # Called when the console's simulated clock jumps (the scheduler catches up there).
     time_hooks: list[TimeHook] = field(default_factory=list)
 
@@ -86,6 +92,9 @@ async def open_runtime(
 ) -> Runtime:
     """Open everything; `parser` lets a caller that already built one (tests) share it, and
     `blobs` a caller whose channels exist before the runtime (the console) share its store."""
+    if settings.database.echo:
+        log.warning("[database] echo is on: every SQL statement and its parameters (message "
+                    "text, platform tokens) go to the log; turn it off after debugging")
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     await upgrade(engine)
     factory = session_factory(engine)
@@ -104,15 +113,21 @@ async def open_runtime(
         blobs=blobs,
         max_image_bytes=settings.files.max_image_bytes,
     )
+    metrics = Metrics()
+    # A parser shared between runtimes (tests) reports to the newest one.
+    services.parser.on_parsed = metrics.parse_seconds.observe
     chans: dict[str, Channel] = dict(channels or {})
-    delivery = Delivery(factory=factory, channels=chans, clock=clock)
+    delivery = Delivery(factory=factory, channels=chans, clock=clock, metrics=metrics)
     worker = Worker(factory=factory, channels=chans, services=services,
                     dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup,
                     pictures=PictureFetcher(factory=factory,
-                                            limit=settings.files.max_image_bytes))
+                                            limit=settings.files.max_image_bytes),
+                    metrics=metrics)
+    for loop in (worker.loop, delivery.loop):
+        loop.on_failure = metrics.loop_failures.labels(loop.name).inc
     ingest_engine = create_engine(settings.database.url, busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS)
-    inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup)
+    inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup, metrics=metrics)
     worker.yield_to = delivery.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
-                   inbox=inbox, blobs=blobs)
+                   inbox=inbox, blobs=blobs, metrics=metrics)

@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from bot.command_support import ensure_database, parse_moment, settings_for
+from bot.command_support import ensure_database, parse_moment, require_database, settings_for
 from bot.config import ConfigError, Settings
 from handlers import texts
 from storage.outbox import NewMessage
@@ -35,12 +35,15 @@ def _print(messages: list[NewMessage], *, as_json: bool, out: TextIO) -> None:
             out.write(f"→ {row['to']}（{where}，{row['kind']}）\n{m.text}\n\n")
 
 
-async def _with_db(settings: Settings, demo: bool, work: Any) -> list[NewMessage]:
+async def _with_db(settings: Settings, demo: bool, work: Any,
+                   read_only: bool = False) -> list[NewMessage]:
     from scheduler.config import config_for
     from storage.db import create_engine, session_factory, upgrade
 
     if demo:
         await ensure_database(settings, demo=True)
+    elif read_only:  # a preview never creates a database
+        await require_database(settings.database.url)
     engine = create_engine(settings.database.url)
     try:
         await upgrade(engine)
@@ -77,7 +80,7 @@ def _cmd_remind(args: argparse.Namespace) -> int:
 
 def _run(settings: Settings, args: argparse.Namespace, work: Any) -> int:
     """Preview (--dry-run) or queue what `work` finds, and print it."""
-    messages = asyncio.run(_with_db(settings, args.demo, work))
+    messages = asyncio.run(_with_db(settings, args.demo, work, read_only=args.dry_run))
     _print(messages, as_json=args.json, out=sys.stdout)
     if not args.dry_run:
         print(f"queued {len(messages)} message(s)", file=sys.stderr)
@@ -122,7 +125,8 @@ def _cmd_digest(args: argparse.Namespace) -> int:
 def add_scheduler_commands(subparsers: Any) -> None:
     """Register `remind --at …` and `digest --week …`."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", help="config file (default: $JIAOLIAN_CONFIG or ./config.toml)")
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="config file (default: $JIAOLIAN_CONFIG or ./config.toml)")
     common.add_argument("--demo", action="store_true", help="the demo database")
     common.add_argument("--dry-run", action="store_true", help="print, write nothing")
     common.add_argument("--json", action="store_true", help="one JSON object a line")

@@ -16,13 +16,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
-from bot.loops import backoff, run_until_stopped
+from bot.loops import Loop, backoff
+from bot.metrics import Metrics
 from bot.photos import PictureFetcher
+from handlers.cleantext import clean_text
 from handlers.clock import Clock
 from handlers.dispatch import handle_message
 from handlers.messages import IncomingMessage, Reply
 from handlers.routing import Dispatcher, Services
-from storage.db import transaction
+from storage.db import is_database_fault, transaction
 from storage.inbox import claim_events, mark_done, mark_error
 from storage.models import InboxEvent
 from storage.outbox import NewMessage, enqueue, enqueue_burst
@@ -81,15 +83,18 @@ class Worker:
         delivered: asyncio.Event | None = None,
         yield_to: Callable[[], Awaitable[None]] | None = None, batch: int = 16,
         pictures: PictureFetcher | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.factory = factory
         self.channels = channels
         self.services = services
         self.dispatcher = dispatcher
         self.clock = clock
-        self.wakeup = asyncio.Event()
+        self.loop = Loop("worker", self.process_batch)
+        self.wakeup = self.loop.wakeup
         self.batch = batch
         self.delivered = delivered
+        self.metrics = metrics
         # Awaited before each event: lets urgent work (acknowledgements) go first.
         self.yield_to = yield_to
         # Fetches a message's pictures before its transaction opens (None: never fetched).
@@ -115,10 +120,17 @@ class Worker:
                 await self._handle(session, event, msg)
                 if not await mark_done(session=session, event_id=event.id):
                     raise LeaseLost(event.id)
+            self._count_done(event)
         except LeaseLost:
             log.info("inbox event %s was finished by another worker; rolled back", event.id)
         except Exception as exc:  # one bad event must not stop the others
+            if is_database_fault(exc):
+                # Not the event's fault: its lease runs out and it is tried again, uncharged,
+                # once the loop (which logs and backs off) finds the database back.
+                raise
             log.exception("inbox event %s (%s) failed", event.id, event.platform)
+            if self.metrics is not None:
+                self.metrics.events_failed.labels(event.platform).inc()
             retry_at = self.clock.now() + timedelta(seconds=backoff(event.attempts))
             async with transaction(self.factory) as session:
                 await mark_error(session=session, event_id=event.id, retry_at=retry_at,
@@ -141,6 +153,8 @@ class Worker:
                       msg: IncomingMessage | None) -> None:
         if msg is None:
             return
+        # Text inside a payload's own JSON string (Feishu's content) escaped the inbox's cleaning.
+        msg = dataclasses.replace(msg, text=clean_text(msg.text))
         replies = await handle_message(session=session, msg=msg, services=self.services,
                                        dispatcher=self.dispatcher, inbox_id=event.id)
         now = self.clock.now()
@@ -152,6 +166,15 @@ class Worker:
                                     now=now, due=now + reply.delay)
             else:
                 await enqueue(session=session, message=message, now=now)
+        if self.metrics is not None and replies:
+            self.metrics.replies_queued.labels("reply").inc(len(replies))
+
+    def _count_done(self, event: InboxEvent) -> None:
+        if self.metrics is None:
+            return
+        self.metrics.events_processed.labels(event.platform).inc()
+        age = (self.clock.now() - event.received_at).total_seconds()
+        self.metrics.process_seconds.labels(event.platform).observe(max(0.0, age))
 
     async def drain(self) -> int:
         """Process until the inbox is empty; returns how many events were handled."""
@@ -161,5 +184,7 @@ class Worker:
         return count
 
     async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
-        """Owned by the app's cleanup context; woken when there is work, polls as a safety net."""
-        await run_until_stopped(self.drain, wakeup=self.wakeup, stop=stop, poll=poll)
+        """Owned by the app's cleanup context; woken when there is work, polls as a safety net;
+        a failing batch (the database away) is logged and retried after a capped backoff."""
+        self.loop.poll = poll
+        await self.loop.run(stop)

@@ -357,3 +357,9 @@ CHART_TOTAL_SHORT = "合计\n{n}"
 # --- ledger export (handlers/ledger): the bundled assessment line ---------------------------
 ASSESSMENT_BUNDLED = "{community} 捆绑考核：教共体达标 {met}/{total} 项{weakest}"
 ASSESSMENT_WEAKEST = "；最弱成员校 {school} 达标 {met}/{total} 项"
+
+# --- operations (scheduler/undelivered.py): the admin's daily note on given-up messages ----
+UNDELIVERED_NOTE = ("【运行提醒】{day}有 {count} 条消息多次发送失败，已放弃发送：\n{lines}\n"
+                    "请检查群机器人、应用权限或网络；服务器日志里有详细原因。")
+UNDELIVERED_LINE = "· 发给{to}：“{text}”（{error}）"
+UNDELIVERED_MORE = "……另有 {n} 条"

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.event_times import EventLengths
 from handlers.ledger.exchange import ExchangeConfigError, ExchangeTargets, exchange_targets
@@ -102,11 +102,63 @@ def _semesters(entries: Any) -> tuple[Semester, ...]:
     return tuple(sorted(out, key=lambda s: s.start))
 
 
+# The `[scheduler]` keys scheduler_config reads, and those of its sub-tables.
+SCHEDULER_KEYS = frozenset({
+    "timezone", "reminder_time", "digest_time", "digest_weekday", "quiet_hours", "calendar",
+    "remind_days_left", "principal_days_left", "remind_minutes_before", "max_names",
+    "semesters", "quotas", "tick_seconds", "enabled", "default_length_minutes",
+})
+_SUB_KEYS = {
+    "calendar": frozenset({"holidays", "workdays"}),
+    "semesters": frozenset({"name", "start", "end"}),
+    "quotas": frozenset({"activity", "minimum", "period", "scope", "cover", "also"}),
+}
+
+
+def check_scheduler_table(raw: Mapping[str, Any] | None) -> None:
+    """Refuse a key scheduler_config would silently ignore (a misspelt `reminder_tme`)."""
+    raw = raw or {}
+    for key, value in raw.items():
+        if key not in SCHEDULER_KEYS:
+            raise SchedulerConfigError(f"scheduler.{key}: unknown key")
+        known = _SUB_KEYS.get(key)
+        if known is None:
+            continue
+        tables = [(f"{key}[{i}]", t) for i, t in enumerate(value)] \
+            if isinstance(value, list) else [(key, value)]
+        for where, table in tables:
+            if not isinstance(table, Mapping):
+                raise SchedulerConfigError(f"scheduler.{where}: expected a table")
+            for sub in table:
+                if sub not in known:
+                    raise SchedulerConfigError(f"scheduler.{where}.{sub}: unknown key")
+    for key in ("enabled",):
+        if key in raw and not isinstance(raw[key], bool):
+            raise SchedulerConfigError(f"scheduler.{key}: expected true or false")
+    for key in ("remind_minutes_before", "max_names"):
+        value = raw.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise SchedulerConfigError(f"scheduler.{key}: expected a whole number, "
+                                       f"got {value!r}")
+
+
+def _check_quota_codes(quotas: tuple[Quota, ...], names: Mapping[str, str]) -> None:
+    """A quota on an activity code nobody can report would silently count nothing."""
+    for i, quota in enumerate(quotas):
+        for code in quota.codes:
+            if code not in names:
+                raise SchedulerConfigError(
+                    f"scheduler.quotas[{i}].activity: unknown activity code {code!r} "
+                    f"(known: {', '.join(sorted(names))})")
+
+
 def scheduler_config(
     raw: Mapping[str, Any] | None, *, timezone: str = "Asia/Shanghai",
     activity_names: Mapping[str, str] | None = None,
 ) -> SchedulerConfig:
-    """`[scheduler]` (raw TOML table) → SchedulerConfig; unknown keys are ignored."""
+    """`[scheduler]` (raw TOML table) → SchedulerConfig. Unknown keys are refused by
+    `check_scheduler_table` (the config loader runs it); quota codes are checked against
+    `activity_names` when given."""
     raw = raw or {}
     quiet = raw.get("quiet_hours", ["21:00", "07:00"])
     if not isinstance(quiet, list | tuple) or len(quiet) != 2:
@@ -118,7 +170,7 @@ def scheduler_config(
         if value is not None and not (isinstance(value, int) and low <= value <= high):
             raise SchedulerConfigError(f"scheduler.{key}: expected a whole number {low}–{high}")
     try:
-        return SchedulerConfig(
+        config = SchedulerConfig(
             timezone=ZoneInfo(str(raw.get("timezone", timezone))),
             reminder_time=_time(raw, "reminder_time", dt.time(8, 0)),
             digest_time=_time(raw, "digest_time", dt.time(8, 0)),
@@ -141,10 +193,16 @@ def scheduler_config(
             lengths=EventLengths.from_setting(raw.get("default_length_minutes")),
             rotation=exchange_targets(raw),
         )
+    except ZoneInfoNotFoundError as exc:
+        raise SchedulerConfigError(f"scheduler.timezone: unknown time zone "
+                                   f"{raw.get('timezone', timezone)!r}") from exc
     except (TypeError, ValueError) as exc:
         if isinstance(exc, SchedulerConfigError | QuotaConfigError | ExchangeConfigError):
             raise
         raise SchedulerConfigError(f"scheduler: {exc}") from exc
+    if activity_names:
+        _check_quota_codes(config.quotas, activity_names)
+    return config
 
 
 def config_for(

@@ -7,6 +7,7 @@ nothing of ours but storage.models.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -57,16 +59,35 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
 def create_engine(url: str, *, echo: bool = False,
                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
     """`busy_timeout_ms` only matters for SQLite: how long a writer waits for the lock
-    inside SQLite before it reports "database is locked"."""
+    inside SQLite before it reports "database is locked".
+
+    SQL parameters (message text, payloads with platform tokens) stay out of error messages,
+    and so out of logs, unless `echo` is on, which logs every statement anyway."""
     full = async_url(url)
     if is_sqlite(full):
         database = make_url(full).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(full, echo=echo)
+        engine = create_async_engine(full, echo=echo, hide_parameters=not echo)
+        if not echo:
+            # aiosqlite logs every statement with its parameters at DEBUG.
+            logging.getLogger("aiosqlite").setLevel(logging.INFO)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         return engine
-    return create_async_engine(full, echo=echo, pool_pre_ping=True, pool_size=10)
+    return create_async_engine(full, echo=echo, hide_parameters=not echo, pool_pre_ping=True,
+                               pool_size=10)
+
+
+def is_database_fault(exc: BaseException) -> bool:
+    """The database is away or refusing (locked, unreachable, dropped, restarted): nothing
+    that retrying the same work later would not cure."""
+    if isinstance(exc, DBAPIError):
+        # PostgreSQL: connection exceptions (08…), an administrator's or a crash's shutdown,
+        # "not accepting connections", a dropped database (57P…), no such database (3D000).
+        state = str(getattr(exc.orig, "sqlstate", None) or "")
+        if exc.connection_invalidated or state.startswith(("08", "57P", "3D")):
+            return True
+    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,64 @@ def test_database_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 ])
 def test_plain_urls_map_to_async_drivers(plain: str, driver: str) -> None:
     assert async_url(plain) == driver
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('[databse]\nurl = "x"\n', r"c\.toml: \[databse\]: unknown section \(did you mean \[database\]\?\)"),
+    ('[server]\nport = "abc"\n', r"c\.toml: \[server\] port: expected a whole number, got 'abc'"),
+    ("[server]\naccess_log = 1\n", r"c\.toml: \[server\] access_log: expected true or false"),
+    ('[server]\nlog_level = "LOUD"\n', r"c\.toml: \[server\] log_level: expected one of"),
+    ('[bot]\ntimezone = "Mars/Olympus"\n', r"c\.toml: \[bot\] timezone: unknown time zone"),
+    ('[feishu]\napp_id = "cli_1"\nmode = "poll"\n', r"c\.toml: \[feishu\] mode: expected one of"),
+    ('[feishu]\napp_id = "cli_1"\napp_secert = "x"\n',
+     r"c\.toml: \[feishu\] app_secert: unknown key \(did you mean app_secret\?\)"),
+    ('[wecom]\nagent_id = "1000002"\n', r"c\.toml: \[wecom\] agent_id: expected a whole number"),
+    ('[[wecom.group_webhooks]]\nchat_id = "c"\nkee = "k"\n',
+     r"c\.toml: \[wecom\.group_webhooks #1\] kee: unknown key"),
+    ("[nlu]\nsubject = 1\n", r"c\.toml: \[nlu\] subject: unknown key"),
+    ('[nlu.activities.reading]\nnam = "读书"\n', r"c\.toml: \[nlu\] activities\.reading\.nam: unknown"),
+    ('[scheduler]\nreminder_tme = "08:00"\n', r"c\.toml: \[scheduler\] reminder_tme: unknown key"),
+    ('[scheduler]\ntick_seconds = "60"\n', r"c\.toml: \[scheduler\] tick_seconds: expected"),
+    ('[[scheduler.quotas]]\nactivity = "lesson_prepp"\nperiod = "month"\n',
+     r"c\.toml: \[scheduler\] quotas\[0\]\.activity: unknown activity code 'lesson_prepp'"),
+    ('[[scheduler.quotas]]\nactivity = "lesson_prep"\nperiod = "month"\nalso = ["opn"]\n',
+     r"c\.toml: \[scheduler\] quotas\[0\]\.activity: unknown activity code 'opn'"),
+])
+def test_every_mistake_is_one_line_naming_file_section_and_key(
+    tmp_path: Path, toml: str, message: str,
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(str(path))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_county_activity_may_have_a_quota(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[nlu.activities.reading]\nname = "读书分享"\ntriggers = ["读书分享"]\n'
+                    '[[scheduler.quotas]]\nactivity = "reading"\nperiod = "month"\n',
+                    encoding="utf-8")
+    assert load_settings(str(path)).scheduler["quotas"][0]["activity"] == "reading"
+
+
+def test_example_config_with_its_examples_switched_on_loads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """Every commented key of the example, uncommented, is a key the loader knows."""
+    for name in ("FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN", "FEISHU_ENCRYPT_KEY",
+                 "WECOM_ROBOT_TOKEN", "WECOM_ROBOT_AES_KEY", "WECOM_APP_SECRET",
+                 "WECOM_HOOK_SIDING"):
+        monkeypatch.setenv(name, "x" * 43)
+    lines = []
+    for line in (ROOT / "config.example.toml").read_text(encoding="utf-8").splitlines():
+        body = line.removeprefix("# ")
+        if line.startswith("# ") and re.match(r"(\[\[?[a-z_.]+\]\]?|[a-z_]+ = )", body) and \
+                not body.startswith(("url =", "default_length_minutes = 120")):
+            line = body
+        lines.append(line)
+    path = tmp_path / "all.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    settings = load_settings(str(path))
+    assert settings.feishu[0].app_id == "cli_a1b2c3d4e5"
+    assert settings.wecom is not None and settings.wecom.group_webhooks[0].key == "x" * 43

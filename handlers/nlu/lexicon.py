@@ -551,6 +551,41 @@ def _literal(words: Iterable[str]) -> tuple[str, ...]:
     return tuple(re.escape(w) for w in words)
 
 
+class NluConfigError(ValueError):
+    """An `[nlu]` key that cannot be used; the message starts with the key."""
+
+
+# The `[nlu]` keys build_lexicon reads, and those of one `[nlu.activities.<code>]` table.
+NLU_KEYS = frozenset({
+    "cues", "activities", "non_activity_nouns", "subjects", "grades", "future_markers",
+    "past_markers", "periods", "action_verbs", "words", "bot_names", "max_chars",
+    "negated_verbs", "query_by", "titles", "people",
+})
+ACTIVITY_KEYS = frozenset({"name", "triggers", "replace"})
+_TABLES = ("cues", "activities", "subjects", "grades", "periods", "query_by")
+
+
+def check_nlu_table(settings: Mapping[str, Any] | None) -> None:
+    """Refuse a key build_lexicon would silently ignore, or a value of the wrong shape."""
+    cfg: Mapping[str, Any] = settings or {}
+    for key, value in cfg.items():
+        if key not in NLU_KEYS:
+            raise NluConfigError(f"{key}: unknown key")
+        if key in _TABLES and not isinstance(value, Mapping):
+            raise NluConfigError(f"{key}: expected a table")
+        if key == "max_chars" and (isinstance(value, bool) or not isinstance(value, int)
+                                   or value < 1):
+            raise NluConfigError(f"{key}: expected a positive whole number, got {value!r}")
+        if key not in _TABLES and key != "max_chars" and not isinstance(value, str | list):
+            raise NluConfigError(f"{key}: expected a list of words")
+    for code, table in (cfg.get("activities") or {}).items():
+        if not isinstance(table, Mapping):
+            raise NluConfigError(f"activities.{code}: expected a table")
+        for key in table:
+            if key not in ACTIVITY_KEYS:
+                raise NluConfigError(f"activities.{code}.{key}: unknown key")
+
+
 def build_lexicon(settings: Mapping[str, Any] | None = None) -> Lexicon:
     """Defaults of spec/nlu.md with the `[nlu]` config table merged over them."""
     cfg: Mapping[str, Any] = settings or {}

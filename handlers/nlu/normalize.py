@@ -1,7 +1,8 @@
 """Raw chat text → the plain form every other step reads.
 
 NFKC (full-width digits and punctuation to half-width), emoji and control characters
-removed, a leading @mention stripped, length capped. Imports nothing outside the stdlib.
+removed (zero-width ones without a trace: 签, U+200B, 到 is 签到), a leading @mention stripped,
+length capped. Imports only handlers.cleantext.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from handlers.cleantext import drop_zero_width
 
 # Emoji and pictographs; variation selectors and joiners glue them together.
 _EMOJI = re.compile(
@@ -53,7 +56,7 @@ def normalize(raw: str, max_chars: int = 500, bot: re.Pattern[str] = DEFAULT_BOT
     # A line break ends a clause (主题：…⏎人数：…), so it becomes a comma, not a space.
     text = _LINES.sub(",", text.strip())
     text = _EMOJI.sub(" ", text)
-    text = _drop_controls(text)
+    text = _drop_controls(drop_zero_width(text))
     mentioned = bot_mentioned = False
     while True:
         match = bot.match(text)

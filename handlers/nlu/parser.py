@@ -7,7 +7,8 @@ handlers.nlu.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -101,6 +102,8 @@ class Parser:
         self._bot = bot_mention_pattern(self.lexicon.bot_names)
         self.tokenizer = DomainTokenizer(self.slots.dictionary_words(), cache_dir)
         self.cache_dir = self.tokenizer.cache_dir
+        # Told each parse's duration in seconds (the bot's metrics); None: nobody asks.
+        self.on_parsed: Callable[[float], None] | None = None
 
     def mentioned_activity(self, text: str) -> str | None:
         """The first activity a text names, whatever it means ("明天培训几点开始" → training):
@@ -139,6 +142,14 @@ class Parser:
         )
 
     def parse(self, text: str, now: datetime) -> ParseResult:
+        started = time.perf_counter()
+        try:
+            return self._parse(text, now)
+        finally:
+            if self.on_parsed is not None:
+                self.on_parsed(time.perf_counter() - started)
+
+    def _parse(self, text: str, now: datetime) -> ParseResult:
         norm = normalize(text, self.lexicon.max_chars, self._bot)
         if not norm.text:
             # A bare mention of the bot asks for help; of a colleague, it is chatter.

@@ -1,0 +1,40 @@
+"""Odd characters out of incoming text before it is parsed or stored.
+
+Chat clients and copy-paste bring zero-width characters (U+200B in 签到), control characters
+(a NUL, which PostgreSQL cannot store in text or JSON) and lone surrogates (which no UTF-8
+encoder accepts). Zero-width characters are removed (they join what they split), control
+characters become a space (they separate), lone surrogates become U+FFFD; line breaks and
+tabs stay. Imports nothing outside the stdlib.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# Zero-width and direction marks, word joiners, the BOM / zero-width no-break space. U+200D
+# (the emoji joiner) goes too: the parser drops emoji anyway.
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# C0/C1 controls but tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def drop_zero_width(text: str) -> str:
+    return _ZERO_WIDTH.sub("", text)
+
+
+def clean_text(text: str) -> str:
+    """`text` without invisible characters, and encodable as UTF-8."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", drop_zero_width(text)))
+
+
+def clean_value(value: Any) -> Any:
+    """Every string in a JSON-like value (dict keys included) cleaned; the rest as it was."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_value(k): clean_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_value(v) for v in value]
+    return value
