@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -19,6 +21,42 @@ from tests.chat_harness import Chat, open_chat
 # The local server these machines run; any other via $JIAOLIAN_TEST_PG_URL, none with "".
 PG_URL = os.environ.get("JIAOLIAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("JIAOLIAN_REQUIRE_PG") == "1"
+
+
+_REAL_CONNECT = socket.socket.connect
+_REAL_CONNECT_EX = socket.socket.connect_ex
+
+
+def _loopback_only(sock: socket.socket, address: object) -> None:
+    """Tests talk to this machine only: the fakes, PostgreSQL, Redis. A connection anywhere
+    else is a test that would pass or fail with the network, so it fails at once."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
+        return
+    host = str(address[0])
+    try:
+        loopback = ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise ConnectionRefusedError(f"tests may reach only loopback addresses, not {host}")
+
+
+def _guarded_connect(sock: socket.socket, address: object) -> None:
+    _loopback_only(sock, address)
+    _REAL_CONNECT(sock, address)  # type: ignore[arg-type]
+
+
+def _guarded_connect_ex(sock: socket.socket, address: object) -> int:
+    _loopback_only(sock, address)
+    return _REAL_CONNECT_EX(sock, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", _guarded_connect)
+        patch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+        yield
 
 
 async def _pg_admin_execute(sql: str) -> None:

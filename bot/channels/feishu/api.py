@@ -2,7 +2,7 @@
 
 Every call returns an `ApiResult` that says whether to retry, after how long, or to give up;
 nothing here raises for platform errors. Error codes are from the platform notes
-(/work/shared/spec/platforms.md); the token-error codes are the SDKs' and were not confirmed
+(docs/feishu.md and the platforms' own pages); the token-error codes are the SDKs' and were not confirmed
 in official pages. Imports only bot.config; the secret never appears in a log line.
 """
 

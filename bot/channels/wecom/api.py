@@ -2,7 +2,7 @@
 a group robot's webhook/send, and the one POST to an intelligent robot's response_url.
 
 Every call returns an `ApiResult` that says whether to retry or give up; nothing here raises
-for platform errors. Error codes are from the platform notes (/work/shared/spec/platforms.md).
+for platform errors. Error codes are from WeCom's published pages (see docs/wecom.md).
 Imports only bot.config; secrets, webhook keys, tokens and response_urls never appear in a log
 line or an error (response_urls carry a credential in their query).
 """
