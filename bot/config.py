@@ -302,8 +302,9 @@ def _files(raw: Any, check: _Checker) -> FilesSettings:
                                 *(f"{k}_env" for k in _FILES_SECRETS)})
     plain = {k: v for k, v in table.items()
              if k not in _FILES_SECRETS and not k.endswith("_env")}
-    files = dataclasses.replace(check.dataclass_table(plain, "files", FilesSettings),
-                                **check.secrets(table, "files", _FILES_SECRETS))
+    files: FilesSettings = dataclasses.replace(
+        check.dataclass_table(plain, "files", FilesSettings),
+        **check.secrets(table, "files", _FILES_SECRETS))
     if files.s3_bucket and not (files.s3_endpoint and files.s3_access_key
                                 and files.s3_secret_key):
         raise check.fail("files", "s3_bucket", "needs s3_endpoint, s3_access_key and "

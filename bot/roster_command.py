@@ -96,7 +96,7 @@ async def _export(url: str) -> list[dict[str, str]]:
 
 def _value(field: str, value: Any) -> str:
     if field == "role":
-        return ROLE_LABELS.get(value, value)
+        return str(ROLE_LABELS.get(value, value))
     if isinstance(value, list):
         return LIST_SEPARATOR.join(value) or "（空）"
     return str(value) if value else "（空）"

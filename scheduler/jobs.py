@@ -21,9 +21,10 @@ from handlers.event_times import Timed, event_end
 from handlers.format import hm, md
 from handlers.ledger import assessment_data, assessment_file_name, assessment_workbook_bytes
 from handlers.messages import Attachment
+from handlers.periods import Period
 from handlers.sheet import invitation, sheet_for
 from handlers.standing import standing
-from scheduler.calendar import Period, SchoolCalendar
+from scheduler.calendar import SchoolCalendar
 from scheduler.config import SchedulerConfig
 from scheduler.digest import KINDS, figure, period_name, weekly_digests
 from scheduler.progress import QuotaStatus, quota_progress

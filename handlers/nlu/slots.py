@@ -271,7 +271,7 @@ class SlotFinder:
         rest = self._role_words.sub(" ", rest)
         for candidate in _HAN_RUN.findall(rest):
             if self._is_name(candidate):
-                return candidate
+                return str(candidate)
         return None
 
     def asked_name(self, text: str) -> str | None:
