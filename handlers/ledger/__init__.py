@@ -15,8 +15,24 @@ from handlers.ledger.exchange import (
 from handlers.ledger.gather import Progress, ledger_data
 from handlers.ledger.model import Assessment, Ledger, LedgerScope
 from handlers.ledger.naming import assessment_file_name, file_name
+from handlers.ledger.rows import bundled_lines
 from handlers.ledger.scope import UnknownScope
-from handlers.ledger.workbook import assessment_workbook_bytes, bundled_lines, workbook_bytes
+
+
+def workbook_bytes(ledger: Ledger) -> bytes:
+    """The ledger as .xlsx; openpyxl is imported on first use (it costs `serve` half a
+    second and tens of MiB at start)."""
+    from handlers.ledger.workbook import workbook_bytes as render
+
+    return render(ledger)
+
+
+def assessment_workbook_bytes(assessment: Assessment) -> bytes:
+    """The term assessment as .xlsx (openpyxl imported on first use)."""
+    from handlers.ledger.workbook import assessment_workbook_bytes as render
+
+    return render(assessment)
+
 
 __all__ = [
     "EXCHANGE_CODES",

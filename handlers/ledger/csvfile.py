@@ -10,7 +10,7 @@ from typing import Any
 
 from handlers.ledger import vocab
 from handlers.ledger.model import Ledger
-from handlers.ledger.workbook import event_values
+from handlers.ledger.rows import event_values
 
 
 def _cell(value: Any) -> str:

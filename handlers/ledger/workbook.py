@@ -19,9 +19,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from handlers import texts
 from handlers.ledger import vocab
 from handlers.ledger.model import Assessment, ExchangeTotal, Ledger, QuotaRow, SchoolAssessment
+from handlers.ledger.rows import bundled_lines, event_values
 
 DATE_FORMAT = "yyyy-mm-dd"
 MOMENT_FORMAT = "yyyy-mm-dd hh:mm"
@@ -99,15 +99,6 @@ def _range_title(ledger: Ledger, sheet: str) -> str:
 
 
 # --- 活动台账 -------------------------------------------------------------------------------
-
-
-def event_values(ledger: Ledger) -> list[list[Any]]:
-    """The rows of 活动台账 (no title, no header, no total), shared with the CSV."""
-    return [[e.date, e.time, e.school, e.community, e.activity, e.subject, e.grade, e.topic,
-             e.participants, vocab.reporters_text(e.reporters), len(e.photos),
-             vocab.NAME_SEP.join(h[:12] for h in e.photos),
-             vocab.EVENT_STATUS.get(e.status, e.status), e.registered]
-            for e in ledger.events]
 
 
 def _events_sheet(ws: Worksheet, ledger: Ledger) -> None:
@@ -202,19 +193,6 @@ def _exchange_sheet(ws: Worksheet, ledger: Ledger) -> None:
 
 
 # --- 考核 -----------------------------------------------------------------------------------
-
-
-def bundled_lines(assessment: Assessment) -> list[str]:
-    """One 捆绑考核 line per community (handlers.texts.ASSESSMENT_BUNDLED)."""
-    out = []
-    for b in assessment.bundled:
-        weakest = (texts.ASSESSMENT_WEAKEST.format(
-            school=assessment.schools.get(b.weakest_school_id, ""), met=b.weakest_met,
-            total=b.weakest_total) if b.weakest_school_id is not None else "")
-        out.append(texts.ASSESSMENT_BUNDLED.format(
-            community=assessment.communities.get(b.community_id, ""), met=b.met,
-            total=b.total, weakest=weakest))
-    return out
 
 
 def _part_rows(a: Assessment, part: SchoolAssessment) -> Iterable[list[Any]]:
