@@ -15,6 +15,7 @@ from handlers.nlu import ParseResult
 from handlers.plans import FOLLOWUP_PICK, continue_pick
 from handlers.routing import Context, Dispatcher, Services
 from storage.conversations import current_conversation, end_conversation
+from storage.identity import first_time_today
 from storage.models import Conversation
 from storage.roster import group_by_chat, member_by_identity
 
@@ -57,7 +58,10 @@ async def handle_message(
     if route is None:
         return ctx.replies
     if route.needs_member and member is None:
-        ctx.reply(texts.WHO_ARE_YOU)
+        # A stranger's message changes nothing; one hint a day is enough.
+        if await first_time_today(session=session, kind="hint", platform=msg.platform,
+                                  external_id=msg.sender_id, now=ctx.now, today=ctx.now.date()):
+            ctx.reply(texts.WHO_ARE_YOU)
         return ctx.replies
     await route.handler(ctx)
     return ctx.replies

@@ -42,3 +42,41 @@ async def may_act_for(*, session: AsyncSession, member: Member | None, other: Me
     own = await session.get(School, member.school_id)
     return (own is not None and own.is_lead
             and await _community_of(session, other) == own.community_id)
+
+
+async def may_bind_group(*, session: AsyncSession, member: Member | None,
+                         community_id: int | None) -> bool:
+    """Bind a group to a community (or one of its schools): an admin, or the principal of
+    that community's lead school — no principal may take over another community's group."""
+    if member is None or not member.active:
+        return False
+    if member.role == "admin":
+        return True
+    if member.role != "principal" or member.school_id is None or community_id is None:
+        return False
+    own = await session.get(School, member.school_id)
+    return own is not None and own.is_lead and own.community_id == community_id
+
+
+def may_decide_claims(member: Member | None) -> bool:
+    """Approve or reject who someone is: only a bureau admin."""
+    return member is not None and member.active and member.role == "admin"
+
+
+def may_export(member: Member | None) -> bool:
+    """Workbooks and assessment sheets (names, mobiles): principals and admins."""
+    return member is not None and member.active and member.role in ("principal", "admin")
+
+
+def may_undo_link(member: Member | None) -> bool:
+    """`解除` a link just made: the principal (or admin) who was told of it."""
+    return member is not None and member.active and member.role in ("principal", "admin")
+
+
+def may_see_community(*, member: Member, own: int | None, group: int | None,
+                      wanted: int) -> bool:
+    """Figures of a community: a group sees only its own community's (whoever asks in it);
+    a private chat sees the asker's scope (an admin: the county)."""
+    if group is not None:
+        return wanted == group
+    return member.role == "admin" or wanted == own

@@ -19,6 +19,7 @@ import cn2an
 
 from handlers import texts
 from handlers.periods import Period, query_period
+from handlers.permissions import may_see_community
 from handlers.quotas import Quota, codes_for, quotas_from_settings, rule_for
 from handlers.routing import Context, Router
 from handlers.sheet import ATTENDANCE_WORDS, answer_sheet, names_list, wants_sheet
@@ -149,24 +150,23 @@ async def _scope(ctx: Context, county: County) -> Scope:
     group = ctx.group.community_id if ctx.group is not None else None
 
     def refused(cid: int) -> bool:
-        return not admin and cid != own
+        return not may_see_community(member=member, own=own, group=group, wanted=cid)
 
     note = ""
+    fallback = group if group is not None else own
     if ctx.parsed.school:
         school = await school_named(session=ctx.session, name=ctx.parsed.school)
         if school is not None and school.id is not None:
             if not refused(school.community_id):
                 return Scope([school.community_id], school.id)
-            note = texts.QUERY_OWN_ONLY.format(community=county.communities.get(own or -1, ""))
-    elif own_school is not None and any(w in ctx.msg.text for w in OUR_SCHOOL):
+            note = texts.QUERY_OWN_ONLY.format(
+                community=county.communities.get(fallback or -1, ""))
+    elif (own_school is not None and any(w in ctx.msg.text for w in OUR_SCHOOL)
+          and not refused(own_school.community_id)):
         return Scope([own_school.community_id], own_school.id)
-    if group is not None and not refused(group):
-        return Scope([group], note=note)
-    if group is not None and own is not None:
-        note = texts.QUERY_OWN_ONLY.format(community=county.communities[own])
-    if own is not None:
-        return Scope([own], note=note)
-    return Scope(sorted(county.communities), note=note)
+    if fallback is not None:
+        return Scope([fallback], note=note)
+    return Scope(sorted(county.communities) if admin else [], note=note)
 
 
 @router.on("query")

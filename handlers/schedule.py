@@ -13,6 +13,7 @@ import re
 from handlers import texts
 from handlers.activity import community_for, school_for, summary_of
 from handlers.messages import Target
+from handlers.permissions import may_export
 from handlers.routing import Context
 from storage.events import upcoming_plans
 from storage.models import School
@@ -108,5 +109,5 @@ async def handle_export(ctx: Context, match: re.Match[str]) -> bool:
     """导出本月台账 / 发一下考核表: what can be had today instead."""
     if ctx.msg.is_group and not ctx.msg.addressed:
         return False
-    ctx.reply(texts.EXPORT_INSTEAD)
+    ctx.reply(texts.EXPORT_INSTEAD if may_export(ctx.member) else texts.EXPORT_NOT_ALLOWED)
     return True
