@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
+from bot.identify import identify_sender
 from bot.loops import backoff, run_until_stopped
 from handlers.clock import Clock
 from handlers.dispatch import handle_message
@@ -127,6 +128,7 @@ class Worker:
         msg = channel.normalise(event.payload or {})
         if msg is None:
             return
+        await identify_sender(session=session, channel=channel, msg=msg, now=self.clock.now())
         replies = await handle_message(session=session, msg=msg, services=self.services,
                                        dispatcher=self.dispatcher, inbox_id=event.id)
         now = self.clock.now()

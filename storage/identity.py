@@ -127,20 +127,34 @@ def _marker_key(kind: str, platform: str, external_id: str) -> str:
     return f"{kind}:{digest}"
 
 
-async def first_time_today(
-    *, session: AsyncSession, kind: str, platform: str, external_id: str, now: dt.datetime,
-    today: dt.date,
-) -> bool:
-    """True (and remembered) the first time today `kind` is done for this account."""
+async def done_today(*, session: AsyncSession, kind: str, platform: str, external_id: str,
+                     today: dt.date) -> bool:
+    """Whether `kind` was already done today for this account (reads only)."""
+    row = await session.get(Setting, _marker_key(kind, platform, external_id))
+    return row is not None and row.value == today.isoformat()
+
+
+async def mark_done_today(*, session: AsyncSession, kind: str, platform: str, external_id: str,
+                          now: dt.datetime, today: dt.date) -> None:
     key = _marker_key(kind, platform, external_id)
     row = await session.get(Setting, key)
-    if row is not None and row.value == today.isoformat():
-        return False
     if row is None:
         session.add(Setting(key=key, value=today.isoformat(), updated_at=now))
     else:
         row.value, row.updated_at = today.isoformat(), now
     await session.flush()
+
+
+async def first_time_today(
+    *, session: AsyncSession, kind: str, platform: str, external_id: str, now: dt.datetime,
+    today: dt.date,
+) -> bool:
+    """True (and remembered) the first time today `kind` is done for this account."""
+    if await done_today(session=session, kind=kind, platform=platform, external_id=external_id,
+                        today=today):
+        return False
+    await mark_done_today(session=session, kind=kind, platform=platform,
+                          external_id=external_id, now=now, today=today)
     return True
 
 

@@ -1,7 +1,8 @@
 """A fake WeCom server on 127.0.0.1, port 0: gettoken with expiry, message/send (checks the
 token, 42001 once revoked; text, and file/image messages naming a media_id it handed out),
 media/upload (token, type, size limits), webhook/send by key, response_url endpoints (one
-POST each), and errcodes on demand. Tests wait on `wait_for`, never on sleeps.
+POST each), user/get and user/getuserid (token checked; 60111 / 46004 for unknown ones),
+and errcodes on demand. Tests wait on `wait_for`, never on sleeps.
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ class FakeWeCom(FakeServer):
         self.upload_calls = 0
         # HTTP statuses to answer media/upload with, in order, before behaving again.
         self.upload_faults: list[int] = []
+        # The corp's members, by userid: {"name", "mobile"}. user/get leaves the mobile out
+        # (apps created after mid-2022) unless `legacy_mobiles`.
+        self.users: dict[str, dict[str, str]] = {}
+        self.legacy_mobiles = False
+        self.user_get_calls = 0
+        self.mobiles_asked: list[str] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
 
@@ -74,6 +81,8 @@ class FakeWeCom(FakeServer):
         app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook)
         app.router.add_post("/cgi-bin/aibot/response", self._response)
+        app.router.add_get("/cgi-bin/user/get", self._user_get)
+        app.router.add_post("/cgi-bin/user/getuserid", self._getuserid)
 
     def texts(self) -> list[str]:
         return [s.content for s in self.sent if s.msgtype in ("text", "markdown")]
@@ -171,3 +180,27 @@ class FakeWeCom(FakeServer):
         kind = body["msgtype"]
         self.sent.append(Sent("response", code, kind, body[kind]["content"]))
         return await self._answer({"errcode": 0, "errmsg": "ok"})
+
+    async def _user_get(self, request: web.Request) -> web.Response:
+        self.user_get_calls += 1
+        if request.query.get("access_token") not in self.valid_tokens:
+            return await self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+        userid = request.query.get("userid", "")
+        user = self.users.get(userid)
+        if user is None:
+            return await self._answer({"errcode": 60111, "errmsg": "userid not found"})
+        body: dict[str, Any] = {"errcode": 0, "errmsg": "ok", "userid": userid,
+                                "name": user["name"]}
+        if self.legacy_mobiles:
+            body["mobile"] = user.get("mobile", "")
+        return await self._answer(body)
+
+    async def _getuserid(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token") not in self.valid_tokens:
+            return await self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+        mobile = str((await request.json()).get("mobile", ""))
+        self.mobiles_asked.append(mobile)
+        for userid, user in self.users.items():
+            if user.get("mobile") == mobile:
+                return await self._answer({"errcode": 0, "errmsg": "ok", "userid": userid})
+        return await self._answer({"errcode": 46004, "errmsg": "user no exist"})
