@@ -80,3 +80,22 @@ def may_see_community(*, member: Member, own: int | None, group: int | None,
     if group is not None:
         return wanted == group
     return member.role == "admin" or wanted == own
+
+
+def sees_whole_county(member: Member | None) -> bool:
+    """A bureau admin's scope is every community; everyone else's their own."""
+    return member is not None and member.role == "admin"
+
+
+def may_see_names(member: Member | None) -> bool:
+    """Who is missing, idle or late, by name (privately only): principals and admins."""
+    return member is not None and member.role in ("principal", "admin")
+
+
+def may_see_sheet(*, member: Member, plan: Activity, community_id: int | None) -> bool:
+    """A plan's sign-in sheet: its organiser, a principal of its community (`community_id` is
+    the asker's), an admin."""
+    if member.role == "admin" or member.id == plan.reporter_id:
+        return True
+    return (member.role == "principal" and community_id is not None
+            and community_id == plan.community_id)

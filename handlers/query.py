@@ -19,7 +19,7 @@ import cn2an
 
 from handlers import texts
 from handlers.periods import Period, query_period
-from handlers.permissions import may_see_community
+from handlers.permissions import may_see_community, may_see_names, sees_whole_county
 from handlers.quotas import Quota, codes_for, quotas_from_settings, rule_for
 from handlers.routing import Context, Router
 from handlers.sheet import ATTENDANCE_WORDS, answer_sheet, names_list, wants_sheet
@@ -144,7 +144,7 @@ async def _statuses(ctx: Context, county: County, asked: Asked,
 async def _scope(ctx: Context, county: County) -> Scope:
     member = ctx.member
     assert member is not None
-    admin = member.role == "admin"
+    admin = sees_whole_county(member)
     own_school = county.schools.get(member.school_id or -1)
     own = own_school.community_id if own_school is not None else None
     group = ctx.group.community_id if ctx.group is not None else None
@@ -216,7 +216,7 @@ async def _teachers_without(ctx: Context, county: County, scope: Scope,
              else "、".join(county.communities[c] for c in scope.communities))
     lines = [texts.QUERY_IDLE_COUNT.format(scope=where, period=asked.label(), what=what,
                                            n=len(idle))]
-    if not idle or ctx.member.role not in ("principal", "admin"):
+    if not idle or not may_see_names(ctx.member):
         return lines
     if ctx.msg.is_group:
         return [*lines, texts.SHEET_NAMES_PRIVATE]
@@ -423,7 +423,7 @@ async def _person(ctx: Context) -> Member | str | None:
     assert ctx.member is not None
     if ctx.parsed.name and ctx.parsed.by != "member":
         found = await members_named(session=ctx.session, name=ctx.parsed.name)
-        if ctx.member.role != "admin":
+        if not sees_whole_county(ctx.member):
             # A person's figures stay within the asker's community.
             own = await school_community(session=ctx.session, school_id=ctx.member.school_id)
             found = [m for m in found if m.id == ctx.member.id or await school_community(
