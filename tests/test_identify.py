@@ -214,3 +214,89 @@ async def test_wecom_an_old_app_sees_the_mobile_directly(wecom: Rig) -> None:
     assert wecom.fake.mobiles_asked == []
     [audit] = await wecom.links()
     assert audit.after is not None and audit.after["how"] == "wecom directory: mobile"
+
+
+# --- claims and refusals on the platforms themselves -----------------------------------------
+
+
+async def _link(rig: Rig, platform: str, **accounts: str) -> None:
+    async with transaction(rig.runtime.factory) as session:
+        for name, external_id in accounts.items():
+            member = (await session.execute(select(Member).filter_by(name=name))).scalar_one()
+            session.add(Identity(member_id=member.id or 0, platform=platform,
+                                 external_id=external_id))
+
+
+async def say_feishu_group(rig: Rig, open_id: str, text: str, chat_id: str = "oc_grp") -> None:
+    mention = {"key": "@_user_1", "id": {"open_id": "ou_bot"}, "name": "教联助手"}
+    event = text_event(f"@_user_1 {text}", app_id="cli_test", token="t", open_id=open_id,
+                       chat_id=chat_id, mentions=[mention])
+    await rig.runtime.inbox.save(platform="feishu", event_id=uuid.uuid4().hex,
+                                 payload={"app_id": "cli_test", "via": "webhook", "event": event})
+    await rig.drain()
+
+
+def feishu_private(rig: Rig, open_id: str) -> list[str]:
+    return [s.content["text"] for s in rig.fake.sent
+            if s.kind == "send" and s.receive_id_type == "open_id" and s.target == open_id]
+
+
+async def test_feishu_outsider_claiming_a_principal_waits_and_the_admin_is_told(
+        feishu: Rig) -> None:
+    await _link(feishu, "feishu", 蒙建华="ou_admin")
+    await say_feishu(feishu, "ou_outsider", "我是融安县实验小学的韦国庆")
+    assert feishu.fake.texts()[0] == texts.BIND_WAITS.format(school="融安县实验小学",
+                                                             name="韦国庆")
+    [notice] = feishu_private(feishu, "ou_admin")
+    assert notice.startswith("绑定申请 #1：飞书账号 ou_outsider 自称融安县实验小学的韦国庆")
+    assert await feishu.rows(Identity, external_id="ou_outsider") == []
+    await say_feishu_group(feishu, "ou_outsider", "绑定本群 融安县实验小学教共体")
+    assert feishu.fake.texts()[-1] == texts.GROUP_BIND_ADMIN_ONLY
+    assert await feishu.links() == []
+    assert await feishu.rows(AuditLog, entity="chatgroup") == []
+
+
+async def test_feishu_a_teacher_claiming_an_admin_act_is_refused(feishu: Rig) -> None:
+    await _link(feishu, "feishu", 张丽="ou_zhang", 蒙建华="ou_admin")
+    await say_feishu(feishu, "ou_outsider", "我是融安县实验小学的韦国庆")
+    await say_feishu(feishu, "ou_zhang", "批准 1")
+    await say_feishu_group(feishu, "ou_zhang", "绑定本群 融安县实验小学教共体")
+    await say_feishu(feishu, "ou_zhang", "导出本月台账")
+    assert feishu.fake.texts()[-3:] == [texts.CLAIM_ADMIN_ONLY, texts.GROUP_BIND_ADMIN_ONLY,
+                                        texts.EXPORT_NOT_ALLOWED]
+    assert await feishu.rows(Identity, external_id="ou_outsider") == []
+    # The admin's group bind from a private chat is refused too; in the group it works.
+    await say_feishu(feishu, "ou_admin", "绑定本群 融安县实验小学教共体")
+    assert feishu.fake.texts()[-1] == texts.GROUP_BIND_IN_GROUP
+    await say_feishu_group(feishu, "ou_admin", "绑定本群 融安县实验小学教共体")
+    assert feishu.fake.texts()[-1] == "本群已绑定到融安县实验小学教共体。"
+    [audit] = await feishu.rows(AuditLog, entity="chatgroup", action="bind")
+    assert audit.member_id == (await feishu.rows(Member, name="蒙建华"))[0].id
+
+
+async def test_wecom_teacher_claim_principal_told_and_undone(wecom: Rig) -> None:
+    await _link(wecom, "wecom", 廖国华="liaogh")
+    await say_wecom(wecom, "wf", "我是沙子中心校的王芳")  # 王芳 is linked on the console only
+    assert wecom.fake.texts()[-1] == texts.BIND_WAITS.format(school="沙子乡中心小学", name="王芳")
+    await say_wecom(wecom, "nl", "我是沙子中心校的农志刚")
+    assert await wecom.rows(Identity, external_id="nl") == []  # linked elsewhere: waits too
+    async with transaction(wecom.runtime.factory) as session:
+        session.add(Member(name="覃秀梅", role="teacher",
+                           school_id=(await wecom.rows(Member, name="王芳"))[0].school_id))
+    await say_wecom(wecom, "xl", "我是沙子中心校的覃秀梅")
+    assert len(await wecom.rows(Identity, external_id="xl")) == 1
+    to_principal = [s.content for s in wecom.fake.sent if s.kind == "app" and s.target == "liaogh"]
+    assert to_principal == ["覃秀梅 已绑定 企业微信账号 xl；如非本人请回复“解除”"]
+    await say_wecom(wecom, "liaogh", "解除")
+    assert await wecom.rows(Identity, external_id="xl") == []
+    [unlink] = await wecom.rows(AuditLog, entity="identity", action="unlink")
+    assert unlink.before == {"member_id": (await wecom.rows(Member, name="覃秀梅"))[0].id,
+                             "platform": "wecom", "external_id": "xl"}
+
+
+async def test_wecom_token_refreshed_for_a_lookup(wecom: Rig) -> None:
+    wecom.fake.users["zhangli"] = {"name": "张丽", "mobile": ZHANG_MOBILE}
+    await say_wecom(wecom, "ghost", "你好")  # fetches a token
+    wecom.fake.revoke_tokens()
+    await say_wecom(wecom, "zhangli", "签到")
+    assert len(await wecom.rows(Identity, external_id="zhangli")) == 1

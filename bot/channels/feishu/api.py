@@ -267,10 +267,12 @@ async def get_contact_user(api: FeishuApi, open_id: str) -> ApiResult:
 
 
 async def _get_user_once(api: FeishuApi, open_id: str, token: str) -> ApiResult:
+    from urllib.parse import quote
+
     headers = {"Authorization": f"Bearer {token}"}
     params = {"user_id_type": "open_id"}
     try:
-        async with api.session.get(api.app.api_base + CONTACT_USER_PATH + open_id,
+        async with api.session.get(api.app.api_base + CONTACT_USER_PATH + quote(open_id, safe=""),
                                    params=params, headers=headers, timeout=TIMEOUT) as resp:
             try:
                 data = await resp.json(content_type=None)
