@@ -33,6 +33,7 @@ async def pending_lines(settings: Settings) -> list[str]:
 
 
 async def decide(settings: Settings, args: argparse.Namespace, *, approve: bool) -> str:
+    from handlers.bind import person_label
     from storage.db import migrated_transaction
     from storage.identity import ClaimError, approve_claim, reject_claim
     from storage.models import IdentityClaim, School
@@ -52,9 +53,9 @@ async def decide(settings: Settings, args: argparse.Namespace, *, approve: bool)
         except ClaimError as exc:
             raise ConfigError(str(exc)) from exc
         school = await session.get(School, claim.school_id) if claim.school_id else None
-        text = (texts.CLAIM_APPROVED_NOTICE.format(school=school.name if school else "",
-                                                   name=claim.name)
-                if approve else texts.CLAIM_REJECTED_NOTICE)
+        who = person_label(school.name if school else "", claim.name)
+        text = texts.CLAIM_APPROVED_NOTICE.format(who=who) if approve else (
+            texts.CLAIM_REJECTED_NOTICE)
         await enqueue(session=session, now=now, message=NewMessage(
             key=NOTICE_KEY.format(id=claim.id, status=claim.status), platform=claim.platform,
             target_kind="user", target=claim.external_id, text=text))

@@ -38,6 +38,11 @@ def platform_label(platform: str) -> str:
     return texts.PLATFORM_NAMES.get(platform, platform)
 
 
+def person_label(school: str, name: str) -> str:
+    """王芳 of 沙子乡中心小学 as people say it; the name alone without a school."""
+    return texts.PERSON_AT_SCHOOL.format(school=school, name=name) if school else name
+
+
 async def school_name_of(ctx: Context, school_id: int | None) -> str:
     school = await ctx.session.get(School, school_id) if school_id is not None else None
     return school.name if school is not None else ""
@@ -113,9 +118,10 @@ async def _wait_for_admin(ctx: Context, name: str, school_id: int | None, member
     await ctx.session.flush()
     school = await school_name_of(ctx, school_id)
     notice = texts.CLAIM_FOR_ADMIN.format(id=claim.id, platform=platform_label(ctx.msg.platform),
-                                          account=account_label(ctx), school=school, name=name,
+                                          account=account_label(ctx),
+                                          who=person_label(school, name),
                                           why=texts.CLAIM_WHY[why])
-    ctx.reply(texts.BIND_WAITS.format(school=school, name=name))
+    ctx.reply(texts.BIND_WAITS.format(who=person_label(school, name)))
     # An admin whose own entry is claimed hears of it too: that is the point.
     for admin, account in await admins_to_tell(session=ctx.session, platform=ctx.msg.platform):
         ctx.reply(notice, to=Target(kind="user", id=account, name=admin.name))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from handlers import texts
-from handlers.bind import platform_label, school_name_of
+from handlers.bind import person_label, platform_label, school_name_of
 from handlers.messages import Target
 from handlers.permissions import may_decide_claims, may_undo_link
 from handlers.routing import Context
@@ -76,6 +76,7 @@ async def handle_decide(ctx: Context, match: re.Match[str]) -> bool:
         ctx.reply(texts.CLAIM_ACCOUNT_TAKEN.format(id=claim_id))
         return True
     school = await school_name_of(ctx, claim.school_id)
-    ctx.reply(texts.CLAIM_APPROVED.format(id=claim_id, school=school, name=claim.name))
-    ctx.reply(texts.CLAIM_APPROVED_NOTICE.format(school=school, name=claim.name), to=claimant)
+    who = person_label(school, claim.name)
+    ctx.reply(texts.CLAIM_APPROVED.format(id=claim_id, who=who))
+    ctx.reply(texts.CLAIM_APPROVED_NOTICE.format(who=who), to=claimant)
     return True

@@ -113,7 +113,9 @@ BIND_NOT_FOUND = "名册里没有找到{school}的{name}。请联系学校管理
 BIND_NEED_NAME = "请告诉我你的学校和姓名，例如：“我是泗顶镇中心小学的张丽”。"
 WHO_ARE_YOU = "你好！我还不认识你，请先发送“我是××学校的×××”完成绑定。"
 # A claim the bot may not accept by itself (handlers/bind.py): it waits for an admin.
-BIND_WAITS = "已收到。绑定为{school}的{name}需要管理员确认，确认后我会告诉你。"
+# {who}: PERSON_AT_SCHOOL, or the name alone for someone without a school (an admin).
+PERSON_AT_SCHOOL = "{school}的{name}"
+BIND_WAITS = "已收到。绑定为{who}需要管理员确认，确认后我会告诉你。"
 BIND_STILL_WAITING = "你的绑定申请（{name}）正在等待管理员确认。"
 # To the school's principal, privately, when a teacher's claim was accepted.
 BIND_NOTICE = "{name} 已绑定 {platform}账号 {account}；如非本人请回复“解除”"
@@ -123,10 +125,10 @@ CLAIM_WHY = {
     "taken": "该名册条目已绑定了其他账号",
     "ambiguous": "名册里有不止一人符合",
 }
-CLAIM_FOR_ADMIN = ("绑定申请 #{id}：{platform}账号 {account} 自称{school}的{name}（{why}）。"
+CLAIM_FOR_ADMIN = ("绑定申请 #{id}：{platform}账号 {account} 自称{who}（{why}）。"
                    "回复“批准 {id}”或“驳回 {id}”。")
-CLAIM_APPROVED = "已批准绑定申请 #{id}：{school}的{name}。"
-CLAIM_APPROVED_NOTICE = "管理员已确认，你好，{school}的{name}。"
+CLAIM_APPROVED = "已批准绑定申请 #{id}：{who}。"
+CLAIM_APPROVED_NOTICE = "管理员已确认，你好，{who}。"
 CLAIM_REJECTED = "已驳回绑定申请 #{id}。"
 CLAIM_REJECTED_NOTICE = "你的绑定申请没有通过，如有疑问请联系学校管理员。"
 CLAIM_UNKNOWN = "没有待处理的绑定申请 #{id}。"

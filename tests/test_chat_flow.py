@@ -184,7 +184,7 @@ async def test_bind_refuses_unknown_and_taken(chat: Chat) -> None:
     reply = await chat.say("x1", "我是沙子乡中心小学的李四")
     assert "没有找到" in reply[0]
     reply = await chat.say("x3", "我是沙子乡中心小学的王芳")
-    assert reply[0] == texts.BIND_WAITS.format(school="沙子乡中心小学", name="王芳")
+    assert reply[0] == texts.BIND_WAITS.format(who="沙子乡中心小学的王芳")
     assert await chat.rows(Identity, external_id="x3") == []
 
 

@@ -245,8 +245,7 @@ async def test_feishu_outsider_claiming_a_principal_waits_and_the_admin_is_told(
         feishu: Rig) -> None:
     await _link(feishu, "feishu", 蒙建华="ou_admin")
     await say_feishu(feishu, "ou_outsider", "我是融安县实验小学的韦国庆")
-    assert feishu.fake.texts()[0] == texts.BIND_WAITS.format(school="融安县实验小学",
-                                                             name="韦国庆")
+    assert feishu.fake.texts()[0] == texts.BIND_WAITS.format(who="融安县实验小学的韦国庆")
     [notice] = feishu_private(feishu, "ou_admin")
     assert notice.startswith("绑定申请 #1：飞书账号 ou_outsider 自称融安县实验小学的韦国庆")
     assert await feishu.rows(Identity, external_id="ou_outsider") == []
@@ -277,7 +276,7 @@ async def test_feishu_a_teacher_claiming_an_admin_act_is_refused(feishu: Rig) ->
 async def test_wecom_teacher_claim_principal_told_and_undone(wecom: Rig) -> None:
     await _link(wecom, "wecom", 廖国华="liaogh")
     await say_wecom(wecom, "wf", "我是沙子中心校的王芳")  # 王芳 is linked on the console only
-    assert wecom.fake.texts()[-1] == texts.BIND_WAITS.format(school="沙子乡中心小学", name="王芳")
+    assert wecom.fake.texts()[-1] == texts.BIND_WAITS.format(who="沙子乡中心小学的王芳")
     await say_wecom(wecom, "nl", "我是沙子中心校的农志刚")
     assert await wecom.rows(Identity, external_id="nl") == []  # linked elsewhere: waits too
     async with transaction(wecom.runtime.factory) as session:

@@ -53,7 +53,7 @@ async def _links(chat: Chat, action: str) -> list[AuditLog]:
 async def test_an_outsider_claiming_a_principal_gets_nothing_and_an_admin_is_asked(
         chat: Chat) -> None:
     reply = await chat.say("impostor", "我是融安县实验小学的韦国庆")
-    assert reply[0] == texts.BIND_WAITS.format(school="融安县实验小学", name="韦国庆")
+    assert reply[0] == texts.BIND_WAITS.format(who="融安县实验小学的韦国庆")
     assert await chat.rows(Identity, external_id="impostor") == []
     [claim] = await chat.rows(IdentityClaim)
     assert (claim.status, claim.reason, claim.external_id) == ("pending", "privileged", "impostor")
@@ -75,7 +75,7 @@ async def test_an_outsider_claiming_a_principal_gets_nothing_and_an_admin_is_ask
 async def test_claiming_the_admin_makes_nobody_an_admin(chat: Chat) -> None:
     await _forget_account(chat, "蒙建华")
     reply = await chat.say("someone", "我是蒙建华")
-    assert reply[0] == texts.BIND_WAITS.format(school="", name="蒙建华")
+    assert reply[0] == texts.BIND_WAITS.format(who="蒙建华")
     assert await chat.rows(Identity, external_id="someone") == []
     assert await chat.say("someone", "绑定本群 融安县实验小学教共体", chat="新群") == [
         texts.GROUP_BIND_ADMIN_ONLY]
@@ -83,7 +83,7 @@ async def test_claiming_the_admin_makes_nobody_an_admin(chat: Chat) -> None:
 
 async def test_a_claim_to_an_entry_already_linked_waits(chat: Chat) -> None:
     reply = await chat.say("x3", "我是沙子乡中心小学的王芳")
-    assert reply[0] == texts.BIND_WAITS.format(school="沙子乡中心小学", name="王芳")
+    assert reply[0] == texts.BIND_WAITS.format(who="沙子乡中心小学的王芳")
     [claim] = await chat.rows(IdentityClaim)
     assert claim.reason == "taken"
     assert await chat.rows(Identity, external_id="x3") == []
@@ -93,7 +93,7 @@ async def test_an_ambiguous_claim_waits_and_needs_the_member_named(chat: Chat) -
     await _add_member(chat, "刘明", "沙子乡中心小学")
     await _add_member(chat, "刘明", "桥板乡中心小学")
     reply = await chat.say("lm", "我是刘明")
-    assert reply[0] == texts.BIND_WAITS.format(school="", name="刘明")
+    assert reply[0] == texts.BIND_WAITS.format(who="刘明")
     [claim] = await chat.rows(IdentityClaim)
     assert (claim.reason, claim.member_id) == ("ambiguous", None)
     answer = await chat.say("蒙建华", f"批准 {claim.id}", p2p=True)
@@ -139,7 +139,7 @@ async def test_a_teacher_linked_elsewhere_is_not_claimed_from_chat(chat: Chat) -
         await session.execute(delete(Identity).where(Identity.member_id == member.id))  # type: ignore[arg-type]
         session.add(Identity(member_id=member.id or 0, platform="feishu", external_id="ou_zl"))
     reply = await chat.say("console-zl", "我是泗顶中心校的张丽")
-    assert reply[0] == texts.BIND_WAITS.format(school="泗顶镇中心小学", name="张丽")
+    assert reply[0] == texts.BIND_WAITS.format(who="泗顶镇中心小学的张丽")
     assert await chat.rows(Identity, external_id="console-zl") == []
 
 
@@ -154,8 +154,8 @@ async def test_an_admin_approves_a_principals_claim_in_a_private_chat(chat: Chat
     assert await chat.say("蒙建华", f"批准 {claim.id}") == [texts.PRIVATE_ONLY]
     assert await chat.rows(Identity, external_id="wgq-new") == []
     answer = await chat.say("蒙建华", f"批准 {claim.id}", p2p=True)
-    assert answer == [texts.CLAIM_APPROVED.format(id=claim.id, school="融安县实验小学", name="韦国庆"),
-                      texts.CLAIM_APPROVED_NOTICE.format(school="融安县实验小学", name="韦国庆")]
+    assert answer == [texts.CLAIM_APPROVED.format(id=claim.id, who="融安县实验小学的韦国庆"),
+                      texts.CLAIM_APPROVED_NOTICE.format(who="融安县实验小学的韦国庆")]
     [linked] = await _links(chat, "link")
     assert linked.after is not None and linked.after["how"] == f"approved claim {claim.id}"
     assert linked.member_id == (await chat.rows(Member, name="蒙建华"))[0].id
