@@ -37,14 +37,18 @@ async def _bind(ctx: Context, match: re.Match[str]) -> None:
     if not ctx.msg.is_group:
         ctx.reply(texts.GROUP_BIND_IN_GROUP)
         return
-    scope = "".join(match.group(1).split())
-    community_id = await _community_of_scope(ctx, scope)
-    if ctx.member is None or (community_id is not None and not await may_bind_group(
-            session=ctx.session, member=ctx.member, community_id=community_id)):
+    if ctx.member is None or not await may_bind_group(session=ctx.session, member=ctx.member,
+                                                      community_id=None):
         ctx.reply(texts.GROUP_BIND_ADMIN_ONLY)
         return
+    scope = "".join(match.group(1).split())
+    community_id = await _community_of_scope(ctx, scope)
     if community_id is None:
         ctx.reply(texts.GROUP_BIND_UNKNOWN.format(scope=scope))
+        return
+    if not await may_bind_group(session=ctx.session, member=ctx.member,
+                                community_id=community_id):
+        ctx.reply(texts.GROUP_BIND_ADMIN_ONLY)
         return
     before = snapshot(ctx.group) if ctx.group is not None else None
     if ctx.group is not None and ctx.group.community_id is not None and not await may_bind_group(

@@ -47,15 +47,18 @@ async def may_act_for(*, session: AsyncSession, member: Member | None, other: Me
 async def may_bind_group(*, session: AsyncSession, member: Member | None,
                          community_id: int | None) -> bool:
     """Bind a group to a community (or one of its schools): an admin, or the principal of
-    that community's lead school — no principal may take over another community's group."""
+    that community's lead school — no principal may take over another community's group.
+    `community_id` None: whether they may bind any group at all (asked before the name is
+    looked up, so a refusal tells an outsider nothing about which names exist)."""
     if member is None or not member.active:
         return False
     if member.role == "admin":
         return True
-    if member.role != "principal" or member.school_id is None or community_id is None:
+    if member.role != "principal" or member.school_id is None:
         return False
     own = await session.get(School, member.school_id)
-    return own is not None and own.is_lead and own.community_id == community_id
+    return (own is not None and own.is_lead
+            and (community_id is None or own.community_id == community_id))
 
 
 def may_decide_claims(member: Member | None) -> bool:

@@ -201,6 +201,10 @@ async def test_a_bind_with_spaces_and_a_full_stop_is_still_a_bind(chat: Chat) ->
 async def test_only_the_lead_principal_binds_a_group_to_his_community(chat: Chat) -> None:
     own = "融安县实验小学教共体"
     assert await chat.say("张丽", f"绑定本群 {own}", chat="新群") == [texts.GROUP_BIND_ADMIN_ONLY]
+    assert await chat.say("张丽", "绑定本群 没有这个教共体", chat="新群") == [
+        texts.GROUP_BIND_ADMIN_ONLY]
+    assert await chat.say("韦国庆", "绑定本群 没有这个教共体", chat="新群") == [
+        texts.GROUP_BIND_UNKNOWN.format(scope="没有这个教共体")]
     # A member school's principal answers for his school, not for the community's groups.
     assert await chat.say("欧阳勇", f"绑定本群 {own}", chat="新群") == [texts.GROUP_BIND_ADMIN_ONLY]
     assert await chat.say("韦国庆", "绑定本群 融安县第二实验小学教共体", chat="新群") == [
