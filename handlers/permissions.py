@@ -102,3 +102,9 @@ def may_see_sheet(*, member: Member, plan: Activity, community_id: int | None) -
         return True
     return (member.role == "principal" and community_id is not None
             and community_id == plan.community_id)
+
+
+def may_get_digest(member: Member | None) -> bool:
+    """A digest on demand covers a scope (a school, a community, the county): principals
+    and admins, whose weekly digests they are."""
+    return member is not None and member.active and member.role in ("principal", "admin")

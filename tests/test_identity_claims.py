@@ -231,9 +231,12 @@ async def test_a_stranger_gets_one_hint_a_day(chat: Chat) -> None:
     assert await chat.rows(Activity) == [] and await chat.rows(Identity, external_id="陌生人") == []
 
 
-async def test_exports_are_for_principals_and_admins(chat: Chat) -> None:
+async def test_exports_and_digests_are_for_principals_and_admins(chat: Chat) -> None:
     assert await chat.say("张丽", "导出本月台账", p2p=True) == [texts.EXPORT_NOT_ALLOWED]
     assert await chat.say("韦国庆", "导出本月台账", p2p=True) == [texts.EXPORT_INSTEAD]
+    assert await chat.say("张丽", "发个周报", p2p=True) == [texts.DIGEST_NOT_YOURS]
+    digest = await chat.say("韦国庆", "发个周报", p2p=True)
+    assert digest and texts.DIGEST_NOT_YOURS not in digest
 
 
 async def test_no_mobile_reaches_a_group_or_a_notice(chat: Chat) -> None:
