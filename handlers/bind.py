@@ -17,6 +17,7 @@ from storage.identity import (
     LINKED,
     PENDING,
     admins_to_tell,
+    first_time_today,
     identities_of,
     link,
     open_claim,
@@ -110,6 +111,12 @@ async def _accept(ctx: Context, member: Member) -> None:
 
 async def _wait_for_admin(ctx: Context, name: str, school_id: int | None, member: Member | None,
                           why: str) -> None:
+    # One claim a day per account reaches the admins: a turned-down claimant cannot flood them.
+    if not await first_time_today(session=ctx.session, kind="claim", platform=ctx.msg.platform,
+                                  external_id=ctx.msg.sender_id, now=ctx.now,
+                                  today=ctx.now.date()):
+        ctx.reply(texts.BIND_TRY_TOMORROW)
+        return
     claim = IdentityClaim(platform=ctx.msg.platform, external_id=ctx.msg.sender_id,
                           account_name=account_label(ctx)[:100], name=name, school_id=school_id,
                           member_id=member.id if member else None, status=PENDING, reason=why,

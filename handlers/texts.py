@@ -117,6 +117,7 @@ WHO_ARE_YOU = "你好！我还不认识你，请先发送“我是××学校的�
 PERSON_AT_SCHOOL = "{school}的{name}"
 BIND_WAITS = "已收到。绑定为{who}需要管理员确认，确认后我会告诉你。"
 BIND_STILL_WAITING = "你的绑定申请（{name}）正在等待管理员确认。"
+BIND_TRY_TOMORROW = "今天已经处理过你的绑定申请了；如有疑问请联系学校管理员。"
 # To the school's principal, privately, when a teacher's claim was accepted.
 BIND_NOTICE = "{name} 已绑定 {platform}账号 {account}；如非本人请回复“解除”"
 PLATFORM_NAMES = {"feishu": "飞书", "wecom": "企业微信", "console": "控制台"}

@@ -172,6 +172,10 @@ async def test_an_admin_rejects_a_claim(chat: Chat) -> None:
     assert (await chat.rows(IdentityClaim))[0].status == "rejected"
     assert len(await chat.rows(AuditLog, entity="claim", action="reject")) == 1
     assert await chat.rows(Identity, external_id="impostor") == []
+    # Turned down, the claimant cannot flood the admins the same day.
+    before = len(_sent_to(chat, "蒙建华"))
+    assert await chat.say("impostor", "我是融安县实验小学的韦国庆") == [texts.BIND_TRY_TOMORROW]
+    assert len(_sent_to(chat, "蒙建华")) == before and len(await chat.rows(IdentityClaim)) == 1
 
 
 # --- binding a group -------------------------------------------------------------------------
