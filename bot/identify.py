@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from handlers.clock import SHANGHAI
 from handlers.messages import IncomingMessage
+from storage.db import transaction
 from storage.identity import (
     done_today,
     identities_of,
@@ -115,33 +116,44 @@ def directory_for(channel: object, msg: IncomingMessage) -> Directory | None:
     return None
 
 
-async def identify_sender(*, session: AsyncSession, channel: object, msg: IncomingMessage,
-                          now: datetime) -> Member | None:
-    """Link the sender when the platform proves who they are; the member linked, or None."""
+async def identify_sender(*, factory: async_sessionmaker[AsyncSession], channel: object,
+                          msg: IncomingMessage, now: datetime) -> int | None:
+    """Link the sender when the platform proves who they are; the member's id, or None.
+
+    Its own short transactions, before the worker's: no database snapshot or lock is held
+    while the platform answers (on SQLite a long-held snapshot would make the event's own
+    writes fail once a webhook has written in between)."""
     if msg.kind != "message" or not msg.sender_id:
         return None
     directory = directory_for(channel, msg)
     if directory is None:
         return None
-    if await identity_by_account(session=session, platform=msg.platform,
-                                 external_id=msg.sender_id) is not None:
-        return None
     today = now.astimezone(SHANGHAI).date()
-    if await done_today(session=session, kind="whois", platform=msg.platform,
-                        external_id=msg.sender_id, today=today):
-        return None
-    # Ask before writing anything: on SQLite a write would hold the lock the webhooks need
-    # for as long as the platform takes to answer.
+    async with factory() as session:
+        if await identity_by_account(session=session, platform=msg.platform,
+                                     external_id=msg.sender_id) is not None:
+            return None
+        if await done_today(session=session, kind="whois", platform=msg.platform,
+                            external_id=msg.sender_id, today=today):
+            return None
     profile = await directory.whois(msg.sender_id)
-    member, how = await _match(session, directory, msg, profile) if profile else (None, "")
-    await mark_done_today(session=session, kind="whois", platform=msg.platform,
-                          external_id=msg.sender_id, now=now, today=today)
-    if member is None or member.id is None:
-        return None
-    await link(session=session, member_id=member.id, platform=msg.platform,
-               external_id=msg.sender_id, at=now, actor_id=member.id, how=how)
-    log.info("%s account linked to member %s by %s", msg.platform, member.id, how)
-    return member
+    candidates = await _candidates(factory, msg.platform, profile) if profile else []
+    found = await _prove(directory, msg, profile, candidates) if profile else None
+    async with transaction(factory) as session:
+        await mark_done_today(session=session, kind="whois", platform=msg.platform,
+                              external_id=msg.sender_id, now=now, today=today)
+        if found is None:
+            return None
+        member_id, how = found
+        # Another worker may have linked either side meanwhile: one account per member.
+        held = await identities_of(session=session, member_id=member_id)
+        if any(i.platform == msg.platform for i in held) or await identity_by_account(
+                session=session, platform=msg.platform, external_id=msg.sender_id):
+            return None
+        await link(session=session, member_id=member_id, platform=msg.platform,
+                   external_id=msg.sender_id, at=now, actor_id=member_id, how=how)
+    log.info("%s account linked to member %s by %s", msg.platform, member_id, how)
+    return member_id
 
 
 async def _unheld(session: AsyncSession, platform: str, members: list[Member]) -> list[Member]:
@@ -154,26 +166,43 @@ async def _unheld(session: AsyncSession, platform: str, members: list[Member]) -
     return out
 
 
-async def _match(session: AsyncSession, directory: Directory, msg: IncomingMessage,
-                 profile: PlatformProfile) -> tuple[Member | None, str]:
-    roster = list((await session.execute(
-        select(Member).where(col(Member.active).is_(True), col(Member.phone) != "")
-        .order_by(col(Member.id)))).scalars())
+@dataclass(frozen=True)
+class _Candidate:
+    member_id: int
+    mobile: str  # normalised
+    unheld: bool  # no account on this platform yet
+
+
+async def _candidates(factory: async_sessionmaker[AsyncSession], platform: str,
+                      profile: PlatformProfile) -> list[_Candidate]:
+    """The roster members the profile could be: same mobile, or (no mobile given) same name
+    with a mobile to ask the platform about."""
     mobile = normalise_mobile(profile.mobile)
-    if mobile:
-        same = [m for m in roster if normalise_mobile(m.phone) == mobile]
-        found = await _unheld(session, msg.platform, same)
-        return (found[0], f"{msg.platform} directory: mobile") if len(same) == 1 == len(
-            found) else (None, "")
+    async with factory() as session:
+        roster = list((await session.execute(
+            select(Member).where(col(Member.active).is_(True), col(Member.phone) != "")
+            .order_by(col(Member.id)))).scalars())
+        fits = [m for m in roster if normalise_mobile(m.phone) and (
+            normalise_mobile(m.phone) == mobile if mobile else m.name == profile.name)]
+        unheld = {m.id for m in await _unheld(session, platform, fits)}
+    return [_Candidate(m.id or 0, normalise_mobile(m.phone), m.id in unheld)
+            for m in fits]
+
+
+async def _prove(directory: Directory, msg: IncomingMessage, profile: PlatformProfile,
+                 candidates: list[_Candidate]) -> tuple[int, str] | None:
+    """The one member the platform's answer proves, and how; None when not exactly one."""
+    platform, sender_id = msg.platform, msg.sender_id
+    if normalise_mobile(profile.mobile):
+        if len(candidates) == 1 and candidates[0].unheld:
+            return candidates[0].member_id, f"{platform} directory: mobile"
+        return None
     if not profile.name:
-        return None, ""
-    named = await _unheld(session, msg.platform,
-                          [m for m in roster if m.name == profile.name
-                           and normalise_mobile(m.phone)])
+        return None
     proven = []
-    for member in named[:MAX_MOBILE_PROBES]:
-        if await directory.userid_by_mobile(normalise_mobile(member.phone)) == msg.sender_id:
-            proven.append(member)
+    for candidate in [c for c in candidates if c.unheld][:MAX_MOBILE_PROBES]:
+        if await directory.userid_by_mobile(candidate.mobile) == sender_id:
+            proven.append(candidate)
     if len(proven) == 1:
-        return proven[0], f"{msg.platform} directory: name and mobile"
-    return None, ""
+        return proven[0].member_id, f"{platform} directory: name and mobile"
+    return None

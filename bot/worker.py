@@ -128,7 +128,7 @@ class Worker:
         msg = channel.normalise(event.payload or {})
         if msg is None:
             return
-        await identify_sender(session=session, channel=channel, msg=msg, now=self.clock.now())
+        await identify_sender(factory=self.factory, channel=channel, msg=msg, now=self.clock.now())
         replies = await handle_message(session=session, msg=msg, services=self.services,
                                        dispatcher=self.dispatcher, inbox_id=event.id)
         now = self.clock.now()
