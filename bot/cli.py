@@ -169,10 +169,11 @@ async def _group_bind(settings: Settings, args: argparse.Namespace) -> str:
 
 
 async def _member_link(settings: Settings, args: argparse.Namespace) -> str:
-    from sqlalchemy.exc import IntegrityError
+    import datetime as dt
 
     from storage.db import migrated_transaction
-    from storage.roster import link_identity, members_named, school_named
+    from storage.identity import identity_by_account, link
+    from storage.roster import members_named, school_named
 
     async with migrated_transaction(settings.database.url) as session:
         school_id = None
@@ -185,13 +186,12 @@ async def _member_link(settings: Settings, args: argparse.Namespace) -> str:
         if len(found) != 1:
             hint = "; add --school" if found else ""
             raise ConfigError(f"{len(found)} members named {args.name!r}{hint}")
-        try:
-            async with session.begin_nested():
-                await link_identity(session=session, member_id=found[0].id or 0,
-                                    platform=args.platform, external_id=args.user_id)
-        except IntegrityError as exc:
-            raise ConfigError(f"{args.platform}:{args.user_id} is already linked to a member"
-                              ) from exc
+        if await identity_by_account(session=session, platform=args.platform,
+                                     external_id=args.user_id) is not None:
+            raise ConfigError(f"{args.platform}:{args.user_id} is already linked to a member")
+        await link(session=session, member_id=found[0].id or 0, platform=args.platform,
+                   external_id=args.user_id, at=dt.datetime.now(dt.UTC), actor_id=None,
+                   how="cli")
     return f"linked {args.platform}:{args.user_id} to {args.name}"
 
 
@@ -201,7 +201,15 @@ def _cmd_group(args: argparse.Namespace) -> int:
 
 
 def _cmd_member(args: argparse.Namespace) -> int:
-    print(asyncio.run(_member_link(settings_for(args), args)))
+    from bot.claims_command import decide, pending_lines
+
+    settings = settings_for(args)
+    if args.member_command == "pending":
+        print("\n".join(asyncio.run(pending_lines(settings))))
+    elif args.member_command in ("approve", "reject"):
+        print(asyncio.run(decide(settings, args, approve=args.member_command == "approve")))
+    else:
+        print(asyncio.run(_member_link(settings, args)))
     return 0
 
 
@@ -277,6 +285,9 @@ def build_argparser() -> argparse.ArgumentParser:
     ml.add_argument("name")
     ml.add_argument("--school")
     ml.add_argument("--demo", action="store_true", help="the demo database")
+    from bot.claims_command import add_claim_commands
+
+    add_claim_commands(msub, common)
     mem.set_defaults(func=_cmd_member)
 
     try:

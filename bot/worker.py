@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
+from bot.identify import identify_sender
 from bot.loops import Loop, backoff
 from bot.metrics import Metrics
 from bot.photos import PictureFetcher
@@ -145,6 +146,10 @@ class Worker:
         if channel is None:
             raise LookupError(f"no channel for platform {event.platform!r}")
         msg = channel.normalise(event.payload or {})
+        if msg is not None:
+            # Who the sender is, proven by the platform, before anything is decided for them.
+            await identify_sender(factory=self.factory, channel=channel, msg=msg,
+                                  now=self.clock.now())
         if msg is not None and msg.images and self.pictures is not None:
             msg = await self.pictures.prepare(msg, channel)
         return msg

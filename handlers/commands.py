@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from handlers.admin import BIND_GROUP, handle_bind_group
+from handlers.claims import DECIDE, UNLINK, handle_decide, handle_unlink
 from handlers.export_request import EXPORT
 from handlers.exports import handle_export
 from handlers.messages import without_mentions
@@ -42,6 +43,8 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("bind_group", BIND_GROUP, handle_bind_group),
+    Command("unlink", UNLINK, handle_unlink),
+    Command("decide_claim", DECIDE, handle_decide),
     Command("undo_other", UNDO_OTHER, handle_undo_other),
     Command("plan_outcome", OUTCOME, handle_outcome, after_followup=True),
     Command("digest_now", DIGEST_NOW, handle_digest_now),

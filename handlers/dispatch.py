@@ -16,6 +16,7 @@ from handlers.photos import attach_with_text, handle_pictures
 from handlers.plans import FOLLOWUP_PICK, continue_pick
 from handlers.routing import Context, Dispatcher, Services
 from storage.conversations import current_conversation, end_conversation
+from storage.identity import first_time_today
 from storage.models import Conversation
 from storage.roster import group_by_chat, member_by_identity
 
@@ -71,7 +72,11 @@ async def _handle(ctx: Context, dispatcher: Dispatcher) -> str:
     if route is None:
         return ""
     if route.needs_member and ctx.member is None:
-        ctx.reply(texts.WHO_ARE_YOU)
+        # A stranger's message changes nothing; one hint a day is enough.
+        if await first_time_today(session=ctx.session, kind="hint", platform=ctx.msg.platform,
+                                  external_id=ctx.msg.sender_id, now=ctx.now,
+                                  today=ctx.now.date()):
+            ctx.reply(texts.WHO_ARE_YOU)
         return "route"
     await route.handler(ctx)
     return "route"

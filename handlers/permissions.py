@@ -7,11 +7,15 @@ school's for the whole community) and admins may withdraw or merge others' recor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.ledger.model import LedgerScope
 from storage.models import Activity, Member, School
 from storage.roster import school_community
+
+if TYPE_CHECKING:
+    from handlers.ledger.model import LedgerScope
 
 
 async def _community_of(session: AsyncSession, member: Member) -> int | None:
@@ -48,6 +52,10 @@ async def may_act_for(*, session: AsyncSession, member: Member | None, other: Me
 async def export_scope(*, session: AsyncSession, member: Member) -> LedgerScope | None:
     """What a workbook asked for in chat covers: the county for an admin, the community for
     its lead school's principal, the school for another principal; None for a teacher."""
+    from handlers.ledger.model import LedgerScope  # the ledger reads sheets, which ask us
+
+    if not may_export(member):
+        return None
     if member.role == "admin":
         return LedgerScope.county()
     if member.role != "principal" or member.school_id is None:
@@ -56,3 +64,69 @@ async def export_scope(*, session: AsyncSession, member: Member) -> LedgerScope 
     if own is not None and own.is_lead:
         return LedgerScope.community(own.community_id)
     return LedgerScope.school(member.school_id)
+
+
+async def may_bind_group(*, session: AsyncSession, member: Member | None,
+                         community_id: int | None) -> bool:
+    """Bind a group to a community (or one of its schools): an admin, or the principal of
+    that community's lead school — no principal may take over another community's group.
+    `community_id` None: whether they may bind any group at all (asked before the name is
+    looked up, so a refusal tells an outsider nothing about which names exist)."""
+    if member is None or not member.active:
+        return False
+    if member.role == "admin":
+        return True
+    if member.role != "principal" or member.school_id is None:
+        return False
+    own = await session.get(School, member.school_id)
+    return (own is not None and own.is_lead
+            and (community_id is None or own.community_id == community_id))
+
+
+def may_decide_claims(member: Member | None) -> bool:
+    """Approve or reject who someone is: only a bureau admin."""
+    return member is not None and member.active and member.role == "admin"
+
+
+def may_export(member: Member | None) -> bool:
+    """Workbooks and assessment sheets (names, mobiles): principals and admins."""
+    return member is not None and member.active and member.role in ("principal", "admin")
+
+
+def may_undo_link(member: Member | None) -> bool:
+    """`解除` a link just made: the principal (or admin) who was told of it."""
+    return member is not None and member.active and member.role in ("principal", "admin")
+
+
+def may_see_community(*, member: Member, own: int | None, group: int | None,
+                      wanted: int) -> bool:
+    """Figures of a community: a group sees only its own community's (whoever asks in it);
+    a private chat sees the asker's scope (an admin: the county)."""
+    if group is not None:
+        return wanted == group
+    return member.role == "admin" or wanted == own
+
+
+def sees_whole_county(member: Member | None) -> bool:
+    """A bureau admin's scope is every community; everyone else's their own."""
+    return member is not None and member.role == "admin"
+
+
+def may_see_names(member: Member | None) -> bool:
+    """Who is missing, idle or late, by name (privately only): principals and admins."""
+    return member is not None and member.role in ("principal", "admin")
+
+
+def may_see_sheet(*, member: Member, plan: Activity, community_id: int | None) -> bool:
+    """A plan's sign-in sheet: its organiser, a principal of its community (`community_id` is
+    the asker's), an admin."""
+    if member.role == "admin" or member.id == plan.reporter_id:
+        return True
+    return (member.role == "principal" and community_id is not None
+            and community_id == plan.community_id)
+
+
+def may_get_digest(member: Member | None) -> bool:
+    """A digest on demand covers a scope (a school, a community, the county): principals
+    and admins, whose weekly digests they are."""
+    return member is not None and member.active and member.role in ("principal", "admin")

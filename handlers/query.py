@@ -19,6 +19,7 @@ import cn2an
 
 from handlers import texts
 from handlers.periods import Period, query_period
+from handlers.permissions import may_see_community, may_see_names, sees_whole_county
 from handlers.quotas import Quota, codes_for, quotas_from_settings, rule_for
 from handlers.routing import Context, Router
 from handlers.sheet import ATTENDANCE_WORDS, answer_sheet, names_list, wants_sheet
@@ -143,30 +144,29 @@ async def _statuses(ctx: Context, county: County, asked: Asked,
 async def _scope(ctx: Context, county: County) -> Scope:
     member = ctx.member
     assert member is not None
-    admin = member.role == "admin"
+    admin = sees_whole_county(member)
     own_school = county.schools.get(member.school_id or -1)
     own = own_school.community_id if own_school is not None else None
     group = ctx.group.community_id if ctx.group is not None else None
 
     def refused(cid: int) -> bool:
-        return not admin and cid != own
+        return not may_see_community(member=member, own=own, group=group, wanted=cid)
 
     note = ""
+    fallback = group if group is not None else own
     if ctx.parsed.school:
         school = await school_named(session=ctx.session, name=ctx.parsed.school)
         if school is not None and school.id is not None:
             if not refused(school.community_id):
                 return Scope([school.community_id], school.id)
-            note = texts.QUERY_OWN_ONLY.format(community=county.communities.get(own or -1, ""))
-    elif own_school is not None and any(w in ctx.msg.text for w in OUR_SCHOOL):
+            note = texts.QUERY_OWN_ONLY.format(
+                community=county.communities.get(fallback or -1, ""))
+    elif (own_school is not None and any(w in ctx.msg.text for w in OUR_SCHOOL)
+          and not refused(own_school.community_id)):
         return Scope([own_school.community_id], own_school.id)
-    if group is not None and not refused(group):
-        return Scope([group], note=note)
-    if group is not None and own is not None:
-        note = texts.QUERY_OWN_ONLY.format(community=county.communities[own])
-    if own is not None:
-        return Scope([own], note=note)
-    return Scope(sorted(county.communities), note=note)
+    if fallback is not None:
+        return Scope([fallback], note=note)
+    return Scope(sorted(county.communities) if admin else [], note=note)
 
 
 @router.on("query")
@@ -216,7 +216,7 @@ async def _teachers_without(ctx: Context, county: County, scope: Scope,
              else "、".join(county.communities[c] for c in scope.communities))
     lines = [texts.QUERY_IDLE_COUNT.format(scope=where, period=asked.label(), what=what,
                                            n=len(idle))]
-    if not idle or ctx.member.role not in ("principal", "admin"):
+    if not idle or not may_see_names(ctx.member):
         return lines
     if ctx.msg.is_group:
         return [*lines, texts.SHEET_NAMES_PRIVATE]
@@ -423,7 +423,7 @@ async def _person(ctx: Context) -> Member | str | None:
     assert ctx.member is not None
     if ctx.parsed.name and ctx.parsed.by != "member":
         found = await members_named(session=ctx.session, name=ctx.parsed.name)
-        if ctx.member.role != "admin":
+        if not sees_whole_county(ctx.member):
             # A person's figures stay within the asker's community.
             own = await school_community(session=ctx.session, school_id=ctx.member.school_id)
             found = [m for m in found if m.id == ctx.member.id or await school_community(

@@ -13,6 +13,7 @@ import re
 from handlers import texts
 from handlers.activity import community_for, school_for, summary_of
 from handlers.messages import Target
+from handlers.permissions import may_get_digest
 from handlers.routing import Context
 from storage.events import upcoming_plans
 from storage.models import School
@@ -83,6 +84,9 @@ async def handle_digest_now(ctx: Context, match: re.Match[str]) -> bool:
     """发个周报 → the asker's digest of this week so far, privately."""
     if ctx.member is None or ctx.member.id is None or ctx.services.digest_now is None:
         return False
+    if not may_get_digest(ctx.member):
+        ctx.reply(texts.DIGEST_NOT_YOURS)
+        return True
     digests = await ctx.services.digest_now(ctx.session, ctx.member.id, ctx.now.date())
     if not digests:
         ctx.reply(texts.DIGEST_NOT_YOURS)

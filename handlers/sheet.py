@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import texts
 from handlers.format import md
 from handlers.nlu.lexicon import SUBJECTS
+from handlers.permissions import may_see_sheet
 from handlers.routing import Context
 from handlers.standing import County
 from storage.activities import planned_on, sheet_of, teachers_of
@@ -181,11 +182,9 @@ def _entitled(ctx: Context, county: County, plan: Activity) -> bool:
     """The organiser, a principal of the plan's community, or an admin (privately only)."""
     member = ctx.member
     assert member is not None
-    if member.role == "admin" or member.id == plan.reporter_id:
-        return True
     school = county.schools.get(member.school_id or -1)
-    return (member.role == "principal" and school is not None
-            and school.community_id == plan.community_id)
+    return may_see_sheet(member=member, plan=plan,
+                         community_id=school.community_id if school is not None else None)
 
 
 async def answer_sheet(ctx: Context, county: County, communities: list[int]) -> None:

@@ -108,10 +108,38 @@ PERIODS = {
 # --- bind -----------------------------------------------------------------------------------
 BIND_OK = "绑定成功！你好，{school}的{name}老师。"
 BIND_ALREADY = "你已绑定为{school}的{name}，无需重复绑定。"
+BIND_ALREADY_NO_SCHOOL = "你已绑定为{name}，无需重复绑定。"
 BIND_NOT_FOUND = "名册里没有找到{school}的{name}。请联系学校管理员把你加入名册后再绑定。"
 BIND_NEED_NAME = "请告诉我你的学校和姓名，例如：“我是泗顶镇中心小学的张丽”。"
-BIND_TAKEN = "名册中的{name}已绑定了另一个账号。如有疑问请联系管理员。"
 WHO_ARE_YOU = "你好！我还不认识你，请先发送“我是××学校的×××”完成绑定。"
+# A claim the bot may not accept by itself (handlers/bind.py): it waits for an admin.
+# {who}: PERSON_AT_SCHOOL, or the name alone for someone without a school (an admin).
+PERSON_AT_SCHOOL = "{school}的{name}"
+BIND_WAITS = "已收到。绑定为{who}需要管理员确认，确认后我会告诉你。"
+BIND_STILL_WAITING = "你的绑定申请（{name}）正在等待管理员确认。"
+BIND_TRY_TOMORROW = "今天已经处理过你的绑定申请了；如有疑问请联系学校管理员。"
+# To the school's principal, privately, when a teacher's claim was accepted.
+BIND_NOTICE = "{name} 已绑定 {platform}账号 {account}；如非本人请回复“解除”"
+PLATFORM_NAMES = {"feishu": "飞书", "wecom": "企业微信", "console": "控制台"}
+CLAIM_WHY = {
+    "privileged": "校长或管理员的名册条目",
+    "taken": "该名册条目已绑定了其他账号",
+    "ambiguous": "名册里有不止一人符合",
+}
+CLAIM_FOR_ADMIN = ("绑定申请 #{id}：{platform}账号 {account} 自称{who}（{why}）。"
+                   "回复“批准 {id}”或“驳回 {id}”。")
+CLAIM_APPROVED = "已批准绑定申请 #{id}：{who}。"
+CLAIM_APPROVED_NOTICE = "管理员已确认，你好，{who}。"
+CLAIM_REJECTED = "已驳回绑定申请 #{id}。"
+CLAIM_REJECTED_NOTICE = "你的绑定申请没有通过，如有疑问请联系学校管理员。"
+CLAIM_UNKNOWN = "没有待处理的绑定申请 #{id}。"
+CLAIM_ADMIN_ONLY = "只有管理员可以处理绑定申请。"
+CLAIM_PICK_MEMBER = "申请 #{id} 符合的不止一人，请在服务器上用 jiaolian member approve {id} --member 编号 处理。"
+CLAIM_ACCOUNT_TAKEN = "申请 #{id} 的账号已绑定了别人，无法批准。"
+PRIVATE_ONLY = "请私聊我发送这条命令。"
+UNLINK_OK = "已解除 {name} 与{platform}账号 {account} 的绑定。"
+UNLINK_NONE = "没有可以解除的绑定。"
+UNLINKED_NOTICE = "你的账号与{name}的绑定已被解除；如有疑问请联系学校管理员。"
 
 # --- group binding (admins) -----------------------------------------------------------------
 GROUP_WELCOME = (
@@ -119,7 +147,8 @@ GROUP_WELCOME = (
     "请管理员在群里发送“绑定本群 教共体名称”，把本群绑定到教共体。"
 )
 GROUP_BIND_OK = "本群已绑定到{scope}。"
-GROUP_BIND_ADMIN_ONLY = "只有管理员或校长可以绑定群。"
+GROUP_BIND_ADMIN_ONLY = "只有管理员或该教共体牵头学校的校长可以绑定本群。"
+GROUP_BIND_IN_GROUP = "“绑定本群”要在被绑定的群里 @我 发送。"
 GROUP_BIND_UNKNOWN = "没有找到“{scope}”，请发送完整的教共体或学校名称。"
 GROUP_NOT_BOUND = "本群还没有绑定教共体，请管理员发送“绑定本群 教共体名称”。"
 

@@ -95,6 +95,29 @@ class ChatGroup(SQLModel, table=True):
     app_id: str = Field(default="", max_length=64)
 
 
+class IdentityClaim(SQLModel, table=True):
+    """Someone in chat said who they are (`我是…的王芳`): what became of it.
+
+    `linked`: accepted (a teacher's unlinked entry), and `notified_id` (the school's principal)
+    may undo it with 解除; `pending`: waits for an admin (a principal's or admin's entry, one
+    already linked, or a name that fits several); then `approved`, `rejected` or `undone`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    external_id: str = Field(max_length=128, index=True)
+    account_name: str = Field(default="", max_length=100)  # the platform's display name
+    name: str = Field(max_length=50)  # the name claimed
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")  # None: ambiguous
+    status: str = Field(default="pending", max_length=10, index=True)
+    reason: str = Field(default="", max_length=20)  # privileged / taken / ambiguous
+    notified_id: int | None = Field(default=None, foreign_key="member.id")
+    identity_id: int | None = None
+    decided_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = utc_column()
+    decided_at: datetime | None = utc_column(nullable=True)
+
+
 # --- what people do -------------------------------------------------------------------------
 
 

@@ -174,7 +174,8 @@ async def _new_teacher(chat: Chat, name: str, school: str) -> None:
 async def test_bind_links_identity_when_name_and_school_match(chat: Chat) -> None:
     await _new_teacher(chat, "王小芳", "沙子乡中心小学")
     reply = await chat.say("new-open-id", "我是沙子中心校的王小芳，教数学")
-    assert reply == ["绑定成功！你好，沙子乡中心小学的王小芳老师。"]
+    assert reply == ["绑定成功！你好，沙子乡中心小学的王小芳老师。",
+                     "王小芳 已绑定 控制台账号 new-open-id；如非本人请回复“解除”"]
     assert len(await chat.rows(Identity, external_id="new-open-id")) == 1
     assert (await chat.say("new-open-id", "签到"))[0].startswith("王小芳签到成功")
 
@@ -183,7 +184,7 @@ async def test_bind_refuses_unknown_and_taken(chat: Chat) -> None:
     reply = await chat.say("x1", "我是沙子乡中心小学的李四")
     assert "没有找到" in reply[0]
     reply = await chat.say("x3", "我是沙子乡中心小学的王芳")
-    assert reply == [texts.BIND_TAKEN.format(name="王芳")]
+    assert reply[0] == texts.BIND_WAITS.format(who="沙子乡中心小学的王芳")
     assert await chat.rows(Identity, external_id="x3") == []
 
 

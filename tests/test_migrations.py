@@ -62,3 +62,33 @@ async def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
         assert mode == "wal"
     finally:
         await engine.dispose()
+
+
+async def test_identity_claims_migration_goes_down_and_up(db_url: str) -> None:
+    """0005 adds the claim table and takes it away again, leaving 0004's schema intact."""
+    from alembic import command
+
+    from storage.db import _alembic_config
+
+    engine = create_engine(db_url)
+
+    def tables(conn: Connection) -> set[str]:
+        return set(inspect(conn).get_table_names())
+
+    def downgrade(conn: Connection) -> None:
+        command.downgrade(_alembic_config(conn), "0004")
+
+    try:
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            assert "identityclaim" in await conn.run_sync(tables)
+        async with engine.begin() as conn:
+            await conn.run_sync(downgrade)
+        assert await current_revision(engine) == "0004"
+        async with engine.connect() as conn:
+            left = await conn.run_sync(tables)
+        assert "identityclaim" not in left and {"identity", "photo"} <= left
+        await upgrade(engine)
+        assert await current_revision(engine) == _head()
+    finally:
+        await engine.dispose()

@@ -102,7 +102,18 @@ async def test_a_teacher_asking_another_community_gets_their_own_labelled(chat: 
     own = ["只能查看本教共体的数据，以下是融安县实验小学教共体的：\n"
            "融安县实验小学教共体 本月集体备课 1/2 次，还差 1 次"]
     assert await chat.say("张丽", "桥板小学本月集体备课几次") == own
-    assert await chat.say("张丽", "本月集体备课几次", chat="融安县第二实验小学教共体群") == own
+    # A group sees only its own community's figures, whoever asks in it.
+    assert await chat.say("张丽", "本月集体备课几次", chat="融安县第二实验小学教共体群") == [
+        "融安县第二实验小学教共体 本月集体备课 1/2 次，还差 1 次"]
+
+
+async def test_a_group_never_shows_another_communitys_figures(chat: Chat) -> None:
+    await chat.say("张丽", SIDING)
+    reply = await chat.say("蒙建华", "泗顶小学本月集体备课几次", chat="融安县第二实验小学教共体群")
+    assert reply == ["只能查看本教共体的数据，以下是融安县第二实验小学教共体的：\n"
+                     "融安县第二实验小学教共体 本月集体备课 0/2 次，还差 2 次"]
+    private = await chat.say("蒙建华", "泗顶小学本月集体备课几次", p2p=True)
+    assert private == ["泗顶镇中心小学 本月集体备课 1 次（教共体 1/2，还差 1 次）"]
 
 
 async def test_a_named_teacher_or_i_gets_that_persons_own_entries(chat: Chat) -> None:

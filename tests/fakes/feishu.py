@@ -2,7 +2,8 @@
 and reply with `uuid` dedupe, message update, the resources of received messages (pictures
 by message id and image key), file and image uploads (multipart, Feishu's
 size limits; file and image messages must name a key it handed out), and faults on demand
-(429 with x-ogw-ratelimit-reset, 5xx, error codes). Tests wait on `wait_for`, never on sleeps.
+(429 with x-ogw-ratelimit-reset, 5xx, error codes), and the contact API's user lookup
+(token checked, 404 for an unknown user). Tests wait on `wait_for`, never on sleeps.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ class FakeFeishu(FakeServer):
         self.upload_calls = 0
         # Answered to uploads, in order, before behaving again.
         self.upload_faults: list[Fault] = []
+        # The tenant's contacts, by open_id: {"name", "mobile", "employee_no"}.
+        self.users: dict[str, dict[str, str]] = {}
+        self.contact_calls = 0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         # Pictures people sent, by (message_id, image_key); downloads made, and their faults.
@@ -94,6 +98,7 @@ class FakeFeishu(FakeServer):
                            self._resource)
         app.router.add_post("/open-apis/im/v1/files", self._upload_file)
         app.router.add_post("/open-apis/im/v1/images", self._upload_image)
+        app.router.add_get("/open-apis/contact/v3/users/{user_id}", self._contact_user)
 
     def texts(self) -> list[str]:
         """What people saw: the text of each distinct message (cards: their first block)."""
@@ -254,3 +259,21 @@ class FakeFeishu(FakeServer):
         if refusal is not None:
             return refusal
         return web.Response(body=self.resources[key], content_type="application/octet-stream")
+
+    async def _contact_user(self, request: web.Request) -> web.Response:
+        """GET contact/v3/users/:user_id?user_id_type=open_id; an unknown user is a 404 (the
+        real code for it was not confirmed; any non-zero code is a refusal)."""
+        self.contact_calls += 1
+        if (refusal := self._auth_error(request)) is not None:
+            await self._notify()
+            return refusal
+        if request.query.get("user_id_type") != "open_id":
+            return web.json_response({"code": 99992402, "msg": "field validation failed"},
+                                     status=400)
+        user = self.users.get(request.match_info["user_id"])
+        await self._notify()
+        if user is None:
+            return web.json_response({"code": 41050, "msg": "no user authority error"},
+                                     status=404)
+        return web.json_response({"code": 0, "msg": "success", "data": {"user": {
+            "open_id": request.match_info["user_id"], **user}}})

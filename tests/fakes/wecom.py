@@ -2,7 +2,8 @@
 token, 42001 once revoked; text, and file/image messages naming a media_id it handed out),
 media/upload (token, type, size limits), webhook/send by key, response_url endpoints (one
 POST each), the intelligent robot's picture files (encrypted with the EncodingAESKey, by
-URL), and errcodes on demand. Tests wait on `wait_for`, never on sleeps.
+URL), user/get and user/getuserid (token checked; 60111 / 46004 for unknown ones), and
+errcodes on demand. Tests wait on `wait_for`, never on sleeps.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ class FakeWeCom(FakeServer):
         self.upload_calls = 0
         # HTTP statuses to answer media/upload with, in order, before behaving again.
         self.upload_faults: list[int] = []
+        # The corp's members, by userid: {"name", "mobile"}. user/get leaves the mobile out
+        # (apps created after mid-2022) unless `legacy_mobiles`.
+        self.users: dict[str, dict[str, str]] = {}
+        self.legacy_mobiles = False
+        self.user_get_calls = 0
+        self.mobiles_asked: list[str] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         # The robot's picture files (already encrypted), by path; downloads and HTTP faults.
@@ -86,6 +93,8 @@ class FakeWeCom(FakeServer):
         app.router.add_post("/cgi-bin/webhook/send", self._webhook)
         app.router.add_post("/cgi-bin/aibot/response", self._response)
         app.router.add_get("/media/{name}", self._file)
+        app.router.add_get("/cgi-bin/user/get", self._user_get)
+        app.router.add_post("/cgi-bin/user/getuserid", self._getuserid)
 
     def texts(self) -> list[str]:
         return [s.content for s in self.sent if s.msgtype in ("text", "markdown")]
@@ -194,3 +203,27 @@ class FakeWeCom(FakeServer):
         if name not in self.files or request.query.get("sign") != f"secret-{name}":
             return web.Response(status=404, text="not found")
         return web.Response(body=self.files[name], content_type="application/octet-stream")
+
+    async def _user_get(self, request: web.Request) -> web.Response:
+        self.user_get_calls += 1
+        if request.query.get("access_token") not in self.valid_tokens:
+            return await self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+        userid = request.query.get("userid", "")
+        user = self.users.get(userid)
+        if user is None:
+            return await self._answer({"errcode": 60111, "errmsg": "userid not found"})
+        body: dict[str, Any] = {"errcode": 0, "errmsg": "ok", "userid": userid,
+                                "name": user["name"]}
+        if self.legacy_mobiles:
+            body["mobile"] = user.get("mobile", "")
+        return await self._answer(body)
+
+    async def _getuserid(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token") not in self.valid_tokens:
+            return await self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+        mobile = str((await request.json()).get("mobile", ""))
+        self.mobiles_asked.append(mobile)
+        for userid, user in self.users.items():
+            if user.get("mobile") == mobile:
+                return await self._answer({"errcode": 0, "errmsg": "ok", "userid": userid})
+        return await self._answer({"errcode": 46004, "errmsg": "user no exist"})

@@ -279,3 +279,51 @@ class FeishuUploads:
                              error=f"upload: {result.error}")
         return result
 
+
+
+# --- who is this: GET /open-apis/contact/v3/users/:user_id (bot.identify) -------------------
+# Scopes: contact:user.base:readonly (name), contact:user.phone:readonly (mobile),
+# contact:user.employee_id:readonly (user_id); a field whose scope is missing is left out.
+
+CONTACT_USER_PATH = "/open-apis/contact/v3/users/"
+
+
+async def get_contact_user(api: FeishuApi, open_id: str) -> ApiResult:
+    """The contact record of the user behind an open_id → `data` = the `user` object; a user
+    outside the app's contact scope, or unknown, is a refusal (not retried). The answer holds
+    a mobile: callers never log `data`."""
+    result = ApiResult(ok=False, retry=True, error="not tried")
+    for _ in range(2):
+        try:
+            token = await api.token.get()
+        except TokenError as exc:
+            return ApiResult(ok=False, retry=True, error=str(exc))
+        result = await _get_user_once(api, open_id, token)
+        if not result.token_invalid:
+            return result
+        api.token.drop(token)
+    return result
+
+
+async def _get_user_once(api: FeishuApi, open_id: str, token: str) -> ApiResult:
+    from urllib.parse import quote
+
+    headers = {"Authorization": f"Bearer {token}"}
+    params = {"user_id_type": "open_id"}
+    try:
+        async with api.session.get(api.app.api_base + CONTACT_USER_PATH + quote(open_id, safe=""),
+                                   params=params, headers=headers, timeout=TIMEOUT) as resp:
+            try:
+                data = await resp.json(content_type=None)
+            except ValueError:
+                data = None
+            result = classify(resp.status, data, resp.headers)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        return ApiResult(ok=False, retry=True, error=f"network: {type(exc).__name__}")
+    if not result.ok:
+        code = data.get("code") if isinstance(data, dict) else None
+        # Only the status and code: a refusal's message may echo what was asked.
+        return ApiResult(ok=False, retry=result.retry, token_invalid=result.token_invalid,
+                         error=f"contact user: HTTP {resp.status}, code {code}")
+    user = (result.data or {}).get("user")
+    return ApiResult(ok=True, data=user if isinstance(user, dict) else {})

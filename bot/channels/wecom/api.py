@@ -227,3 +227,63 @@ class WeComMedia:
             return await post_json(self.api.session, url, body, params={"access_token": token})
 
         return await self._as_app(attempt)
+
+
+# --- who is this: user/get and user/getuserid of the self-built app (bot.identify) ----------
+# user/get gives the name (apps created after mid-2022 get no mobile from it); getuserid
+# turns a mobile into a userid. Both need the members in the app's visible range. Mistaken
+# getuserid calls count against the app (too many and it is refused for a day), so the
+# caller asks only for the roster's candidates. Answers hold mobiles: never logged.
+
+UNKNOWN_USER = {60111: "userid not found", 46004: "no member with that mobile"}
+
+
+def _answer(status: int, data: Any) -> ApiResult:
+    code = data.get("errcode") if isinstance(data, dict) else None
+    if code in UNKNOWN_USER:
+        return ApiResult(ok=False, error=f"{UNKNOWN_USER[code]} (errcode {code})")
+    result = classify(status, data)
+    if not result.ok:
+        # The errcode, never the errmsg: it may echo the mobile that was asked for.
+        return ApiResult(ok=False, retry=result.retry, retry_after=result.retry_after,
+                         token_invalid=result.token_invalid,
+                         error=f"user lookup: HTTP {status}, errcode {code}")
+    return ApiResult(ok=True, data=data if isinstance(data, dict) else {})
+
+
+async def _as_app(api: WeComApi, method: str, path: str, *, params: dict[str, str],
+                  body: dict[str, Any] | None = None) -> ApiResult:
+    """One call with the app's token; an invalid token is dropped and the call made once
+    more."""
+    result = ApiResult(ok=False, retry=True, error="not tried")
+    for _ in range(2):
+        try:
+            token = await api.token.get()
+        except TokenError as exc:
+            return ApiResult(ok=False, retry=True, error=str(exc))
+        try:
+            async with api.session.request(method, api.wecom.api_base + path,
+                                           params={**params, "access_token": token},
+                                           json=body, timeout=TIMEOUT) as resp:
+                try:
+                    data = await resp.json(content_type=None)
+                except ValueError:
+                    data = None
+                result = _answer(resp.status, data)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return ApiResult(ok=False, retry=True, error=f"network: {type(exc).__name__}")
+        if not result.token_invalid:
+            return result
+        api.token.drop(token)
+    return result
+
+
+async def get_user(api: WeComApi, userid: str) -> ApiResult:
+    """user/get → `data` with `name` (and `mobile` only for apps older than mid-2022)."""
+    return await _as_app(api, "GET", "/cgi-bin/user/get", params={"userid": userid})
+
+
+async def get_userid_by_mobile(api: WeComApi, mobile: str) -> ApiResult:
+    """user/getuserid → `data.userid` of the member with that mobile."""
+    return await _as_app(api, "POST", "/cgi-bin/user/getuserid", params={},
+                         body={"mobile": mobile})
