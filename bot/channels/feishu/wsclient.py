@@ -75,6 +75,8 @@ def _endpoint_refusal(status: int, body: Any) -> Refused | None:
                        msg or f"HTTP {status}", fatal=False, detail=f"HTTP {status}")
     if code == 0:
         return None
+    if not isinstance(code, int):  # a garbled answer (a proxy's page?), not Feishu's no
+        return Refused("endpoint", None, "answer without a code", fatal=False)
     return Refused("endpoint", code, msg, fatal=code not in ENDPOINT_RETRY)
 
 
