@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.feishu import long_connection_sink
+from bot.channels.feishu import long_connection_sink, start_feishu
 from bot.channels.feishu.longconn import (
     FAILED,
     OK,
@@ -519,3 +519,23 @@ async def test_a_handshake_refused_without_a_reason_is_retried_soon_and_logged_r
 def test_connection_errors_are_logged_without_the_url_query() -> None:
     exc = aiohttp.ClientError("cannot connect to wss://x.feishu.cn/ws?ticket=SECRET&x=1 now")
     assert "SECRET" not in redacted(exc) and "wss://x.feishu.cn/ws?…" in redacted(exc)
+
+
+async def test_start_feishu_runs_each_long_connection_until_closed(sqlite_url: str) -> None:
+    fake = FakeWsFeishu(pong=golden("pong"), frames=[golden("event_whole")])
+    base = await fake.start()
+    settings = dataclasses.replace(settings_from_dict({"feishu": [
+        {"app_id": "cli_ws", "app_secret": "ws-secret", "mode": "long_connection",
+         "api_base": base}]}), database=DatabaseSettings(url=sqlite_url))
+    rt = await open_runtime(settings, clock=SystemClock())
+    try:
+        close = await start_feishu(rt)
+        await fake.until(lambda: len(fake.acks) == 1)
+        async with asyncio.timeout(WAIT_S):
+            await close()
+        assert await inbox_count(rt) == 1
+    finally:
+        await rt.close()
+        await fake.close()
+    assert json.loads(fake.acks[0].payload) == {"code": 200}
+    assert fake.connections == 1
