@@ -83,14 +83,14 @@ async def start_feishu(runtime: Runtime) -> Callable[[], Awaitable[None]]:
                             timezone=settings.bot.timezone, blobs=runtime.blobs)
     runtime.add_channel(channel)
     stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(
-            LongConnection(name=app.app_id, source=feishu_ws_source(app, channel.session),
-                           sink=long_connection_sink(runtime, app)).run(stop),
-            name=f"feishu-ws-{app.app_id}",
-        )
-        for app in settings.feishu if app.mode == "long_connection"
-    ]
+    tasks = []
+    for app in settings.feishu:
+        if app.mode != "long_connection":
+            continue
+        source = feishu_ws_source(app, channel.session)
+        conn = LongConnection(name=app.app_id, source=source, config=source.config,
+                              sink=long_connection_sink(runtime, app))
+        tasks.append(asyncio.create_task(conn.run(stop), name=f"feishu-ws-{app.app_id}"))
 
     async def close() -> None:
         stop.set()
