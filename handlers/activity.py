@@ -12,9 +12,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from handlers import texts
-from handlers.clock import SHANGHAI
 from handlers.format import activity_summary, md
 from handlers.nlu.parser import CONFIDENT
 from handlers.routing import Context, Router
@@ -62,11 +62,12 @@ def chat_key(ctx: Context) -> str:
     return f"{ctx.msg.platform}:{ctx.msg.chat_id}"
 
 
-def moment(day: dt.date | None, hhmm: str | None) -> dt.datetime | None:
+def moment(day: dt.date | None, hhmm: str | None, tz: ZoneInfo) -> dt.datetime | None:
+    """A local day and "14:00" as an aware moment in the county's time zone."""
     if day is None or not hhmm:
         return None
     hour, minute = (int(x) for x in hhmm.split(":"))
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz)
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -131,7 +132,8 @@ async def record_event(ctx: Context, slots: Mapping[str, Any], *, status: str,
             return joined
     row = Activity(
         status=status, activity=code, date=day, time=slots.get("time"),
-        starts_at=moment(day, slots.get("time")), ends_at=moment(day, slots.get("end_time")),
+        starts_at=moment(day, slots.get("time"), ctx.services.tz),
+        ends_at=moment(day, slots.get("end_time"), ctx.services.tz),
         subject=slots.get("subject"), grade=slots.get("grade"),
         participants=slots.get("participants"), topic=(slots.get("topic") or None),
         school_id=school.id if school else None, community_id=community_id,
@@ -179,7 +181,8 @@ async def _join_existing(
     was_plan = event.status == EventStatus.PLANNED
     differ = await join_event(session=ctx.session, event=event, member_id=ctx.member.id,
                               chat=chat_key(ctx), inbox_id=ctx.inbox_id, text=text,
-                              slots=slots, now=ctx.now, starts_at=moment(day, slots.get("time")))
+                              slots=slots, now=ctx.now,
+                              starts_at=moment(day, slots.get("time"), ctx.services.tz))
     outcome = "plan_held" if was_plan else "joined"
     return Recorded(event, outcome, summary_of(ctx, event), name, differ)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from handlers import texts
-from handlers.clock import SHANGHAI
 from handlers.event_times import event_end, judges_early
 from handlers.format import hm, md
 from handlers.routing import Context, Router
@@ -28,7 +27,7 @@ CHECKIN_OPENS = dt.timedelta(minutes=60)
 
 
 def _end_of(ctx: Context, event: Activity) -> dt.datetime | None:
-    return event_end(event, ctx.services.lengths, SHANGHAI)
+    return event_end(event, ctx.services.lengths, ctx.services.tz)
 
 
 async def _community_id(ctx: Context) -> int | None:

@@ -39,7 +39,7 @@ async def _changes(ctx: Context, event: Activity) -> dict[str, Any]:
     day = changes.get("date", event.date)
     time = changes.get("time", event.time)
     if "date" in changes or "time" in changes:
-        changes["starts_at"] = moment(day, time)
+        changes["starts_at"] = moment(day, time, ctx.services.tz)
         if event.ends_at is not None and event.starts_at is not None and changes["starts_at"]:
             changes["ends_at"] = changes["starts_at"] + (event.ends_at - event.starts_at)
     return {k: v for k, v in changes.items() if getattr(event, k) != v}

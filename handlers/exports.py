@@ -10,28 +10,24 @@ from __future__ import annotations
 import re
 
 from handlers import texts
-from handlers.clock import SHANGHAI
 from handlers.export_request import ExportRequest, export_request, term_name
 from handlers.ledger import (
     LedgerScope,
     assessment_data,
     assessment_file_name,
     assessment_workbook_bytes,
-    exchange_targets,
     file_name,
     ledger_data,
     workbook_bytes,
 )
 from handlers.messages import Attachment, Target
 from handlers.permissions import export_scope
-from handlers.quotas import quotas_from_settings
 from handlers.routing import Context
 from storage.roster import school_community
 
 
 async def _workbook(ctx: Context, scope: LedgerScope, asked: ExportRequest) -> tuple[bytes, str]:
-    scheduler = ctx.services.settings.get("scheduler")
-    quotas = quotas_from_settings(scheduler)
+    quotas = ctx.services.quotas
     today = ctx.now.date()
     if asked.assessment:
         term = ctx.services.period_of("semester", asked.start)
@@ -39,13 +35,13 @@ async def _workbook(ctx: Context, scope: LedgerScope, asked: ExportRequest) -> t
         assessment = await assessment_data(
             ctx.session, term=term.label, community_id=community, quotas=quotas,
             period_of=ctx.services.period_of, today=today,
-            targets=exchange_targets(scheduler),
+            targets=ctx.services.rotation,
             activity_names=dict(ctx.services.activity_names))
         return assessment_workbook_bytes(assessment), assessment_file_name(assessment.name, term)
     ledger = await ledger_data(
         ctx.session, scope=scope, start=asked.start, end=asked.end, quotas=quotas,
         period_of=ctx.services.period_of, activity_names=ctx.services.activity_names,
-        tz=SHANGHAI, today=today, targets=exchange_targets(scheduler))
+        tz=ctx.services.tz, today=today, targets=ctx.services.rotation)
     return workbook_bytes(ledger), file_name(ledger.scope_name, asked.start, asked.end)
 
 

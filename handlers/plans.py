@@ -170,12 +170,12 @@ async def _moved(ctx: Context, plan: Activity, slots: Mapping[str, Any]) -> dict
         day = plan.date
     if time is None and day is not None:
         time = plan.time
-    end = moment(day, slots.get("end_time"))
+    end = moment(day, slots.get("end_time"), ctx.services.tz)
     if end is None and plan.ends_at is not None and plan.starts_at is not None:
-        start = moment(day, time)
+        start = moment(day, time, ctx.services.tz)
         end = start + (plan.ends_at - plan.starts_at) if start is not None else None
     changes: dict[str, Any] = {"date": day, "time": time if day else None,
-                               "starts_at": moment(day, time), "ends_at": end}
+                               "starts_at": moment(day, time, ctx.services.tz), "ends_at": end}
     if slots.get("school"):
         school: School | None = await school_named(session=ctx.session, name=str(slots["school"]))
         if school is not None:

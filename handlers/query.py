@@ -20,7 +20,7 @@ import cn2an
 from handlers import texts
 from handlers.periods import Period, query_period
 from handlers.permissions import may_see_community, may_see_names, sees_whole_county
-from handlers.quotas import Quota, codes_for, quotas_from_settings, rule_for
+from handlers.quotas import Quota, codes_for, rule_for
 from handlers.routing import Context, Router
 from handlers.sheet import ATTENDANCE_WORDS, answer_sheet, names_list, wants_sheet
 from handlers.standing import County, QuotaStatus, load_county, standing
@@ -88,7 +88,7 @@ def _asked(ctx: Context) -> Asked:
     else:
         word = ctx.parsed.period or "this_month"
         period = query_period(word, ctx.now.date(), ctx.services.period_of)
-    quotas = quotas_from_settings(ctx.services.settings.get("scheduler"))
+    quotas = ctx.services.quotas
     activity = ctx.parsed.activity
     codes = codes_for(quotas, activity) if activity is not None else None
     rule = rule_for(quotas, activity, period.kind) if activity is not None else None

@@ -98,3 +98,28 @@ def codes_for(quotas: tuple[Quota, ...], activity: str) -> tuple[str, ...]:
         if activity in quota.codes and not quota.cover:
             return quota.codes
     return (activity,)
+
+
+# --- rotation and shadowing, counted in people (spec/conversation.md) ------------------------
+
+
+class ExchangeConfigError(ValueError):
+    """A `[scheduler.rotation]` value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class ExchangeTargets:
+    lead: int = 6
+    member: int = 3
+
+
+def exchange_targets(scheduler: Mapping[str, Any] | None) -> ExchangeTargets:
+    """`[scheduler.rotation]` of the config, defaults where absent."""
+    raw = (scheduler or {}).get("rotation") or {}
+    values = {}
+    for key in ("lead", "member"):
+        value = raw.get(key, getattr(ExchangeTargets, key))
+        if not isinstance(value, int) or value < 0:
+            raise ExchangeConfigError(f"scheduler.rotation.{key}: expected a whole number ≥ 0")
+        values[key] = value
+    return ExchangeTargets(**values)

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from handlers.event_times import EventLengths
 from handlers.messages import Attachment, IncomingMessage, Reply, Target
 from handlers.nlu import Parser, ParseResult
 from handlers.periods import PeriodOf, plain_period
+from handlers.quotas import DEFAULT_QUOTAS, ExchangeTargets, Quota
 from storage.blobs import BlobStorage
 from storage.models import ChatGroup, Member
 
@@ -32,7 +34,11 @@ class Services:
     parser: Parser
     activity_names: dict[str, str]
     followup: timedelta = timedelta(minutes=30)
-    settings: dict[str, Any] = field(default_factory=dict)
+    # The county's quotas and rotation targets, typed once from `[scheduler]`.
+    quotas: tuple[Quota, ...] = DEFAULT_QUOTAS
+    rotation: ExchangeTargets = field(default_factory=ExchangeTargets)
+    # `[bot] timezone`: what "today" and "14:00" mean for the county.
+    tz: ZoneInfo = SHANGHAI
     # A quota period around a day; the composition root passes the school calendar's.
     period_of: PeriodOf = plain_period
     lengths: EventLengths = field(default_factory=EventLengths)
@@ -58,7 +64,7 @@ class Context:
 
     @property
     def now(self) -> datetime:
-        return self.msg.received_at.astimezone(SHANGHAI)
+        return self.msg.received_at.astimezone(self.services.tz)
 
     def reply(self, text: str, *, undo_ref: str | None = None, to: Target | None = None,
               extra: dict[str, Any] | None = None,

@@ -13,8 +13,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.event_times import EventLengths
-from handlers.ledger.exchange import ExchangeConfigError, ExchangeTargets, exchange_targets
-from handlers.quotas import DEFAULT_QUOTAS, Quota, QuotaConfigError, quotas_from_settings
+from handlers.quotas import (
+    DEFAULT_QUOTAS,
+    ExchangeConfigError,
+    ExchangeTargets,
+    Quota,
+    QuotaConfigError,
+    exchange_targets,
+    quotas_from_settings,
+)
 
 
 class SchedulerConfigError(ValueError):

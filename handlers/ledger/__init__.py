@@ -6,17 +6,13 @@ and `jiaolian export` call; see docs/export.md for what each sheet holds.
 
 from handlers.ledger.assessment import UnknownTerm, assessment_data, term_period
 from handlers.ledger.csvfile import csv_bytes
-from handlers.ledger.exchange import (
-    EXCHANGE_CODES,
-    ExchangeConfigError,
-    ExchangeTargets,
-    exchange_targets,
-)
+from handlers.ledger.exchange import EXCHANGE_CODES
 from handlers.ledger.gather import Progress, ledger_data
 from handlers.ledger.model import Assessment, Ledger, LedgerScope
 from handlers.ledger.naming import assessment_file_name, file_name
 from handlers.ledger.rows import bundled_lines
 from handlers.ledger.scope import UnknownScope
+from handlers.quotas import ExchangeConfigError, ExchangeTargets, exchange_targets
 
 
 def workbook_bytes(ledger: Ledger) -> bytes:

@@ -13,39 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.ledger.model import ExchangeLine, ExchangeTotal
 from handlers.periods import Period
+from handlers.quotas import ExchangeTargets
 from handlers.standing import County
 from storage.ledger import ExchangeReport, exchange_reports
 
 EXCHANGE_CODES = ("rotation", "shadowing")
-
-
-class ExchangeConfigError(ValueError):
-    """A `[scheduler.rotation]` value that cannot be used."""
-
-
-@dataclass(frozen=True)
-class ExchangeTargets:
-    lead: int = 6
-    member: int = 3
-
-
-def exchange_targets(scheduler: Mapping[str, Any] | None) -> ExchangeTargets:
-    """`[scheduler.rotation]` of the config, defaults where absent."""
-    raw = (scheduler or {}).get("rotation") or {}
-    values = {}
-    for key in ("lead", "member"):
-        value = raw.get(key, getattr(ExchangeTargets, key))
-        if not isinstance(value, int) or value < 0:
-            raise ExchangeConfigError(f"scheduler.rotation.{key}: expected a whole number ≥ 0")
-        values[key] = value
-    return ExchangeTargets(**values)
 
 
 def _sender(report: ExchangeReport, by_name: Mapping[str, int]) -> int | None:
