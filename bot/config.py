@@ -102,6 +102,9 @@ class WeComSettings:
     api_base: str = "https://qyapi.weixin.qq.com"
     timestamp_window_s: int = 3600
     group_webhooks: tuple[WeComGroupWebhook, ...] = ()
+    # The self-built app's own callback (自建应用 → 接收消息 → 设置API接收): private messages.
+    app_token: str = field(default="", repr=False)
+    app_encoding_aes_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,8 @@ def _wecom(raw: Any) -> WeComSettings | None:
             api_base=str(raw.get("api_base", "https://qyapi.weixin.qq.com")).rstrip("/"),
             timestamp_window_s=int(raw.get("timestamp_window_s", 3600)),
             group_webhooks=hooks,
+            app_token=_secret(raw, "app_token"),
+            app_encoding_aes_key=_secret(raw, "app_encoding_aes_key"),
         )
     except ValueError as exc:
         raise ConfigError(f"[wecom]: {exc}") from exc
