@@ -5,9 +5,13 @@ and every kind of robot message answered per the reply table (addressed in group
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +22,12 @@ from sqlmodel import col
 
 from bot.app import RUNTIME, create_app
 from bot.channels.wecom.markdown import md_escape
-from bot.config import ConfigError, Settings, settings_from_dict
+from bot.config import ConfigError, FilesSettings, Settings, settings_from_dict
 from handlers import texts
+from handlers.clock import SHANGHAI, FixedClock
 from storage.db import create_engine, session_factory, transaction
-from storage.models import Activity, InboxEvent
+from storage.inbox import count_pending
+from storage.models import Activity, InboxEvent, Photo
 from storage.roster import link_identity, members_named
 from tests.app_support import inbox_count, prepare_demo_database, settle
 from tests.fakes.wecom import FakeWeCom
@@ -72,9 +78,10 @@ class Bot:
     client: TestClient
     fake: FakeWeCom
 
-    async def app_says(self, text: str, *, userid: str = USER,
-                       msgid: str | None = None) -> tuple[int, str]:
-        xml = app_text_xml(text, userid=userid, msgid=msgid or str(uuid.uuid4().int)[:16])
+    async def app_says(self, text: str, *, userid: str = USER, msgid: str | None = None,
+                       created: int | None = None) -> tuple[int, str]:
+        xml = app_text_xml(text, userid=userid, msgid=msgid or str(uuid.uuid4().int)[:16],
+                           created=created)
         return await self.app_post(*app_callback(xml, token=APP_TOKEN, encoding_aes_key=APP_KEY))
 
     async def app_post(self, query: dict[str, str], body: bytes) -> tuple[int, str]:
@@ -102,6 +109,17 @@ class Bot:
         await self.fake.wait_for(lambda: len(self.fake.sent) >= n)
         await settle(self.client)
         return [(s.kind, s.target, s.content) for s in self.fake.sent]
+
+
+async def inbox_handled(client: TestClient) -> None:
+    """Until every saved event was handled (by the app's own worker or here)."""
+    runtime = client.app[RUNTIME]
+    async with asyncio.timeout(15):
+        while True:
+            async with runtime.factory() as session:
+                if not await count_pending(session=session):
+                    return
+            await runtime.worker.drain()
 
 
 @pytest.fixture
@@ -263,3 +281,31 @@ async def test_app_callback_route_needs_its_own_token(
     async with client.app[RUNTIME].factory() as session:
         count = (await session.execute(select(col(InboxEvent.id)))).all()
     assert count == []
+
+
+async def test_a_picture_sent_to_the_app_goes_to_the_report_before_it(
+        sqlite_url: str, fake: FakeWeCom, aiohttp_client: ClientFactory, tmp_path: Path) -> None:
+    await prepare_database(sqlite_url)
+    settings = make_settings(sqlite_url, fake)
+    settings = dataclasses.replace(settings, files=FilesSettings(dir=str(tmp_path)))
+    clock = FixedClock(datetime(2026, 11, 26, 14, 5, tzinfo=SHANGHAI))
+    bot = Bot(await aiohttp_client(create_app(settings, clock=clock)), fake)
+    created = int(clock.now().timestamp())
+    await bot.app_says("今天上午在泗顶中心校开展了数学集体备课，9人参加", created=created)
+    [(_, _, said)] = await bot.answers(1)
+    assert said.startswith("已记录")
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    url = fake.serve_file(picture)  # the app's PicUrl: a plain link, not encrypted
+    xml = (f"<xml><ToUserName><![CDATA[ww_corp]]></ToUserName><FromUserName><![CDATA[{USER}]]>"
+           f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[image]]>"
+           f"</MsgType><PicUrl><![CDATA[{url}]]></PicUrl><MediaId><![CDATA[m1]]></MediaId>"
+           f"<MsgId>7000000000000001</MsgId><AgentID>1000002</AgentID></xml>")
+    assert await bot.app_post(*app_callback(xml, token=APP_TOKEN,
+                                            encoding_aes_key=APP_KEY)) == (200, "")
+    await inbox_handled(bot.client)
+    clock.advance(timedelta(seconds=10))  # the answer waits for more pictures of the burst
+    answers = await bot.answers(2)
+    assert answers[1] == ("app", USER, texts.PHOTOS_ATTACHED.format(n=1))
+    async with bot.client.app[RUNTIME].factory() as session:
+        [photo] = (await session.execute(select(Photo))).scalars()
+    assert photo.sha256 == hashlib.sha256(picture).hexdigest()
