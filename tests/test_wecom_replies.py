@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.channels.wecom import WeComChannel
 from bot.channels.wecom.markdown import RESPONSE_MARKDOWN_LIMIT, md_escape
-from bot.channels.wecom.responses import RESPONSE_URL_USED
+from bot.channels.wecom.responses import RESPONSE_URL_USED, mark_response_url_used
 from bot.config import DatabaseSettings, settings_from_dict
 from bot.runtime import Runtime, open_runtime
 from handlers import texts
@@ -166,8 +166,6 @@ async def test_a_crash_after_marking_goes_the_other_way_instead_of_posting_again
         rig: Rig) -> None:
     """Marked used, then the process died before (or during) its POST: the retry of the same
     row after the restart must not post to the URL."""
-    from bot.channels.wecom.responses import mark_response_url_used
-
     await rig.received("m1", chattype="single", userid="zhangli")
     await mark_response_url_used(rig.runtime.factory, "m1")
     await rig.restart()

@@ -8,7 +8,8 @@ is open registers the `WeComChannel`; it returns the closer. Modules: crypto
 normalise (payload → IncomingMessage), app_message (the app's XML callback), api (token,
 message/send, webhook/send, response_url), limits (splitting), markdown (escaping),
 responses (delivery facts kept in the database), channel. See docs/wecom.md.
-Must not import handlers beyond handlers.messages.
+Must not import handlers beyond handlers.messages (and handlers.texts, for the one note the
+channel itself writes: a webhook removed from its group, to the admins).
 """
 
 from __future__ import annotations
