@@ -108,6 +108,9 @@ class WeComSettings:
     api_base: str = "https://qyapi.weixin.qq.com"
     timestamp_window_s: int = 3600
     group_webhooks: tuple[WeComGroupWebhook, ...] = ()
+    # The self-built app's own callback (自建应用 → 接收消息 → 设置API接收): private messages.
+    app_token: str = field(default="", repr=False)
+    app_encoding_aes_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,8 @@ class Settings:
 
 # Secrets may be given inline or as `<key>_env` naming an environment variable.
 _FEISHU_SECRETS = ("app_secret", "verification_token", "encrypt_key")
-_WECOM_SECRETS = ("token", "encoding_aes_key", "app_secret")
+_WECOM_SECRETS = ("token", "encoding_aes_key", "app_secret", "app_token",
+                  "app_encoding_aes_key")
 FEISHU_MODES = ("webhook", "long_connection")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECTIONS = ("server", "database", "bot", "files", "feishu", "wecom", "nlu", "scheduler")

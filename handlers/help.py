@@ -28,6 +28,12 @@ async def handle_unknown(ctx: Context) -> None:
     """The reply table of spec/conversation.md: silence in a group unless the bot is
     addressed; never a hint for thanks, acknowledgements and greetings, except one short
     line in a private chat."""
+    if not ctx.msg.text.strip() and not ctx.msg.images:
+        # A file, video, place or link with no words (WeCom): the reply table's hint for
+        # something with nothing to attach to.
+        if not ctx.msg.is_group or ctx.msg.addressed:
+            ctx.reply(texts.NOT_KEPT_HINT)
+        return
     small_talk = SMALL_TALK.match(without_mentions(ctx.msg.text)) is not None
     if not ctx.msg.is_group:
         ctx.reply(texts.SMALL_TALK_REPLY if small_talk else texts.PRIVATE_HINT)

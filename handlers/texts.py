@@ -172,6 +172,11 @@ HELP = (
 PRIVATE_HINT = "没太明白 😊 发送“帮助”看看我能做什么。"
 GROUP_HINT = "没太明白 😊 @我 发送“帮助”看看我能做什么。"
 SMALL_TALK_REPLY = "😊 有需要随时找我，发送“帮助”可以查看用法。"
+# A file, video, place or link on its own (no words): only photos go to a record.
+NOT_KEPT_HINT = "这类消息我还不能保存 😊 照片可以附到你30分钟内的汇报或签到上；要登记活动，请直接发文字。"
+# To every admin, privately, once per webhook: a WeCom group robot (消息推送) was removed.
+WECOM_HOOK_REMOVED = ("「{group}」群里的消息推送机器人（原群机器人）已被移出群聊，提醒和周报发不进这个群了。"
+                      "请在群里重新添加一个，并把新的 webhook key 填进配置。")
 ERROR = "抱歉，刚才没处理好，请稍后再试一次。"
 
 # --- Feishu cards ---------------------------------------------------------------------------

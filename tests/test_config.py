@@ -111,7 +111,8 @@ def test_example_config_with_its_examples_switched_on_loads(
 ) -> None:
     """Every commented key of the example, uncommented, is a key the loader knows."""
     for name in ("FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN", "FEISHU_ENCRYPT_KEY",
-                 "WECOM_ROBOT_TOKEN", "WECOM_ROBOT_AES_KEY", "WECOM_APP_SECRET",
+                 "WECOM_ROBOT_TOKEN", "WECOM_ROBOT_AES_KEY", "WECOM_APP_SECRET", "WECOM_APP_TOKEN",
+                 "WECOM_APP_AES_KEY",
                  "WECOM_HOOK_SIDING"):
         monkeypatch.setenv(name, "x" * 43)
     lines = []

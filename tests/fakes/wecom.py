@@ -1,9 +1,11 @@
 """A fake WeCom server on 127.0.0.1, port 0: gettoken with expiry, message/send (checks the
 token, 42001 once revoked; text, and file/image messages naming a media_id it handed out),
-media/upload (token, type, size limits), webhook/send by key, response_url endpoints (one
-POST each), the intelligent robot's picture files (encrypted with the EncodingAESKey, by
-URL), user/get and user/getuserid (token checked; 60111 / 46004 for unknown ones), and
-errcodes on demand. Tests wait on `wait_for`, never on sleeps.
+media/upload (token, type, size limits), webhook/send by key (93000 for a key it does not
+know: a robot removed from its group), response_url endpoints (one POST each; on demand one
+that hangs, refuses or answers 200 with an empty body), message/send to members without a
+licence (`unlicenseduser`), the intelligent robot's picture files (encrypted with the
+EncodingAESKey, by URL), user/get and user/getuserid (token checked; 60111 / 46004 for
+unknown ones), and errcodes on demand. Tests wait on `wait_for`, never on sleeps.
 """
 
 from __future__ import annotations
@@ -53,6 +55,16 @@ class FakeWeCom(FakeServer):
         self.valid_tokens: set[str] = set()
         self.sent: list[Sent] = []
         self.used_responses: set[str] = set()
+        # Every POST to a response_url, by code (a used URL posted again shows up here twice).
+        self.response_posts: list[str] = []
+        # How to answer the next response_url POSTs, in order: "hang" (never answers: the
+        # client times out), "refuse" (a non-zero errcode), "empty" (200, no body).
+        self.response_faults: list[str] = []
+        self._hang = asyncio.Event()
+        # Members without a WeCom licence: message/send answers errcode 0 and unlicenseduser.
+        self.unlicensed: set[str] = set()
+        # The bodies message/send was given, as sent.
+        self.send_bodies: list[dict[str, Any]] = []
         # Errcodes to answer, in order, before behaving again (message/send and webhook/send).
         self.faults: list[int] = []
         self.calls = 0
@@ -82,6 +94,10 @@ class FakeWeCom(FakeServer):
         name = f"img{next(self._ids)}"
         self.files[name] = encrypted
         return f"{self.url}/media/{name}?sign=secret-{name}"
+
+    async def close(self) -> None:
+        self._hang.set()
+        await super().close()
 
     def revoke_tokens(self) -> None:
         self.valid_tokens.clear()
@@ -135,9 +151,13 @@ class FakeWeCom(FakeServer):
         if (fault := self._fault()) is not None:
             return await self._answer(fault)
         body = await request.json()
+        self.send_bodies.append(body)
         if body.get("agentid") != self.agent_id:
             return await self._answer({"errcode": 40056, "errmsg": "invalid agentid"})
         kind = body["msgtype"]
+        if body.get("touser") in self.unlicensed:
+            return await self._answer({"errcode": 0, "errmsg": "ok", "invaliduser": "",
+                                       "unlicenseduser": body["touser"]})
         if kind in ("file", "image"):
             media_id = body[kind]["media_id"]
             if not any(m.media_id == media_id and m.kind == kind for m in self.media):
@@ -184,6 +204,15 @@ class FakeWeCom(FakeServer):
 
     async def _response(self, request: web.Request) -> web.Response:
         code = request.query.get("response_code", "")
+        self.response_posts.append(code)
+        fault = self.response_faults.pop(0) if self.response_faults else ""
+        if fault == "hang":
+            self.used_responses.add(code)  # WeCom may well have shown it
+            async with self._changed:
+                self._changed.notify_all()
+            await self._hang.wait()
+        if fault == "refuse":
+            return await self._answer({"errcode": 40008, "errmsg": "invalid message type"})
         if code in self.used_responses:
             # The real errcode for a used response_url was not found documented; any non-zero.
             return await self._answer({"errcode": 600039, "errmsg": "response_url used"})
@@ -191,6 +220,10 @@ class FakeWeCom(FakeServer):
         body = await request.json()
         kind = body["msgtype"]
         self.sent.append(Sent("response", code, kind, body[kind]["content"]))
+        if fault == "empty":
+            async with self._changed:
+                self._changed.notify_all()
+            return web.Response(status=200, body=b"")
         return await self._answer({"errcode": 0, "errmsg": "ok"})
 
     async def _file(self, request: web.Request) -> web.Response:

@@ -1,4 +1,5 @@
-"""Test helper: intelligent-robot callbacks encrypted and signed as WeCom documents it.
+"""Test helper: intelligent-robot and self-built-app callbacks encrypted and signed as WeCom
+documents them.
 
 Written independently of bot.channels.wecom (shares no code with it), so a mistake in the
 bot's crypto cannot cancel out against the same mistake here.
@@ -100,3 +101,42 @@ def mixed_message(items: list[tuple[str, str]], *, userid: str, response_url: st
     if chattype == "group":
         message["chatid"] = chatid
     return message
+
+
+# --- the self-built app's callback (XML, ReceiveId = the CorpID) ----------------------------
+
+
+def app_text_xml(content: str, *, userid: str, msgid: str, corp_id: str = "ww_corp",
+                 agent_id: int = 1000002, created: int | None = None) -> str:
+    """A text message as 自建应用 → 接收消息 documents it (decrypted)."""
+    return (f"<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{userid}]]></FromUserName>"
+            f"<CreateTime>{created or int(time.time())}</CreateTime>"
+            f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>"
+            f"<MsgId>{msgid}</MsgId><AgentID>{agent_id}</AgentID></xml>")
+
+
+def app_event_xml(event: str, *, userid: str, created: int, corp_id: str = "ww_corp",
+                  agent_id: int = 1000002) -> str:
+    return (f"<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{userid}]]></FromUserName>"
+            f"<CreateTime>{created}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[{event}]]></Event><EventKey><![CDATA[]]></EventKey>"
+            f"<AgentID>{agent_id}</AgentID></xml>")
+
+
+def app_callback(xml: str, *, token: str, encoding_aes_key: str = ENCODING_AES_KEY,
+                 corp_id: str = "ww_corp", agent_id: int = 1000002,
+                 **kw: Any) -> tuple[dict[str, str], bytes]:
+    """Query and body of one encrypted, signed app callback: the outer XML WeCom posts."""
+    encrypted = encrypt(xml.encode(), encoding_aes_key, receive_id=corp_id)
+    body = (f"<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName>"
+            f"<AgentID><![CDATA[{agent_id}]]></AgentID>"
+            f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+    return signed_query(token, encrypted, **kw), body.encode()
+
+
+def app_url_check(token: str, echo: str, encoding_aes_key: str = ENCODING_AES_KEY,
+                  corp_id: str = "ww_corp", **kw: Any) -> dict[str, str]:
+    echostr = encrypt(echo.encode(), encoding_aes_key, receive_id=corp_id)
+    return {**signed_query(token, echostr, **kw), "echostr": echostr}

@@ -1,12 +1,15 @@
 """WeCom (企业微信): the intelligent robot's callback route and the channel, wired by two calls.
 
 `add_wecom_routes(app, settings)` at app construction adds `GET/POST /wecom/callback` when
-the robot's token and EncodingAESKey are configured. `start_wecom(runtime)` after the runtime
+the robot's token and EncodingAESKey are configured, and `GET/POST /wecom/app/callback` when
+the self-built app's `app_token` and `app_encoding_aes_key` (and `corp_id`) are. `start_wecom(runtime)` after the runtime
 is open registers the `WeComChannel`; it returns the closer. Modules: crypto
 (WXBizMsgCrypt), verify (one request → verified message), webhook (aiohttp handlers),
-normalise (payload → IncomingMessage), api (token, message/send, webhook/send,
-response_url), limits (budgets, splitting), channel. See docs/wecom.md.
-Must not import handlers beyond handlers.messages.
+normalise (payload → IncomingMessage), app_message (the app's XML callback), api (token,
+message/send, webhook/send, response_url), limits (splitting), markdown (escaping),
+responses (delivery facts kept in the database), channel. See docs/wecom.md.
+Must not import handlers beyond handlers.messages (and handlers.texts, for the one note the
+channel itself writes: a webhook removed from its group, to the admins).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from bot.config import ConfigError, Settings
 from .channel import WeComChannel
 from .crypto import DecryptError, aes_key
 from .normalise import PLATFORM
-from .webhook import make_handlers
+from .webhook import make_app_handlers, make_handlers
 
 if TYPE_CHECKING:  # the runtime imports the worker and handlers; we only need its type
     from bot.runtime import Runtime
@@ -29,11 +32,24 @@ if TYPE_CHECKING:  # the runtime imports the worker and handlers; we only need i
 __all__ = ["PLATFORM", "WeComChannel", "add_wecom_routes", "start_wecom"]
 
 CALLBACK_PATH = "/wecom/callback"
+APP_CALLBACK_PATH = "/wecom/app/callback"
 
 
 def add_wecom_routes(app: web.Application, settings: Settings) -> None:
     wecom = settings.wecom
-    if wecom is None or not (wecom.token and wecom.encoding_aes_key):
+    if wecom is None:
+        return
+    if wecom.app_token and wecom.app_encoding_aes_key:
+        if not wecom.corp_id:
+            raise ConfigError("[wecom] app_token needs corp_id (the app's ReceiveId)")
+        try:
+            aes_key(wecom.app_encoding_aes_key)
+        except DecryptError as exc:
+            raise ConfigError(f"[wecom] app_encoding_aes_key: {exc}") from exc
+        app_check, app_callback = make_app_handlers(wecom, settings.server.max_body_bytes)
+        app.router.add_get(APP_CALLBACK_PATH, app_check)
+        app.router.add_post(APP_CALLBACK_PATH, app_callback)
+    if not (wecom.token and wecom.encoding_aes_key):
         return
     try:
         aes_key(wecom.encoding_aes_key)

@@ -32,6 +32,11 @@ OPERATOR = {60020: "server IP is not on the app's trusted IP list",
 # 45009 says nothing about when to come back; the limits are per minute.
 BUSY_RETRY_S = 60.0
 TIMEOUT = aiohttp.ClientTimeout(total=10)
+# webhook/send: the group robot (消息推送) was removed from its group; only people fix that.
+WEBHOOK_REMOVED = 93000
+# message/send drops a part identical to one sent to the same person within this window; short,
+# so that a reminder repeated on purpose (the same words a day later) still arrives.
+DUPLICATE_CHECK_S = 60
 
 
 def classify(status: int, data: Any) -> ApiResult:
@@ -41,8 +46,15 @@ def classify(status: int, data: Any) -> ApiResult:
         bad = [data.get(k) for k in ("invaliduser", "invalidparty", "invalidtag")]
         if any(bad):
             return ApiResult(ok=False, error="recipient unknown or outside the app's scope")
+        if data.get("unlicenseduser"):
+            # Accepted by the API but never shown: the person has no WeCom interface licence.
+            return ApiResult(ok=False, error="recipient has no WeCom licence for apps "
+                                             "(unlicenseduser); ask the admin to assign one")
         return ApiResult(ok=True)
     where = f"HTTP {status}, errcode {code}"
+    if code == WEBHOOK_REMOVED:
+        return ApiResult(ok=False, data={"errcode": code},
+                         error=f"the group robot webhook was removed from its group ({where})")
     if code in BUSY:
         return ApiResult(ok=False, retry=True, retry_after=BUSY_RETRY_S,
                          error=f"{BUSY[code]} ({where})")
@@ -113,7 +125,7 @@ class WeComApi:
         body = {"touser": userid, "msgtype": "text", "agentid": self.wecom.agent_id,
                 "text": {"content": text},
                 # A re-sent part after a crash or a partial failure is dropped by WeCom.
-                "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+                "enable_duplicate_check": 1, "duplicate_check_interval": DUPLICATE_CHECK_S}
         result = ApiResult(ok=False, retry=True, error="not tried")
         for _ in range(2):
             try:
@@ -132,9 +144,25 @@ class WeComApi:
                                {"msgtype": "text", "text": {"content": text}},
                                params={"key": key})
 
-    async def respond(self, response_url: str, markdown: str) -> ApiResult:
-        return await post_json(self.session, response_url,
-                               {"msgtype": "markdown", "markdown": {"content": markdown}})
+    async def respond(self, response_url: str, markdown: str,
+                      within: aiohttp.ClientTimeout = TIMEOUT) -> ApiResult:
+        """The one POST a response_url takes. Its answers are not documented: a 200 whose
+        body has no errcode (or errcode 0) counts as sent. Never retried by the caller: after
+        a timeout the URL may well have been used."""
+        body = {"msgtype": "markdown", "markdown": {"content": markdown}}
+        try:
+            async with self.session.post(response_url, json=body, timeout=within) as resp:
+                try:
+                    data = await resp.json(content_type=None)
+                except ValueError:
+                    data = None
+                status = resp.status
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return ApiResult(ok=False, retry=True, error=f"network: {type(exc).__name__}")
+        code = data.get("errcode") if isinstance(data, dict) else None
+        if status == 200 and code in (None, 0):
+            return ApiResult(ok=True)
+        return ApiResult(ok=False, error=f"response_url refused (HTTP {status}, errcode {code})")
 
 
 # --- pictures the robot received ------------------------------------------------------------
@@ -220,7 +248,7 @@ class WeComMedia:
         """message/send of a file or image to one person."""
         body = {"touser": userid, "msgtype": kind, "agentid": self.api.wecom.agent_id,
                 kind: {"media_id": media_id},
-                "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+                "enable_duplicate_check": 1, "duplicate_check_interval": DUPLICATE_CHECK_S}
         url = self.api.wecom.api_base + "/cgi-bin/message/send"
 
         async def attempt(token: str) -> ApiResult:

@@ -2,13 +2,17 @@
 
 Three ways out, chosen per outbox row:
 - a reply (`reply_to` = the robot message's msgid) → that message's response_url, read back
-  from the inbox row (storage.inbox.find_event): one POST of markdown, valid for an hour.
-  WeCom takes one POST per response_url, which also makes a re-send after a crash harmless.
-  A reply whose response_url has expired or was already used by an earlier reply to the same
-  message goes the way a bot-started message would (a single chat: the app to the person);
+  from the inbox row (storage.inbox.find_event): one POST of escaped markdown (≤ 20,480
+  bytes), valid for an hour, at most 30 a minute per chat. The URL is marked used on the
+  inbox row *before* the POST (responses.py), so neither a second reply, a retry nor a
+  restart ever posts to it again. A reply whose URL has expired, was used, timed out or was
+  refused goes the way a bot-started message would (a single chat: the app to the person; a
+  group: its webhook). A reply to a message the self-built app received goes by the app;
 - a message the bot starts to a group → the group robot webhook configured for that chat;
 - a message to a person (`target_kind` "user") → the self-built app's message/send.
-Texts are split at 2048 bytes and throttled per robot / per member on our side.
+Texts are split at 2048 bytes and throttled per robot / per member on our side, part by part
+(a long digest never goes over a robot's 20 a minute). A webhook removed from its group
+(93000) fails the row and tells every admin once, privately, by the app (responses.py).
 Attachments (files, pictures) go only to a person, by the app: media/upload, then a file or
 image message after the text parts. A reply that carries them skips the response_url (it
 takes markdown only) and reaches the person by the app. The parts and attachments already
@@ -41,16 +45,20 @@ from storage.inbox import find_event
 from storage.models import OutboxMessage
 from storage.outbox import progress_of
 
-from .api import WeComApi, WeComMedia, fetch_file
+from .api import TIMEOUT, WEBHOOK_REMOVED, WeComApi, WeComMedia, fetch_file
+from .app_message import APP_IMAGE, app_sender, normalise_app
 from .crypto import BLOCK, DecryptError, decrypt_file
 from .limits import split_text
+from .markdown import RESPONSE_MARKDOWN_LIMIT, fit_markdown
 from .normalise import PLATFORM, normalise
+from .responses import RESPONSE_URL_USED, mark_response_url_used, tell_admins_hook_removed
 
 PER_ROBOT_PER_MIN = 20
 PER_MEMBER_PER_MIN = 30
+PER_CHAT_RESPONSES_PER_MIN = 30
 # The response_url lives an hour; leave a margin for the POST itself.
 RESPONSE_URL_TTL = timedelta(minutes=55)
-MARKDOWN_LIMIT_BYTES = 4096
+MARKDOWN_LIMIT_BYTES = RESPONSE_MARKDOWN_LIMIT
 RESPONSE_PATH = "/cgi-bin/aibot/response?"
 # media/upload: every file more than 5 bytes; files ≤ 20 MB, pictures ≤ 10 MB.
 UPLOAD_LIMITS = Limits(file_max=20 * 1024 * 1024, image_max=10 * 1024 * 1024, min_bytes=6)
@@ -78,15 +86,17 @@ class WeComChannel:
         self.api = WeComApi(wecom, self.session, clock)
         self.per_robot = SlidingWindow(PER_ROBOT_PER_MIN, period=60.0, clock=clock)
         self.per_member = SlidingWindow(PER_MEMBER_PER_MIN, period=60.0, clock=clock)
+        self.per_chat = SlidingWindow(PER_CHAT_RESPONSES_PER_MIN, period=60.0, clock=clock)
+        # How long the one POST to a response_url may take (tests shorten it).
+        self.respond_timeout = TIMEOUT
         self.clock = clock
         self.blobs = blobs
         self.media = WeComMedia(self.api)
         self.uploaded = UploadCache(MEDIA_TTL_S, clock)
-        # msgid → when its response_url was used: a second reply to the same message (a
-        # handler may answer twice) goes the other way instead of being refused.
-        self._responded: dict[str, float] = {}
 
     def normalise(self, payload: dict[str, Any]) -> IncomingMessage | None:
+        if payload.get("via") == "app":
+            return normalise_app(payload, tz=self.tz)
         return normalise(payload, robot_name=self.bot_name, tz=self.tz)
 
     async def close(self) -> None:
@@ -102,9 +112,8 @@ class WeComChannel:
                 url = ""
             # Files in a single chat go by the app; the response_url takes markdown only.
             files_by_app = bool(message.attachments) and original.get("chattype") == "single"
-            if (url and original["fresh"] and message.reply_to not in self._responded
-                    and not files_by_app):
-                return await self._respond(url, message)
+            if url and original["fresh"] and not original["used"] and not files_by_app:
+                return await self._respond(url, message, original)
             if original.get("chattype") == "single" and original.get("userid"):
                 return await self._to_user(str(original["userid"]), message)
         if message.target_kind == "user":
@@ -116,28 +125,41 @@ class WeComChannel:
         async with self.factory() as session:
             event = await find_event(session=session, platform=PLATFORM, event_id=msgid)
         if event is None:
-            return {"fresh": False}
-        msg = (event.payload or {}).get("message") or {}
+            return {"fresh": False, "used": False}
+        payload = event.payload or {}
+        if payload.get("via") == "app":  # the self-built app: one person, no response_url
+            return {"fresh": False, "used": False, "chattype": "single",
+                    "userid": app_sender(payload)}
+        msg = payload.get("message") or {}
         return {
             "response_url": msg.get("response_url"),
             "fresh": self.now() - event.received_at < RESPONSE_URL_TTL,
+            "used": bool(payload.get(RESPONSE_URL_USED)),
             "chattype": msg.get("chattype"),
+            "chatid": msg.get("chatid"),
             "userid": (msg.get("from") or {}).get("userid"),
         }
 
-    async def _respond(self, url: str, message: OutboxMessage) -> SendResult:
-        text = message.text
-        if len(text.encode("utf-8")) > MARKDOWN_LIMIT_BYTES:
-            # One POST per response_url: a longer answer is cut, not split.
-            text = split_text(text, MARKDOWN_LIMIT_BYTES - 3)[0] + "…"
-        result = await self.api.respond(url, text)
+    async def _respond(self, url: str, message: OutboxMessage,
+                       original: dict[str, Any]) -> SendResult:
+        """The one POST to a response_url; anything but a clear success goes the other way
+        (never a second POST: after a timeout the URL may have been used)."""
+        assert message.reply_to is not None
+        chat = f"resp:{original.get('chatid') or original.get('userid') or message.target}"
+        wait = self.per_chat.delay(chat)
+        if wait > 0:
+            return SendResult.retry("throttled on our side", after=wait)
+        await mark_response_url_used(self.factory, message.reply_to)
+        self.per_chat.take(chat)
+        result = await self.api.respond(url, fit_markdown(message.text, MARKDOWN_LIMIT_BYTES),
+                                        within=self.respond_timeout)
         if result.ok:
-            assert message.reply_to is not None
-            now = self.clock()
-            self._responded = {k: t for k, t in self._responded.items()
-                               if now - t < RESPONSE_URL_TTL.total_seconds()}
-            self._responded[message.reply_to] = now
-        return result.as_send_result()
+            return SendResult.sent()
+        log.warning("outbox %s: response_url not taken (%s); sending the other way",
+                    message.id, result.error)
+        if original.get("chattype") == "single" and original.get("userid"):
+            return await self._to_user(str(original["userid"]), message)
+        return await self._to_group(message.target, message)
 
     async def _to_group(self, chat_id: str, message: OutboxMessage) -> SendResult:
         key = self.webhooks.get(chat_id)
@@ -146,8 +168,15 @@ class WeComChannel:
         if message.attachments:
             log.error("outbox %s: attachments for a group dropped (files go only privately)",
                       message.id)
-        return await self._in_parts(message, self.per_robot, f"hook:{chat_id}",
-                                    lambda part: self.api.send_to_webhook(key, part))
+
+        async def post(part: str) -> ApiResult:
+            result = await self.api.send_to_webhook(key, part)
+            if (result.data or {}).get("errcode") == WEBHOOK_REMOVED:
+                await tell_admins_hook_removed(self.factory, chat_id=chat_id, key=key,
+                                               now=self.now())
+            return result
+
+        return await self._in_parts(message, self.per_robot, f"hook:{chat_id}", post)
 
     async def _to_user(self, userid: str, message: OutboxMessage) -> SendResult:
         if not (self.wecom.agent_id and self.wecom.app_secret and self.wecom.corp_id):
@@ -187,7 +216,9 @@ class WeComChannel:
                         more: list[Callable[[], Awaitable[ApiResult]]] | None = None,
                         ) -> SendResult:
         """The text's parts, then `more` (attachments), each a message/send against the budget;
-        on a passing failure the count of steps done goes back to the row (`done`)."""
+        on a passing failure the count of steps done goes back to the row (`done`). A row that
+        fits waits until it can go whole; one longer than the budget goes as far as the budget
+        allows and resumes from there when the window has room again."""
         parts = split_text(message.text) if message.text.strip() else []
         steps: list[Callable[[], Awaitable[ApiResult]]] = [partial(send, p) for p in parts]
         steps += more or []
@@ -196,6 +227,9 @@ class WeComChannel:
         if wait > 0:
             return SendResult.retry("throttled on our side", after=wait)
         for n in range(done, len(steps)):
+            wait = budget.delay(budget_key)
+            if wait > 0:
+                return replace(SendResult.retry("throttled on our side", after=wait), done=n)
             budget.take(budget_key)
             result = await steps[n]()
             if not result.ok:
@@ -207,7 +241,10 @@ class WeComChannel:
 
     async def fetch_image(self, msg: IncomingMessage, ref: ImageRef, limit: int) -> bytes:
         """A picture of a robot message: fetched from its URL and decrypted with the robot's
-        EncodingAESKey. The cipher text is at most one padding block longer than the picture."""
+        EncodingAESKey. The cipher text is at most one padding block longer than the picture.
+        A picture the self-built app received is a plain link (PicUrl), fetched as it is."""
+        if ref.ref.startswith(APP_IMAGE):
+            return await fetch_file(self.session, ref.ref[len(APP_IMAGE):], limit)
         encrypted = await fetch_file(self.session, ref.ref, limit + BLOCK)
         try:
             data = decrypt_file(encrypted, self.wecom.encoding_aes_key)

@@ -2,11 +2,20 @@
 
 The payload is `{"via": "callback", "timestamp", "message"}`, `message` being the decrypted
 robot JSON `{msgid, aibotid, chatid, chattype: group|single, from: {userid}, response_url,
-msgtype, text: {content}}`. Answered: `text`; `image` (a single chat only: `{"image": {"url"}}`)
-and `mixed` (text with pictures, `{"mixed": {"msg_item": [{"msgtype": "text"|"image", …}]}}`:
-its text items joined are the text, its pictures `ImageRef(url)`). Anything else → None.
-The picture URLs point at files encrypted with the robot's EncodingAESKey (channel.py).
-The response_url stays in the stored payload: the channel reads it back to reply.
+msgtype, …}` (智能机器人 → 接收消息). Every kind the robot receives is answered:
+- `text` (`text.content`); a `quote` beside it is the message replied to: context only, the
+  message's own words are parsed;
+- `voice` (single chats): `voice.content` is WeCom's transcription, parsed like text;
+- `mixed` (text with pictures, `mixed.msg_item[]`): its text items joined are the text, its
+  pictures `ImageRef(url)`; `image` (single chats): `image.url`;
+- `file`, `video`: no words and nothing the bot keeps → an empty message, which gets the
+  short hint of the reply table;
+- `event` (enter_chat, …) and `stream` (refreshes of a streamed answer, which we never
+  start) → None: stored, not answered (docs/decisions.md).
+In a group the robot hears only messages that @mention it, so every group message is
+`addressed`. The picture URLs point at files encrypted with the robot's EncodingAESKey
+(channel.py). The response_url stays in the stored payload: the channel reads it back.
+The self-built app's XML payloads (`via: app`) are normalised in app_message.py.
 
 Imports only handlers.messages; must not import aiohttp or the database.
 """
@@ -48,13 +57,15 @@ def strip_robot_mention(text: str, robot_name: str = "") -> str:
 
 
 def _content(message: dict[str, Any]) -> tuple[str, list[str]] | None:
-    """(raw text, picture URLs) of a text, image or mixed message; None for other kinds."""
+    """(raw text, picture URLs) of a message; None for kinds that get no answer."""
     kind = message.get("msgtype")
-    if kind == "text":
-        return str(_dict(message.get("text")).get("content", "")), []
+    if kind in ("text", "voice"):
+        return str(_dict(message.get(kind)).get("content", "")), []
     if kind == "image":
         url = _dict(message.get("image")).get("url")
         return ("", [url]) if isinstance(url, str) and url else None
+    if kind in ("file", "video"):
+        return "", []
     if kind != "mixed":
         return None
     texts, urls = [], []

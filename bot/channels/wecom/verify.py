@@ -41,20 +41,26 @@ class Refused:
     reason: str
 
 
-def _signed(wecom: WeComSettings, query: Mapping[str, str], encrypted: str,
-            now: float) -> Refused | int:
-    """The request timestamp when the signature holds and the request is fresh."""
+def signed_request(token: str, window_s: int, query: Mapping[str, str], encrypted: str,
+                   now: float) -> Refused | int:
+    """The request timestamp when the signature (made with `token`) holds and the request is
+    fresh; shared by the robot's callback and the self-built app's."""
     ts, nonce = query.get("timestamp", ""), query.get("nonce", "")
-    if not signature_ok(wecom.token, ts, nonce, encrypted, query.get("msg_signature", "")):
+    if not signature_ok(token, ts, nonce, encrypted, query.get("msg_signature", "")):
         return Refused(401, "msg_signature does not match")
     try:
         stamp = int(ts)
     except ValueError:
         return Refused(401, "timestamp is not a number")
     # The request's timestamp, not the message's: a retry after an outage comes with a new one.
-    if abs(now - stamp) > wecom.timestamp_window_s:
+    if abs(now - stamp) > window_s:
         return Refused(401, "timestamp outside the accepted window")
     return stamp
+
+
+def _signed(wecom: WeComSettings, query: Mapping[str, str], encrypted: str,
+            now: float) -> Refused | int:
+    return signed_request(wecom.token, wecom.timestamp_window_s, query, encrypted, now)
 
 
 def verify_url(wecom: WeComSettings, query: Mapping[str, str], *, now: float) -> Echo | Refused:

@@ -1,0 +1,76 @@
+"""Delivery facts WeCom makes us keep in the database, not in memory.
+
+- A response_url takes one POST: it is marked used on its inbox row (`payload.
+  response_url_used`) and committed *before* the POST, so a second reply, a retry after a
+  timeout or a restart in between never posts to it again (they go by the app or a webhook).
+- A group robot webhook that answers 93000 was removed from its group: every admin with a
+  WeCom identity is told privately, once per webhook, by rows in the outbox whose keys name
+  the chat and a digest of the key (never the key itself).
+Imports storage and handlers.texts only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from handlers import texts
+from storage.db import transaction
+from storage.inbox import find_event
+from storage.models import Identity, InboxEvent, Member
+from storage.outbox import NewMessage, enqueue
+from storage.roster import group_by_chat
+
+from .normalise import PLATFORM
+
+log = logging.getLogger(__name__)
+
+RESPONSE_URL_USED = "response_url_used"
+
+
+async def mark_response_url_used(factory: async_sessionmaker[AsyncSession],
+                                 msgid: str) -> None:
+    """Committed when this returns: the caller may POST now, and only once."""
+    async with transaction(factory) as session:
+        event = await find_event(session=session, platform=PLATFORM, event_id=msgid)
+        if event is None or event.id is None:
+            return
+        payload = {**(event.payload or {}), RESPONSE_URL_USED: True}
+        await session.execute(update(InboxEvent).where(col(InboxEvent.id) == event.id)
+                              .values(payload=payload))
+
+
+async def admin_userids(session: AsyncSession) -> list[str]:
+    """WeCom userids of the active admins."""
+    stmt = (select(col(Identity.external_id))
+            .join(Member, col(Member.id) == col(Identity.member_id))
+            .where(col(Identity.platform) == PLATFORM, col(Member.role) == "admin",
+                   col(Member.active).is_(True))
+            .order_by(col(Identity.external_id)))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def tell_admins_hook_removed(factory: async_sessionmaker[AsyncSession], *,
+                                   chat_id: str, key: str, now: datetime) -> int:
+    """Queue the note to every admin (once per webhook: the outbox keys are fixed); how many
+    were queued now."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+    queued = 0
+    async with transaction(factory) as session:
+        group = await group_by_chat(session=session, platform=PLATFORM, chat_id=chat_id)
+        name = (group.name if group and group.name else chat_id)
+        admins = await admin_userids(session)
+        for userid in admins:
+            note = NewMessage(key=f"wecom:hook_removed:{chat_id}:{digest}:{userid}",
+                              platform=PLATFORM, target_kind="user", target=userid,
+                              text=texts.WECOM_HOOK_REMOVED.format(group=name))
+            queued += await enqueue(session=session, message=note, now=now)
+    if not admins:
+        log.error("wecom: the webhook of chat %s was removed from its group and no admin has "
+                  "a WeCom identity to be told", chat_id)
+    return queued
