@@ -13,23 +13,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from bot.channels.feishu import add_feishu_routes, start_feishu
-from bot.channels.wecom import add_wecom_routes, start_wecom
+from bot.channels.registry import PLATFORMS, adapters
 from bot.config import Settings
 from bot.health import STALE_AFTER_S, LoopState, health_report
 from bot.metrics import CONTENT_TYPE_LATEST
-from bot.runtime import Runtime, open_runtime
+from bot.runtime import RUNTIME, open_runtime
 from handlers.clock import Clock, SystemClock
 from scheduler.config import config_for
 from scheduler.setup import SchedulerService
 
 log = logging.getLogger(__name__)
 
-RUNTIME = web.AppKey("runtime", Runtime)
 SCHEDULER = web.AppKey("scheduler", SchedulerService)
 
 # Webhook paths start with a platform's name; their refusals and answer times are counted.
-WEBHOOK_PLATFORMS = ("feishu", "wecom")
+WEBHOOK_PLATFORMS = PLATFORMS
 REFUSAL_REASONS = {400: "malformed", 401: "unauthenticated", 403: "forbidden",
                    404: "no_route", 405: "method", 413: "too_large"}
 
@@ -102,16 +100,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                           middlewares=[_webhook_guard])
     app.router.add_get("/healthz", _health)
     app.router.add_get("/metrics", _metrics)
-    add_feishu_routes(app, settings)
-    add_wecom_routes(app, settings)
+    platforms = adapters()
+    for adapter in platforms:
+        adapter.add_routes(app, settings)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, clock=clock or SystemClock())
         app[RUNTIME] = runtime
         closers: list[tuple[str, Callable[[], Awaitable[object]]]] = [("runtime", runtime.close)]
         try:
-            closers.insert(0, ("wecom", await start_wecom(runtime)))
-            closers.insert(0, ("feishu", await start_feishu(runtime)))
+            for adapter in platforms:
+                closers.insert(0, (adapter.name, await adapter.start(runtime)))
         except BaseException:
             await _close_all(closers)
             raise

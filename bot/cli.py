@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from bot.channels.registry import CHAT_PLATFORMS
 from bot.command_support import ensure_database, require_database, settings_for
 from bot.config import ConfigError, Settings, load_settings
 
@@ -270,7 +271,7 @@ def build_argparser() -> argparse.ArgumentParser:
     grp = sub.add_parser("group", parents=[common], help="chat groups")
     gsub = grp.add_subparsers(dest="group_command", required=True)
     gb = gsub.add_parser("bind", parents=[common], help="bind a chat to a community or school")
-    gb.add_argument("platform", choices=["feishu", "wecom", "console"])
+    gb.add_argument("platform", choices=CHAT_PLATFORMS)
     gb.add_argument("chat_id")
     gb.add_argument("scope", help="community or school name")
     gb.add_argument("--name", help="the group's name as people know it")
@@ -280,7 +281,7 @@ def build_argparser() -> argparse.ArgumentParser:
     mem = sub.add_parser("member", parents=[common], help="roster members")
     msub = mem.add_subparsers(dest="member_command", required=True)
     ml = msub.add_parser("link", parents=[common], help="link a platform account to a member")
-    ml.add_argument("platform", choices=["feishu", "wecom", "console"])
+    ml.add_argument("platform", choices=CHAT_PLATFORMS)
     ml.add_argument("user_id")
     ml.add_argument("name")
     ml.add_argument("--school")

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
@@ -65,6 +66,10 @@ class Runtime:
     async def close(self) -> None:
         await self.inbox.engine.dispose()
         await self.engine.dispose()
+
+
+# The open runtime on the aiohttp app; webhooks read it to save events to the inbox.
+RUNTIME = web.AppKey("runtime", Runtime)
 
 
 def blob_storage(settings: Settings) -> BlobStorage:

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from aiohttp import web
+
+from bot.config import Settings
 from handlers.messages import IncomingMessage
 from storage.models import OutboxMessage
+
+if TYPE_CHECKING:  # the runtime holds the channels; an adapter only starts against it
+    from bot.runtime import Runtime
+
+Closer = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A request a platform's callback will not take: its HTTP status and a reason safe to
+    log and to show (never the body, never a secret)."""
+
+    status: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -63,3 +81,15 @@ class Channel(Protocol):
 
     async def send(self, message: OutboxMessage) -> SendResult:
         """Deliver one outbox row; never raises for platform errors."""
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A platform as the app sees it, exported by its package as `ADAPTER`: its name (the
+    inbox's and the outbox's `platform`), the routes it adds when the app is built, and how
+    it starts once the runtime is open (registering its Channel; the returned closer ends
+    it). bot.channels.registry lists the packages."""
+
+    name: str
+    add_routes: Callable[[web.Application, Settings], None]
+    start: Callable[[Runtime], Awaitable[Closer]]

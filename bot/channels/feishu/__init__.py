@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.channels.base import Adapter
 from bot.config import ConfigError, FeishuApp, Settings
 from handlers import texts
 
@@ -31,7 +32,7 @@ from .wsclient import feishu_ws_source
 if TYPE_CHECKING:  # the runtime imports the worker and handlers; we only need its type
     from bot.runtime import Runtime
 
-__all__ = ["PLATFORM", "FeishuChannel", "add_feishu_routes", "start_feishu"]
+__all__ = ["ADAPTER", "PLATFORM", "FeishuChannel", "add_feishu_routes", "start_feishu"]
 
 MODES = ("webhook", "long_connection")
 EVENTS_PATH = "/feishu/events"
@@ -98,3 +99,6 @@ async def start_feishu(runtime: Runtime) -> Callable[[], Awaitable[None]]:
         await channel.close()
 
     return close
+
+
+ADAPTER = Adapter(name=PLATFORM, add_routes=add_feishu_routes, start=start_feishu)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.base import Refused
 from bot.config import FeishuApp
 
 from .crypto import DecryptError, decrypt, signature_ok
@@ -34,12 +35,6 @@ class Verified:
 @dataclass(frozen=True)
 class Challenge:
     challenge: str
-
-
-@dataclass(frozen=True)
-class Refused:
-    status: int
-    reason: str
 
 
 Outcome = Verified | Challenge | Refused

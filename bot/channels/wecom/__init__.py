@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.channels.base import Adapter
 from bot.config import ConfigError, Settings
 
 from .channel import WeComChannel
@@ -29,7 +30,7 @@ from .webhook import make_app_handlers, make_handlers
 if TYPE_CHECKING:  # the runtime imports the worker and handlers; we only need its type
     from bot.runtime import Runtime
 
-__all__ = ["PLATFORM", "WeComChannel", "add_wecom_routes", "start_wecom"]
+__all__ = ["ADAPTER", "PLATFORM", "WeComChannel", "add_wecom_routes", "start_wecom"]
 
 CALLBACK_PATH = "/wecom/callback"
 APP_CALLBACK_PATH = "/wecom/app/callback"
@@ -72,3 +73,6 @@ async def start_wecom(runtime: Runtime) -> Callable[[], Awaitable[None]]:
                            blobs=runtime.blobs)
     runtime.add_channel(channel)
     return channel.close
+
+
+ADAPTER = Adapter(name=PLATFORM, add_routes=add_wecom_routes, start=start_wecom)

@@ -25,12 +25,13 @@ import xmltodict
 from wechatpy.enterprise import parse_message
 from wechatpy.messages import BaseMessage
 
+from bot.channels.base import Refused
 from bot.config import WeComSettings
 from handlers.messages import ImageRef, IncomingMessage
 
 from .crypto import DecryptError, decrypt
 from .normalise import PLATFORM
-from .verify import MAX_ECHOSTR, Echo, Refused, Verified, signed_request
+from .verify import MAX_ECHOSTR, Echo, Verified, signed_request
 
 # Inbox event ids of app callbacks live apart from the robot's msgids.
 EVENT_PREFIX = "app:"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.base import Refused
 from bot.config import WeComSettings
 
 from .crypto import DecryptError, decrypt, signature_ok
@@ -33,12 +34,6 @@ class Verified:
 @dataclass(frozen=True)
 class Echo:
     plaintext: str
-
-
-@dataclass(frozen=True)
-class Refused:
-    status: int
-    reason: str
 
 
 def signed_request(token: str, window_s: int, query: Mapping[str, str], encrypted: str,
