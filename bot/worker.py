@@ -23,7 +23,7 @@ from bot.photos import PictureFetcher
 from handlers.cleantext import clean_text
 from handlers.clock import Clock
 from handlers.dispatch import handle_message
-from handlers.messages import IncomingMessage, Reply
+from handlers.messages import IncomingMessage, Look, Reply
 from handlers.routing import Dispatcher, Services
 from storage.db import is_database_fault, transaction
 from storage.inbox import claim_events, mark_done, mark_error
@@ -54,13 +54,12 @@ def private_attachments(msg: IncomingMessage, reply: Reply) -> list[dict[str, An
 
 def outbox_message(event: InboxEvent, msg: IncomingMessage, reply: Reply, n: int) -> NewMessage:
     """A reply as an outbox row whose key is fixed by the event, so it is queued only once."""
-    extra: dict[str, object] = dict(reply.extra)
     attachments = private_attachments(msg, reply)
-    if reply.undo_ref:
-        extra["undo_ref"] = reply.undo_ref
-    if msg.kind == "action":
-        # Channels with cards update the pressed card once its entry is withdrawn.
-        extra["update_card"] = True
+    look = Look(undo_ref=reply.undo_ref or "", withdrawn=reply.withdrawn,
+                # Channels with cards update the pressed card once its entry is withdrawn.
+                update_card=msg.kind == "action",
+                to_name=reply.target.name if reply.target is not None else "")
+    extra = look.as_extra()
     if reply.target is None:
         return NewMessage(
             key=f"reply:{event.platform}:{event.event_id}:{n}", platform=msg.platform,
@@ -68,8 +67,6 @@ def outbox_message(event: InboxEvent, msg: IncomingMessage, reply: Reply, n: int
             reply_to=msg.message_id or None, text=reply.text, extra=extra or None,
             attachments=attachments,
         )
-    if reply.target.name:
-        extra["to_name"] = reply.target.name
     return NewMessage(
         key=f"reply:{event.platform}:{event.event_id}:{n}", platform=msg.platform,
         app_id=msg.app_id, target_kind=reply.target.kind, target=reply.target.id,

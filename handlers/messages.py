@@ -7,7 +7,7 @@ A channel turns its platform payload into an `IncomingMessage`; handlers answer 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,12 +98,47 @@ class Attachment:
                    size=int(raw["size"]))
 
 
+@dataclass(frozen=True)
+class Look:
+    """How an outgoing message is meant to be drawn, whatever the platform; each channel
+    decides what that is on its platform (a Feishu card, plain text in WeCom). Kept in the
+    outbox row's `extra` (`as_extra`) and read back by the channels (`of`), in one place."""
+
+    kind: str = ""  # what it is (reply, digest_school, term_summary…): previews, metrics
+    to_name: str = ""  # the addressee as people know them (previews, the console)
+    title: str = ""  # a titled card where the platform has cards
+    undo_ref: str = ""  # "activity:12": offer a 撤销 button
+    update_card: bool = False  # the answer to a card press: update that card once withdrawn
+    withdrawn: bool = False  # this answer withdrew an entry
+
+    def as_extra(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("kind", "to_name", "undo_ref"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.title:
+            out.update(card=True, title=self.title)
+        for key in ("update_card", "withdrawn"):
+            if getattr(self, key):
+                out[key] = True
+        return out
+
+    @classmethod
+    def of(cls, extra: dict[str, Any] | None) -> Look:
+        raw = extra or {}
+        return cls(kind=str(raw.get("kind", "")), to_name=str(raw.get("to_name", "")),
+                   title=str(raw.get("title", "")) if raw.get("card") else "",
+                   undo_ref=str(raw.get("undo_ref", "")),
+                   update_card=bool(raw.get("update_card")), withdrawn=bool(raw.get("withdrawn")))
+
+
 @dataclass
 class Reply:
     text: str
     target: Target | None = None  # None: the chat the message came from
     undo_ref: str | None = None  # "activity:12": channels that can, offer a 撤销 button
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The answer withdrew an entry (channels with cards take the 撤销 button away).
+    withdrawn: bool = False
     # Sent after the text, in order; files and workbooks go only to a person (a Target user).
     attachments: tuple[Attachment, ...] = ()
     # Answers of a burst (several pictures in a row): a still-pending answer queued under this

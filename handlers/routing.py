@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,10 +66,9 @@ class Context:
         return self.msg.received_at.astimezone(self.services.tz)
 
     def reply(self, text: str, *, undo_ref: str | None = None, to: Target | None = None,
-              extra: dict[str, Any] | None = None,
-              attachments: tuple[Attachment, ...] = ()) -> None:
+              withdrawn: bool = False, attachments: tuple[Attachment, ...] = ()) -> None:
         """Answer; files go only to a person (a private chat, or `to` a user)."""
-        self.replies.append(Reply(text=text, target=to, undo_ref=undo_ref, extra=extra or {},
+        self.replies.append(Reply(text=text, target=to, undo_ref=undo_ref, withdrawn=withdrawn,
                                   attachments=attachments))
 
     def activity_name(self, code: str | None) -> str:

@@ -56,13 +56,13 @@ async def _undo_report(ctx: Context, report: ActivityReport) -> None:
     events = await _withdraw_reports(ctx, same_message or [report])
     what = "、".join(describe(ctx, e) for e in events)
     # `withdrawn` tells channels with cards that the entry is gone (the button can go too).
-    ctx.reply(texts.UNDO_OK.format(what=what), extra={"withdrawn": True})
+    ctx.reply(texts.UNDO_OK.format(what=what), withdrawn=True)
 
 
 async def _undo_attendance(ctx: Context, entry: Attendance) -> None:
     assert ctx.member is not None and ctx.member.id is not None
     await withdraw(session=ctx.session, entry=entry, member_id=ctx.member.id, now=ctx.now)
-    ctx.reply(texts.UNDO_OK.format(what=describe(ctx, entry)), extra={"withdrawn": True})
+    ctx.reply(texts.UNDO_OK.format(what=describe(ctx, entry)), withdrawn=True)
 
 
 async def _undo_ref(ctx: Context, ref: str) -> None:
@@ -80,7 +80,7 @@ async def _undo_ref(ctx: Context, ref: str) -> None:
         elif att.member_id != ctx.member.id:
             ctx.reply(texts.UNDO_NOT_YOURS)
         elif att.withdrawn:
-            ctx.reply(texts.UNDO_ALREADY, extra={"withdrawn": True})
+            ctx.reply(texts.UNDO_ALREADY, withdrawn=True)
         else:
             await _undo_attendance(ctx, att)
         return
@@ -92,7 +92,7 @@ async def _undo_ref(ctx: Context, ref: str) -> None:
     elif not mine:
         ctx.reply(texts.UNDO_NOT_YOURS)
     elif all(r.withdrawn for r in mine):
-        ctx.reply(texts.UNDO_ALREADY, extra={"withdrawn": True})
+        ctx.reply(texts.UNDO_ALREADY, withdrawn=True)
     else:
         await _undo_report(ctx, next(r for r in reversed(mine) if not r.withdrawn))
 

@@ -17,7 +17,7 @@ def test_every_registered_platform_exports_its_adapter() -> None:
     assert [a.name for a in found] == list(PLATFORMS) == ["feishu", "wecom"]
     assert all(isinstance(a, Adapter) for a in found)
     assert WEBHOOK_PLATFORMS == PLATFORMS
-    assert CHAT_PLATFORMS == (*PLATFORMS, "console")
+    assert (*PLATFORMS, "console") == CHAT_PLATFORMS
 
 
 def test_the_app_takes_its_routes_from_the_adapters() -> None:
@@ -39,3 +39,16 @@ def test_the_command_line_offers_the_registered_platforms() -> None:
     bind = next(a for a in group._actions if isinstance(a, argparse._SubParsersAction))
     platform = next(a for a in bind.choices["bind"]._actions if a.dest == "platform")
     assert tuple(platform.choices or ()) == CHAT_PLATFORMS
+
+
+def test_a_look_survives_the_outbox_row() -> None:
+    """Handlers say what (a withdrawn entry, a titled digest); the row keeps it; the channel
+    reads the same look back."""
+    from handlers.messages import Look
+
+    look = Look(kind="digest_school", to_name="欧阳勇", title="📊 周报", undo_ref="activity:3",
+                update_card=True, withdrawn=True)
+    assert Look.of(look.as_extra()) == look
+    assert Look.of(None) == Look() and Look().as_extra() == {}
+    # Rows queued before the look existed read the same.
+    assert Look.of({"card": True, "title": "T", "kind": "k"}) == Look(kind="k", title="T")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from handlers import texts
-from handlers.messages import IncomingMessage
+from handlers.messages import IncomingMessage, Look
 from handlers.texts import BOT_NAME
 from storage.blobs import BlobStorage
 from storage.models import OutboxMessage
@@ -57,7 +57,7 @@ class ConsoleChannel:
         prefix = f"< {BOT_NAME}"
         shown_here = message.target_kind == "chat" and message.target == self.current_chat
         if not shown_here:
-            where = (message.extra or {}).get("to_name") or message.target
+            where = Look.of(message.extra).to_name or message.target
             kind = texts.CONSOLE_PRIVATE if message.target_kind == "user" else texts.CONSOLE_GROUP
             prefix = f"< {BOT_NAME} → {where}（{kind}）"
         if message.text.strip() or not message.attachments:

@@ -23,7 +23,7 @@ from bot.channels.download import ImageGone
 from bot.channels.files import AttachmentError, Limits, UploadCache, attachments_of, load
 from bot.channels.limits import SlidingWindow
 from bot.config import FeishuApp
-from handlers.messages import Attachment, ImageRef, IncomingMessage
+from handlers.messages import Attachment, ImageRef, IncomingMessage, Look
 from storage.blobs import BlobStorage
 from storage.models import OutboxMessage
 from storage.outbox import progress_of
@@ -146,12 +146,11 @@ class FeishuChannel:
         return result.as_send_result()
 
     async def _send_text(self, api: FeishuApi, message: OutboxMessage) -> SendResult:
-        extra = message.extra or {}
-        undo_ref = extra.get("undo_ref")
-        if undo_ref:
-            msg_type, content = "interactive", undo_card(message.text, str(undo_ref))
-        elif extra.get("card") and extra.get("title"):
-            msg_type, content = "interactive", titled_card(str(extra["title"]), message.text)
+        look = Look.of(message.extra)
+        if look.undo_ref:
+            msg_type, content = "interactive", undo_card(message.text, look.undo_ref)
+        elif look.title:
+            msg_type, content = "interactive", titled_card(look.title, message.text)
         else:
             msg_type, content = "text", {"text": message.text}
         await self.per_app.acquire(api.app.app_id)
@@ -164,7 +163,7 @@ class FeishuChannel:
             id_type = "open_id" if message.target_kind == "user" else "chat_id"
             result = await api.send(receive_id_type=id_type, receive_id=message.target,
                                     msg_type=msg_type, content=content, uuid=uuid)
-        if result.ok and message.reply_to and extra.get("update_card"):
+        if result.ok and message.reply_to and look.update_card:
             return await self._withdraw_card(api, message)
         return result.as_send_result()
 
@@ -172,7 +171,7 @@ class FeishuChannel:
         """After the answer to a 撤销 press: the card loses its button and says what happened."""
         assert message.reply_to is not None
         # "Not yours" or "nothing to undo" leave the button for whoever may still press it.
-        if not (message.extra or {}).get("withdrawn"):
+        if not Look.of(message.extra).withdrawn:
             return SendResult.sent()
         result = await api.update_card(message_id=message.reply_to,
                                        card=withdrawn_card(message.text))
