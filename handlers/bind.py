@@ -23,11 +23,11 @@ from storage.identity import (
     open_claim,
     principals_to_tell,
 )
-from storage.models import IdentityClaim, Member, School
+from storage.models import IdentityClaim, Member, Role, School
 from storage.roster import members_named, school_named
 
 router = Router("bind")
-PRIVILEGED_ROLES = ("principal", "admin")
+PRIVILEGED_ROLES = (Role.PRINCIPAL, Role.ADMIN)
 
 
 def account_label(ctx: Context) -> str:

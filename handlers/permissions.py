@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Activity, Member, School
+from storage.models import Activity, Member, Role, School
 from storage.roster import school_community
 
 if TYPE_CHECKING:
@@ -27,9 +27,9 @@ async def may_manage_plan(*, session: AsyncSession, member: Member | None,
     """Cancel or move a plan: its organiser, a principal of its community, an admin."""
     if member is None:
         return False
-    if member.role == "admin" or event.reporter_id == member.id:
+    if member.role == Role.ADMIN or event.reporter_id == member.id:
         return True
-    return (member.role == "principal" and event.community_id is not None
+    return (member.role == Role.PRINCIPAL and event.community_id is not None
             and await _community_of(session, member) == event.community_id)
 
 
@@ -38,9 +38,9 @@ async def may_act_for(*, session: AsyncSession, member: Member | None, other: Me
     school, or the lead school's principal of that person's community."""
     if member is None:
         return False
-    if member.role == "admin":
+    if member.role == Role.ADMIN:
         return True
-    if member.role != "principal" or member.school_id is None:
+    if member.role != Role.PRINCIPAL or member.school_id is None:
         return False
     if member.school_id == other.school_id:
         return True
@@ -56,9 +56,9 @@ async def export_scope(*, session: AsyncSession, member: Member) -> LedgerScope 
 
     if not may_export(member):
         return None
-    if member.role == "admin":
+    if member.role == Role.ADMIN:
         return LedgerScope.county()
-    if member.role != "principal" or member.school_id is None:
+    if member.role != Role.PRINCIPAL or member.school_id is None:
         return None
     own = await session.get(School, member.school_id)
     if own is not None and own.is_lead:
@@ -74,9 +74,9 @@ async def may_bind_group(*, session: AsyncSession, member: Member | None,
     looked up, so a refusal tells an outsider nothing about which names exist)."""
     if member is None or not member.active:
         return False
-    if member.role == "admin":
+    if member.role == Role.ADMIN:
         return True
-    if member.role != "principal" or member.school_id is None:
+    if member.role != Role.PRINCIPAL or member.school_id is None:
         return False
     own = await session.get(School, member.school_id)
     return (own is not None and own.is_lead
@@ -85,17 +85,17 @@ async def may_bind_group(*, session: AsyncSession, member: Member | None,
 
 def may_decide_claims(member: Member | None) -> bool:
     """Approve or reject who someone is: only a bureau admin."""
-    return member is not None and member.active and member.role == "admin"
+    return member is not None and member.active and member.role == Role.ADMIN
 
 
 def may_export(member: Member | None) -> bool:
     """Workbooks and assessment sheets (names, mobiles): principals and admins."""
-    return member is not None and member.active and member.role in ("principal", "admin")
+    return member is not None and member.active and member.role in (Role.PRINCIPAL, Role.ADMIN)
 
 
 def may_undo_link(member: Member | None) -> bool:
     """`解除` a link just made: the principal (or admin) who was told of it."""
-    return member is not None and member.active and member.role in ("principal", "admin")
+    return member is not None and member.active and member.role in (Role.PRINCIPAL, Role.ADMIN)
 
 
 def may_see_community(*, member: Member, own: int | None, group: int | None,
@@ -104,29 +104,29 @@ def may_see_community(*, member: Member, own: int | None, group: int | None,
     a private chat sees the asker's scope (an admin: the county)."""
     if group is not None:
         return wanted == group
-    return member.role == "admin" or wanted == own
+    return member.role == Role.ADMIN or wanted == own
 
 
 def sees_whole_county(member: Member | None) -> bool:
     """A bureau admin's scope is every community; everyone else's their own."""
-    return member is not None and member.role == "admin"
+    return member is not None and member.role == Role.ADMIN
 
 
 def may_see_names(member: Member | None) -> bool:
     """Who is missing, idle or late, by name (privately only): principals and admins."""
-    return member is not None and member.role in ("principal", "admin")
+    return member is not None and member.role in (Role.PRINCIPAL, Role.ADMIN)
 
 
 def may_see_sheet(*, member: Member, plan: Activity, community_id: int | None) -> bool:
     """A plan's sign-in sheet: its organiser, a principal of its community (`community_id` is
     the asker's), an admin."""
-    if member.role == "admin" or member.id == plan.reporter_id:
+    if member.role == Role.ADMIN or member.id == plan.reporter_id:
         return True
-    return (member.role == "principal" and community_id is not None
+    return (member.role == Role.PRINCIPAL and community_id is not None
             and community_id == plan.community_id)
 
 
 def may_get_digest(member: Member | None) -> bool:
     """A digest on demand covers a scope (a school, a community, the county): principals
     and admins, whose weekly digests they are."""
-    return member is not None and member.active and member.role in ("principal", "admin")
+    return member is not None and member.active and member.role in (Role.PRINCIPAL, Role.ADMIN)

@@ -31,7 +31,7 @@ from storage.activities import (
     taking_part,
     teachers_of,
 )
-from storage.models import Member
+from storage.models import Member, Role
 from storage.roster import members_named, school_community, school_named
 
 router = Router("query")
@@ -202,7 +202,7 @@ async def _teachers_without(ctx: Context, county: County, scope: Scope,
                                         end=asked.period.end, signins=signins,
                                         codes=asked.codes)
     own = county.schools.get(ctx.member.school_id or -1)
-    if scope.school_id is None and ctx.member.role == "principal" and own and not own.is_lead:
+    if scope.school_id is None and ctx.member.role == Role.PRINCIPAL and own and not own.is_lead:
         # A member school's principal answers for their own teachers.
         scope = Scope(scope.communities, own.id, scope.note)
     schools = ([scope.school_id] if scope.school_id is not None else

@@ -23,7 +23,7 @@ from handlers.permissions import may_see_sheet
 from handlers.routing import Context
 from handlers.standing import County
 from storage.activities import planned_on, sheet_of, teachers_of
-from storage.models import Activity, Attendance, Member
+from storage.models import Activity, Attendance, Member, Role
 from storage.roster import members_by_id, schools_in
 
 ATTENDANCE_WORDS = ("签到", "打卡", "考勤")
@@ -107,7 +107,7 @@ async def invitation(session: AsyncSession, plan: Activity) -> Invitation:
 async def is_invited(session: AsyncSession, plan: Activity, member: Member) -> bool:
     """Whether a plan expects this person (its organiser and principals are no invitees)."""
     invited = await invitation(session, plan)
-    return (member.role == "teacher" and member.school_id in invited.schools
+    return (member.role == Role.TEACHER and member.school_id in invited.schools
             and member.id != plan.reporter_id
             and (not invited.subjects or bool(invited.subjects & set(member.subjects or ()))))
 

@@ -24,7 +24,7 @@ from sqlmodel import col
 from handlers.periods import Period
 from handlers.quotas import Quota
 from storage.activities import count_done, covered_subjects, taking_part
-from storage.models import Community, Member, School
+from storage.models import Community, Member, Role, School
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ async def load_county(*, session: AsyncSession, county: County | None = None) ->
         out.schools[_id(sid)] = SchoolRow(_id(sid), name, cid, bool(lead))
     subjects = await session.execute(
         select(col(Member.school_id), col(Member.subjects))
-        .where(col(Member.role) == "teacher", col(Member.active).is_(True),
+        .where(col(Member.role) == Role.TEACHER, col(Member.active).is_(True),
                col(Member.school_id).is_not(None))
     )
     for sid, subs in subjects.all():

@@ -29,6 +29,7 @@ from storage.models import (
     EventStatus,
     Identity,
     Member,
+    Role,
 )
 
 
@@ -78,14 +79,14 @@ async def load_roster(*, session: AsyncSession) -> Roster:
             GroupRow(g.id, g.platform, g.chat_id, g.name or g.chat_id, g.app_id))
     people = await session.execute(
         select(col(Member.id), col(Member.name), col(Member.role), col(Member.school_id))
-        .where(col(Member.role).in_(("principal", "admin")), col(Member.active).is_(True))
+        .where(col(Member.role).in_((Role.PRINCIPAL.value, Role.ADMIN.value)), col(Member.active).is_(True))
         .order_by(col(Member.id))
     )
     ids = []
     for mid, name, role, sid in people.all():
         person = Person(_id(mid), name, role, sid)
         ids.append(_id(mid))
-        if role == "admin":
+        if role == Role.ADMIN:
             roster.admins.append(person)
         elif sid is not None:
             roster.principals.setdefault(sid, []).append(person)
@@ -233,7 +234,7 @@ async def idle_teachers(
                               col(Attendance.date) >= start, col(Attendance.date) < end)
     rows = await session.execute(
         select(col(Member.school_id), col(Member.name))
-        .where(col(Member.role) == "teacher", col(Member.active).is_(True),
+        .where(col(Member.role) == Role.TEACHER, col(Member.active).is_(True),
                col(Member.school_id).is_not(None), ~registered, ~joined, ~attended)
         .order_by(col(Member.school_id), col(Member.id))
     )

@@ -18,6 +18,7 @@ from storage.models import (
     ActivityReport,
     Attendance,
     Member,
+    Role,
     School,
 )
 
@@ -113,7 +114,7 @@ async def sheet_of(*, session: AsyncSession, activity_id: int) -> list[Attendanc
 async def teachers_of(*, session: AsyncSession, school_ids: Iterable[int]) -> list[Member]:
     """Active teachers (never principals or admins) of these schools, by id."""
     stmt = select(Member).where(col(Member.school_id).in_(sorted(set(school_ids))),
-                                col(Member.role) == "teacher", col(Member.active).is_(True))
+                                col(Member.role) == Role.TEACHER, col(Member.active).is_(True))
     return list((await session.execute(stmt.order_by(col(Member.id)))).scalars())
 
 

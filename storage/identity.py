@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.audit import record_audit
-from storage.models import Identity, IdentityClaim, Member, School, Setting
+from storage.models import Identity, IdentityClaim, Member, Role, School, Setting
 
 PENDING, LINKED, APPROVED, REJECTED, UNDONE = "pending", "linked", "approved", "rejected", "undone"
 
@@ -103,14 +103,14 @@ async def principals_to_tell(*, session: AsyncSession, school_id: int | None,
                                             col(School.is_lead).is_(True))
         tiers.append(col(Member.school_id).in_(lead))
     for where in tiers:
-        found = await _reachable(session, platform, (col(Member.role) == "principal") & where)
+        found = await _reachable(session, platform, (col(Member.role) == Role.PRINCIPAL) & where)
         if found:
             return found
-    return await _reachable(session, platform, col(Member.role) == "admin")
+    return await _reachable(session, platform, col(Member.role) == Role.ADMIN)
 
 
 async def admins_to_tell(*, session: AsyncSession, platform: str) -> list[tuple[Member, str]]:
-    return await _reachable(session, platform, col(Member.role) == "admin")
+    return await _reachable(session, platform, col(Member.role) == Role.ADMIN)
 
 
 async def _reachable(session: AsyncSession, platform: str, where: Any) -> list[tuple[Member, str]]:

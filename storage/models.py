@@ -62,10 +62,18 @@ class School(SQLModel, table=True):
     aliases: list[str] | None = json_column()
 
 
+class Role(StrEnum):
+    """Who a roster member is to the bot; a StrEnum, so rows written as plain text compare."""
+
+    TEACHER = "teacher"
+    PRINCIPAL = "principal"  # of their school; the lead school's principal leads the community
+    ADMIN = "admin"  # the county bureau
+
+
 class Member(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=50, index=True)
-    role: str = Field(default="teacher", max_length=20)  # teacher / principal / admin
+    role: str = Field(default=Role.TEACHER.value, max_length=20)  # Role
     school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
     subjects: list[str] | None = json_column()
     phone: str = Field(default="", max_length=30)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import Community, Identity, Member, School
+from storage.models import Community, Identity, Member, Role, School
 from storage.roster_vocab import (
     COMMUNITY,
     LIST_SEPARATOR,
@@ -25,7 +25,7 @@ from storage.roster_vocab import (
     SUBJECTS,
 )
 
-_ROLE_ORDER = {"principal": 0, "teacher": 1, "admin": 2}
+_ROLE_ORDER: dict[str, int] = {Role.PRINCIPAL: 0, Role.TEACHER: 1, Role.ADMIN: 2}
 
 
 async def export_roster(*, session: AsyncSession) -> list[dict[str, str]]:

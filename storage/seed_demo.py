@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.demo_county import ADMIN, BUREAU, COMMUNITIES, COMMUNITY_TYPE
-from storage.models import ChatGroup, Community, Identity, Member, School
+from storage.models import ChatGroup, Community, Identity, Member, Role, School
 
 CONSOLE = "console"
 
@@ -37,13 +37,13 @@ async def seed_demo(*, session: AsyncSession) -> int:
                             is_lead=demo_school is demo.lead, aliases=list(demo_school.aliases))
             session.add(school)
             await session.flush()
-            members.append(Member(name=demo_school.principal, role="principal",
+            members.append(Member(name=demo_school.principal, role=Role.PRINCIPAL,
                                   school_id=school.id, subjects=[]))
             members.extend(
-                Member(name=name, role="teacher", school_id=school.id, subjects=_subjects(subj))
+                Member(name=name, role=Role.TEACHER, school_id=school.id, subjects=_subjects(subj))
                 for name, subj in demo_school.teachers
             )
-    members.append(Member(name=ADMIN[0], role="admin", school_id=None, subjects=[]))
+    members.append(Member(name=ADMIN[0], role=Role.ADMIN, school_id=None, subjects=[]))
     names = [m.name for m in members]
     if len(names) != len(set(names)):
         raise ValueError("demo roster names must be unique for console identities")

@@ -22,7 +22,7 @@ from sqlmodel import col
 from handlers import texts
 from storage.db import transaction
 from storage.inbox import find_event
-from storage.models import Identity, InboxEvent, Member
+from storage.models import Identity, InboxEvent, Member, Role
 from storage.outbox import NewMessage, enqueue
 from storage.roster import group_by_chat
 
@@ -49,7 +49,7 @@ async def admin_userids(session: AsyncSession) -> list[str]:
     """WeCom userids of the active admins."""
     stmt = (select(col(Identity.external_id))
             .join(Member, col(Member.id) == col(Identity.member_id))
-            .where(col(Identity.platform) == PLATFORM, col(Member.role) == "admin",
+            .where(col(Identity.platform) == PLATFORM, col(Member.role) == Role.ADMIN,
                    col(Member.active).is_(True))
             .order_by(col(Identity.external_id)))
     return list((await session.execute(stmt)).scalars())
