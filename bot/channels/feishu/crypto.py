@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 
@@ -19,8 +20,15 @@ class DecryptError(ValueError):
     """The `encrypt` field is not something our Encrypt Key produced."""
 
 
+@functools.lru_cache(maxsize=64)
 def aes_key(encrypt_key: str) -> bytes:
+    """Hashed once per Encrypt Key, not on every request (a county has a handful of apps)."""
     return hashlib.sha256(encrypt_key.encode("utf-8")).digest()
+
+
+@functools.lru_cache(maxsize=64)
+def _aes(encrypt_key: str) -> algorithms.AES:
+    return algorithms.AES(aes_key(encrypt_key))
 
 
 def decrypt(encrypted: str, encrypt_key: str) -> bytes:
@@ -31,7 +39,7 @@ def decrypt(encrypted: str, encrypt_key: str) -> bytes:
         raise DecryptError("encrypt is not base64") from exc
     if len(raw) < 32 or len(raw) % 16:
         raise DecryptError("encrypt has the wrong length")
-    decryptor = Cipher(algorithms.AES(aes_key(encrypt_key)), modes.CBC(raw[:16])).decryptor()
+    decryptor = Cipher(_aes(encrypt_key), modes.CBC(raw[:16])).decryptor()
     padded = decryptor.update(raw[16:]) + decryptor.finalize()
     unpadder = padding.PKCS7(128).unpadder()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import struct
@@ -22,7 +23,9 @@ class DecryptError(ValueError):
     """Not something our EncodingAESKey produced for this receiver."""
 
 
+@functools.lru_cache(maxsize=64)
 def aes_key(encoding_aes_key: str) -> bytes:
+    """Decoded once per key, not on every callback (errors are not cached)."""
     try:
         key = base64.b64decode(encoding_aes_key + "=", validate=True)
     except (binascii.Error, ValueError) as exc:
