@@ -8,7 +8,7 @@ handlers.nlu.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,16 @@ class ParseResult:
     from_school: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What `dataclasses.asdict` gives (lists copied), without its recursive deep copy,
+        which cost batch mode a third of its time."""
+        data = {name: getattr(self, name) for name in _FIELDS}
+        data["matched"] = list(self.matched)
+        if self.more is not None:
+            data["more"] = [dict(event) for event in self.more]
+        return data
+
+
+_FIELDS = tuple(f.name for f in fields(ParseResult))
 
 
 def _iso(day: date | None) -> str | None:
@@ -100,7 +109,6 @@ class Parser:
         self.cues = CueFinder(self.lexicon, self.slots.triggers)
         self._bot = bot_mention_pattern(self.lexicon.bot_names)
         self.tokenizer = DomainTokenizer(self.slots.dictionary_words(), cache_dir)
-        self.cache_dir = self.tokenizer.cache_dir
 
     def mentioned_activity(self, text: str) -> str | None:
         """The first activity a text names, whatever it means ("明天培训几点开始" → training):
