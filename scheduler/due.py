@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import texts
 from handlers.clock import Clock
+from handlers.event_times import UNTIMED_END
 from handlers.format import hm, md
 from scheduler.calendar import ONE_DAY, SchoolCalendar
 from scheduler.config import SchedulerConfig
@@ -41,7 +42,13 @@ from scheduler.jobs import (
     send_term_summaries,
     send_weekly_digests,
 )
-from scheduler.queries import PlannedTimes, activities_by_id, load_roster, planned_times
+from scheduler.queries import (
+    PlannedTimes,
+    Touching,
+    activities_by_id,
+    load_roster,
+    planned_times,
+)
 from scheduler.state import claim_once, done_before, last_run, save_last_run
 from storage.blobs import BlobStorage
 from storage.db import transaction
@@ -103,10 +110,12 @@ async def collect_due(
     # event); a day-before reminder may precede its activity by a holiday, but never past the
     # next working day.
     planned = await planned_times(session=session, start=window.start.date() - 2 * ONE_DAY,
-                                  end=_next_workday(cal, window.now.date()) + ONE_DAY)
+                                  end=_next_workday(cal, window.now.date()) + ONE_DAY,
+                                  touching=_touching(cal, window))
     day_before, hour_before, finished, ended = _activity_occasions(cal, window, planned)
     if not (mornings or digest_mornings or day_before or hour_before or finished or ended):
         return []
+    _look_at_terms(cal, window)
     rows = await activities_by_id(session=session, ids=[
         *(p.id for p, _ in day_before), *(p.id for p in hour_before), *(p.id for p in finished),
         *(p.id for p in ended)])
@@ -151,11 +160,47 @@ def _daily_occasions(
             # A time configured inside the quiet hours waits for their end.
             if window.holds(cal.next_loud(cal.at(day, cal.config.reminder_time)), evening):
                 mornings.append(day)
-            if digest_weeks(cal, day) and window.holds(
-                    cal.next_loud(cal.at(day, cal.config.digest_time)), evening):
+            due = cal.next_loud(cal.at(day, cal.config.digest_time))
+            # digest_weeks counts the term's school days: ask it only when the time is due.
+            if window.start < due <= window.now and digest_weeks(cal, day) and window.holds(
+                    due, evening):
                 digests.append(day)
         day += ONE_DAY
     return mornings, digests
+
+
+def _touching(cal: SchoolCalendar, window: Window) -> Touching | None:
+    """The plans that can have an occasion in `window`, when it holds no reminder time and no
+    end of the quiet hours (a minute's beat, nearly always); None (every plan) otherwise.
+
+    Then a day-before reminder (due at the reminder time) cannot fall in it, and neither can a
+    moment that the quiet hours moved (`next_loud` moves it to their end), so an hour-before
+    reminder or an end falls in it only where the start less an hour, or the end itself, lies
+    in it. `_activity_occasions` still decides; this only spares it the other plans."""
+    config = cal.config
+    start, now = window.start, window.now
+    days = [start.date() + i * ONE_DAY for i in range((now.date() - start.date()).days + 1)]
+    if any(start < cal.at(day, t) <= now for day in days
+           for t in (config.reminder_time, config.quiet_end)):
+        return None
+    lengths = [config.lengths.default, *config.lengths.by_activity.values()]
+    return Touching(
+        starts=(start + config.hour_before, now + config.hour_before),
+        stated_ends=(start, now),
+        starts_ending=(start - max(lengths), now - min(lengths)),
+        untimed_days=tuple(day for day in days if start < cal.at(day, UNTIMED_END) <= now))
+
+
+def _look_at_terms(cal: SchoolCalendar, window: Window) -> None:
+    """Ask `digest_weeks` about each school day of the window, as `_daily_occasions` did
+    before it learnt to skip it when the digest time is not due: counting the rest of the
+    term is what tells the calendar of a year it does not know (calendar_warning_keys), and
+    a beat that sends anything warns of it."""
+    day = window.start.date()
+    while day <= window.now.date():
+        if cal.is_school_day(day):
+            digest_weeks(cal, day)
+        day += ONE_DAY
 
 
 def _next_workday(cal: SchoolCalendar, day: dt.date) -> dt.date:

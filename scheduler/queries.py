@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -135,16 +135,42 @@ class PlannedTimes:
         return self.date
 
 
+@dataclass(frozen=True)
+class Touching:
+    """Which plans can have an occasion in a window holding no reminder time and no end of
+    the quiet hours (scheduler.due): those starting an hour-before ahead of it, and those
+    whose end (stated, or the start plus some activity's length, or an untimed day's end)
+    lies in it. Each pair is a half-open (after, up to] range."""
+
+    starts: tuple[dt.datetime, dt.datetime]
+    stated_ends: tuple[dt.datetime, dt.datetime]
+    starts_ending: tuple[dt.datetime, dt.datetime]
+    untimed_days: tuple[dt.date, ...]
+
+
 async def planned_times(
-    *, session: AsyncSession, start: dt.date, end: dt.date,
+    *, session: AsyncSession, start: dt.date, end: dt.date, touching: Touching | None = None,
 ) -> list[PlannedTimes]:
     """Plans still on (planned or held), not withdrawn, dated in [start, end): ids and times
-    only, so that an idle beat builds no ORM objects. Cancelled plans get nothing."""
-    stmt = select(col(Activity.id), col(Activity.date), col(Activity.starts_at),
-                  col(Activity.ends_at), col(Activity.activity), col(Activity.status)).where(
+    only, so that an idle beat builds no ORM objects. Cancelled plans get nothing. With
+    `touching`, only those of them it names: a minute's beat reads a handful of rows, not
+    every plan of four days."""
+    starts_at, ends_at = col(Activity.starts_at), col(Activity.ends_at)
+    stmt = select(col(Activity.id), col(Activity.date), starts_at,
+                  ends_at, col(Activity.activity), col(Activity.status)).where(
         col(Activity.status).in_(PLAN_STATUSES), col(Activity.withdrawn).is_(False),
         col(Activity.date) >= start, col(Activity.date) < end,
-    ).order_by(col(Activity.date), col(Activity.starts_at), col(Activity.id))
+    ).order_by(col(Activity.date), starts_at, col(Activity.id))
+    if touching is not None:
+        (s0, s1), (e0, e1), (l0, l1) = (touching.starts, touching.stated_ends,
+                                        touching.starts_ending)
+        stmt = stmt.where(or_(
+            and_(starts_at > s0, starts_at <= s1),
+            and_(ends_at > e0, ends_at <= e1),
+            and_(ends_at.is_(None), starts_at > l0, starts_at <= l1),
+            and_(ends_at.is_(None), starts_at.is_(None),
+                 col(Activity.date).in_(touching.untimed_days)),
+        ))
     rows = (await session.execute(stmt)).all()
     return [PlannedTimes(_id(i), d, s, e, a, st) for i, d, s, e, a, st in rows if d is not None]
 
