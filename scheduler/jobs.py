@@ -324,6 +324,10 @@ async def send_activity_summaries(
     the organiser and the principals of the invited schools and the lead school. The sheet is
     the chat's own (handlers/sheet.py), so a question and the summary never differ."""
     out: list[NewMessage] = []
+    activities = list(activities)
+    # The organisers, in one read for the beat rather than two per event.
+    organisers = await people_by_id(session=ctx.session, ids=[
+        a.reporter_id for a in activities if a.reporter_id is not None])
     for a in activities:
         cid = _community_of(ctx, a)
         if a.id is None or cid is None:
@@ -347,20 +351,23 @@ async def send_activity_summaries(
             continue
         private = texts.SCHED_SUMMARY_NAMES.format(date=md(a.date), what=what,
                                                    names="".join(names))
-        for person in await _told_names(ctx, a, cid, asked.schools):
+        for person in _told_names(ctx, a, cid, asked.schools, organisers):
             out += to_person(ctx.roster, person, key=f"{key}:names", kind="activity_names",
                              text=private, community_id=cid)
     return out
 
 
-async def _told_names(ctx: JobContext, a: Activity, cid: int,
-                      schools: list[int]) -> list[Person]:
-    """The organiser, the principals of the invited schools, the lead school's principals."""
+def _told_names(
+    ctx: JobContext, a: Activity, cid: int, schools: list[int],
+    organisers: tuple[dict[int, Person], dict[int, list[tuple[str, str]]]],
+) -> list[Person]:
+    """The organiser (from `organisers`, people_by_id of the beat's organisers), the
+    principals of the invited schools, the lead school's principals."""
     people = [p for sid in sorted(schools) for p in ctx.roster.principals.get(sid, [])]
     people += ctx.roster.lead_principals(cid)
-    found, identities = await people_by_id(session=ctx.session, ids=[a.reporter_id])
-    for mid, ids in identities.items():
-        ctx.roster.identities.setdefault(mid, ids)
+    found, identities = organisers
+    if a.reporter_id in identities:
+        ctx.roster.identities.setdefault(a.reporter_id, identities[a.reporter_id])
     if a.reporter_id in found:
         people.insert(0, found[a.reporter_id])
     unique: dict[int, Person] = {}
