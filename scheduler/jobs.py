@@ -21,7 +21,7 @@ from handlers.event_times import Timed, event_end
 from handlers.format import hm, md
 from handlers.ledger import assessment_data, assessment_file_name, assessment_workbook_bytes
 from handlers.messages import Attachment
-from handlers.sheet import invitation, sheet_for
+from handlers.sheet import sheets_for
 from handlers.standing import standing
 from scheduler.calendar import Period, SchoolCalendar
 from scheduler.config import SchedulerConfig
@@ -324,16 +324,14 @@ async def send_activity_summaries(
     the organiser and the principals of the invited schools and the lead school. The sheet is
     the chat's own (handlers/sheet.py), so a question and the summary never differ."""
     out: list[NewMessage] = []
-    activities = list(activities)
-    # The organisers, in one read for the beat rather than two per event.
-    organisers = await people_by_id(session=ctx.session, ids=[
-        a.reporter_id for a in activities if a.reporter_id is not None])
-    for a in activities:
+    summed = [a for a in activities if a.id is not None and _community_of(ctx, a) is not None]
+    # The sheets and the organisers, in a few reads for the beat rather than six per event.
+    sheets = await sheets_for(ctx.session, summed)
+    organisers = await people_by_id(session=ctx.session, ids=[a.reporter_id for a in summed])
+    for a in summed:
         cid = _community_of(ctx, a)
-        if a.id is None or cid is None:
-            continue
-        asked = await invitation(ctx.session, a)
-        got = await sheet_for(ctx.session, a, asked)
+        assert a.id is not None and cid is not None
+        asked, got = sheets[a.id]
         what = _what(ctx, a)
         key = f"{event_key(ctx.calendar, a)}:summary"
         text = texts.SCHED_SUMMARY.format(date=md(a.date), what=what, checked=len(got.signed),
