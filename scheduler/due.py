@@ -169,26 +169,37 @@ def _daily_occasions(
     return mornings, digests
 
 
-def _touching(cal: SchoolCalendar, window: Window) -> Touching | None:
-    """The plans that can have an occasion in `window`, when it holds no reminder time and no
-    end of the quiet hours (a minute's beat, nearly always); None (every plan) otherwise.
+def _touching(cal: SchoolCalendar, window: Window) -> Touching:
+    """The plans that can have an occasion in `window`: a minute's beat reads a handful.
 
-    Then a day-before reminder (due at the reminder time) cannot fall in it, and neither can a
-    moment that the quiet hours moved (`next_loud` moves it to their end), so an hour-before
-    reminder or an end falls in it only where the start less an hour, or the end itself, lies
-    in it. `_activity_occasions` still decides; this only spares it the other plans."""
+    An hour-before reminder or an end falls due at its moment, or, when the quiet hours hold
+    that moment, at their end (`next_loud`), less than a day later: so its moment lies in
+    the window, or in the day before an end of the quiet hours the window holds. A day-before
+    reminder is due at the reminder time of the working day before its plan: so the plan is
+    dated after a day whose reminder time the window holds, up to the next working day
+    (previous_workday gives up after 60 days: that day too). `_activity_occasions` still
+    decides; this only spares it the other plans."""
     config = cal.config
     start, now = window.start, window.now
     days = [start.date() + i * ONE_DAY for i in range((now.date() - start.date()).days + 1)]
-    if any(start < cal.at(day, t) <= now for day in days
-           for t in (config.reminder_time, config.quiet_end)):
-        return None
+    spans = [(start, now), *((end - ONE_DAY, end) for day in days
+                             if start < (end := cal.at(day, config.quiet_end)) <= now)]
+    dated: list[dt.date] = []
+    for day in days:
+        if start < cal.at(day, config.reminder_time) <= now:
+            last = _next_workday(cal, day)
+            dated += [day + i * ONE_DAY for i in range(1, (last - day).days + 1)]
+            dated.append(day + 61 * ONE_DAY)
     lengths = [config.lengths.default, *config.lengths.by_activity.values()]
+    untimed = {lo.date() + i * ONE_DAY for lo, hi in spans
+               for i in range(-1, (hi.date() - lo.date()).days + 2)}
     return Touching(
-        starts=(start + config.hour_before, now + config.hour_before),
-        stated_ends=(start, now),
-        starts_ending=(start - max(lengths), now - min(lengths)),
-        untimed_days=tuple(day for day in days if start < cal.at(day, UNTIMED_END) <= now))
+        starts=tuple((lo + config.hour_before, hi + config.hour_before) for lo, hi in spans),
+        stated_ends=tuple(spans),
+        starts_ending=tuple((lo - max(lengths), hi - min(lengths)) for lo, hi in spans),
+        untimed_days=tuple(sorted(day for day in untimed if any(
+            lo <= cal.at(day, UNTIMED_END) <= hi for lo, hi in spans))),
+        days=tuple(sorted(set(dated))))
 
 
 def _look_at_terms(cal: SchoolCalendar, window: Window) -> None:

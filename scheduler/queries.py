@@ -135,17 +135,20 @@ class PlannedTimes:
         return self.date
 
 
+Moments = tuple[tuple[dt.datetime, dt.datetime], ...]
+
+
 @dataclass(frozen=True)
 class Touching:
-    """Which plans can have an occasion in a window holding no reminder time and no end of
-    the quiet hours (scheduler.due): those starting an hour-before ahead of it, and those
-    whose end (stated, or the start plus some activity's length, or an untimed day's end)
-    lies in it. Each pair is a half-open (after, up to] range."""
+    """Which plans can have an occasion in a scheduler window (scheduler.due): those whose
+    start, stated end, or start less some activity's length lies in one of the closed
+    ranges given for it; those without a time dated `untimed_days`; any dated `days`."""
 
-    starts: tuple[dt.datetime, dt.datetime]
-    stated_ends: tuple[dt.datetime, dt.datetime]
-    starts_ending: tuple[dt.datetime, dt.datetime]
+    starts: Moments
+    stated_ends: Moments
+    starts_ending: Moments
     untimed_days: tuple[dt.date, ...]
+    days: tuple[dt.date, ...]
 
 
 async def planned_times(
@@ -155,21 +158,20 @@ async def planned_times(
     only, so that an idle beat builds no ORM objects. Cancelled plans get nothing. With
     `touching`, only those of them it names: a minute's beat reads a handful of rows, not
     every plan of four days."""
-    starts_at, ends_at = col(Activity.starts_at), col(Activity.ends_at)
-    stmt = select(col(Activity.id), col(Activity.date), starts_at,
+    starts_at, ends_at, date = col(Activity.starts_at), col(Activity.ends_at), col(Activity.date)
+    stmt = select(col(Activity.id), date, starts_at,
                   ends_at, col(Activity.activity), col(Activity.status)).where(
         col(Activity.status).in_(PLAN_STATUSES), col(Activity.withdrawn).is_(False),
-        col(Activity.date) >= start, col(Activity.date) < end,
-    ).order_by(col(Activity.date), starts_at, col(Activity.id))
+        date >= start, date < end,
+    ).order_by(date, starts_at, col(Activity.id))
     if touching is not None:
-        (s0, s1), (e0, e1), (l0, l1) = (touching.starts, touching.stated_ends,
-                                        touching.starts_ending)
         stmt = stmt.where(or_(
-            and_(starts_at > s0, starts_at <= s1),
-            and_(ends_at > e0, ends_at <= e1),
-            and_(ends_at.is_(None), starts_at > l0, starts_at <= l1),
-            and_(ends_at.is_(None), starts_at.is_(None),
-                 col(Activity.date).in_(touching.untimed_days)),
+            *(and_(starts_at >= lo, starts_at <= hi) for lo, hi in touching.starts),
+            *(and_(ends_at >= lo, ends_at <= hi) for lo, hi in touching.stated_ends),
+            *(and_(ends_at.is_(None), starts_at >= lo, starts_at <= hi)
+              for lo, hi in touching.starts_ending),
+            and_(ends_at.is_(None), starts_at.is_(None), date.in_(touching.untimed_days)),
+            date.in_(touching.days),
         ))
     rows = (await session.execute(stmt)).all()
     return [PlannedTimes(_id(i), d, s, e, a, st) for i, d, s, e, a, st in rows if d is not None]
