@@ -1,11 +1,20 @@
-"""Scheduler speed on a large county: every weekly digest, and every reminder of one day.
+"""Scheduler speed on a large county: weekly digests, a day of beats, a Monday-morning beat.
 
 Usage: python bench/digest.py [--sqlite PATH] [--pg URL] [--schools 1000] [--teachers 50000]
 Seeds 1,000 schools (200 communities), 50,000 teachers and a year of activity (about a million
 activity and attendance rows) with bulk inserts (sqlite3 executemany, PostgreSQL COPY), then
-times `collect_digests` for week 2026-W47, and `collect_due` beat by beat (one a minute)
-over all of 26 November 2026, on each database. PostgreSQL is used when --pg or $JIAOLIAN_TEST_PG_URL is set (a scratch
-database is created and dropped). Target: < 10 s each.
+times, on each database:
+- `collect_digests` for week 2026-W47 (every weekly digest);
+- `collect_due` beat by beat (one a minute) over all of Thursday 26 November 2026: the
+  day's total, the slowest beat, and the median and slowest beat that queues nothing;
+- the Monday-morning beat of 2 November 2026 (08:00, the month's first digests: month
+  results, quota reminders, principals' notes, every weekly digest), once with `files=None`
+  (no attachments) and once with a blob store in a temporary directory, so that each
+  community's digest carries its chart (scheduler/charts.py), rendered as in production.
+No term ends in these windows, so the term summary's assessment workbook is not produced.
+PostgreSQL is used when --pg or $JIAOLIAN_TEST_PG_URL is set (a scratch database is created
+and dropped). Targets (issue 13): a day of beats ≤ 3 s, a beat with nothing due ≤ 20 ms,
+the Monday-morning beat ≤ 2 s.
 """
 
 from __future__ import annotations
@@ -32,8 +41,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from handlers.clock import SHANGHAI  # noqa: E402
+from scheduler.calendar import SchoolCalendar  # noqa: E402
 from scheduler.config import config_for  # noqa: E402
 from scheduler.due import collect_digests, collect_due  # noqa: E402
+from storage.blobs import BlobStore  # noqa: E402
 from storage.db import create_engine, session_factory, upgrade  # noqa: E402
 
 FIRST_DAY = dt.date(2025, 12, 1)
@@ -43,6 +54,7 @@ DONE = ("lesson_prep", "research", "observation", "open_class", "outreach", "sup
 SUBJECTS = ("语文", "数学", "英语", "科学", "物理", "化学", "音乐", "体育", "美术", "历史")
 WEEK = dt.date(2026, 11, 16)
 DAY = dt.date(2026, 11, 26)
+MONDAY = dt.date(2026, 11, 2)  # the month's first digests, with charts
 
 
 def utc_naive(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -203,22 +215,52 @@ async def measure(label: str, url: str, county: County, seed: Any) -> None:
         moment = dt.datetime.combine(DAY, dt.time(0, 0), tzinfo=SHANGHAI)
         reminders: list[Any] = []
         slowest = 0.0
+        idle: list[float] = []
+        busy: list[float] = []  # idle beats outside the quiet hours
+        quiet = 0
+        cal = SchoolCalendar(config)
         started = time.perf_counter()
         for _ in range(24 * 60):
             beat = time.perf_counter()
             async with factory() as session:
-                reminders += await collect_due(session=session, last_run=moment, config=config,
-                                               now=moment + dt.timedelta(minutes=1))
-            slowest = max(slowest, time.perf_counter() - beat)
+                found = await collect_due(session=session, last_run=moment, config=config,
+                                          now=moment + dt.timedelta(minutes=1))
+            took = time.perf_counter() - beat
+            slowest = max(slowest, took)
+            if not found:
+                idle.append(took)
+                if cal.is_quiet(moment + dt.timedelta(minutes=1)):
+                    quiet += 1
+                else:
+                    busy.append(took)
+            reminders += found
             moment += dt.timedelta(minutes=1)
         remind_s = time.perf_counter() - started
+        mondays = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for files in (None, BlobStore(tmp)):
+                at = dt.datetime.combine(MONDAY, config.digest_time, tzinfo=SHANGHAI)
+                started = time.perf_counter()
+                async with factory() as session:
+                    found = await collect_due(session=session, config=config, files=files,
+                                              last_run=at - dt.timedelta(minutes=1), now=at)
+                charts = sum(len(m.attachments or []) for m in found)
+                mondays.append((time.perf_counter() - started, found, charts))
     finally:
         await engine.dispose()
+    busy.sort()
     print(f"{label}: {rows:,} rows seeded in {seeded:.1f} s\n"
           f"  all weekly digests of {WEEK:%G-W%V}: {len(digests):,} messages in {digest_s:.2f} s"
           f"  {_kinds(digests)}\n"
           f"  all reminders of {DAY} (1,440 one-minute beats): {len(reminders):,} messages in "
-          f"{remind_s:.2f} s, slowest beat {slowest:.2f} s  {_kinds(reminders)}")
+          f"{remind_s:.2f} s, slowest beat {slowest:.2f} s  {_kinds(reminders)}\n"
+          f"  beats with nothing due: {len(idle):,} ({quiet} in the quiet hours), outside them "
+          f"median {busy[len(busy) // 2] * 1000:.1f} ms, 99th percentile "
+          f"{busy[int(0.99 * len(busy))] * 1000:.1f} ms, slowest {busy[-1] * 1000:.1f} ms")
+    for (took, found, charts), how in zip(mondays, ("files=None", "charts rendered"),
+                                          strict=True):
+        print(f"  Monday {MONDAY} {config.digest_time:%H:%M} beat ({how}): {len(found):,} "
+              f"messages, {charts} attachments, in {took:.2f} s  {_kinds(found)}")
 
 
 def _kinds(messages: list[Any]) -> str:

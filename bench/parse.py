@@ -1,18 +1,26 @@
-"""Parser speed: throughput, latency percentiles, cold start and memory, beside plain jieba.
+"""Parser speed: cold start, peak memory, throughput and latency, beside plain jieba.
 
-Usage: python bench/parse.py [--rounds N]. The corpus is the shared dev set
-(/work/shared/nlu/dev.jsonl, or $JL_DEV_SET) when present, plus the built-in messages.
-Targets: ≥2,000 messages/s, p99 < 2 ms, cold start < 1.5 s, ru_maxrss < 150 MB.
+Usage: python bench/parse.py [--rounds N] [--starts N]. The corpus is the shared dev sets
+(/work/shared/nlu/dev.jsonl and dev_more.jsonl, or $JL_DEV_SET) when present, plus the
+built-in messages. Cold start and peak memory are those of `jiaolian parse --demo MESSAGE`
+run as a fresh process (`python -m bot.cli`, the median of --starts runs; peak RSS from
+wait4). Targets (issue 13): cold start ≤ 0.6 s, peak RSS ≤ 70 MiB, ≥ 8,000 messages/s, and
+parsing ≤ 2.5x the cost of `jieba.lcut` (jieba's default dictionary, HMM on) on the same
+messages.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import io
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -21,11 +29,14 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.parse_command import run_batch  # noqa: E402
 from handlers.nlu.parser import Parser  # noqa: E402
 from storage.demo_county import demo_schools  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-DEV_SET = Path(os.environ.get("JL_DEV_SET", "/work/shared/nlu/dev.jsonl"))
+DEV_SETS = [Path(p) for p in os.environ.get(
+    "JL_DEV_SET", "/work/shared/nlu/dev.jsonl:/work/shared/nlu/dev_more.jsonl").split(":")]
+COLD_MESSAGE = "昨天下午在泗顶镇中心小学开展了三年级数学集体备课，12人参加"
 BUILT_IN = [
     "签到", "@教联助手 签到 数学集体备课", "签退", "明天的培训我请假", "撤回上一条", "帮助",
     "本月集体备课开展几次了？", "我是沙子乡中心小学的王芳，教数学", "好的收到", "辛苦了👍",
@@ -39,33 +50,34 @@ BUILT_IN = [
     "28号到泗顶中心小学开展管理视导，查看了教学常规", "请各位老师周一带好听课本",
     "前天晚上8点网络教研 主题“双减下的作业设计” 线上参与56人", "这个表我改了几次了😂",
 ]
-COLD = """
-import time, resource
-t0 = time.perf_counter()
-from datetime import datetime
-from zoneinfo import ZoneInfo
-from handlers.nlu.parser import Parser
-from storage.demo_county import demo_schools
-parser = Parser(schools=demo_schools(), settings={})
-parser.parse("今天开展了数学集体备课，十二人参加", datetime.now(ZoneInfo("Asia/Shanghai")))
-print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
 
 
 def corpus() -> list[str]:
     texts: list[str] = []
-    if DEV_SET.is_file():
-        for line in DEV_SET.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                texts.append(json.loads(line)["text"])
+    for path in DEV_SETS:
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    texts.append(json.loads(line)["text"])
     return texts + BUILT_IN
 
 
-def cold_start() -> tuple[float, float]:
-    """Seconds from first import to first result, and ru_maxrss (MB), in a fresh process."""
-    out = subprocess.run([sys.executable, "-c", COLD], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.split()
-    return float(out[0]), int(out[1]) / 1024
+def cold_start(runs: int) -> tuple[float, float]:
+    """Median seconds and largest peak RSS (MiB) of `jiaolian parse --demo MESSAGE`, each a
+    fresh process from interpreter start to exit."""
+    seconds: list[float] = []
+    peak = 0.0
+    command = [sys.executable, "-m", "bot.cli", "parse", "--demo", COLD_MESSAGE]
+    for _ in range(runs):
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds.append(time.perf_counter() - started)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise SystemExit(f"jiaolian parse failed: {child.returncode}")
+        peak = max(peak, usage.ru_maxrss / 1024)
+    return statistics.median(seconds), peak
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -73,47 +85,80 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def best_rate(count: int, rounds: list[float]) -> float:
+    """Messages per second of the fastest round: the machine is shared, and a round slowed
+    by someone else's work says nothing about the parser (timeit's rule)."""
+    return count / min(rounds)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--starts", type=int, default=7, help="cold starts to take the median of")
     args = ap.parse_args()
+    cold, cold_rss = cold_start(args.starts)
     texts = corpus()
     parser = Parser(schools=demo_schools(), settings={})
+    import jieba
+
+    jieba.setLogLevel(40)
+    with tempfile.TemporaryDirectory() as tmp:
+        jieba.dt.tmp_dir = tmp
+        jieba.initialize()
+    lines = "".join(text.replace("\n", " ") + "\n" for text in texts)
     for text in texts:
         parser.parse(text, NOW)
+        jieba.lcut(text)
+    # jieba's full dictionary, loaded here only for the comparison, is millions of objects
+    # that every full collection would walk; the parser's own process never holds them.
+    gc.collect()
+    gc.freeze()
 
     latencies: list[float] = []
-    start = time.perf_counter()
+    parse_s, batch_s, lcut_s, own_s = [], [], [], []
+    # Interleaved, so that a busy spell slows all four alike.
     for _ in range(args.rounds):
+        started = time.perf_counter()
         for text in texts:
             t0 = time.perf_counter()
             parser.parse(text, NOW)
             latencies.append(time.perf_counter() - t0)
-    parse_rate = len(latencies) / (time.perf_counter() - start)
-
-    tokenizer = parser.tokenizer
-    start = time.perf_counter()
-    for _ in range(args.rounds):
+        parse_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        run_batch(parser, NOW, io.StringIO(lines), io.StringIO())
+        batch_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
         for text in texts:
-            tokenizer.tokens(text)
-    jieba_rate = args.rounds * len(texts) / (time.perf_counter() - start)
+            jieba.lcut(text)
+        lcut_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for text in texts:
+            parser.tokenizer.tokens(text)
+        own_s.append(time.perf_counter() - started)
+    n = len(texts)
+    parse_rate, batch_rate = best_rate(n, parse_s), best_rate(n, batch_s)
+    lcut_rate, own_rate = best_rate(n, lcut_s), best_rate(n, own_s)
 
-    cold, cold_rss = cold_start()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
     checks = [
-        ("throughput", f"{parse_rate:,.0f} messages/s", parse_rate >= 2000),
+        ("cold start", f"{cold:.2f} s (jiaolian parse --demo MESSAGE, median of {args.starts})",
+         cold <= 0.6),
+        ("peak memory", f"{cold_rss:.0f} MiB (same process, ru_maxrss)", cold_rss <= 70),
+        ("throughput", f"{parse_rate:,.0f} messages/s (Parser.parse, fastest round)", parse_rate >= 8000),
+        ("batch", f"{batch_rate:,.0f} messages/s (run_batch, JSON lines out)", True),
         ("latency p50", f"{p50:.3f} ms", True),
         ("latency p99", f"{p99:.3f} ms", p99 < 2.0),
-        ("cold start", f"{cold:.2f} s (import + construct + first parse)", cold < 1.5),
-        ("memory", f"{cold_rss:.0f} MB fresh, {rss:.0f} MB after bench (ru_maxrss)",
-         cold_rss < 150 and rss < 150),
-        ("jieba alone", f"{jieba_rate:,.0f} messages/s (Tokenizer.lcut, HMM off)", True),
-        ("parser / jieba", f"{jieba_rate / parse_rate:.1f}x the cost of tokenising", True),
+        ("jieba.lcut", f"{lcut_rate:,.0f} messages/s (default dictionary, HMM on)", True),
+        ("parser / lcut", f"{lcut_rate / parse_rate:.2f}x the cost of jieba.lcut",
+         lcut_rate / parse_rate <= 2.5),
+        ("own tokenizer", f"{own_rate:,.0f} messages/s (our dictionary, HMM off); parser "
+         f"{own_rate / parse_rate:.1f}x its cost", True),
+        ("bench memory", f"{rss:.0f} MiB (this process, jieba's full dictionary loaded)", True),
     ]
     print(f"corpus: {len(texts)} messages x {args.rounds} rounds")
     for name, figure, ok in checks:
-        print(f"  {name:15s} {figure:55s} {'ok' if ok else 'MISSED'}")
+        print(f"  {name:14s} {figure:62s} {'ok' if ok else 'MISSED'}")
     return 0 if all(ok for _, _, ok in checks) else 1
 
 

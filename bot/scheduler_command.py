@@ -14,12 +14,14 @@ import asyncio
 import datetime as dt
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.command_support import ensure_database, parse_moment, require_database, settings_for
 from bot.config import ConfigError, Settings
 from handlers import texts
-from storage.outbox import NewMessage
+
+if TYPE_CHECKING:  # storage brings SQLAlchemy: `jiaolian parse` registers this and never runs it
+    from storage.outbox import NewMessage
 
 
 def _print(messages: list[NewMessage], *, as_json: bool, out: TextIO) -> None:

@@ -128,31 +128,52 @@ async def chart_data(
     rule for it in `quotas` (the scheduler's config). Pass the running bot's `period_of`
     (SchoolCalendar.period) to count exactly the digest's months; plain months are the same
     today. Raises ChartError for an unknown community, a bad range or no monthly rule."""
+    found = await charts_data(session, community_ids=[community_id], start=start, end=end,
+                              quotas=quotas, activity=activity, activity_name=activity_name,
+                              period_of=period_of)
+    if community_id not in found:
+        raise ChartError(f"no community #{community_id}")
+    return found[community_id]
+
+
+async def charts_data(
+    session: AsyncSession, *, community_ids: Iterable[int] | None, start: dt.date,
+    end: dt.date, quotas: Iterable[Quota] = DEFAULT_QUOTAS, activity: str = "lesson_prep",
+    activity_name: str | None = None, period_of: PeriodOf = plain_period,
+) -> dict[int, ChartData]:
+    """`chart_data` of several communities (None: all), from one reading of the county and
+    one county-wide count a month: the month's first digests chart every community at once.
+    Communities the county does not have are left out. Raises ChartError for a bad range or
+    no monthly rule."""
     firsts = months_between(start, end)
     rules = tuple(quotas)
     rule = rule_for(rules, activity, "month")
     if rule is None or rule.scope != "community":
         raise ChartError(f"no monthly community-wide quota rule for {activity!r}")
     county = await load_county(session=session)
-    if community_id not in county.communities:
-        raise ChartError(f"no community #{community_id}")
-    schools = tuple(ChartSchool(s.id, s.name, s.is_lead)
-                    for s in county.schools_of(community_id))
-    months = []
+    cids = sorted(county.communities if community_ids is None
+                  else {c for c in community_ids if c in county.communities})
+    if not cids:
+        return {}
+    schools = {cid: tuple(ChartSchool(s.id, s.name, s.is_lead)
+                          for s in county.schools_of(cid)) for cid in cids}
+    months: dict[int, list[ChartMonth]] = {cid: [] for cid in cids}
     for first in firsts:
         period = period_of("month", first)
-        (status,) = await standing(session=session, county=county, quotas=[rule],
-                                   periods={"month": period}, per_school=True,
-                                   communities=[community_id])
-        each = dict(status.schools)
-        months.append(ChartMonth(period.start, tuple(each.get(s.id, 0) for s in schools),
-                                 status.done))
+        statuses = await standing(session=session, county=county, quotas=[rule],
+                                  periods={"month": period}, per_school=True,
+                                  communities=cids)
+        for status in statuses:
+            each = dict(status.schools)
+            months[status.community_id].append(ChartMonth(
+                period.start, tuple(each.get(s.id, 0) for s in schools[status.community_id]),
+                status.done))
     if activity_name is None:
         from handlers.nlu.lexicon import activity_names
 
         activity_name = activity_names().get(activity, activity)
-    return ChartData(community_id, county.communities[community_id], rule.activity,
-                     activity_name, rule.minimum, schools, tuple(months))
+    return {cid: ChartData(cid, county.communities[cid], rule.activity, activity_name,
+                           rule.minimum, schools[cid], tuple(months[cid])) for cid in cids}
 
 
 # --- drawing --------------------------------------------------------------------------------

@@ -12,12 +12,13 @@ Imports handlers.quotas, handlers.periods and storage only.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -66,13 +67,15 @@ async def load_county(*, session: AsyncSession, county: County | None = None) ->
                                         col(School.community_id), col(School.is_lead)))
     for sid, name, cid, lead in rows.all():
         out.schools[_id(sid)] = SchoolRow(_id(sid), name, cid, bool(lead))
+    # Each school's distinct lists, as text: a county has tens of thousands of teachers and a
+    # school a handful of lists, and JSON has no equality on PostgreSQL.
     subjects = await session.execute(
-        select(col(Member.school_id), col(Member.subjects))
+        select(col(Member.school_id), cast(col(Member.subjects), Text))
         .where(col(Member.role) == Role.TEACHER, col(Member.active).is_(True),
-               col(Member.school_id).is_not(None))
+               col(Member.school_id).is_not(None)).distinct()
     )
     for sid, subs in subjects.all():
-        out.subjects.setdefault(_id(sid), set()).update(subs or ())
+        out.subjects.setdefault(_id(sid), set()).update((json.loads(subs) if subs else None) or ())
     out._by_community.clear()
     return out
 

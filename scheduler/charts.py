@@ -14,7 +14,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.chart import ChartError, chart_data, chart_png
+from handlers.chart import ChartData, ChartError, chart_png, charts_data
 from handlers.messages import Attachment
 from handlers.periods import Period, add_months
 from scheduler.calendar import SchoolCalendar
@@ -38,6 +38,8 @@ class CommunityCharts:
         self.files = files
         self.month = month
         self._made: dict[int, Attachment | None] = {}
+        # Every community's figures, read together on the first chart asked for.
+        self._data: dict[int, ChartData] | ChartError | None = None
 
     def _first_month(self) -> dt.date:
         """The month of the term's first school day (a term counts the vacation before it,
@@ -54,13 +56,26 @@ class CommunityCharts:
             self._made[community_id] = await self._make(community_id)
         return self._made[community_id]
 
+    async def _all_data(self) -> dict[int, ChartData] | ChartError:
+        """Every community's chart figures from one county-wide count a month (a run charts
+        them all; counting per community cost the county's counts once for each)."""
+        if self._data is None:
+            try:
+                self._data = await charts_data(
+                    self.session, community_ids=None, start=self._first_month(),
+                    end=self.month.start, quotas=self.config.quotas, activity=CHARTED,
+                    activity_name=self.config.name_of(CHARTED),
+                    period_of=self.calendar.period)
+            except ChartError as exc:
+                self._data = exc
+        return self._data
+
     async def _make(self, community_id: int) -> Attachment | None:
-        try:
-            data = await chart_data(
-                self.session, community_id=community_id, start=self._first_month(),
-                end=self.month.start, quotas=self.config.quotas, activity=CHARTED,
-                activity_name=self.config.name_of(CHARTED), period_of=self.calendar.period)
-        except ChartError as exc:
+        found = await self._all_data()
+        data = None if isinstance(found, ChartError) else found.get(community_id)
+        if data is None:
+            exc = found if isinstance(found, ChartError) else ChartError(
+                f"no community #{community_id}")
             log.info("scheduler: no chart for community %s: %s", community_id, exc)
             return None
         png = await asyncio.to_thread(chart_png, data)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers import texts
 from handlers.clock import Clock
+from handlers.event_times import UNTIMED_END
 from handlers.format import hm, md
 from scheduler.calendar import ONE_DAY, SchoolCalendar
 from scheduler.config import SchedulerConfig
@@ -41,7 +42,13 @@ from scheduler.jobs import (
     send_term_summaries,
     send_weekly_digests,
 )
-from scheduler.queries import PlannedTimes, activities_by_id, load_roster, planned_times
+from scheduler.queries import (
+    PlannedTimes,
+    Touching,
+    activities_by_id,
+    load_roster,
+    planned_times,
+)
 from scheduler.state import claim_once, done_before, last_run, save_last_run
 from storage.blobs import BlobStorage
 from storage.db import transaction
@@ -103,10 +110,12 @@ async def collect_due(
     # event); a day-before reminder may precede its activity by a holiday, but never past the
     # next working day.
     planned = await planned_times(session=session, start=window.start.date() - 2 * ONE_DAY,
-                                  end=_next_workday(cal, window.now.date()) + ONE_DAY)
+                                  end=_next_workday(cal, window.now.date()) + ONE_DAY,
+                                  touching=_touching(cal, window))
     day_before, hour_before, finished, ended = _activity_occasions(cal, window, planned)
     if not (mornings or digest_mornings or day_before or hour_before or finished or ended):
         return []
+    _look_at_terms(cal, window)
     rows = await activities_by_id(session=session, ids=[
         *(p.id for p, _ in day_before), *(p.id for p in hour_before), *(p.id for p in finished),
         *(p.id for p in ended)])
@@ -151,11 +160,58 @@ def _daily_occasions(
             # A time configured inside the quiet hours waits for their end.
             if window.holds(cal.next_loud(cal.at(day, cal.config.reminder_time)), evening):
                 mornings.append(day)
-            if digest_weeks(cal, day) and window.holds(
-                    cal.next_loud(cal.at(day, cal.config.digest_time)), evening):
+            due = cal.next_loud(cal.at(day, cal.config.digest_time))
+            # digest_weeks counts the term's school days: ask it only when the time is due.
+            if window.start < due <= window.now and digest_weeks(cal, day) and window.holds(
+                    due, evening):
                 digests.append(day)
         day += ONE_DAY
     return mornings, digests
+
+
+def _touching(cal: SchoolCalendar, window: Window) -> Touching:
+    """The plans that can have an occasion in `window`: a minute's beat reads a handful.
+
+    An hour-before reminder or an end falls due at its moment, or, when the quiet hours hold
+    that moment, at their end (`next_loud`), less than a day later: so its moment lies in
+    the window, or in the day before an end of the quiet hours the window holds. A day-before
+    reminder is due at the reminder time of the working day before its plan: so the plan is
+    dated after a day whose reminder time the window holds, up to the next working day
+    (previous_workday gives up after 60 days: that day too). `_activity_occasions` still
+    decides; this only spares it the other plans."""
+    config = cal.config
+    start, now = window.start, window.now
+    days = [start.date() + i * ONE_DAY for i in range((now.date() - start.date()).days + 1)]
+    spans = [(start, now), *((end - ONE_DAY, end) for day in days
+                             if start < (end := cal.at(day, config.quiet_end)) <= now)]
+    dated: list[dt.date] = []
+    for day in days:
+        if start < cal.at(day, config.reminder_time) <= now:
+            last = _next_workday(cal, day)
+            dated += [day + i * ONE_DAY for i in range(1, (last - day).days + 1)]
+            dated.append(day + 61 * ONE_DAY)
+    lengths = [config.lengths.default, *config.lengths.by_activity.values()]
+    untimed = {lo.date() + i * ONE_DAY for lo, hi in spans
+               for i in range(-1, (hi.date() - lo.date()).days + 2)}
+    return Touching(
+        starts=tuple((lo + config.hour_before, hi + config.hour_before) for lo, hi in spans),
+        stated_ends=tuple(spans),
+        starts_ending=tuple((lo - max(lengths), hi - min(lengths)) for lo, hi in spans),
+        untimed_days=tuple(sorted(day for day in untimed if any(
+            lo <= cal.at(day, UNTIMED_END) <= hi for lo, hi in spans))),
+        days=tuple(sorted(set(dated))))
+
+
+def _look_at_terms(cal: SchoolCalendar, window: Window) -> None:
+    """Ask `digest_weeks` about each school day of the window, as `_daily_occasions` did
+    before it learnt to skip it when the digest time is not due: counting the rest of the
+    term is what tells the calendar of a year it does not know (calendar_warning_keys), and
+    a beat that sends anything warns of it."""
+    day = window.start.date()
+    while day <= window.now.date():
+        if cal.is_school_day(day):
+            digest_weeks(cal, day)
+        day += ONE_DAY
 
 
 def _next_workday(cal: SchoolCalendar, day: dt.date) -> dt.date:

@@ -22,7 +22,7 @@ from handlers.format import hm, md
 from handlers.ledger import assessment_data, assessment_file_name, assessment_workbook_bytes
 from handlers.messages import Attachment
 from handlers.periods import Period
-from handlers.sheet import invitation, sheet_for
+from handlers.sheet import sheets_for
 from handlers.standing import standing
 from scheduler.calendar import SchoolCalendar
 from scheduler.config import SchedulerConfig
@@ -325,12 +325,14 @@ async def send_activity_summaries(
     the organiser and the principals of the invited schools and the lead school. The sheet is
     the chat's own (handlers/sheet.py), so a question and the summary never differ."""
     out: list[NewMessage] = []
-    for a in activities:
+    summed = [a for a in activities if a.id is not None and _community_of(ctx, a) is not None]
+    # The sheets and the organisers, in a few reads for the beat rather than six per event.
+    sheets = await sheets_for(ctx.session, summed)
+    organisers = await people_by_id(session=ctx.session, ids=[a.reporter_id for a in summed])
+    for a in summed:
         cid = _community_of(ctx, a)
-        if a.id is None or cid is None:
-            continue
-        asked = await invitation(ctx.session, a)
-        got = await sheet_for(ctx.session, a, asked)
+        assert a.id is not None and cid is not None
+        asked, got = sheets[a.id]
         what = _what(ctx, a)
         key = f"{event_key(ctx.calendar, a)}:summary"
         text = texts.SCHED_SUMMARY.format(date=md(a.date), what=what, checked=len(got.signed),
@@ -348,20 +350,23 @@ async def send_activity_summaries(
             continue
         private = texts.SCHED_SUMMARY_NAMES.format(date=md(a.date), what=what,
                                                    names="".join(names))
-        for person in await _told_names(ctx, a, cid, asked.schools):
+        for person in _told_names(ctx, a, cid, asked.schools, organisers):
             out += to_person(ctx.roster, person, key=f"{key}:names", kind="activity_names",
                              text=private, community_id=cid)
     return out
 
 
-async def _told_names(ctx: JobContext, a: Activity, cid: int,
-                      schools: list[int]) -> list[Person]:
-    """The organiser, the principals of the invited schools, the lead school's principals."""
+def _told_names(
+    ctx: JobContext, a: Activity, cid: int, schools: list[int],
+    organisers: tuple[dict[int, Person], dict[int, list[tuple[str, str]]]],
+) -> list[Person]:
+    """The organiser (from `organisers`, people_by_id of the beat's organisers), the
+    principals of the invited schools, the lead school's principals."""
     people = [p for sid in sorted(schools) for p in ctx.roster.principals.get(sid, [])]
     people += ctx.roster.lead_principals(cid)
-    found, identities = await people_by_id(session=ctx.session, ids=[a.reporter_id])
-    for mid, ids in identities.items():
-        ctx.roster.identities.setdefault(mid, ids)
+    found, identities = organisers
+    if a.reporter_id in identities:
+        ctx.roster.identities.setdefault(a.reporter_id, identities[a.reporter_id])
     if a.reporter_id in found:
         people.insert(0, found[a.reporter_id])
     unique: dict[int, Person] = {}

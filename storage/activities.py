@@ -111,6 +111,40 @@ async def sheet_of(*, session: AsyncSession, activity_id: int) -> list[Attendanc
     return list((await session.execute(stmt)).scalars())
 
 
+async def sheet_marks(
+    *, session: AsyncSession, activity_ids: Iterable[int],
+) -> list[tuple[int, int, str, bool, bool]]:
+    """(activity_id, member_id, type, late, early) of the rows `sheet_of` gives for each of
+    these events, in the same order (at, id): columns, for a beat's many summaries."""
+    wanted = sorted(set(activity_ids))
+    if not wanted:
+        return []
+    stmt = select(col(Attendance.activity_id), col(Attendance.member_id), col(Attendance.type),
+                  col(Attendance.late), col(Attendance.early)).where(
+        col(Attendance.activity_id).in_(wanted), col(Attendance.withdrawn).is_(False)).order_by(
+        col(Attendance.at), col(Attendance.id))
+    return [(_key(a), m, t, bool(late), bool(early))
+            for a, m, t, late, early in (await session.execute(stmt)).all()]
+
+
+async def teacher_columns(
+    *, session: AsyncSession, school_ids: Iterable[int],
+) -> list[tuple[int, str, int | None, list[str] | None]]:
+    """(id, name, school_id, subjects) of `teachers_of` these schools, by id."""
+    stmt = select(col(Member.id), col(Member.name), col(Member.school_id),
+                  col(Member.subjects)).where(
+        col(Member.school_id).in_(sorted(set(school_ids))), col(Member.role) == "teacher",
+        col(Member.active).is_(True))
+    return [(_key(i), n, s, subs)
+            for i, n, s, subs in (await session.execute(stmt.order_by(col(Member.id)))).all()]
+
+
+def _key(value: int | None) -> int:
+    """A key the query filtered on or a primary key: typed optional, never None here."""
+    assert value is not None
+    return value
+
+
 async def teachers_of(*, session: AsyncSession, school_ids: Iterable[int]) -> list[Member]:
     """Active teachers (never principals or admins) of these schools, by id."""
     stmt = select(Member).where(col(Member.school_id).in_(sorted(set(school_ids))),

@@ -45,6 +45,15 @@ async def schools_in(*, session: AsyncSession, community_id: int | None) -> list
     return list((await session.execute(stmt.order_by(col(School.id)))).scalars())
 
 
+async def schools_of(*, session: AsyncSession, community_ids: Iterable[int]) -> list[School]:
+    """The schools of several communities, by id (`schools_in` of each, together)."""
+    wanted = sorted(set(community_ids))
+    if not wanted:
+        return []
+    stmt = select(School).where(col(School.community_id).in_(wanted))
+    return list((await session.execute(stmt.order_by(col(School.id)))).scalars())
+
+
 async def members_by_id(*, session: AsyncSession, ids: Iterable[int]) -> list[Member]:
     wanted = sorted(set(ids))
     if not wanted:

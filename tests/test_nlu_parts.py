@@ -19,7 +19,7 @@ from handlers.nlu.normalize import normalize
 from handlers.nlu.numbers import to_int
 from handlers.nlu.parser import Parser
 from handlers.nlu.times import find_time
-from handlers.nlu.tokenizer import CACHE_FILE, DomainTokenizer, writable_dir
+from handlers.nlu.tokenizer import USER_FREQ, DomainTokenizer
 from storage.demo_county import demo_schools
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -91,18 +91,20 @@ def test_replace_triggers() -> None:
     assert lex.activities["training"][1] == ("进修",)
 
 
-def test_tokenizer_writes_its_cache_where_told(tmp_path: Path) -> None:
+def test_tokenizer_keeps_roster_words_whole_and_writes_nothing(tmp_path: Path) -> None:
     tok = DomainTokenizer(["集体备课", "泗顶中心校"], cache_dir=tmp_path / "c")
-    assert (tmp_path / "c" / CACHE_FILE).is_file()
+    assert not (tmp_path / "c").exists()
     assert "集体备课" in tok.tokens("今天开展了数学集体备课")
     assert "泗顶中心校" in tok.tokens("到泗顶中心校送教")
 
 
-def test_tokenizer_falls_back_when_unwritable(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    chosen = writable_dir(blocker / "sub")
-    assert chosen != blocker / "sub" and chosen.is_dir()
+def test_tokenizer_scores_paths_against_jiebas_total() -> None:
+    """The shipped dictionary's padding entry keeps jieba's total frequency, so a path with
+    more tokens pays what it pays with the full dictionary."""
+    tok = DomainTokenizer([])
+    ours = sum(1 for f in tok._jieba.FREQ.values() if f == USER_FREQ)
+    assert tok._jieba.total == 60_101_964 + USER_FREQ * ours  # jieba 0.42.1's dict.txt
+    assert tok.tokens("\ue000") == ["\ue000"]
 
 
 def test_tokenizer_is_not_jiebas_global(tmp_path: Path) -> None:
@@ -209,7 +211,8 @@ def test_find_time(text: str, clock: str | None) -> None:
 
 
 def test_cli_prints_json_and_nothing_on_stderr(tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "TMPDIR": str(tmp_path / "tmp")}
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "parse", "--demo", "--now", NOW.isoformat()],
         input="@教联助手 签到\n昨天开展了集备，１２人参加\n", capture_output=True, text=True,
@@ -219,4 +222,4 @@ def test_cli_prints_json_and_nothing_on_stderr(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["intent"] for r in rows] == ["checkin", "report"]
     assert rows[1]["participants"] == 12
-    assert (tmp_path / "jiaolian" / CACHE_FILE).is_file()
+    assert [p.name for p in tmp_path.rglob("*")] == ["tmp"]  # nothing written at run time

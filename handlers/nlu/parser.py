@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,16 @@ class ParseResult:
     from_school: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What `dataclasses.asdict` gives (lists copied), without its recursive deep copy,
+        which cost batch mode a third of its time."""
+        data = {name: getattr(self, name) for name in _FIELDS}
+        data["matched"] = list(self.matched)
+        if self.more is not None:
+            data["more"] = [dict(event) for event in self.more]
+        return data
+
+
+_FIELDS = tuple(f.name for f in fields(ParseResult))
 
 
 def _iso(day: date | None) -> str | None:
@@ -101,7 +110,6 @@ class Parser:
         self.cues = CueFinder(self.lexicon, self.slots.triggers)
         self._bot = bot_mention_pattern(self.lexicon.bot_names)
         self.tokenizer = DomainTokenizer(self.slots.dictionary_words(), cache_dir)
-        self.cache_dir = self.tokenizer.cache_dir
         # Told each parse's duration in seconds (the bot's metrics); None: nobody asks.
         self.on_parsed: Callable[[float], None] | None = None
 

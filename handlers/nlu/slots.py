@@ -109,6 +109,8 @@ class SlotFinder:
         self._trigger_as_noun = re.compile(lexicon.trigger_as_noun)
         self.subjects = lexicon.subject_map()
         self._subject_re = re.compile(alternation(list(self.subjects)))
+        # Tokens shorter than every trigger and subject hold none (most tokens are one character).
+        self._shortest = min(map(len, (*self.triggers, *self.subjects)), default=1)
         self.grades = lexicon.grade_map()
         self._grade_re = re.compile(alternation(list(self.grades)))
         self._grade_group_re = re.compile(alternation(lexicon.grade_groups))
@@ -156,8 +158,10 @@ class SlotFinder:
         skip: Sequence[Span] = (),
     ) -> list[Hit]:
         hits: list[Hit] = []
-        for start, _end, token in tokens:
-            if token in self.blocked or any(s <= start < e for s, e in skip):
+        shortest = self._shortest
+        for start, end, token in tokens:
+            if end - start < shortest or token in self.blocked or any(
+                    s <= start < e for s, e in skip):
                 continue
             for m in pattern.finditer(token):
                 word = m.group(0)
