@@ -33,6 +33,8 @@ from storage.identity import (
 from storage.models import Member
 
 log = logging.getLogger(__name__)
+# How many linked accounts a worker remembers before it starts over (memory stays flat).
+KNOWN_LIMIT = 50_000
 
 # user/getuserid calls per unknown sender and day: a name shared by more roster members than
 # this is left to an admin rather than spending the app's allowance of mistaken calls.
@@ -117,13 +119,19 @@ def directory_for(channel: object, msg: IncomingMessage) -> Directory | None:
 
 
 async def identify_sender(*, factory: async_sessionmaker[AsyncSession], channel: object,
-                          msg: IncomingMessage, now: datetime) -> int | None:
+                          msg: IncomingMessage, now: datetime,
+                          known: set[tuple[str, str]] | None = None) -> int | None:
     """Link the sender when the platform proves who they are; the member's id, or None.
 
     Its own short transactions, before the worker's: no database snapshot or lock is held
     while the platform answers (on SQLite a long-held snapshot would make the event's own
     writes fail once a webhook has written in between)."""
     if msg.kind != "message" or not msg.sender_id:
+        return None
+    # Accounts already seen linked need no proof: a link is only ever made, or undone by an
+    # admin or principal (the handlers then find no member and the next day's check runs).
+    account = (msg.platform, msg.sender_id)
+    if known is not None and account in known:
         return None
     directory = directory_for(channel, msg)
     if directory is None:
@@ -132,6 +140,10 @@ async def identify_sender(*, factory: async_sessionmaker[AsyncSession], channel:
     async with factory() as session:
         if await identity_by_account(session=session, platform=msg.platform,
                                      external_id=msg.sender_id) is not None:
+            if known is not None:
+                if len(known) >= KNOWN_LIMIT:
+                    known.clear()
+                known.add(account)
             return None
         if await done_today(session=session, kind="whois", platform=msg.platform,
                             external_id=msg.sender_id, today=today):

@@ -95,6 +95,8 @@ class Worker:
         self.metrics = metrics
         # Awaited before each event: lets urgent work (acknowledgements) go first.
         self.yield_to = yield_to
+        # Accounts seen linked to the roster: they need no platform lookup (bot.identify).
+        self._linked: set[tuple[str, str]] = set()
         # Fetches a message's pictures before its transaction opens (None: never fetched).
         self.pictures = pictures
 
@@ -146,7 +148,7 @@ class Worker:
         if msg is not None:
             # Who the sender is, proven by the platform, before anything is decided for them.
             await identify_sender(factory=self.factory, channel=channel, msg=msg,
-                                  now=self.clock.now())
+                                  now=self.clock.now(), known=self._linked)
         if msg is not None and msg.images and self.pictures is not None:
             msg = await self.pictures.prepare(msg, channel)
         return msg

@@ -1,0 +1,141 @@
+"""Worker speed: events processed per second from a full inbox, SQLite and PostgreSQL.
+
+Usage: python bench/worker.py [--events 2000] [--pg postgresql://postgres@127.0.0.1:5432/test]
+The demo county with every member linked on Feishu; a mixed stream over 400 chats (check-ins,
+reports, queries, small talk) saved to the inbox, then `Worker.drain()` runs it — parse,
+handlers, replies queued — with delivery not running. Prints events/s and per-event cost.
+Targets (issue 13): ≥ 400 events/s on SQLite, ≥ 300 on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select  # noqa: E402
+
+from bot.channels.feishu import FeishuChannel  # noqa: E402
+from bot.channels.feishu.normalise import inbox_payload  # noqa: E402
+from bot.config import settings_from_dict  # noqa: E402
+from bot.runtime import open_runtime  # noqa: E402
+from handlers.clock import SystemClock  # noqa: E402
+from storage.db import create_engine, session_factory, transaction, upgrade  # noqa: E402
+from storage.inbox import insert_events  # noqa: E402
+from storage.models import Member  # noqa: E402
+from storage.roster import bind_group, link_identity  # noqa: E402
+from storage.seed_demo import seed_demo  # noqa: E402
+
+APP_ID = "cli_bench"
+TEXTS = ("签到", "签退", "今天上午在泗顶中心校开展了数学集体备课，9人参加", "本月集体备课开展几次了？",
+         "收到", "明天下午两点在县实小开展教师培训", "好的谢谢")
+CHATS = 400
+
+
+def _event(text: str, open_id: str, chat: str, n: int) -> dict[str, Any]:
+    return {"schema": "2.0",
+            "header": {"event_id": f"ev{n}-{uuid.uuid4().hex[:8]}", "event_type":
+                       "im.message.receive_v1", "create_time": "0", "token": "t",
+                       "app_id": APP_ID, "tenant_key": "t"},
+            "event": {"sender": {"sender_id": {"open_id": open_id}, "sender_type": "user"},
+                      "message": {"message_id": f"om{n}", "chat_id": chat, "chat_type": "group",
+                                  "message_type": "text", "create_time": "0",
+                                  "content": '{"text": "' + text + '"}', "mentions": []}}}
+
+
+async def _prepare(url: str, events: int) -> None:
+    engine = create_engine(url)
+    await upgrade(engine)
+    factory = session_factory(engine)
+    async with transaction(factory) as session:
+        await seed_demo(session=session)
+        members = list((await session.execute(select(Member))).scalars())
+        for m in members:
+            await link_identity(session=session, member_id=m.id or 0, platform="feishu",
+                                external_id=f"ou_{m.id}")
+        for c in range(CHATS):
+            await bind_group(session=session, platform="feishu", chat_id=f"oc_{c}",
+                             scope="融安县实验小学教共体")
+    batch = [
+        (f"e{n}", inbox_payload(APP_ID, _event(TEXTS[n % len(TEXTS)],
+                                               f"ou_{members[n % len(members)].id}",
+                                               f"oc_{n % CHATS}", n), via="webhook"))
+        for n in range(events)]
+    for start in range(0, events, 500):
+        await insert_events(engine=engine, platform="feishu", events=batch[start:start + 500],
+                            received_at=datetime.now(UTC))
+    await engine.dispose()
+
+
+async def _run(url: str, events: int, files: str) -> float:
+    await _prepare(url, events)
+    settings = settings_from_dict({"database": {"url": url}, "files": {"dir": files},
+                                   "feishu": {"app_id": APP_ID, "app_secret": "s"}})
+    runtime = await open_runtime(settings, clock=SystemClock())
+    channel = FeishuChannel(settings.feishu)
+    runtime.add_channel(channel)
+    try:
+        started = time.perf_counter()
+        done = await runtime.worker.drain()
+        took = time.perf_counter() - started
+    finally:
+        await channel.close()
+        await runtime.close()
+    assert done == events, (done, events)
+    return took
+
+
+async def _pg_database(admin_url: str) -> tuple[str, str]:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = f"jl_bench_{uuid.uuid4().hex[:8]}"
+    u = make_url(admin_url)
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
+                                 database=u.database)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return name, str(u.set(database=name).render_as_string(hide_password=False))
+
+
+async def _drop(admin_url: str, name: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(admin_url)
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
+                                 database=u.database)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=2000)
+    ap.add_argument("--pg", default="", help="a PostgreSQL admin URL to measure it too")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        took = asyncio.run(_run(f"sqlite:///{tmp}/bench.sqlite3", args.events, f"{tmp}/files"))
+        print(f"SQLite     : {args.events / took:7.0f} events/s ({took / args.events * 1000:.2f} "
+              f"ms per event; target ≥ 400/s)")
+        if args.pg:
+            name, url = asyncio.run(_pg_database(args.pg))
+            try:
+                took = asyncio.run(_run(url, args.events, f"{tmp}/files-pg"))
+            finally:
+                asyncio.run(_drop(args.pg, name))
+            print(f"PostgreSQL : {args.events / took:7.0f} events/s "
+                  f"({took / args.events * 1000:.2f} ms per event; target ≥ 300/s)")
+
+
+if __name__ == "__main__":
+    main()
