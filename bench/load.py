@@ -1,0 +1,239 @@
+"""Load: a mixed stream (check-ins, reports, queries, help, redeliveries) against `serve`.
+
+Usage: python bench/load.py [--rate 200] [--seconds 60] [--burst 3000] [--pg ADMIN_URL]
+One instance on SQLite; with --pg, also two instances sharing one PostgreSQL database, each
+event posted to one and its redelivery (10 %) to the other. Every phase against the fake
+Feishu API in this process, over 400 chats, by linked roster members. Prints throughput,
+p50/p99 acknowledgement and end-to-end reply latency, resident memory of each instance, and
+the events lost (never answered) and duplicated (answered twice). Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+_spec = importlib.util.spec_from_file_location("bench_webhook", ROOT / "bench" / "webhook.py")
+assert _spec is not None and _spec.loader is not None
+hook = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(hook)
+
+from sqlalchemy import select  # noqa: E402
+
+from storage.db import create_engine, session_factory, transaction, upgrade  # noqa: E402
+from storage.models import Member  # noqa: E402
+from storage.roster import bind_group, link_identity  # noqa: E402
+from storage.seed_demo import seed_demo  # noqa: E402
+from tests.fakes.feishu_signing import signed_body, text_event  # noqa: E402
+
+TEXTS = ("签到", "签退", "今天上午在泗顶中心校开展了数学集体备课，9人参加", "本月集体备课开展几次了？",
+         "帮助", "今天下午在县实小开展了英语教研活动，6人参加")
+REDELIVERED = 0.10
+Event = tuple[str, str, dict[str, str], bytes]  # message_id, event_id, headers, body
+
+
+async def prepare(url: str) -> list[str]:
+    """The demo county, every member linked on Feishu, 400 chats bound; their open_ids."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        async with transaction(session_factory(engine)) as session:
+            await seed_demo(session=session)
+            members = list((await session.execute(select(Member))).scalars())
+            for m in members:
+                await link_identity(session=session, member_id=m.id or 0, platform="feishu",
+                                    external_id=f"ou_{m.id}")
+            for n in range(hook.CHATS):
+                await bind_group(session=session, platform="feishu", chat_id=f"oc_{n}",
+                                 scope="融安县实验小学教共体", app_id=hook.APP_ID)
+        return [f"ou_{m.id}" for m in members]
+    finally:
+        await engine.dispose()
+
+
+def make(prefix: str, count: int, senders: list[str]) -> list[Event]:
+    out = []
+    bot = [{"id": {"open_id": "ou_bot"}, "key": "@_user_1", "name": "教联助手"}]
+    for n in range(count):
+        message_id, event_id = f"om_{prefix}_{n}", f"ev_{prefix}_{n}"
+        event = text_event(f"@_user_1 {TEXTS[n % len(TEXTS)]}", app_id=hook.APP_ID,
+                           token=hook.TOKEN, chat_id=f"oc_{n % hook.CHATS}",
+                           open_id=senders[n % len(senders)], event_id=event_id,
+                           message_id=message_id, mentions=bot)
+        headers, body = signed_body(event, encrypt_key=hook.KEY)
+        out.append((message_id, event_id, headers, body))
+    return out
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def post(session: aiohttp.ClientSession, url: str, ev: Event) -> float:
+    return float(await hook.post_one(session, url, ev[2], ev[3]))
+
+
+async def phase(session: aiohttp.ClientSession, urls: list[str], events: list[Event],
+                rate: float | None, sent_at: dict[str, float]) -> tuple[list[float], float]:
+    """Each event to one instance (round robin); 10 % posted again to the next one."""
+    rng = random.Random(7)
+    jobs: list[tuple[str, Event]] = []
+    for n, ev in enumerate(events):
+        jobs.append((urls[n % len(urls)], ev))
+        if rng.random() < REDELIVERED:
+            jobs.append((urls[(n + 1) % len(urls)], ev))
+    latencies: list[float] = []
+    start = time.perf_counter()
+    if rate is None:
+        queue = list(reversed(jobs))
+
+        async def poster() -> None:
+            while queue:
+                url, ev = queue.pop()
+                sent_at.setdefault(ev[0], time.perf_counter())
+                latencies.append(await post(session, url, ev))
+
+        await asyncio.gather(*(poster() for _ in range(hook.CONCURRENCY)))
+    else:
+        tasks = []
+        for n, (url, ev) in enumerate(jobs):
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent_at.setdefault(ev[0], time.perf_counter())
+            tasks.append(asyncio.create_task(post(session, url, ev)))
+        latencies = list(await asyncio.gather(*tasks))
+    return latencies, time.perf_counter() - start
+
+
+def write_config(path: Path, port: int, db_url: str, api_base: str) -> None:
+    hook.write_config(path, port, db_url, api_base)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f'\n[files]\ndir = "{path.parent / "files"}"\n[scheduler]\nenabled = false\n')
+
+
+async def run(name: str, db_url: str, instances: int, args: argparse.Namespace,
+              tmp: Path) -> None:
+    senders = await prepare(db_url)
+    steady_events = make(f"{name}s", int(args.rate * args.seconds), senders)
+    burst_events = make(f"{name}b", args.burst, senders)
+    fake = hook.TimedFake(app_id=hook.APP_ID, app_secret=hook.SECRET)
+    await fake.start()
+    procs, urls = [], []
+    for i in range(instances):
+        port = hook.free_port()
+        cfg = tmp / f"{name}{i}" / "config.toml"
+        cfg.parent.mkdir(parents=True, exist_ok=True)
+        write_config(cfg, port, db_url, fake.url)
+        env_bin = Path(sys.executable).with_name("jiaolian")
+        procs.append(await hook.start_process([str(env_bin), "serve", "--config", str(cfg)],
+                                              port, "/healthz", cfg.parent / "serve.log"))
+        urls.append(f"http://127.0.0.1:{port}/feishu/events")
+    idle = [rss_mib(p.pid) for p in procs]
+    sent_at: dict[str, float] = {}
+    all_events = steady_events + burst_events
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+                limit=hook.CONCURRENCY * 4)) as session:
+            steady_acks, steady_s = await phase(session, urls, steady_events, args.rate, sent_at)
+            burst_acks, burst_s = await phase(session, urls, burst_events, None, sent_at)
+
+            async def answered() -> bool:
+                return all(ev[0] in fake.first_reply_at for ev in all_events)
+
+            lost_wait = False
+            try:
+                await hook.wait_until(answered, hook.DRAIN_S, "every reply")
+            except TimeoutError:
+                lost_wait = True
+            busy = [rss_mib(p.pid) for p in procs]
+    finally:
+        for p in procs:
+            await hook.stop_process(p)
+        await fake.close()
+    replies: dict[str, set[str]] = {}
+    for sent in fake.sent:
+        replies.setdefault(sent.target, set()).add(sent.uuid)
+    lost = sum(1 for ev in all_events if ev[0] not in replies)
+    doubled = sum(1 for ev in all_events if len(replies.get(ev[0], ())) > 1)
+
+    def e2e(events: list[Event]) -> list[float]:
+        return [fake.first_reply_at[ev[0]] - sent_at[ev[0]] for ev in events
+                if ev[0] in fake.first_reply_at]
+
+    print(f"== {name}: {instances} instance(s); {hook.CHATS} chats; cpu count {os.cpu_count()}")
+    print(hook.line(f"ack, steady {args.rate:.0f}/s", steady_acks, steady_s))
+    print(hook.line("ack, full speed", burst_acks, burst_s))
+    if e2e(steady_events):
+        print(hook.line("reply latency, steady", e2e(steady_events)))
+    if e2e(burst_events):
+        print(hook.line("reply latency, full speed", e2e(burst_events)))
+    print(f"resident memory MiB: idle {', '.join(f'{m:.0f}' for m in idle)}; "
+          f"after {', '.join(f'{m:.0f}' for m in busy)}")
+    print(f"events {len(all_events)} (+{len(steady_acks) + len(burst_acks) - len(all_events)} "
+          f"redeliveries); lost {lost}; answered twice {doubled}"
+          + ("; gave up waiting" if lost_wait else ""))
+
+
+async def pg_database(admin: str) -> tuple[str, str]:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = f"jl_load_{uuid.uuid4().hex[:8]}"
+    u = make_url(admin)
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
+                                 database=u.database)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name, u.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop(admin: str, name: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(admin)
+    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
+                                 database=u.database)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def main(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="jl-load-"))
+    await run("sqlite", f"sqlite:///{tmp}/load.sqlite3", 1, args, tmp)
+    if args.pg:
+        name, url = await pg_database(args.pg)
+        try:
+            await run("postgresql", url, 2, args, tmp)
+        finally:
+            await drop(args.pg, name)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--burst", type=int, default=3000)
+    parser.add_argument("--pg", default="", help="a PostgreSQL admin URL: two instances on it")
+    asyncio.run(main(parser.parse_args()))
