@@ -82,20 +82,35 @@ class Target:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file or picture sent with a reply; its bytes wait in the blob store under `sha256`."""
+    """A file or picture sent with a message; its bytes wait in the blob store under
+    `sha256`. Or, with `make`, a recipe delivery follows just before sending (a chart drawn
+    then, not inside the scheduler's beat): `make` names it, `args` are plain JSON values."""
 
     kind: str  # "file" or "image"
     sha256: str
     name: str  # as the recipient sees it: 融安县实验小学教共体_活动台账_2026年11月.xlsx
     size: int
+    make: str = ""
+    args: tuple[tuple[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "sha256": self.sha256, "name": self.name, "size": self.size}
+        out: dict[str, Any] = {"kind": self.kind, "sha256": self.sha256, "name": self.name,
+                               "size": self.size}
+        if self.make:
+            out.update(make=self.make, args=dict(self.args))
+        return out
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Attachment:
-        return cls(kind=str(raw["kind"]), sha256=str(raw["sha256"]), name=str(raw["name"]),
-                   size=int(raw["size"]))
+        return cls(kind=str(raw["kind"]), sha256=str(raw.get("sha256") or ""),
+                   name=str(raw["name"]), size=int(raw.get("size") or 0),
+                   make=str(raw.get("make") or ""),
+                   args=tuple(sorted(dict(raw.get("args") or {}).items())))
+
+    @classmethod
+    def to_make(cls, kind: str, name: str, make: str, **args: Any) -> Attachment:
+        return cls(kind=kind, sha256="", name=name, size=0, make=make,
+                   args=tuple(sorted(args.items())))
 
 
 @dataclass(frozen=True)

@@ -332,8 +332,8 @@ async def weekly_digests(
     The month's first digest of a community carries its chart (with `files` to keep it)."""
     data = await week_data(session=session, roster=roster, calendar=calendar, config=config,
                            week_start=week_start)
-    charts = (CommunityCharts(session=session, calendar=calendar, config=config, files=files,
-                              month=data.idle_month)
+    charts = (CommunityCharts(calendar=calendar, config=config, month=data.idle_month,
+                              communities=dict(roster.communities))
               if files is not None and data.idle_month is not None else None)
     label = week_label(week_start)
     span = {"start": md(week_start), "end": md(week_start + dt.timedelta(days=6))}
@@ -371,7 +371,7 @@ async def weekly_digests(
                 lines.append(turnout)
             kind = "digest_school"
         lines += [line for line in (idle, upcoming) if line is not None]
-        chart = (await charts.of(cid) if charts is not None and school.is_lead
+        chart = (charts.of(cid) if charts is not None and school.is_lead
                  and any(roster.identities.get(p.id) for p in principals) else None)
         for p in principals:
             out += _message(roster, p, cid, key=f"digest:{label}", kind=kind, title=title,

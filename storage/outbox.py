@@ -155,3 +155,13 @@ async def withdraw_pending(*, session: AsyncSession, key_prefix: str) -> int:
         .values(status="withdrawn", claimed_until=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def set_attachments(*, session: AsyncSession, message_id: int,
+                          attachments: list[dict[str, Any]]) -> None:
+    """The row's attachments once delivery has made them (a chart drawn, its blob kept), so
+    a retry sends the same bytes and draws nothing again."""
+    await session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+        .values(attachments=attachments)
+    )

@@ -11,11 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from bot.makers import default_makers
 from handlers.chart import chart_data
+from scheduler.calendar import SchoolCalendar
 from scheduler.digest import parse_week, week_label
 from scheduler.due import collect_digests, run_due
 from storage.blobs import BlobStore, image_type
-from storage.models import Community
+from storage.db import transaction
+from storage.models import Community, OutboxMessage
+from storage.outbox import enqueue
 from tests.scheduler_support import (
     SHIYAN,
     SHIYAN_GROUP,
@@ -242,24 +246,42 @@ async def test_at_term_end_principals_and_admins_get_the_terms_summary(county) -
 
 async def test_the_months_first_community_digest_carries_the_chart_privately(
         county, tmp_path) -> None:
-    """The lead principal's first digest of December brings the community's chart of the
-    term's months as an image; member schools' principals and later weeks get none."""
+    """The lead principal's first digest of December names the community's chart of the
+    term's months; delivery draws it (bot.makers) into a PNG kept with the row; member
+    schools' principals and later weeks get none."""
     files = BlobStore(tmp_path)
     async with county() as session:
         sent = await collect_digests(session=session, config=config(),
                                      week_start=dt.date(2026, 11, 30), files=files)
+        cid = (await session.execute(select(Community.id).where(
+            col(Community.name) == SHIYAN))).scalar_one()
     [lead] = to(sent, "韦国庆")
-    [chart] = lead.attachments
-    assert chart["kind"] == "image" and chart["name"].endswith(".png")
-    assert "融安县实验小学教共体" in chart["name"] and "9月" in chart["name"]
-    png = files.get(chart["sha256"])
-    assert image_type(png) == "image/png" and len(png) == chart["size"]
+    [recipe] = lead.attachments
+    assert recipe["kind"] == "image" and recipe["make"] == "community_chart"
+    assert recipe["name"] == f"{SHIYAN}_各校每月集体备课_2026年9月-11月.png"
+    assert recipe["args"] == {"community_id": cid, "start": "2026-09-01",
+                              "end": "2026-11-01", "activity": "lesson_prep"}
     assert lead.target_kind == "user"
     [member_school] = to(sent, "欧阳勇")
     assert not member_school.attachments
+    async with transaction(county) as session:
+        await enqueue(session=session, message=lead, now=at("2026-12-07T08:00"))
     async with county() as session:
-        cid = (await session.execute(select(Community.id).where(
-            col(Community.name) == SHIYAN))).scalar_one()
+        row = (await session.execute(select(OutboxMessage).where(
+            col(OutboxMessage.key) == lead.key))).scalar_one()
+    cfg = config()
+    makers = default_makers(factory=county, blobs=files, quotas=cfg.quotas,
+                            period_of=SchoolCalendar(cfg).period,
+                            activity_names=cfg.activity_names)
+    await makers.complete(row)
+    [made] = row.attachments or []
+    png = files.get(made["sha256"])
+    assert image_type(png) == "image/png" and len(png) == made["size"]
+    async with county() as session:
+        again = (await session.execute(select(OutboxMessage).where(
+            col(OutboxMessage.key) == lead.key))).scalar_one()
+    assert again.attachments == [made]  # a retry sends these bytes, draws nothing
+    async with county() as session:
         data = await chart_data(session, community_id=cid, start=dt.date(2026, 11, 1),
                                 end=dt.date(2026, 11, 1))
     assert data.months[0].total == 2  # the two 集体备课 of the fixture's November

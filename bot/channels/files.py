@@ -40,11 +40,13 @@ class OutgoingFile:
 
 
 def attachments_of(message: OutboxMessage) -> list[Attachment]:
-    """The row's attachments, in order; a malformed entry is a bug upstream, reported as such."""
+    """The row's attachments, in order; a malformed entry is a bug upstream, reported as such.
+    A recipe delivery has not made (bot.makers) is not a file yet and is left out."""
     try:
-        return [Attachment.from_dict(raw) for raw in message.attachments or []]
+        found = [Attachment.from_dict(raw) for raw in message.attachments or []]
     except (KeyError, TypeError, ValueError) as exc:
         raise AttachmentError(f"malformed attachment on the outbox row: {exc}") from exc
+    return [a for a in found if a.sha256]
 
 
 def safe_name(name: str, fallback: str) -> str:
