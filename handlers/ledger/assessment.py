@@ -18,12 +18,12 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.ledger.exchange import ExchangeTargets, exchange_totals
+from handlers.ledger.exchange import exchange_totals
 from handlers.ledger.figures import quota_rows
 from handlers.ledger.model import Assessment, Bundled, QuotaRow, SchoolAssessment
 from handlers.ledger.scope import UnknownScope, county_name
 from handlers.periods import Period, PeriodOf
-from handlers.quotas import Quota
+from handlers.quotas import ExchangeTargets, Quota
 from handlers.standing import County, SchoolRow, load_county
 
 TERM = re.compile(r"^(?P<year>\d{4})-(?P<season>autumn|spring)$")

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.ledger.assessment import assessment_of
 from handlers.ledger.events import event_rows
-from handlers.ledger.exchange import ExchangeTargets, exchange_totals
+from handlers.ledger.exchange import exchange_totals
 from handlers.ledger.figures import periods_in, quota_rows
 from handlers.ledger.model import Ledger, LedgerScope
 from handlers.ledger.scope import resolve_scope
 from handlers.ledger.signins import sign_in_blocks
 from handlers.periods import PeriodOf
-from handlers.quotas import Quota
+from handlers.quotas import ExchangeTargets, Quota
 from handlers.standing import load_county
 from storage.ledger import events_between
 from storage.models import PLAN_STATUSES

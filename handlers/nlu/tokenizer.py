@@ -65,7 +65,8 @@ class DomainTokenizer:
         self._jieba = _load(vocabulary)
 
     def tokens(self, text: str) -> list[str]:
-        return self._jieba.lcut(text, HMM=False)
+        words: list[str] = self._jieba.lcut(text, HMM=False)
+        return words
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, token) for each token of `text`."""
