@@ -18,6 +18,7 @@ from bot.channels.wecom import add_wecom_routes, start_wecom
 from bot.config import Settings
 from bot.health import STALE_AFTER_S, LoopState, health_report
 from bot.metrics import CONTENT_TYPE_LATEST
+from bot.pages.routes import add_page_routes
 from bot.runtime import Runtime, open_runtime
 from handlers.clock import Clock, SystemClock
 from scheduler.config import config_for
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.router.add_get("/metrics", _metrics)
     add_feishu_routes(app, settings)
     add_wecom_routes(app, settings)
+    add_page_routes(app, settings, lambda a: a[RUNTIME])
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, clock=clock or SystemClock())
