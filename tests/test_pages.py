@@ -193,9 +193,9 @@ async def test_the_figures_are_the_chats_figures(site: Site) -> None:
     county = await (await site.get("/p/county", await site.enter("蒙建华"))).text()
     for name, expected in ((SHIYAN, "2/2"), (ERSHI, "1/2")):
         cid = await site.community_id(name)
-        row = re.search(rf'<tr data-community="{cid}">(.*?)</tr>', county, re.S)
-        assert row is not None
-        assert re.findall(r'<span class="fig">(\d+/\d+)', row.group(1))[0] == expected
+        card = re.search(rf'<section data-community="{cid}">(.*?)</section>', county, re.S)
+        assert card is not None
+        assert _figure(card.group(1), "lesson_prep-month") == expected
     school = await (await site.get(f"/p/s/{await site.school_id(SIDING)}",
                                    await site.enter("欧阳勇"))).text()
     assert "数学 集体备课" in school

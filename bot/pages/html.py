@@ -39,10 +39,11 @@ h3{font-size:15px;margin:10px 0 4px}
 .card{border-top:1px solid #f0f0f0;padding:8px 0}
 .card:first-of-type{border-top:0}
 .row{display:flex;justify-content:space-between;gap:8px;align-items:baseline}
+.row>.fig{white-space:nowrap}
 .fig{font-weight:600;font-variant-numeric:tabular-nums}
 meter{width:100%;height:14px}
 .met{color:#00a35c}.on_track{color:#b26a00}.behind{color:#d83931}
-.tag{font-size:13px;padding:1px 6px;border-radius:6px;background:#f2f3f5}
+.tag{white-space:nowrap;font-size:13px;padding:1px 6px;border-radius:6px;background:#f2f3f5}
 .muted{color:#86909c;font-size:13px}
 a.big,button{display:block;width:100%;min-height:48px;font-size:17px;border:0;border-radius:10px;background:#1f6feb;color:#fff;text-align:center;padding:12px;margin:8px 0;text-decoration:none}
 button.warn{background:#d83931}
@@ -52,7 +53,8 @@ select,input[type=text],input[type=number]{width:100%;min-height:44px;font-size:
 .thumbs img{width:72px;height:72px;object-fit:cover;border-radius:6px}
 table{border-collapse:collapse;width:100%;font-size:14px}
 td,th{padding:6px 4px;border-bottom:1px solid #f0f0f0;text-align:left;vertical-align:top}
-.scroll{overflow-x:auto}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:8px}
+.chip{border:1px solid #e5e6eb;border-radius:8px;padding:6px 8px;font-size:14px}
 details{margin-top:6px}
 summary{min-height:44px;display:flex;align-items:center;color:#1f6feb}
 """
@@ -104,32 +106,33 @@ def _state(state: str) -> str:
     return f'<span class="tag {e(state)}">{e(STATE[state])}</span>'
 
 
-def _cell(cell: Cell | None) -> str:
+def _chip(quota: Quota, period: Period, cell: Cell | None, names: Mapping[str, str]) -> str:
     if cell is None:
-        return "<td>—</td>"
+        return ""
     unit = "校" if cell.schools else ""
-    return (f'<td class="{e(cell.state)}"><span class="fig">{cell.done}/{cell.need}{unit}'
-            f'</span><br><small>{e(STATE[cell.state])}</small></td>')
+    return (f'<div class="chip {e(cell.state)}" data-quota="{e(quota.activity)}-{e(period.kind)}">'
+            f"<div>{e(quota_name(quota, names))}</div>"
+            f'<div class="muted">{e(period_label(period))}</div>'
+            f'<div><span class="fig">{cell.done}/{cell.need}{unit}</span> '
+            f"<small>{e(STATE[cell.state])}</small></div></div>")
 
 
 def county_page(view: CountyView, *, title: str, names: Mapping[str, str],
                 today: dt.date, nav: Sequence[tuple[str, str]]) -> str:
-    heads = "".join(f"<th>{e(quota_name(q, names))}<br><small>{e(period_label(p))}</small></th>"
-                    for q, p in view.rules)
-    rows = []
+    """One card per community: the bundle first, then a two-column grid of its rules."""
+    cards = []
     for r in view.rows:
-        bundle = f"教共体 {r.met}/{r.total}"
-        if r.weakest:
-            bundle += f"<br><small>最弱 {e(r.weakest)} {r.weakest_met}/{r.weakest_total}</small>"
-        rows.append(f'<tr data-community="{r.community_id}"><th><a href="/p/c/{r.community_id}">'
-                    f"{e(r.name)}</a></th><td class=\"fig\">{bundle}</td>"
-                    + "".join(_cell(c) for c in r.cells) + "</tr>")
-    body = ("<section><h2>各教共体指标完成情况</h2>"
-            f'<p class="muted">截至 {today:%Y-%m-%d}；“校”为达标的成员校数；'
-            "捆绑：教共体达标项数与最弱成员校。</p>"
-            '<div class="scroll"><table><thead><tr><th>教共体</th><th>捆绑</th>'
-            f"{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>")
-    return document(title, body, subtitle="全县", nav=nav)
+        weakest = (f" · 最弱成员校 {e(r.weakest)} {r.weakest_met}/{r.weakest_total}"
+                   if r.weakest else "")
+        chips = "".join(_chip(q, p, c, names) for (q, p), c in zip(view.rules, r.cells,
+                                                                   strict=True))
+        cards.append(f'<section data-community="{r.community_id}"><h2>'
+                     f'<a href="/p/c/{r.community_id}">{e(r.name)}</a></h2>'
+                     f'<p class="muted">捆绑考核：教共体达标 <span class="fig">{r.met}/{r.total}'
+                     f"</span> 项{weakest}</p><div class=\"grid\">{chips}</div></section>")
+    body = (f'<p class="muted">截至 {today:%Y-%m-%d}；本月、本季度、本学期的指标。“校”为达标的'
+            "成员校数；按进度：照时间进度不落后。</p>" + "".join(cards))
+    return document(title, body, subtitle="全县各教共体", nav=nav)
 
 
 def _line(line: Line, names: Mapping[str, str]) -> str:
@@ -178,7 +181,8 @@ def _plan(plan: Activity, names: Mapping[str, str], schools: Mapping[int, str]) 
     when = f"{plan.date:%m-%d}" if plan.date else "日期待定"
     where = schools.get(plan.school_id or -1, "")
     what = " ".join(x for x in (plan.subject or "", names.get(plan.activity or "", "活动")) if x)
-    return (f'<div class="card"><div class="row"><a href="/p/e/{plan.id}">{e(what)}</a>'
+    return (f'<div class="card" data-event="{plan.id}"><div class="row">'
+            f'<a href="/p/e/{plan.id}">{e(what)}</a>'
             f'<span class="muted">{e(when)} {e(plan.time or "")}</span></div>'
             f'<div class="muted">{e(where)} {e(plan.topic or "")}</div></div>')
 
