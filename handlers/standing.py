@@ -57,8 +57,11 @@ def _id(value: Any) -> int:
     return int(value)
 
 
-async def load_county(*, session: AsyncSession, county: County | None = None) -> County:
-    """Fill `county` (a new one by default) with every community, school and subject taught."""
+async def load_county(*, session: AsyncSession, county: County | None = None,
+                      subjects: bool = True) -> County:
+    """Fill `county` (a new one by default) with every community, school and subject taught
+    (`subjects=False`: no subjects, for callers without coverage rules; reading every
+    teacher's subjects is most of the cost on a large county)."""
     out = county if county is not None else County()
     for cid, name in (await session.execute(select(col(Community.id), col(Community.name)))).all():
         out.communities[_id(cid)] = name
@@ -66,13 +69,14 @@ async def load_county(*, session: AsyncSession, county: County | None = None) ->
                                         col(School.community_id), col(School.is_lead)))
     for sid, name, cid, lead in rows.all():
         out.schools[_id(sid)] = SchoolRow(_id(sid), name, cid, bool(lead))
-    subjects = await session.execute(
-        select(col(Member.school_id), col(Member.subjects))
-        .where(col(Member.role) == "teacher", col(Member.active).is_(True),
-               col(Member.school_id).is_not(None))
-    )
-    for sid, subs in subjects.all():
-        out.subjects.setdefault(_id(sid), set()).update(subs or ())
+    if subjects:
+        taught = await session.execute(
+            select(col(Member.school_id), col(Member.subjects))
+            .where(col(Member.role) == "teacher", col(Member.active).is_(True),
+                   col(Member.school_id).is_not(None))
+        )
+        for sid, subs in taught.all():
+            out.subjects.setdefault(_id(sid), set()).update(subs or ())
     out._by_community.clear()
     return out
 

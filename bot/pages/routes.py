@@ -25,7 +25,14 @@ from bot.pages.access import (
     sees_school,
     viewer_of,
 )
-from bot.pages.figures import RECENT, RECENT_DAYS, county_view, own_event_ids, scope_view
+from bot.pages.figures import (
+    COUNTY_KINDS,
+    RECENT,
+    RECENT_DAYS,
+    county_view,
+    own_event_ids,
+    scope_view,
+)
 from bot.pages.tokens import LANDING, signing_key, verified_nonce
 from bot.runtime import Runtime
 from handlers.clock import SHANGHAI
@@ -159,7 +166,8 @@ class Pages:
             viewer = await self.viewer(request, session)
             if viewer.scope is None or viewer.scope.kind != "county":
                 raise web.HTTPNotFound()
-            county = await load_county(session=session)
+            covers = any(q.cover and q.period in COUNTY_KINDS for q in self.quotas())
+            county = await load_county(session=session, subjects=covers)
             view = await county_view(
                 session, county=county, quotas=self.quotas(), today=self.today(request),
                 period_of=runtime.services.period_of)
