@@ -58,10 +58,11 @@ def _id(value: Any) -> int:
 
 
 async def load_county(*, session: AsyncSession, county: County | None = None,
-                      subjects: bool = True) -> County:
-    """Fill `county` (a new one by default) with every community, school and subject taught
-    (`subjects=False`: no subjects, for callers without coverage rules; reading every
-    teacher's subjects is most of the cost on a large county)."""
+                      subjects: bool = True, subjects_of: int | None = None) -> County:
+    """Fill `county` (a new one by default) with every community, school and subject taught.
+    Reading every teacher's subjects is most of the cost on a large county: `subjects=False`
+    reads none (callers without coverage rules), `subjects_of` only one community's (callers
+    that count that community alone)."""
     out = county if county is not None else County()
     for cid, name in (await session.execute(select(col(Community.id), col(Community.name)))).all():
         out.communities[_id(cid)] = name
@@ -70,11 +71,13 @@ async def load_county(*, session: AsyncSession, county: County | None = None,
     for sid, name, cid, lead in rows.all():
         out.schools[_id(sid)] = SchoolRow(_id(sid), name, cid, bool(lead))
     if subjects:
-        taught = await session.execute(
-            select(col(Member.school_id), col(Member.subjects))
-            .where(col(Member.role) == "teacher", col(Member.active).is_(True),
-                   col(Member.school_id).is_not(None))
-        )
+        stmt = (select(col(Member.school_id), col(Member.subjects))
+                .where(col(Member.role) == "teacher", col(Member.active).is_(True),
+                       col(Member.school_id).is_not(None)))
+        if subjects_of is not None:
+            stmt = stmt.where(col(Member.school_id).in_(
+                [s.id for s in out.schools.values() if s.community_id == subjects_of]))
+        taught = await session.execute(stmt)
         for sid, subs in taught.all():
             out.subjects.setdefault(_id(sid), set()).update(subs or ())
     out._by_community.clear()

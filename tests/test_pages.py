@@ -16,6 +16,8 @@ from bot.config import ConfigError, settings_from_dict
 from bot.pages.routes import COOKIE, CSP
 from handlers import texts
 from handlers.nlu import Parser
+from handlers.quotas import DEFAULT_QUOTAS
+from handlers.standing import standing
 from storage.db import transaction
 from storage.models import Activity, AuditLog, PageLink
 from storage.photos import add_photo
@@ -315,3 +317,26 @@ def test_the_pages_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None
                        ({"secret_env": "NOT_SET_ANYWHERE"}, "[pages] secret_env")):
         with pytest.raises(ConfigError, match=re.escape(where)):
             settings_from_dict({"pages": bad})
+
+
+async def test_coverage_on_the_pages_is_the_countys_coverage(site: Site) -> None:
+    """The pages read only one community's subjects; the figures are those of the whole
+    county's reading."""
+    await site.chat.say("张丽", "昨天在泗顶小学开展了数学集体备课，8人参加")
+    county = await site.county()
+    async with site.chat.runtime.factory() as session:
+        statuses = await standing(
+            session=session, county=county, quotas=DEFAULT_QUOTAS,
+            periods={"year": site.chat.runtime.services.period_of(
+                "year", site.chat.clock.now().date())})
+    cid = await site.community_id(SHIYAN)
+    siding = await site.school_id(SIDING)
+    [community] = [s for s in statuses if s.community_id == cid and s.quota.cover
+                   and s.school_id is None]
+    [school] = [s for s in statuses if s.school_id == siding and s.quota.cover]
+    page = await (await site.get(f"/p/c/{cid}", await site.enter("韦国庆"))).text()
+    assert _figure(page, "lesson_prep-year") == f"{community.done}/{community.need}"
+    assert "、".join(community.missing) in page
+    school_page = await (await site.get(f"/p/s/{siding}", await site.enter("欧阳勇"))).text()
+    assert _figure(school_page, "outreach-year") == f"{school.done}/{school.need}"
+    assert community.need > 0 and school.need > 0

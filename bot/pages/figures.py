@@ -211,7 +211,7 @@ async def scope_view(session: AsyncSession, *, county: County, community_id: int
         for first in firsts:
             month = period_of("month", first)
             for s in await standing(session=session, county=county, quotas=monthly,
-                                    periods={"month": month}, per_school=True,
+                                    periods={"month": month}, per_school=school_id is not None,
                                     communities=[community_id]):
                 label = "/".join(activity_names.get(c, c) for c in s.quota.codes)
                 done = s.done if school_id is None else dict(s.schools).get(school_id, 0)

@@ -200,7 +200,7 @@ class Pages:
             viewer = await self.viewer(request, session)
             if cid is None or not sees_community(viewer, cid):
                 raise web.HTTPNotFound()
-            county = await load_county(session=session)
+            county = await load_county(session=session, subjects_of=cid)
             if cid not in county.communities:
                 raise web.HTTPNotFound()
             recent = await self._recent(session, request, county, viewer, cid, None)
@@ -219,10 +219,11 @@ class Pages:
         runtime = self.runtime(request)
         async with transaction(runtime.factory) as session:
             viewer = await self.viewer(request, session)
-            county = await load_county(session=session)
+            county = await load_county(session=session, subjects=False)
             if sid is None or not sees_school(viewer, county, sid):
                 raise web.HTTPNotFound()
             cid = county.schools[sid].community_id
+            await load_county(session=session, county=county, subjects_of=cid)
             recent = await self._recent(session, request, county, viewer, cid, sid)
             view = await scope_view(
                 session, county=county, community_id=cid, school_id=sid, quotas=self.quotas(),
@@ -247,7 +248,7 @@ class Pages:
         runtime = self.runtime(request)
         async with transaction(runtime.factory) as session:
             viewer = await self.viewer(request, session)
-            county = await load_county(session=session)
+            county = await load_county(session=session, subjects=False)
             event = await self._event(session, viewer, county, _int(request.match_info["eid"]))
             [row] = await event_rows(session, county=county, events=[event],
                                      activity_names=self.names(request), tz=SHANGHAI)
@@ -264,7 +265,7 @@ class Pages:
             photo = await session.get(Photo, pid) if pid is not None else None
             if photo is None:
                 raise web.HTTPNotFound()
-            county = await load_county(session=session)
+            county = await load_county(session=session, subjects=False)
             await self._event(session, viewer, county, photo.activity_id)
             if viewer.own_only and photo.member_id != viewer.member_id:
                 raise web.HTTPNotFound()
@@ -320,7 +321,7 @@ class Pages:
             viewer = await self.viewer(request, session)
             if viewer.scope is None:
                 raise web.HTTPNotFound()
-            county = await load_county(session=session)
+            county = await load_county(session=session, subjects=False)
             period, rows, chosen, allowed, _ = await self._record_rows(session, request, viewer,
                                                                       county)
             with_photos = [(r, await _photo_ids(session, r.id, viewer)) for r in rows]
@@ -340,7 +341,7 @@ class Pages:
             viewer = await self.viewer(request, session)
             if not viewer.manages or viewer.scope is None:
                 raise web.HTTPNotFound()
-            county = await load_county(session=session)
+            county = await load_county(session=session, subjects=False)
             period, _, _, _, school = await self._record_rows(session, request, viewer, county)
             scope = LedgerScope.school(school) if school is not None else viewer.scope
             end = period.end - dt.timedelta(days=1)
@@ -370,7 +371,7 @@ class Pages:
             reason = str(form.get("reason", "")).strip()[:200]
             if not reason:
                 return self.page(html.notice("教共体看板", REASON_NEEDED), status=400)
-            county = await load_county(session=session)
+            county = await load_county(session=session, subjects=False)
             if act == "withdraw":
                 event = await self._event(session, viewer, county, _int(str(form.get("event"))))
                 await withdraw_event(session=session, event=event, by=viewer.member_id,
