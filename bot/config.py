@@ -377,6 +377,11 @@ def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise check.fail("bot", "timezone", f"unknown time zone {settings.bot.timezone!r}"
                          ) from exc
+    if settings.pages.wecom_login and not (settings.wecom and settings.wecom.corp_id
+                                           and settings.wecom.app_secret):
+        raise check.fail("pages", "wecom_login", "needs [wecom] corp_id and app_secret")
+    if settings.pages.feishu_login and not settings.feishu:
+        raise check.fail("pages", "feishu_login", "needs a [feishu] app")
     _check_typed_elsewhere(settings, check)
     return settings
 

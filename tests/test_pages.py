@@ -314,7 +314,9 @@ def test_the_pages_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None
     for bad, where in (({"public_url": "x.example.cn"}, "[pages] public_url"),
                        ({"link_minute": 5}, "did you mean link_minutes"),
                        ({"session_minutes": 0}, "[pages] session_minutes"),
-                       ({"secret_env": "NOT_SET_ANYWHERE"}, "[pages] secret_env")):
+                       ({"secret_env": "NOT_SET_ANYWHERE"}, "[pages] secret_env"),
+                       ({"wecom_login": True}, "[pages] wecom_login"),
+                       ({"feishu_login": True}, "[pages] feishu_login")):
         with pytest.raises(ConfigError, match=re.escape(where)):
             settings_from_dict({"pages": bad})
 

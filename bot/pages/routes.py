@@ -33,6 +33,7 @@ from bot.pages.figures import (
     own_event_ids,
     scope_view,
 )
+from bot.pages.login import add_login_routes
 from bot.pages.tokens import LANDING, signing_key, verified_nonce
 from bot.runtime import Runtime
 from handlers.clock import SHANGHAI
@@ -81,6 +82,7 @@ class Pages:
         self.settings = settings
         self.runtime_of = runtime_of
         self.secure = settings.pages.public_url.startswith("https://")
+        self.session_lifetime = dt.timedelta(minutes=settings.pages.session_minutes)
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -137,9 +139,8 @@ class Pages:
                                                                     nonce=nonce, now=now)
             if member_id is None:
                 return self.page(html.notice("教共体看板", GONE), status=410)
-            token = await open_session(
-                session=session, member_id=member_id, now=now,
-                lifetime=dt.timedelta(minutes=self.settings.pages.session_minutes))
+            token = await open_session(session=session, member_id=member_id, now=now,
+                                       lifetime=self.session_lifetime)
         raise self.signed_in(token)
 
     def signed_in(self, token: str) -> web.HTTPSeeOther:
@@ -453,3 +454,4 @@ def add_page_routes(app: web.Application, settings: Settings, runtime_of: Runtim
     r.add_get("/p/record.xlsx", pages.export)
     r.add_post("/p/record/withdraw", pages.withdraw)
     r.add_post("/p/record/merge", pages.merge)
+    add_login_routes(app, pages)
