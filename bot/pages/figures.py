@@ -7,13 +7,14 @@ figure keeps up with the share of the period gone by, else behind.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from handlers.ledger.model import EventRow
@@ -92,14 +93,22 @@ def _rules(quotas: Sequence[Quota], periods: Mapping[str, Period]) -> list[tuple
     return [(q, periods[q.period]) for q in chosen]
 
 
-async def county_view(session: AsyncSession, *, county: County, quotas: Sequence[Quota],
-                      period_of: PeriodOf, today: dt.date,
+async def county_view(factory: async_sessionmaker[AsyncSession], *, county: County,
+                      quotas: Sequence[Quota], period_of: PeriodOf, today: dt.date,
                       communities: Sequence[int] | None = None) -> CountyView:
-    """Every community × every rule of this month, quarter and term, with the bundle."""
+    """Every community × every rule of this month, quarter and term, with the bundle. Each
+    period is counted by `standing` on a connection of its own, side by side: the page takes
+    as long as the longest period, not the three together."""
     periods = current_periods(period_of, today, COUNTY_KINDS)
     rules = _rules(quotas, periods)
-    statuses = await standing(session=session, county=county, quotas=[q for q, _ in rules],
-                              periods=periods, communities=communities)
+
+    async def counted(kind: str) -> list[QuotaStatus]:
+        async with factory() as session:
+            return await standing(session=session, county=county,
+                                  quotas=[q for q, _ in rules if q.period == kind],
+                                  periods={kind: periods[kind]}, communities=communities)
+
+    statuses = [s for part in await asyncio.gather(*(counted(k) for k in periods)) for s in part]
     by: dict[tuple[int, Quota], list[QuotaStatus]] = {}
     for s in statuses:
         by.setdefault((s.community_id, s.quota), []).append(s)

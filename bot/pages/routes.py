@@ -169,10 +169,9 @@ class Pages:
                 raise web.HTTPNotFound()
             covers = any(q.cover and q.period in COUNTY_KINDS for q in self.quotas())
             county = await load_county(session=session, subjects=covers)
-            view = await county_view(
-                session, county=county, quotas=self.quotas(), today=self.today(request),
-                period_of=runtime.services.period_of)
             title = await county_name(session)
+        view = await county_view(runtime.factory, county=county, quotas=self.quotas(),
+                                 today=self.today(request), period_of=runtime.services.period_of)
         return self.page(html.county_page(view, title=title or "全县", names=self.names(request),
                                           today=self.today(request), nav=self.nav(viewer)))
 
