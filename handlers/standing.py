@@ -23,7 +23,7 @@ from sqlmodel import col
 
 from handlers.periods import Period
 from handlers.quotas import Quota
-from storage.activities import count_done, covered_subjects, taking_part
+from storage.activities import Near, count_done, covered_subjects, taking_part
 from storage.models import Community, Member, School
 
 
@@ -126,19 +126,23 @@ async def standing(
         if q.period in periods:
             by_kind[q.period].append(q)
     cids = sorted(county.communities) if communities is None else sorted(set(communities))
+    # Some communities only: read only the rows that can count for them (same figures).
+    near = None if communities is None else Near(
+        cids, [s.id for cid in cids for s in county.schools_of(cid)])
     out: list[QuotaStatus] = []
     for kind, rules in by_kind.items():
         period = periods[kind]
         end = min(period.end, until) if until is not None else period.end
         codes = sorted({c for q in rules for c in q.codes})
-        counts = await count_done(session=session, start=period.start, end=end, codes=codes)
+        counts = await count_done(session=session, start=period.start, end=end, codes=codes,
+                                  near=near)
         cover_codes = sorted({c for q in rules if q.cover for c in q.codes})
         covered = (await covered_subjects(session=session, start=period.start, end=end,
-                                          codes=cover_codes)) if cover_codes else set()
+                                          codes=cover_codes, near=near)) if cover_codes else set()
         part_codes = sorted({c for q in rules if not q.cover and q.scope == "community"
                              for c in q.codes}) if per_school else []
         part = (await taking_part(session=session, start=period.start, end=end,
-                                  codes=part_codes)) if part_codes else {}
+                                  codes=part_codes, near=near)) if part_codes else {}
         index = _Index(counts, covered, part)
         for q in rules:
             out.extend(_statuses(q, period, county, index, cids, per_school))
