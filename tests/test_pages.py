@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import ConfigError, settings_from_dict
+from bot.pages import routes
 from bot.pages.routes import COOKIE, CSP
 from handlers import texts
 from handlers.nlu import Parser
@@ -342,3 +343,15 @@ async def test_coverage_on_the_pages_is_the_countys_coverage(site: Site) -> None
     school_page = await (await site.get(f"/p/s/{siding}", await site.enter("欧阳勇"))).text()
     assert _figure(school_page, "outreach-year") == f"{school.done}/{school.need}"
     assert community.need > 0 and school.need > 0
+
+
+async def test_the_record_lists_the_latest_entries_and_counts_them_all(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(routes, "RECORD_ROWS", 1)
+    await site.chat.say("李娜", "前天在县实小开展了语文集体备课，10人参加")
+    await site.chat.say("张丽", "昨天在泗顶小学开展了数学教研活动，8人参加")
+    older, newer = sorted(await site.chat.rows(Activity), key=lambda a: a.date)
+    page = await (await site.get("/p/record", await site.enter("韦国庆"))).text()
+    assert '<span class="fig" id="count">2</span>' in page
+    assert f'data-event="{newer.id}"' in page and f'data-event="{older.id}"' not in page
+    assert "全部记录请下载 Excel 台账" in page

@@ -22,7 +22,7 @@ from handlers.periods import Period, PeriodOf, add_months, semester_range
 from handlers.quotas import Quota
 from handlers.standing import County, QuotaStatus, standing
 from storage.events import upcoming_plans
-from storage.models import Activity, ActivityReport, Photo
+from storage.models import Activity, ActivityReport
 from storage.photos import photos_of
 
 # The periods the county page shows; the community and school pages add the school year.
@@ -241,7 +241,3 @@ async def own_event_ids(session: AsyncSession, member_id: int) -> set[int]:
     rows = await session.execute(select(col(ActivityReport.activity_id)).where(
         col(ActivityReport.member_id) == member_id, col(ActivityReport.withdrawn).is_(False)))
     return {int(a) for a in rows.scalars()}
-
-
-async def photo_event(session: AsyncSession, photo_id: int) -> Photo | None:
-    return await session.get(Photo, photo_id)

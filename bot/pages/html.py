@@ -245,7 +245,7 @@ def _options(choices: Iterable[tuple[str, str]], chosen: str) -> str:
 def record_page(rows: Sequence[tuple[EventRow, Sequence[int]]], *, period: Period,
                 chosen: Mapping[str, str], schools: Sequence[tuple[int, str]],
                 activities: Mapping[str, str], manages: bool, csrf: str, query: str,
-                nav: Sequence[tuple[str, str]], done: str = "") -> str:
+                nav: Sequence[tuple[str, str]], done: str = "", total: int = 0) -> str:
     form = ('<section><h2>筛选</h2><form method="get" action="/p/record">'
             '<label for="period">时段</label><select id="period" name="period">'
             + _options(PERIOD_CHOICES.items(), chosen.get("period", "this_month")) + "</select>"
@@ -257,8 +257,11 @@ def record_page(rows: Sequence[tuple[EventRow, Sequence[int]]], *, period: Perio
             + '</select><button type="submit">查看</button></form></section>')
     span = f"{period.start:%Y-%m-%d} 至 {period.end - dt.timedelta(days=1):%Y-%m-%d}"
     items = "".join(entry_card(r, p) for r, p in rows) or '<p class="muted">这段时间没有记录。</p>'
-    listing = (f'<section><h2>活动记录 <span class="fig" id="count">{len(rows)}</span> 条</h2>'
-               f'<p class="muted">{e(span)}</p>{items}')
+    total = max(total, len(rows))
+    more = (f'<p class="muted">这里列出最近 {len(rows)} 条；全部记录请下载 Excel 台账。</p>'
+            if total > len(rows) else "")
+    listing = (f'<section><h2>活动记录 <span class="fig" id="count">{total}</span> 条</h2>'
+               f'<p class="muted">{e(span)}</p>{more}{items}')
     if manages:
         listing += f'<a class="big" href="/p/record.xlsx?{e(query)}">下载 Excel 台账</a>'
     listing += "</section>"

@@ -51,6 +51,7 @@ from storage.events import merge_events, withdraw_event
 from storage.ledger import events_between
 from storage.models import Activity, EventStatus, Photo
 from storage.pages import link_member, open_session, session_of, spend_link
+from storage.photos import photos_of
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,11 @@ REASON_NEEDED = "请填写原因。"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RuntimeOf = Callable[[web.Application], Runtime]
-# The record's period, rows, chosen filters, the schools to pick from, the school chosen.
-RecordRows = tuple[Period, list[EventRow], dict[str, str], list[int], int | None]
+# The record's period, rows (the latest RECORD_ROWS), how many there are in all, the chosen
+# filters, the schools to pick from, the school chosen.
+RecordRows = tuple[Period, list[EventRow], int, dict[str, str], list[int], int | None]
+# A phone shows this many entries at most; the workbook holds them all.
+RECORD_ROWS = 200
 
 
 class Pages:
@@ -104,7 +108,10 @@ class Pages:
                                        content_type="text/html")
         return await viewer_of(session, *found)
 
-    def nav(self, viewer: Viewer) -> list[tuple[str, str]]:
+    @staticmethod
+    def nav(viewer: Viewer) -> list[tuple[str, str]]:
+        if viewer.scope is None:
+            return []
         return [("/p/", "首页"), ("/p/record", "活动记录")]
 
     def names(self, request: web.Request) -> dict[str, str]:
@@ -252,7 +259,7 @@ class Pages:
             event = await self._event(session, viewer, county, _int(request.match_info["eid"]))
             [row] = await event_rows(session, county=county, events=[event],
                                      activity_names=self.names(request), tz=SHANGHAI)
-            photos = await _photo_ids(session, row.id, viewer)
+            photos = (await _photo_ids(session, [row.id], viewer)).get(row.id, [])
             planned = event.status in (EventStatus.PLANNED, EventStatus.HELD)
             sheet = await sheet_for(session, event) if planned else None
         return self.page(html.event_page(row, photos, sheet, nav=self.nav(viewer)))
@@ -278,7 +285,7 @@ class Pages:
     # --- the record -----------------------------------------------------------------------
 
     async def _record_rows(self, session: AsyncSession, request: web.Request,
-                           viewer: Viewer, county: County) -> RecordRows:
+                           viewer: Viewer, county: County, rows: int = 0) -> RecordRows:
         query = request.query
         word = query.get("period", "this_month")
         if word not in html.PERIOD_CHOICES:
@@ -309,11 +316,11 @@ class Pages:
         if viewer.own_only:
             mine = await own_event_ids(session, viewer.member_id)
             events = [e for e in events if e.id in mine]
-        rows = await event_rows(session, county=county, events=events,
-                                activity_names=self.names(request), tz=SHANGHAI)
+        shown = await event_rows(session, county=county, events=events[-rows:] if rows else [],
+                                 activity_names=self.names(request), tz=SHANGHAI)
         chosen = {"period": word, "school": str(school or "") if query.get("school") else "",
                   "activity": activity}
-        return period, rows, chosen, allowed, school
+        return period, shown, len(events), chosen, allowed, school
 
     async def record(self, request: web.Request) -> web.Response:
         runtime = self.runtime(request)
@@ -322,9 +329,10 @@ class Pages:
             if viewer.scope is None:
                 raise web.HTTPNotFound()
             county = await load_county(session=session, subjects=False)
-            period, rows, chosen, allowed, _ = await self._record_rows(session, request, viewer,
-                                                                      county)
-            with_photos = [(r, await _photo_ids(session, r.id, viewer)) for r in rows]
+            period, rows, total, chosen, allowed, _ = await self._record_rows(
+                session, request, viewer, county, rows=RECORD_ROWS)
+            photos = await _photo_ids(session, [r.id for r in rows], viewer)
+            with_photos = [(r, photos.get(r.id, [])) for r in rows]
         query = urlencode({k: v for k, v in chosen.items() if v})
         done = {"withdrawn": "已撤回。", "merged": "已合并。"}.get(request.query.get("done", ""),
                                                                  "")
@@ -332,7 +340,7 @@ class Pages:
             with_photos, period=period, chosen=chosen,
             schools=[(sid, county.schools[sid].name) for sid in allowed],
             activities=self.names(request), manages=viewer.manages, csrf=viewer.csrf,
-            query=query, nav=self.nav(viewer), done=done))
+            query=query, nav=self.nav(viewer), done=done, total=total))
 
     async def export(self, request: web.Request) -> web.Response:
         """The ledger workbook of the chosen period for the viewer's scope (or one school)."""
@@ -342,7 +350,8 @@ class Pages:
             if not viewer.manages or viewer.scope is None:
                 raise web.HTTPNotFound()
             county = await load_county(session=session, subjects=False)
-            period, _, _, _, school = await self._record_rows(session, request, viewer, county)
+            period, _, _, _, _, school = await self._record_rows(session, request, viewer,
+                                                                 county)
             scope = LedgerScope.school(school) if school is not None else viewer.scope
             end = period.end - dt.timedelta(days=1)
             ledger = await ledger_data(
@@ -410,11 +419,14 @@ def _int(text: str | None) -> int | None:
     return value if 0 < value < 2**31 else None
 
 
-async def _photo_ids(session: AsyncSession, event_id: int, viewer: Viewer) -> list[int]:
-    from storage.photos import photos_of
-
-    return [p.id for p in await photos_of(session=session, activity_ids=[event_id])
-            if p.id is not None and (not viewer.own_only or p.member_id == viewer.member_id)]
+async def _photo_ids(session: AsyncSession, event_ids: list[int],
+                     viewer: Viewer) -> dict[int, list[int]]:
+    """Events' photos the viewer may see (a teacher: their own), by event."""
+    out: dict[int, list[int]] = {}
+    for p in await photos_of(session=session, activity_ids=event_ids):
+        if p.id is not None and (not viewer.own_only or p.member_id == viewer.member_id):
+            out.setdefault(p.activity_id, []).append(p.id)
+    return out
 
 
 @web.middleware
