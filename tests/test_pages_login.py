@@ -5,18 +5,23 @@ the roster's identities; a code is good once; a stranger gets no session."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp import DummyCookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app import RUNTIME, create_app
+from bot.config import settings_from_dict
 from bot.pages.login import STATE_COOKIE, WECOM_AUTHORIZE
-from bot.pages.routes import COOKIE, add_page_routes
+from bot.pages.routes import COOKIE, CSP, add_page_routes
+from handlers.clock import FixedClock
 from handlers.nlu import Parser
 from storage.db import transaction
 from storage.roster import link_identity, members_named
-from tests.chat_harness import Chat, open_chat
+from storage.seed_demo import seed_demo
+from tests.chat_harness import Chat, at, open_chat
 from tests.fakes.feishu import FakeFeishu
 from tests.fakes.wecom import FakeWeCom
 
@@ -143,3 +148,25 @@ async def test_without_the_setting_there_is_no_login_route(sqlite_url: str,
     finally:
         await client.close()
         await chat.runtime.close()
+
+
+async def test_serve_mounts_the_pages_and_mints_links_with_its_own_runtime(
+        sqlite_url: str, aiohttp_client: Any) -> None:
+    """`jiaolian serve`'s app: the link a runtime's `Services.page_link` mints opens there."""
+    settings = settings_from_dict({"database": {"url": sqlite_url},
+                                   "scheduler": {"enabled": False},
+                                   "pages": {"public_url": PUBLIC}})
+    client = await aiohttp_client(create_app(settings, clock=FixedClock(at("2026-11-26T10:00"))))
+    runtime = client.app[RUNTIME]
+    async with transaction(runtime.factory) as session:
+        await seed_demo(session=session)
+        [wei] = await members_named(session=session, name="韦国庆")
+        assert runtime.services.page_link is not None
+        url = await runtime.services.page_link(session, int(wei.id or 0), runtime.clock.now())
+    path = url.removeprefix(PUBLIC)
+    landing = await client.get(path)
+    assert landing.status == 200
+    assert landing.headers["Content-Security-Policy"] == CSP
+    entered = await client.post(path, allow_redirects=False)
+    assert entered.status == 303 and COOKIE in entered.cookies
+    assert (await client.get("/healthz")).headers.get("Content-Security-Policy") is None
