@@ -31,7 +31,8 @@ from handlers.sheet import sheet_for
 from storage.models import Activity
 from tests.chat_harness import Chat, open_chat
 
-CHROMIUM = os.environ.get("JIAOLIAN_CHROMIUM", "/usr/bin/chromium")
+# The distribution's browser; $JIAOLIAN_CHROMIUM names another executable.
+CHROMIUM = os.environ.get("JIAOLIAN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 REQUIRED = os.environ.get("JIAOLIAN_REQUIRE_BROWSER") == "1"
 SCREENS = Path(tempfile.gettempdir()) / "jiaolian-pages-screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -41,7 +42,7 @@ SHIYAN = "融安县实验小学教共体"
 def _browser_or_skip() -> Any:
     """Playwright's async API, or a skip (a failure under JIAOLIAN_REQUIRE_BROWSER=1)."""
     problem = ""
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+    if not Path(CHROMIUM).exists():
         problem = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
     try:
         from playwright import async_api
