@@ -135,7 +135,7 @@ def county_page(view: CountyView, *, title: str, names: Mapping[str, str],
     return document(title, body, subtitle="全县各教共体", nav=nav)
 
 
-def _line(line: Line, names: Mapping[str, str]) -> str:
+def _line(line: Line, names: Mapping[str, str], own: bool = False) -> str:
     who = f"{line.school} · " if line.school else ""
     missing = (f'<div class="muted">未覆盖学科：{e("、".join(line.missing))}</div>'
                if line.missing else "")
@@ -143,7 +143,8 @@ def _line(line: Line, names: Mapping[str, str]) -> str:
     if line.schools:
         items = "".join(f"<tr><td>{e(name)}</td><td class=\"fig\">{n}</td></tr>"
                         for name, n in line.schools)
-        parts = f"<details><summary>各校参与次数</summary><table>{items}</table></details>"
+        what = "本校参与次数（承办或登记）" if own else "各校参与次数（承办或登记）"
+        parts = f"<details><summary>{what}</summary><table>{items}</table></details>"
     return (f'<div class="card" data-quota="{e(line.quota.activity)}-{e(line.period.kind)}">'
             f'<div class="row"><span>{e(who)}{e(quota_name(line.quota, names))}'
             f' <small class="muted">{e(period_label(line.period))} · {e(rule_text(line.quota))}'
@@ -153,13 +154,13 @@ def _line(line: Line, names: Mapping[str, str]) -> str:
             f"{missing}{parts}</div>")
 
 
-def _by_period(lines: Iterable[Line], names: Mapping[str, str]) -> str:
+def _by_period(lines: Iterable[Line], names: Mapping[str, str], own: bool = False) -> str:
     out, current = [], None
     for line in lines:
         if line.period != current:
             current = line.period
             out.append(f"<h3>{e(period_label(line.period))}</h3>")
-        out.append(_line(line, names))
+        out.append(_line(line, names, own))
     return "".join(out)
 
 
@@ -192,7 +193,8 @@ def scope_page(view: ScopeView, *, title: str, subtitle: str, names: Mapping[str
                member_links: Sequence[tuple[int, str]] = ()) -> str:
     counting = [x for x in view.lines if not x.quota.cover]
     cover = [x for x in view.lines if x.quota.cover]
-    parts = [f"<section><h2>指标完成情况</h2>{_by_period(counting, names)}</section>"]
+    own = view.school_id is not None
+    parts = [f"<section><h2>指标完成情况</h2>{_by_period(counting, names, own)}</section>"]
     if view.months:
         bars = []
         for label, months in view.months.items():
@@ -204,7 +206,7 @@ def scope_page(view: ScopeView, *, title: str, subtitle: str, names: Mapping[str
         parts.append("<section><h2>本学期每月活动（对照月度要求）</h2>" + "".join(bars)
                      + "</section>")
     if cover:
-        parts.append(f"<section><h2>学科覆盖</h2>{_by_period(cover, names)}</section>")
+        parts.append(f"<section><h2>学科覆盖</h2>{_by_period(cover, names, own)}</section>")
     if member_links:
         links = "".join(f'<a class="big" href="/p/s/{sid}">{e(name)}</a>'
                         for sid, name in member_links)
