@@ -40,6 +40,9 @@ async def mint_link(*, session: AsyncSession, member_id: int, now: dt.datetime,
                     lifetime: dt.timedelta) -> str:
     """A new one-time nonce for this member, good for `lifetime`."""
     nonce = secrets.token_urlsafe(24)
+    # Links a day past their expiry are of no use, even to show "expired".
+    await session.execute(delete(PageLink).where(
+        col(PageLink.expires_at) < now - dt.timedelta(days=1)))
     session.add(PageLink(nonce=nonce, member_id=member_id, expires_at=now + lifetime))
     await session.flush()
     return nonce
@@ -87,6 +90,3 @@ async def session_of(*, session: AsyncSession, token: str,
         return None
     return member, row.csrf
 
-
-async def close_session(*, session: AsyncSession, token: str) -> None:
-    await session.execute(delete(PageSession).where(col(PageSession.token_hash) == _hash(token)))
