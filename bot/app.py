@@ -17,6 +17,7 @@ from bot.channels.registry import PLATFORMS, adapters
 from bot.config import Settings
 from bot.health import STALE_AFTER_S, LoopState, health_report
 from bot.metrics import CONTENT_TYPE_LATEST
+from bot.pages.routes import add_page_routes
 from bot.runtime import RUNTIME, open_runtime
 from handlers.clock import Clock, SystemClock
 from scheduler.config import config_for
@@ -103,6 +104,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     platforms = adapters()
     for adapter in platforms:
         adapter.add_routes(app, settings)
+    add_page_routes(app, settings, lambda a: a[RUNTIME])
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, clock=clock or SystemClock())

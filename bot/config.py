@@ -114,6 +114,21 @@ class WeComSettings:
 
 
 @dataclass(frozen=True)
+class PagesSettings:
+    """The web pages opened from `看板` (docs/pages.md): off without a public address."""
+
+    # The address people's phones reach `jiaolian serve` at, e.g. https://jiaolian.example.cn
+    public_url: str = ""
+    # The key that signs one-time links; empty: one is made and kept in the database.
+    secret: str = field(default="", repr=False)
+    link_minutes: int = 10
+    session_minutes: int = 480
+    # Sign in directly inside the app through the platform's web login (OAuth2).
+    wecom_login: bool = False
+    feishu_login: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -121,6 +136,7 @@ class Settings:
     files: FilesSettings = field(default_factory=FilesSettings)
     feishu: tuple[FeishuApp, ...] = ()
     wecom: WeComSettings | None = None
+    pages: PagesSettings = field(default_factory=PagesSettings)
     # Raw tables for parts that type their own section (handlers.nlu, scheduler).
     nlu: dict[str, Any] = field(default_factory=dict)
     scheduler: dict[str, Any] = field(default_factory=dict)
@@ -133,7 +149,8 @@ _WECOM_SECRETS = ("token", "encoding_aes_key", "app_secret", "app_token",
                   "app_encoding_aes_key")
 FEISHU_MODES = ("webhook", "long_connection")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-SECTIONS = ("server", "database", "bot", "files", "feishu", "wecom", "nlu", "scheduler")
+SECTIONS = ("server", "database", "bot", "files", "feishu", "wecom", "pages", "nlu",
+            "scheduler")
 
 
 class _Checker:
@@ -316,6 +333,23 @@ def _files(raw: Any, check: _Checker) -> FilesSettings:
     return files
 
 
+def _pages(raw: Any, check: _Checker) -> PagesSettings:
+    """`[pages]`: typed like the rest; the signing key may come from the environment."""
+    table = check.table(raw, "pages")
+    check.keys(table, "pages", {*typing.get_type_hints(PagesSettings), "secret_env"})
+    plain = {k: v for k, v in table.items() if k not in ("secret", "secret_env")}
+    pages: PagesSettings = dataclasses.replace(
+        check.dataclass_table(plain, "pages", PagesSettings),
+        **check.secrets(table, "pages", ("secret",)))
+    url = pages.public_url.rstrip("/")
+    if url and not url.startswith(("https://", "http://")):
+        raise check.fail("pages", "public_url", f"expected an http(s):// address, got {url!r}")
+    for key in ("link_minutes", "session_minutes"):
+        if getattr(pages, key) < 1:
+            raise check.fail("pages", key, "must be at least 1")
+    return dataclasses.replace(pages, public_url=url)
+
+
 def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings:
     """Build settings from an already-parsed TOML table (tests use this directly); anything
     unknown or of the wrong type is a ConfigError naming the source, section and key."""
@@ -339,6 +373,7 @@ def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings
         files=_files(raw.get("files"), check),
         feishu=_feishu_apps(raw.get("feishu"), check),
         wecom=_wecom(raw.get("wecom"), check),
+        pages=_pages(raw.get("pages"), check),
         nlu=dict(check.table(raw.get("nlu"), "nlu")),
         scheduler=dict(check.table(raw.get("scheduler"), "scheduler")),
         source=source,
@@ -348,6 +383,11 @@ def settings_from_dict(raw: dict[str, Any], *, source: str = "dict") -> Settings
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise check.fail("bot", "timezone", f"unknown time zone {settings.bot.timezone!r}"
                          ) from exc
+    if settings.pages.wecom_login and not (settings.wecom and settings.wecom.corp_id
+                                           and settings.wecom.app_secret):
+        raise check.fail("pages", "wecom_login", "needs [wecom] corp_id and app_secret")
+    if settings.pages.feishu_login and not settings.feishu:
+        raise check.fail("pages", "feishu_login", "needs a [feishu] app")
     _check_typed_elsewhere(settings, check)
     return settings
 

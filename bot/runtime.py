@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.delivery import Delivery
 from bot.ingest import InboxWriter
 from bot.metrics import Metrics
+from bot.pages.tokens import LinkMaker
 from bot.photos import PictureFetcher
 from bot.worker import Worker
 from handlers.clock import Clock
@@ -119,6 +120,10 @@ async def open_runtime(
         digest_now=functools.partial(digest_so_far, config=config),
         blobs=blobs,
         max_image_bytes=settings.files.max_image_bytes,
+        page_link=LinkMaker(public_url=settings.pages.public_url, secret=settings.pages.secret,
+                            lifetime=timedelta(minutes=settings.pages.link_minutes))
+        if settings.pages.public_url else None,
+        page_link_minutes=settings.pages.link_minutes,
     )
     metrics = Metrics()
     # A parser shared between runtimes (tests) reports to the newest one.

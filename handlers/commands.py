@@ -17,6 +17,7 @@ from handlers.claims import DECIDE, UNLINK, handle_decide, handle_unlink
 from handlers.export_request import EXPORT
 from handlers.exports import handle_export
 from handlers.messages import without_mentions
+from handlers.pages import PAGES, handle_pages
 from handlers.plans import OUTCOME, handle_outcome
 from handlers.routing import Context
 from handlers.schedule import (
@@ -49,6 +50,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("plan_outcome", OUTCOME, handle_outcome, after_followup=True),
     Command("digest_now", DIGEST_NOW, handle_digest_now),
     Command("export", EXPORT, handle_export),
+    Command("pages", PAGES, handle_pages),
     Command("schedule", SCHEDULE, handle_schedule, after_followup=True),
     Command("remind_others", REMIND_OTHERS, handle_remind_others, after_followup=True),
 )

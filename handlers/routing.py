@@ -24,6 +24,8 @@ from storage.models import ChatGroup, Member
 
 # (session, member id, today) → the texts of that member's digest of this week so far.
 DigestNow = Callable[[AsyncSession, int, date], Awaitable[list[str]]]
+# (session, member id, now) → a one-time link to that member's pages (handlers know no HTTP).
+PageLinkMaker = Callable[[AsyncSession, int, datetime], Awaitable[str]]
 
 
 @dataclass
@@ -46,6 +48,9 @@ class Services:
     # and how large a picture may be.
     blobs: BlobStorage | None = None
     max_image_bytes: int = 10 * 1024 * 1024
+    # The pages' link maker, and how long a link lasts; None: no public address, no pages.
+    page_link: PageLinkMaker | None = None
+    page_link_minutes: int = 10
 
 
 @dataclass

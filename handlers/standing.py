@@ -24,7 +24,7 @@ from sqlmodel import col
 
 from handlers.periods import Period
 from handlers.quotas import Quota
-from storage.activities import count_done, covered_subjects, taking_part
+from storage.activities import Near, count_done, covered_subjects, taking_part
 from storage.models import Community, Member, Role, School
 
 
@@ -58,8 +58,12 @@ def _id(value: Any) -> int:
     return int(value)
 
 
-async def load_county(*, session: AsyncSession, county: County | None = None) -> County:
-    """Fill `county` (a new one by default) with every community, school and subject taught."""
+async def load_county(*, session: AsyncSession, county: County | None = None,
+                      subjects: bool = True, subjects_of: int | None = None) -> County:
+    """Fill `county` (a new one by default) with every community, school and subject taught.
+    Reading every teacher's subjects is most of the cost on a large county: `subjects=False`
+    reads none (callers without coverage rules), `subjects_of` only one community's (callers
+    that count that community alone)."""
     out = county if county is not None else County()
     for cid, name in (await session.execute(select(col(Community.id), col(Community.name)))).all():
         out.communities[_id(cid)] = name
@@ -67,15 +71,19 @@ async def load_county(*, session: AsyncSession, county: County | None = None) ->
                                         col(School.community_id), col(School.is_lead)))
     for sid, name, cid, lead in rows.all():
         out.schools[_id(sid)] = SchoolRow(_id(sid), name, cid, bool(lead))
-    # Each school's distinct lists, as text: a county has tens of thousands of teachers and a
-    # school a handful of lists, and JSON has no equality on PostgreSQL.
-    subjects = await session.execute(
-        select(col(Member.school_id), cast(col(Member.subjects), Text))
-        .where(col(Member.role) == Role.TEACHER, col(Member.active).is_(True),
-               col(Member.school_id).is_not(None)).distinct()
-    )
-    for sid, subs in subjects.all():
-        out.subjects.setdefault(_id(sid), set()).update((json.loads(subs) if subs else None) or ())
+    if subjects:
+        # Each school's distinct lists, as text: a county has tens of thousands of teachers
+        # and a school a handful of lists, and JSON has no equality on PostgreSQL.
+        stmt = (select(col(Member.school_id), cast(col(Member.subjects), Text))
+                .where(col(Member.role) == Role.TEACHER, col(Member.active).is_(True),
+                       col(Member.school_id).is_not(None)))
+        if subjects_of is not None:
+            stmt = stmt.where(col(Member.school_id).in_(
+                [s.id for s in out.schools.values() if s.community_id == subjects_of]))
+        taught = await session.execute(stmt.distinct())
+        for sid, subs in taught.all():
+            out.subjects.setdefault(_id(sid), set()).update(
+                (json.loads(subs) if subs else None) or ())
     out._by_community.clear()
     return out
 
@@ -122,19 +130,23 @@ async def standing(
         if q.period in periods:
             by_kind[q.period].append(q)
     cids = sorted(county.communities) if communities is None else sorted(set(communities))
+    # Some communities only: read only the rows that can count for them (same figures).
+    near = None if communities is None else Near(
+        cids, [s.id for cid in cids for s in county.schools_of(cid)])
     out: list[QuotaStatus] = []
     for kind, rules in by_kind.items():
         period = periods[kind]
         end = min(period.end, until) if until is not None else period.end
         codes = sorted({c for q in rules for c in q.codes})
-        counts = await count_done(session=session, start=period.start, end=end, codes=codes)
+        counts = await count_done(session=session, start=period.start, end=end, codes=codes,
+                                  near=near)
         cover_codes = sorted({c for q in rules if q.cover for c in q.codes})
         covered = (await covered_subjects(session=session, start=period.start, end=end,
-                                          codes=cover_codes)) if cover_codes else set()
+                                          codes=cover_codes, near=near)) if cover_codes else set()
         part_codes = sorted({c for q in rules if not q.cover and q.scope == "community"
                              for c in q.codes}) if per_school else []
         part = (await taking_part(session=session, start=period.start, end=end,
-                                  codes=part_codes)) if part_codes else {}
+                                  codes=part_codes, near=near)) if part_codes else {}
         index = _Index(counts, covered, part)
         for q in rules:
             out.extend(_statuses(q, period, county, index, cids, per_school))

@@ -397,3 +397,9 @@ UNDELIVERED_NOTE = ("【运行提醒】{day}有 {count} 条消息多次发送失
                     "请检查群机器人、应用权限或网络；服务器日志里有详细原因。")
 UNDELIVERED_LINE = "· 发给{to}：“{text}”（{error}）"
 UNDELIVERED_MORE = "……另有 {n} 条"
+
+# --- pages (handlers/pages.py): the one-time link from 看板 -------------------------------
+PAGE_LINK = "教共体看板（{minutes}分钟内有效，只能打开一次，请勿转发）：\n{url}"
+PAGE_SENT_PRIVATELY = "看板链接已私信发给你。"
+PAGE_UNAVAILABLE = ("这个教联助手没有配置对外网址，暂时没有网页看板；可以直接问我数字，"
+                    "如“本月集体备课开展了几次”。")

@@ -314,5 +314,24 @@ class Setting(SQLModel, table=True):
     updated_at: datetime = utc_column()
 
 
+class PageLink(SQLModel, table=True):
+    """A one-time link to the pages minted by `看板`: spent by the landing page's POST."""
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    member_id: int = Field(foreign_key="member.id")
+    expires_at: datetime = utc_column()
+    spent_at: datetime | None = utc_column(nullable=True)
+
+
+class PageSession(SQLModel, table=True):
+    """A signed-in page visitor; the cookie holds a random token, this table its hash."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    csrf: str = Field(max_length=64)
+    expires_at: datetime = utc_column(index=True)
+    created_at: datetime = utc_column()
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -113,7 +113,7 @@ def test_example_config_with_its_examples_switched_on_loads(
     for name in ("FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN", "FEISHU_ENCRYPT_KEY",
                  "WECOM_ROBOT_TOKEN", "WECOM_ROBOT_AES_KEY", "WECOM_APP_SECRET", "WECOM_APP_TOKEN",
                  "WECOM_APP_AES_KEY",
-                 "WECOM_HOOK_SIDING"):
+                 "WECOM_HOOK_SIDING", "JIAOLIAN_PAGES_SECRET"):
         monkeypatch.setenv(name, "x" * 43)
     lines = []
     for line in (ROOT / "config.example.toml").read_text(encoding="utf-8").splitlines():

@@ -83,6 +83,9 @@ class FakeFeishu(FakeServer):
         self.resources: dict[tuple[str, str], bytes] = {}
         self.downloads: list[tuple[str, str]] = []
         self.download_faults: list[Fault] = []
+        # Web login: codes the test issued → open_id (spent once); user tokens → open_id.
+        self.login_codes: dict[str, str] = {}
+        self.user_tokens: dict[str, str] = {}
 
     # --- control ----------------------------------------------------------------------------
 
@@ -91,6 +94,9 @@ class FakeFeishu(FakeServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post(TOKEN_PATH, self._token)
+        app.router.add_post("/open-apis/auth/v3/app_access_token/internal", self._app_token)
+        app.router.add_post("/open-apis/authen/v1/oidc/access_token", self._user_token)
+        app.router.add_get("/open-apis/authen/v1/user_info", self._user_info)
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._update)
@@ -277,3 +283,42 @@ class FakeFeishu(FakeServer):
                                      status=404)
         return web.json_response({"code": 0, "msg": "success", "data": {"user": {
             "open_id": request.match_info["user_id"], **user}}})
+
+    # --- web login (网页应用登录) -------------------------------------------------------------
+
+    def issue_login_code(self, open_id: str) -> str:
+        code = f"fs-code-{next(self._ids)}"
+        self.login_codes[code] = open_id
+        return code
+
+    async def _app_token(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("app_id") != self.app_id or body.get("app_secret") != self.app_secret:
+            return web.json_response({"code": 10014, "msg": "app secret invalid"}, status=400)
+        self.token_requests += 1
+        token = f"a-{self.token_requests}"
+        self.valid_tokens[token] = time.monotonic() + self.token_expire
+        return web.json_response({"code": 0, "msg": "ok", "app_access_token": token,
+                                  "tenant_access_token": token, "expire": self.token_expire})
+
+    async def _user_token(self, request: web.Request) -> web.Response:
+        refusal = self._auth_error(request)
+        if refusal is not None:
+            return refusal
+        body = await request.json()
+        open_id = self.login_codes.pop(str(body.get("code", "")), None)
+        if body.get("grant_type") != "authorization_code" or open_id is None:
+            return web.json_response({"code": 20003, "msg": "invalid code"}, status=400)
+        token = f"u-{next(self._ids)}"
+        self.user_tokens[token] = open_id
+        return web.json_response({"code": 0, "msg": "ok", "data": {
+            "access_token": token, "token_type": "Bearer", "expires_in": 7200}})
+
+    async def _user_info(self, request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        open_id = self.user_tokens.get(token)
+        if open_id is None:
+            return web.json_response({"code": 99991668, "msg": "invalid user token"},
+                                     status=400)
+        return web.json_response({"code": 0, "msg": "ok", "data": {"open_id": open_id,
+                                                                   "name": "someone"}})

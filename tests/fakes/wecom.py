@@ -84,6 +84,7 @@ class FakeWeCom(FakeServer):
         self.files: dict[str, bytes] = {}
         self.downloads: list[str] = []
         self.download_faults: list[int] = []
+        self.login_codes: dict[str, str] = {}
 
 
     def response_url(self) -> str:
@@ -111,6 +112,7 @@ class FakeWeCom(FakeServer):
         app.router.add_get("/media/{name}", self._file)
         app.router.add_get("/cgi-bin/user/get", self._user_get)
         app.router.add_post("/cgi-bin/user/getuserid", self._getuserid)
+        app.router.add_get("/cgi-bin/auth/getuserinfo", self._oauth_user)
 
     def texts(self) -> list[str]:
         return [s.content for s in self.sent if s.msgtype in ("text", "markdown")]
@@ -260,3 +262,19 @@ class FakeWeCom(FakeServer):
             if user.get("mobile") == mobile:
                 return await self._answer({"errcode": 0, "errmsg": "ok", "userid": userid})
         return await self._answer({"errcode": 46004, "errmsg": "user no exist"})
+
+    # --- OAuth2 (网页授权登录): a code the test issued → the person's userid, once ----------
+
+    def issue_login_code(self, userid: str) -> str:
+        code = f"wc-code-{next(self._ids)}"
+        self.login_codes[code] = userid
+        return code
+
+    async def _oauth_user(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token") not in self.valid_tokens:
+            return await self._answer({"errcode": 40014, "errmsg": "invalid access_token"})
+        userid = self.login_codes.pop(request.query.get("code", ""), None)
+        if userid is None:
+            return await self._answer({"errcode": 40029, "errmsg": "invalid code"})
+        return await self._answer({"errcode": 0, "errmsg": "ok", "userid": userid,
+                                   "user_ticket": "ticket"})
