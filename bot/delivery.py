@@ -42,8 +42,9 @@ from storage.sendlog import record, wait_for_room
 
 log = logging.getLogger(__name__)
 
-# Each row is leased for its own send: longer than a send's HTTP timeouts (10 s a request).
-LEASE = timedelta(seconds=60)
+# Each row is leased for its own send, which its requests' timeouts (10 s each) keep short;
+# a row whose sender died is taken up again after this.
+LEASE = timedelta(seconds=30)
 
 
 class Delivery:

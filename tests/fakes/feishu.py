@@ -66,6 +66,8 @@ class FakeFeishu(FakeServer):
         self.valid_tokens: dict[str, float] = {}
         self.sent: list[Sent] = []
         self.by_uuid: dict[str, Sent] = {}
+        # Every accepted send by uuid, repeats included (Feishu drops them; we count them).
+        self.sends_per_uuid: dict[str, int] = {}
         self.updates: list[tuple[str, dict[str, Any]]] = []
         self.faults: list[Fault] = []
         # Answered to every message call while set (an outage), after `faults`.
@@ -156,6 +158,7 @@ class FakeFeishu(FakeServer):
         return refusal
 
     async def _record(self, sent: Sent) -> web.Response:
+        self.sends_per_uuid[sent.uuid] = self.sends_per_uuid.get(sent.uuid, 0) + 1
         known = self.by_uuid.get(sent.uuid)
         if known is None:
             self.by_uuid[sent.uuid] = sent
