@@ -19,13 +19,16 @@ from storage.models import OutboxMessage
 from storage.outbox import progress_of
 
 PER_APP_PER_MIN = 1000
+# Sends reserved a window apart reach the platform up to this much closer together (the
+# request's own latency varies), so each window is kept this much longer than the limit's.
+SLACK_S = 0.25
 
 
 @dataclass(frozen=True, order=True)
 class Limit:
     key: str
     limit: int
-    period: float  # seconds
+    period: float  # seconds, SLACK_S included
 
 
 def _steps(row: OutboxMessage, parts: int) -> int:
@@ -38,15 +41,15 @@ def limits_for(row: OutboxMessage) -> list[tuple[Limit, int]]:
     if row.platform == "feishu":
         app = row.app_id or "default"
         n = _steps(row, 1)
-        return [(Limit(f"feishu:chat:{row.target}", PER_CHAT_PER_S, 1.0), n),
-                (Limit(f"feishu:app:{app}", PER_APP_PER_S, 1.0), n),
-                (Limit(f"feishu:app-min:{app}", PER_APP_PER_MIN, 60.0), n)]
+        return [(Limit(f"feishu:chat:{row.target}", PER_CHAT_PER_S, 1.0 + SLACK_S), n),
+                (Limit(f"feishu:app:{app}", PER_APP_PER_S, 1.0 + SLACK_S), n),
+                (Limit(f"feishu:app-min:{app}", PER_APP_PER_MIN, 60.0 + SLACK_S), n)]
     if row.platform == "wecom":
         parts = len(split_text(row.text)) if row.text.strip() else 0
         if row.target_kind == "user":
-            return [(Limit(f"wecom:user:{row.target}", PER_MEMBER_PER_MIN, 60.0),
+            return [(Limit(f"wecom:user:{row.target}", PER_MEMBER_PER_MIN, 60.0 + SLACK_S),
                      _steps(row, parts))]
         if not row.reply_to:
-            return [(Limit(f"wecom:hook:{row.target}", PER_ROBOT_PER_MIN, 60.0),
+            return [(Limit(f"wecom:hook:{row.target}", PER_ROBOT_PER_MIN, 60.0 + SLACK_S),
                      _steps(row, parts))]
     return []

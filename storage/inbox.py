@@ -87,9 +87,12 @@ async def claim_events(
     if session.get_bind().dialect.name == "postgresql":
         # Several instances: rows another one is claiming are skipped, not waited for.
         candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE is evaluated once: a locking subquery with LIMIT may be run again per row.
+    chosen = candidates.cte("chosen")
     stmt = (
         update(InboxEvent)
-        .where(col(InboxEvent.id).in_(candidates), col(InboxEvent.status) == "pending", free)
+        .where(col(InboxEvent.id).in_(select(chosen.c.id)), col(InboxEvent.status) == "pending",
+               free)
         .values(claimed_until=now + lease, attempts=col(InboxEvent.attempts) + 1)
         .returning(col(InboxEvent.id))
     )

@@ -90,9 +90,11 @@ async def claim_due(
     candidates = select(col(o.id)).where(*due, ~ahead).order_by(col(o.id)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE is evaluated once: a locking subquery with LIMIT may be run again per row.
+    chosen = candidates.cte("chosen")
     claimed = list(
         (await session.execute(
-            update(o).where(col(o.id).in_(candidates.scalar_subquery()), *due)
+            update(o).where(col(o.id).in_(select(chosen.c.id)), *due)
             .values(claimed_until=now + lease)
             .returning(col(o.id))
             .execution_options(synchronize_session=False)
