@@ -23,8 +23,9 @@ from bot.metrics import Metrics
 from bot.shared_limits import SLACK_S
 from handlers.clock import SHANGHAI, FixedClock
 from storage.db import create_engine, session_factory, transaction, upgrade
+from storage.inbox import claim_events, insert_event
 from storage.models import OutboxMessage
-from storage.outbox import NewMessage, enqueue
+from storage.outbox import NewMessage, claim_due, enqueue
 from tests.fakes.feishu import FakeFeishu, Fault
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)
@@ -214,3 +215,39 @@ async def test_per_chat_and_per_app_limits_hold_across_two_instances(pg_rig: Rig
     await asyncio.gather(*(d.drain() for d in both))
     assert len(rig.fake.sent) == len(rig.fake.by_uuid) == 72
     assert second.metrics.replies_given_up.labels("feishu")._value.get() == 0
+
+
+@pytest.mark.postgres
+async def test_concurrent_claims_take_disjoint_batches_of_their_limit(pg_url: str) -> None:
+    """Two instances claiming at once: each gets at most its limit, and no row twice
+    (outbox and inbox alike)."""
+    engines = [create_engine(pg_url) for _ in range(2)]
+    await upgrade(engines[0])
+    factories = [session_factory(e) for e in engines]
+    now = T0
+    try:
+        async with transaction(factories[0]) as session:
+            for c in range(40):
+                await enqueue(session=session, now=now, message=NewMessage(
+                    key=f"k{c}", platform="feishu", target_kind="chat", target=f"oc_{c}",
+                    text="x"))
+                await insert_event(session=session, platform="feishu", event_id=f"e{c}",
+                                   payload={}, received_at=now)
+
+        async def outbox(n: int) -> set[int | None]:
+            async with transaction(factories[n]) as session:
+                return {r.id for r in await claim_due(session=session, now=now, limit=16)}
+
+        async def inbox(n: int) -> set[int | None]:
+            async with transaction(factories[n]) as session:
+                return {e.id for e in await claim_events(session=session, now=now, limit=16)}
+
+        for claim in (outbox, inbox):
+            first = await asyncio.gather(claim(0), claim(1))
+            second = await asyncio.gather(claim(0), claim(1))
+            assert max(len(batch) for batch in (*first, *second)) == 16
+            taken = [i for batch in (*first, *second) for i in batch]
+            assert len(taken) == len(set(taken)) == 40
+    finally:
+        for e in engines:
+            await e.dispose()

@@ -149,6 +149,8 @@ class Poster:
     acked: set[str] = field(default_factory=set)
     posts: int = 0
     refused: int = 0
+    # Set when this many events are acknowledged.
+    milestones: dict[int, asyncio.Event] = field(default_factory=dict)
 
     async def post(self, event: dict[str, Any], first: int) -> None:
         headers, body = signed_body(event, encrypt_key=KEY)
@@ -161,6 +163,8 @@ class Poster:
                 async with self.session.post(target.url, data=body, headers=headers) as resp:
                     if resp.status == 200:
                         self.acked.add(event["header"]["event_id"])
+                        if (reached := self.milestones.get(len(self.acked))) is not None:
+                            reached.set()
                         return
             except (aiohttp.ClientError, TimeoutError):
                 pass
@@ -218,12 +222,18 @@ async def test_two_instances_one_killed_midway_answer_every_event_once(
                         await poster.post(events[n], first=n + 1)
 
             half, restart_at = EVENTS // 2, EVENTS * 7 // 10
-            await asyncio.gather(*(send(n) for n in range(half)))
-            await b.kill()  # midway, with sends and events in flight
-            killed_at = time.monotonic() - started
-            await asyncio.gather(*(send(n) for n in range(half, restart_at)))
-            await b.start()
-            await asyncio.gather(*(send(n) for n in range(restart_at, EVENTS)))
+            poster.milestones = {half: asyncio.Event(), restart_at: asyncio.Event()}
+            killed_at = 0.0
+
+            async def chaos() -> None:
+                nonlocal killed_at
+                await poster.milestones[half].wait()
+                await b.kill()  # midway, with posts, events and sends in flight
+                killed_at = time.monotonic() - started
+                await poster.milestones[restart_at].wait()
+                await b.start()
+
+            await asyncio.gather(chaos(), *(send(n) for n in range(EVENTS)))
         posted_at = time.monotonic() - started
         assert len(poster.acked) == EVENTS
 
