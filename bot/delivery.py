@@ -38,13 +38,16 @@ from storage.outbox import (
     mark_retry,
     mark_sent,
 )
-from storage.sendlog import record, wait_for_room
+from storage.sendlog import prune, record, wait_for_room
 
 log = logging.getLogger(__name__)
 
 # Each row is leased for its own send, which its requests' timeouts (10 s each) keep short;
 # a row whose sender died is taken up again after this.
 LEASE = timedelta(seconds=30)
+# Every this many reservations, sends older than every window are forgotten.
+PRUNE_EVERY = 500
+PRUNE_AFTER = timedelta(minutes=5)
 
 
 class Delivery:
@@ -70,6 +73,7 @@ class Delivery:
         self._finished = 0
         # SQLite has one writer: reservations of this instance go one at a time.
         self._reserving = asyncio.Lock()
+        self._reservations = 0
 
     async def deliver_due(self) -> int:
         """Start sends for due targets while there are free places; returns how many sends
@@ -133,6 +137,9 @@ class Delivery:
                 return max(waits)
             for lim, n in limits:
                 await record(session=session, key=lim.key, now=now, n=n)
+            self._reservations += 1
+            if self._reservations % PRUNE_EVERY == 0:
+                await prune(session=session, before=now - PRUNE_AFTER)
         return 0.0
 
     async def _settle(self, row: OutboxMessage, result: SendResult) -> None:

@@ -45,6 +45,15 @@ async def record(*, session: AsyncSession, key: str, now: datetime, n: int = 1) 
     await session.execute(insert(SendLog), [{"key": key[:200], "at": now}] * n)
 
 
+async def prune(*, session: AsyncSession, before: datetime) -> int:
+    """Forget sends older than every window (keys of chats that went quiet keep theirs until
+    this runs; `wait_for_room` prunes only the key it looks at)."""
+    result = await session.execute(
+        delete(SendLog).where(col(SendLog.at) < before)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def count_recent(*, session: AsyncSession, key: str, since: datetime) -> int:
     stmt = select(func.count()).select_from(SendLog).where(col(SendLog.key) == key,
                                                            col(SendLog.at) > since)

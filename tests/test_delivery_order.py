@@ -251,3 +251,13 @@ async def test_concurrent_claims_take_disjoint_batches_of_their_limit(pg_url: st
     finally:
         for e in engines:
             await e.dispose()
+
+
+async def test_the_shared_windows_forget_old_sends(rig: Rig) -> None:
+    from storage.sendlog import count_recent, prune, record
+
+    async with transaction(rig.one.factory) as session:
+        await record(session=session, key="feishu:chat:oc_quiet", now=T0, n=3)
+        await record(session=session, key="feishu:chat:oc_busy", now=T0 + WINDOW * 400, n=2)
+        assert await prune(session=session, before=T0 + timedelta(minutes=5)) == 3
+        assert await count_recent(session=session, key="feishu:chat:oc_busy", since=T0) == 2
