@@ -23,12 +23,14 @@ test: $(STAMP)
 	$(BIN)/mypy bot handlers scheduler storage
 	$(BIN)/python -m pytest -q
 
-# Benchmarks print figures (speed is never a test): the parser, the Feishu webhook, digests.
+# Benchmarks print figures (speed is never a test): the parser, the Feishu webhook, digests,
+# delivery under platform faults.
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/delivery.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

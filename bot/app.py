@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from bot.appkeys import RUNTIME
 from bot.channels.registry import PLATFORMS, adapters
 from bot.config import Settings
 from bot.health import STALE_AFTER_S, LoopState, health_report
 from bot.metrics import CONTENT_TYPE_LATEST
 from bot.pages.routes import add_page_routes
-from bot.runtime import RUNTIME, open_runtime
+from bot.runtime import open_runtime
 from handlers.clock import Clock, SystemClock
 from scheduler.config import config_for
 from scheduler.setup import SchedulerService

@@ -1,12 +1,22 @@
-"""Delivery: outbox → platform, with retries and backoff; permanent errors end a row.
+"""Delivery: outbox → platform, one chat at a time in order, many chats at once.
 
 A message is marked sent only after the platform accepted it; the outbox key travels as the
 platform's idempotency key where there is one, so a crash between send and mark is harmless.
+
+Order and fairness: the claim hands out the oldest due row of each target (storage.outbox
+`claim_due`), so a chat's replies leave first-in first-out, each waiting behind its
+predecessor's retries; rows of different targets are sent concurrently (at most
+`concurrency` in flight), each under its own lease, so one slow chat holds up nobody else.
+A rate-limit answer (a retry with `retry_after`: Feishu's 429, WeCom's busy code, a window
+on our side) puts the row off without counting a try. Before a row goes to its channel,
+its sends are reserved in the database windows of bot.shared_limits, which every instance
+shares; a row that does not fit is put off the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
@@ -15,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel, SendResult
 from bot.loops import Loop, backoff
+from bot.makers import Makers
 from bot.metrics import Metrics
+from bot.shared_limits import limits_for
 from handlers.clock import Clock
 from storage.db import transaction
 from storage.models import OutboxMessage
@@ -27,61 +39,143 @@ from storage.outbox import (
     mark_retry,
     mark_sent,
 )
+from storage.sendlog import prune, record, wait_for_room
 
 log = logging.getLogger(__name__)
+
+# Each row is leased for its own send, which its requests' timeouts (10 s each) keep short;
+# a row whose sender died is taken up again after this.
+LEASE = timedelta(seconds=30)
+# Every this many reservations, sends older than every window are forgotten.
+PRUNE_EVERY = 500
+PRUNE_AFTER = timedelta(minutes=5)
+
 
 class Delivery:
     def __init__(
         self, *, factory: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
-        clock: Clock, batch: int = 20, yield_to: Callable[[], Awaitable[None]] | None = None,
-        metrics: Metrics | None = None,
+        clock: Clock, concurrency: int = 16,
+        yield_to: Callable[[], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None, lease: timedelta = LEASE,
+        shared_limits: bool = True, makers: Makers | None = None,
     ) -> None:
         self.factory = factory
         self.channels = channels
         self.clock = clock
-        self.batch = batch
+        self.concurrency = concurrency
+        self.lease = lease
+        self.shared_limits = shared_limits
+        # Attachments named on a row but not yet made (a digest's chart) are made here.
+        self.makers = makers
         self.loop = Loop("delivery", self.deliver_due)
         self.wakeup = self.loop.wakeup
         self.metrics = metrics
         # Awaited before each send: lets urgent work (acknowledgements) go first.
         self.yield_to = yield_to
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._finished = 0
+        # SQLite has one writer: reservations of this instance go one at a time.
+        self._reserving = asyncio.Lock()
+        self._reservations = 0
 
     async def deliver_due(self) -> int:
-        """Send what is due now; returns how many rows were tried."""
+        """Start sends for due targets while there are free places; returns how many sends
+        were started or finished since the last call (0: nothing to do until woken: a send
+        that finishes wakes the loop, since its chat's next row may now be due)."""
+        started = await self._start_due()
+        finished, self._finished = self._finished, 0
+        return started + finished
+
+    async def _start_due(self) -> int:
+        free = self.concurrency - len(self._inflight)
+        if free <= 0:
+            return 0
         async with transaction(self.factory) as session:
-            rows = await claim_due(session=session, now=self.clock.now(), limit=self.batch,
-                                   platforms=list(self.channels))
+            rows = await claim_due(session=session, now=self.clock.now(), limit=free,
+                                   lease=self.lease, platforms=list(self.channels))
         for row in rows:
-            if self.yield_to is not None:
-                await self.yield_to()
-            await self._deliver(row)
+            assert row.id is not None
+            task = asyncio.create_task(self._deliver(row), name=f"deliver-{row.id}")
+            self._inflight[row.id] = task
+            task.add_done_callback(functools.partial(self._done, row.id))
         return len(rows)
+
+    def _done(self, row_id: int, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(row_id, None)
+        self._finished += 1
+        self.wakeup.set()
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # Marking failed (the database away): the lease runs out and the row is sent
+            # again, which its idempotency key makes harmless.
+            log.error("outbox %s: delivery failed: %r", row_id, exc)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
+        if self.yield_to is not None:
+            await self.yield_to()
         channel = self.channels[row.platform]
         try:
-            result = await channel.send(row)
+            wait = await self._reserve(row)
+            if wait > 0:
+                result = SendResult.retry("throttled: shared send limit", after=wait)
+            else:
+                if self.makers is not None:
+                    await self.makers.complete(row)
+                result = await channel.send(row)
         except Exception as exc:  # a channel bug must not stop delivery of other rows
             log.exception("outbox %s: send raised", row.id)
             result = SendResult.retry(f"{type(exc).__name__}: {exc}")
+        await self._settle(row, result)
+
+    async def _reserve(self, row: OutboxMessage) -> float:
+        """Record the row's sends in the shared windows; or, when one is full, record nothing
+        and return the seconds until the row fits."""
+        limits = sorted(limits_for(row)) if self.shared_limits else []
+        if not limits:
+            return 0.0
+        now = self.clock.now()
+        async with self._reserving, transaction(self.factory) as session:
+            waits = [await wait_for_room(session=session, key=lim.key, limit=lim.limit,
+                                         period=lim.period, now=now, n=n)
+                     for lim, n in limits]
+            if max(waits) > 0:
+                return max(waits)
+            for lim, n in limits:
+                await record(session=session, key=lim.key, now=now, n=n)
+            self._reservations += 1
+            if self._reservations % PRUNE_EVERY == 0:
+                await prune(session=session, before=now - PRUNE_AFTER)
+        return 0.0
+
+    async def _settle(self, row: OutboxMessage, result: SendResult) -> None:
+        assert row.id is not None
         now = self.clock.now()
         outcome = "sent"
         async with transaction(self.factory) as session:
             if result.ok:
                 await mark_sent(session=session, message_id=row.id, now=now)
             elif result.permanent:
-                log.warning("outbox %s failed for good: %s", row.id, result.error)
+                log.warning("outbox %s to %s %s given up: %s", row.id, row.platform,
+                            row.target_kind, result.error)
                 await mark_failed(session=session, message_id=row.id, error=result.error)
                 outcome = "given_up"
             else:
-                attempts = row.attempts + 1
+                limited = result.retry_after is not None
+                # A rate-limit answer says when to come back: waiting is not a failed try.
+                attempts = row.attempts if limited else row.attempts + 1
                 delay = result.retry_after if result.retry_after is not None else backoff(attempts)
-                await mark_retry(session=session, message_id=row.id, attempts=attempts,
-                                 at=now + timedelta(seconds=delay), error=result.error)
+                failed = await mark_retry(session=session, message_id=row.id, attempts=attempts,
+                                          at=now + timedelta(seconds=delay), error=result.error)
                 if result.done is not None:
                     await mark_progress(session=session, message_id=row.id, done=result.done)
-                outcome = "given_up" if attempts >= MAX_ATTEMPTS else "retried"
+                if failed:
+                    log.error("outbox %s to %s %s given up after %d tries: %s", row.id,
+                              row.platform, row.target_kind, MAX_ATTEMPTS, result.error)
+                    outcome = "given_up"
+                else:
+                    outcome = "limited" if limited else "retried"
+                if limited:
+                    asyncio.get_running_loop().call_later(delay, self.wakeup.set)
         self._count(row, outcome)
 
     def _count(self, row: OutboxMessage, outcome: str) -> None:
@@ -94,17 +188,35 @@ class Delivery:
             m.delivery_seconds.labels(row.platform).observe(max(0.0, age))
         elif outcome == "retried":
             m.replies_retried.labels(row.platform).inc()
+        elif outcome == "limited":
+            m.replies_rate_limited.labels(row.platform).inc()
         else:
             m.replies_given_up.labels(row.platform).inc()
 
     async def drain(self) -> int:
+        """Deliver until nothing is due (tests, the console): every started send finished."""
         total = 0
-        while (n := await self.deliver_due()) > 0:
-            total += n
-        return total
+        while True:
+            started = await self._start_due()
+            waited = bool(self._inflight)
+            if waited:
+                await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+            self._finished = 0
+            if started == 0 and not waited:
+                return total
+            total += started
+
+    async def close(self) -> None:
+        """Let the sends in flight finish (shutdown); their rows are marked."""
+        if self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
     async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
         """Owned by the app's cleanup context; woken when there is work, polls as a safety net;
-        a failing round (the database away) is logged and retried after a capped backoff."""
+        a failing round (the database away) is logged and retried after a capped backoff.
+        Sends still in flight when stopped are finished before this returns."""
         self.loop.poll = poll
-        await self.loop.run(stop)
+        try:
+            await self.loop.run(stop)
+        finally:
+            await self.close()

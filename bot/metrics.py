@@ -48,6 +48,9 @@ class Metrics:
         self.replies_given_up = Counter(
             "jiaolian_replies_given_up", "Outbox messages given up on (permanent error or too "
             "many tries)", ["platform"], registry=r)
+        self.replies_rate_limited = Counter(
+            "jiaolian_replies_rate_limited", "Sends put off by a rate limit (the platform's "
+            "answer or a shared window); not counted as tries", ["platform"], registry=r)
         self.loop_failures = Counter(
             "jiaolian_loop_failures", "Background loop iterations that failed", ["loop"],
             registry=r)

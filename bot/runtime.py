@@ -11,13 +11,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.ingest import InboxWriter
+from bot.makers import default_makers
 from bot.metrics import Metrics
 from bot.pages.tokens import LinkMaker
 from bot.photos import PictureFetcher
@@ -67,10 +67,6 @@ class Runtime:
     async def close(self) -> None:
         await self.inbox.engine.dispose()
         await self.engine.dispose()
-
-
-# The open runtime on the aiohttp app; webhooks read it to save events to the inbox.
-RUNTIME = web.AppKey("runtime", Runtime)
 
 
 def blob_storage(settings: Settings) -> BlobStorage:
@@ -129,7 +125,10 @@ async def open_runtime(
     # A parser shared between runtimes (tests) reports to the newest one.
     services.parser.on_parsed = metrics.parse_seconds.observe
     chans: dict[str, Channel] = dict(channels or {})
-    delivery = Delivery(factory=factory, channels=chans, clock=clock, metrics=metrics)
+    makers = default_makers(factory=factory, blobs=blobs, quotas=config.quotas,
+                            period_of=calendar.period, activity_names=services.activity_names)
+    delivery = Delivery(factory=factory, channels=chans, clock=clock, metrics=metrics,
+                        makers=makers)
     worker = Worker(factory=factory, channels=chans, services=services,
                     dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup,
                     pictures=PictureFetcher(factory=factory,

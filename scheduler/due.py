@@ -49,7 +49,7 @@ from scheduler.queries import (
     load_roster,
     planned_times,
 )
-from scheduler.state import claim_once, done_before, last_run, save_last_run
+from scheduler.state import claim_beat, claim_once, done_before
 from storage.blobs import BlobStorage
 from storage.db import transaction
 from storage.events import hold_started_plans, mark_outcome_asked
@@ -316,19 +316,28 @@ async def run_due(
     `delivery_order`, so two instances racing on PostgreSQL wait for each other instead of
     deadlocking, and the loser's inserts do nothing."""
     async with transaction(factory) as session:
-        await hold_started_plans(session=session, now=now,
-                                 today=now.astimezone(config.timezone).date())
-        messages = await collect_due(session=session, now=now, last_run=last_run,
-                                     config=config, claim=True, files=files)
-        queued = []
-        for message in sorted(messages, key=delivery_order):
-            if await enqueue(session=session, message=message, now=now):
-                queued.append(message)
-        await mark_outcome_asked(session=session, now=now, event_ids=[
-            int(m.extra["activity_id"]) for m in queued
-            if m.extra and m.extra.get("kind") == "activity_outcome"])
+        queued = await _run_due_in(session, now=now, last_run=last_run, config=config,
+                                   files=files)
     if queued:
         log.info("scheduler: queued %d message(s) for (%s, %s]", len(queued), last_run, now)
+    return queued
+
+
+async def _run_due_in(
+    session: AsyncSession, *, now: dt.datetime, last_run: dt.datetime,
+    config: SchedulerConfig, files: BlobStorage | None,
+) -> list[NewMessage]:
+    await hold_started_plans(session=session, now=now,
+                             today=now.astimezone(config.timezone).date())
+    messages = await collect_due(session=session, now=now, last_run=last_run,
+                                 config=config, claim=True, files=files)
+    queued = []
+    for message in sorted(messages, key=delivery_order):
+        if await enqueue(session=session, message=message, now=now):
+            queued.append(message)
+    await mark_outcome_asked(session=session, now=now, event_ids=[
+        int(m.extra["activity_id"]) for m in queued
+        if m.extra and m.extra.get("kind") == "activity_outcome"])
     return queued
 
 
@@ -336,17 +345,18 @@ async def tick(
     *, factory: async_sessionmaker[AsyncSession], clock: Clock, config: SchedulerConfig,
     files: BlobStorage | None = None,
 ) -> list[NewMessage]:
-    """One scheduler beat: run what is due since the last recorded run, then record now."""
+    """One scheduler beat: claim the window since the last recorded run and run what is due
+    in it, in one transaction. Several instances beat one at a time (`claim_beat`), and each
+    due moment falls in exactly one claimed window: it is computed and queued once."""
     now = clock.now()
-    async with factory() as session:
-        previous = await last_run(session=session)
-    if previous is None:
-        # A fresh install starts from now: it must not announce what it never missed.
-        previous = now
-    queued = await run_due(factory=factory, now=now, last_run=previous, config=config,
-                           files=files)
     async with transaction(factory) as session:
-        await save_last_run(session=session, moment=now)
+        previous = await claim_beat(session=session, now=now)
+        if previous is None:
+            return []
+        queued = await _run_due_in(session, now=now, last_run=previous, config=config,
+                                   files=files)
+    if queued:
+        log.info("scheduler: queued %d message(s) for (%s, %s]", len(queued), previous, now)
     return queued
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -44,6 +44,21 @@ async def save_last_run(*, session: AsyncSession, moment: datetime) -> None:
         where=col(Setting.value) < ins.excluded.value,
     )
     await session.execute(stmt)
+
+
+async def claim_beat(*, session: AsyncSession, now: datetime) -> datetime | None:
+    """Claim the beat window (last run, now] for this transaction: the last run (`now` on a
+    fresh install: it must not announce what it never missed), recorded as `now` on commit;
+    None when another instance already ran up to `now`. On PostgreSQL a transaction lock
+    makes the beats of several instances take turns, each seeing the one before it."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                              {"key": LAST_RUN})
+    previous = await last_run(session=session)
+    if previous is not None and previous >= now:
+        return None
+    await save_last_run(session=session, moment=now)
+    return previous or now
 
 
 async def done_before(*, session: AsyncSession, key: str) -> bool:

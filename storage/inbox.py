@@ -75,7 +75,8 @@ async def claim_events(
     *, session: AsyncSession, now: datetime, limit: int = 1,
     lease: timedelta = LEASE,
 ) -> list[InboxEvent]:
-    """Lease the oldest pending events; no other worker takes them until the lease ends."""
+    """Lease the oldest pending events; no other worker (of this instance or another) takes
+    them until the lease ends."""
     free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
     candidates = (
         select(col(InboxEvent.id))
@@ -83,9 +84,15 @@ async def claim_events(
         .order_by(col(InboxEvent.id))
         .limit(limit)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # Several instances: rows another one is claiming are skipped, not waited for.
+        candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE is evaluated once: a locking subquery with LIMIT may be run again per row.
+    chosen = candidates.cte("chosen")
     stmt = (
         update(InboxEvent)
-        .where(col(InboxEvent.id).in_(candidates), col(InboxEvent.status) == "pending", free)
+        .where(col(InboxEvent.id).in_(select(chosen.c.id)), col(InboxEvent.status) == "pending",
+               free)
         .values(claimed_until=now + lease, attempts=col(InboxEvent.attempts) + 1)
         .returning(col(InboxEvent.id))
     )

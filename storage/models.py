@@ -279,6 +279,24 @@ class OutboxMessage(SQLModel, table=True):
     error: str = Field(default="", max_length=1000)
 
 
+# A chat's rows go out in id order: the claim looks for an earlier pending row of the target.
+sa.Index("ix_outboxmessage_target_order", OutboxMessage.platform, OutboxMessage.app_id,  # type: ignore[arg-type]
+         OutboxMessage.target_kind, OutboxMessage.target, OutboxMessage.status,  # type: ignore[arg-type]
+         OutboxMessage.id)  # type: ignore[arg-type]
+
+
+class SendLog(SQLModel, table=True):
+    """Recent sends per rate-limit key (a chat, an app, a robot), shared by every instance so
+    the platforms' limits hold for all of them together; rows older than a window are pruned."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    at: datetime = utc_column()
+
+
+sa.Index("ix_sendlog_key_at", SendLog.key, SendLog.at)  # type: ignore[arg-type]
+
+
 class Conversation(SQLModel, table=True):
     """A follow-up question awaiting the same person's next message in the same chat."""
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.models import OutboxMessage
@@ -69,24 +70,34 @@ async def claim_due(
     *, session: AsyncSession, now: datetime, limit: int = 20,
     lease: timedelta = timedelta(seconds=30), platforms: list[str] | None = None,
 ) -> list[OutboxMessage]:
-    """Lease up to `limit` due messages, oldest first."""
-    free = or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now)
-    due = [col(OutboxMessage.status) == "pending", col(OutboxMessage.next_attempt_at) <= now, free]
+    """Lease the oldest due row of up to `limit` targets (a chat or a person), oldest first.
+
+    A row is never taken while an earlier row of its target is still pending (waiting for its
+    retry, or leased by a sender here or in another instance): a chat reads its replies in
+    the order they were queued. One statement; on PostgreSQL rows another instance is
+    claiming are skipped (`SKIP LOCKED`), not waited for."""
+    o = OutboxMessage
+    earlier = aliased(OutboxMessage)
+    free = or_(col(o.claimed_until).is_(None), col(o.claimed_until) < now)
+    due = [col(o.status) == "pending", col(o.next_attempt_at) <= now, free]
     if platforms is not None:
-        due.append(col(OutboxMessage.platform).in_(platforms))
-    ids = list(
-        (await session.execute(
-            select(col(OutboxMessage.id)).where(*due).order_by(col(OutboxMessage.id)).limit(limit)
-        )).scalars()
+        due.append(col(o.platform).in_(platforms))
+    ahead = exists().where(
+        col(earlier.platform) == col(o.platform), col(earlier.app_id) == col(o.app_id),
+        col(earlier.target_kind) == col(o.target_kind), col(earlier.target) == col(o.target),
+        col(earlier.status) == "pending", col(earlier.id) < col(o.id),
     )
-    if not ids:
-        return []
+    candidates = select(col(o.id)).where(*due, ~ahead).order_by(col(o.id)).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE is evaluated once: a locking subquery with LIMIT may be run again per row.
+    chosen = candidates.cte("chosen")
     claimed = list(
         (await session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids), *due)
+            update(o).where(col(o.id).in_(select(chosen.c.id)), *due)
             .values(claimed_until=now + lease)
-            .returning(col(OutboxMessage.id))
+            .returning(col(o.id))
+            .execution_options(synchronize_session=False)
         )).scalars()
     )
     if not claimed:
@@ -108,13 +119,15 @@ async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) ->
 
 async def mark_retry(
     *, session: AsyncSession, message_id: int, attempts: int, at: datetime, error: str,
-) -> None:
+) -> bool:
+    """Try again at `at`; after MAX_ATTEMPTS counted tries the row is given up on (True)."""
     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
     await session.execute(
         update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
         .values(status=status, attempts=attempts, next_attempt_at=at, claimed_until=None,
                 error=error[:1000])
     )
+    return status == "failed"
 
 
 async def mark_failed(*, session: AsyncSession, message_id: int, error: str) -> None:

@@ -219,3 +219,29 @@ async def test_wecom_uploads_app_media_and_answers_the_group_at_the_response_url
         ("app", "weiguoqing", "text"), ("app", "weiguoqing", "file")]
     [response] = [s for s in fake.sent if s.kind == "response"]
     assert response.content == LEDGER_SENT
+
+
+async def test_delivery_draws_a_named_chart_before_sending_it(chat: Chat) -> None:
+    """A digest's chart is named in the beat and drawn by delivery (bot.makers)."""
+    from sqlalchemy import select as sa_select
+
+    from handlers.messages import Attachment
+    from storage.models import Community
+    from storage.outbox import NewMessage, enqueue
+
+    await chat.say("李娜", "昨天在县实小开展了语文集体备课，10人参加")
+    async with chat.runtime.factory() as session:
+        cid = (await session.execute(sa_select(Community.id).where(
+            Community.name == SHIYAN))).scalar_one()
+    recipe = Attachment.to_make("image", "chart.png", "community_chart", community_id=cid,
+                                start="2026-09-01", end="2026-11-01", activity="lesson_prep")
+    async with transaction(chat.runtime.factory) as session:
+        await enqueue(session=session, now=chat.clock.now(), message=NewMessage(
+            key="digest:test:chart", platform="console", target_kind="user", target="韦国庆",
+            text="📊 周报", attachments=[recipe.as_dict()]))
+    before = len(chat.channel.sent)
+    await chat.runtime.delivery.drain()
+    [sent] = chat.channel.sent[before:]
+    [made] = sent.attachments or []
+    png = chat.runtime.blobs.get(made["sha256"])
+    assert png.startswith(b"\x89PNG") and made["size"] == len(png)

@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.appkeys import RUNTIME
 from bot.channels.base import Refused
-from bot.runtime import RUNTIME
 
 log = logging.getLogger(__name__)
 

@@ -67,8 +67,14 @@ class FakeFeishu(FakeServer):
         self.valid_tokens: dict[str, float] = {}
         self.sent: list[Sent] = []
         self.by_uuid: dict[str, Sent] = {}
+        # Every accepted send by uuid, repeats included (Feishu drops them; we count them).
+        self.sends_per_uuid: dict[str, int] = {}
         self.updates: list[tuple[str, dict[str, Any]]] = []
         self.faults: list[Fault] = []
+        # Answered to every message call while set (an outage), after `faults`.
+        self.standing: Fault | None = None
+        # Sends to these receive_ids wait until their event is set (a chat that hangs).
+        self.hold: dict[str, asyncio.Event] = {}
         self.message_calls = 0
         self.uploads: list[Upload] = []
         self.upload_calls = 0
@@ -153,8 +159,9 @@ class FakeFeishu(FakeServer):
     async def _guard(self, request: web.Request) -> web.Response | None:
         self.message_calls += 1
         refusal = self._auth_error(request)
-        if refusal is None and self.faults:
-            fault = self.faults.pop(0)
+        if refusal is None and (self.faults or self.standing):
+            fault = self.faults.pop(0) if self.faults else self.standing
+            assert fault is not None
             refusal = web.json_response({"code": fault.code, "msg": "fault"},
                                         status=fault.status, headers=fault.headers)
         if refusal is not None:
@@ -162,6 +169,7 @@ class FakeFeishu(FakeServer):
         return refusal
 
     async def _record(self, sent: Sent) -> web.Response:
+        self.sends_per_uuid[sent.uuid] = self.sends_per_uuid.get(sent.uuid, 0) + 1
         known = self.by_uuid.get(sent.uuid)
         if known is None:
             self.by_uuid[sent.uuid] = sent
@@ -182,6 +190,8 @@ class FakeFeishu(FakeServer):
         if (refusal := await self._guard(request)) is not None:
             return refusal
         body = await request.json()
+        if (gate := self.hold.get(body["receive_id"])) is not None:
+            await gate.wait()
         if (refusal := self._unknown_key(body["msg_type"], json.loads(body["content"]))):
             await self._notify()
             return refusal
