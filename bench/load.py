@@ -38,7 +38,8 @@ from storage.roster import bind_group, link_identity  # noqa: E402
 from storage.seed_demo import seed_demo  # noqa: E402
 from tests.fakes.feishu_signing import signed_body, text_event  # noqa: E402
 
-TEXTS = ("签到", "签退", "今天上午在泗顶中心校开展了数学集体备课，9人参加", "本月集体备课开展几次了？",
+TEXTS = ("签到", "签退", "今天上午在泗顶中心校开展了数学集体备课，9人参加",
+         "本月集体备课开展几次了？",
          "帮助", "今天下午在县实小开展了英语教研活动，6人参加")
 REDELIVERED = 0.10
 Event = tuple[str, str, dict[str, str], bytes]  # message_id, event_id, headers, body

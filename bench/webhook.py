@@ -292,7 +292,8 @@ async def main(rate: float, seconds: float, burst: int) -> int:
     print(f"full-speed throughput ratio jiaolian/bare: {100 * ratio:.0f} %  (target ≥ 40 %)")
     p99 = ms(acks_steady, 0.99)
     print(f"p99 ack at {rate:.0f}/s: {p99:.1f} ms  (target < 50 ms)")
-    print(f"events {len(all_ids)} (+20 warm-up); replies {len(fake.sent)}; distinct uuids {distinct_uuids}; "
+    print(f"events {len(all_ids)} (+20 warm-up); replies {len(fake.sent)}; "
+          f"distinct uuids {distinct_uuids}; "
           f"send/reply calls {fake.message_calls}; token requests {fake.token_requests}; "
           f"every event answered exactly once: {once}")
     return 0 if once and p99 < 50 and ratio >= 0.4 else 1

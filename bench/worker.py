@@ -36,7 +36,8 @@ from storage.roster import bind_group, link_identity  # noqa: E402
 from storage.seed_demo import seed_demo  # noqa: E402
 
 APP_ID = "cli_bench"
-TEXTS = ("签到", "签退", "今天上午在泗顶中心校开展了数学集体备课，9人参加", "本月集体备课开展几次了？",
+TEXTS = ("签到", "签退", "今天上午在泗顶中心校开展了数学集体备课，9人参加",
+         "本月集体备课开展几次了？",
          "收到", "明天下午两点在县实小开展教师培训", "好的谢谢")
 CHATS = 400
 

@@ -243,7 +243,8 @@ def build_argparser() -> argparse.ArgumentParser:
     dbsub = db.add_subparsers(dest="db_command", required=True)
     up = dbsub.add_parser("upgrade", parents=[common], help="run migrations to the newest schema")
     up.add_argument("--demo", action="store_true", help="the demo database")
-    init = dbsub.add_parser("init", parents=[common], help="migrate, optionally add the demo county")
+    init = dbsub.add_parser("init", parents=[common],
+                            help="migrate, optionally add the demo county")
     init.add_argument("--demo", action="store_true", help="write the 融安县 demo county")
     init.add_argument("--if-missing", action="store_true", help="keep an existing demo database")
     reset = dbsub.add_parser("reset", parents=[common], help="start the demo county over")

@@ -193,7 +193,8 @@ class _Checker:
             self.value(table, section, key, hints[key])
         return cls(**table)
 
-    def secrets(self, table: dict[str, Any], section: str, keys: tuple[str, ...]) -> dict[str, str]:
+    def secrets(self, table: dict[str, Any], section: str,
+                keys: tuple[str, ...]) -> dict[str, str]:
         out = {}
         for key in keys:
             self.value(table, section, key, str)

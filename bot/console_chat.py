@@ -123,8 +123,9 @@ async def run_console(settings: Settings, *, src: TextIO | None = None,
     channel = ConsoleChannel(out, blobs=blobs, files_out=outbox_files_dir(settings))
     runtime = await open_runtime(settings, clock=clock, channels={PLATFORM: channel},
                                  blobs=blobs)
-    runtime.time_hooks.append(catch_up_hook(factory=runtime.factory, files=blobs, config=config_for(
-        scheduler=settings.scheduler, nlu=settings.nlu, timezone=settings.bot.timezone)))
+    runtime.time_hooks.append(catch_up_hook(
+        factory=runtime.factory, files=blobs, config=config_for(
+            scheduler=settings.scheduler, nlu=settings.nlu, timezone=settings.bot.timezone)))
     session = ConsoleSession(runtime, channel, clock, out, script=script)
     try:
         if not script:

@@ -37,7 +37,8 @@ def run_parse(parser: Parser, texts: Sequence[str], now: datetime, out: TextIO) 
         out.write(result_json(parser, text, now) + "\n")
 
 
-def run_batch(parser: Parser, now: datetime, src: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+def run_batch(parser: Parser, now: datetime, src: TextIO = sys.stdin,
+              out: TextIO = sys.stdout) -> None:
     for line in src:
         out.write(result_json(parser, line.rstrip("\r\n"), now) + "\n")
     out.flush()

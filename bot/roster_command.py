@@ -147,7 +147,8 @@ def print_report(
     for change in shown:
         print(_describe(change), file=out)
     if len(shown) < len(changed):
-        print(f"……另有 {len(changed) - len(shown)} 处变更未列出（加 --verbose 显示全部）", file=out)
+        print(f"……另有 {len(changed) - len(shown)} 处变更未列出（加 --verbose 显示全部）",
+              file=out)
     created = []
     if report.new_communities:
         created.append(f"新建教共体 {len(report.new_communities)} 个")

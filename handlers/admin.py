@@ -56,8 +56,8 @@ async def _bind(ctx: Context, match: re.Match[str]) -> None:
         # Moving a group away from its community is that community's (or an admin's) call.
         ctx.reply(texts.GROUP_BIND_ADMIN_ONLY)
         return
-    group = await bind_group(session=ctx.session, platform=ctx.msg.platform, chat_id=ctx.msg.chat_id,
-                             scope=scope, app_id=ctx.msg.app_id)
+    group = await bind_group(session=ctx.session, platform=ctx.msg.platform,
+                             chat_id=ctx.msg.chat_id, scope=scope, app_id=ctx.msg.app_id)
     assert group is not None
     record_audit(session=ctx.session, at=ctx.now, member_id=ctx.member.id, action="bind",
                  entity="chatgroup", entity_id=group.id, before=before, after=snapshot(group))

@@ -69,8 +69,8 @@ async def handle_bind(ctx: Context) -> None:
     candidates = [] if school_name and school is None else await members_named(
         session=ctx.session, name=name, school_id=school.id if school else None)
     if not candidates:
-        ctx.reply(texts.BIND_NOT_FOUND.format(school=school.name if school else (school_name or ""),
-                                              name=name))
+        ctx.reply(texts.BIND_NOT_FOUND.format(
+            school=school.name if school else (school_name or ""), name=name))
         return
     if len(candidates) > 1:
         await _wait_for_admin(ctx, name, school.id if school else None, None, "ambiguous")

@@ -13,7 +13,8 @@ from handlers import texts
 from handlers.messages import Target
 from handlers.routing import Context
 
-PAGES = re.compile(r"^\s*(?:打开|查看|看看|发一下|发个|给我)?\s*(?:网页)?看板\s*(?:链接)?\s*[。!！?？]?\s*$")
+PAGES = re.compile(r"^\s*(?:打开|查看|看看|发一下|发个|给我)?\s*(?:网页)?看板"
+                   r"\s*(?:链接)?\s*[。!！?？]?\s*$")
 
 
 async def handle_pages(ctx: Context, match: re.Match[str]) -> bool:

@@ -34,7 +34,8 @@ from storage.roster import school_named
 router = Router("plans")
 
 FOLLOWUP_PICK = "pick_plan"
-OUTCOME = re.compile(r"^\s*(?:(?P<held>已开展|已经开展了?|开展了|已举行)|(?P<cancel>取消|已取消|取消了|没开展))"
+OUTCOME = re.compile(r"^\s*(?:(?P<held>已开展|已经开展了?|开展了|已举行)"
+                     r"|(?P<cancel>取消|已取消|取消了|没开展))"
                      r"\s*(?:[，,。.!！]\s*(?P<rest>.*))?$")
 # How long an organiser's 已开展 / 取消 still answers the bot's question.
 OUTCOME_ANSWER_WITHIN = dt.timedelta(days=7)
@@ -49,7 +50,8 @@ def _what(ctx: Context, day: dt.date | None, code: str | None) -> str:
 async def _candidates(ctx: Context, *, day: dt.date | None, slots: Mapping[str, Any]
                       ) -> list[Activity]:
     school = await school_for(ctx, None)
-    plans = await upcoming_plans(session=ctx.session, community_id=await community_for(ctx, school),
+    plans = await upcoming_plans(session=ctx.session,
+                                 community_id=await community_for(ctx, school),
                                  activity=slots.get("activity"), day=day, today=ctx.now.date())
     if slots.get("time"):
         plans = [p for p in plans if p.time == slots["time"]] or plans

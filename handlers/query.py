@@ -38,7 +38,8 @@ router = Router("query")
 
 NAMED_MONTH = "named_month"
 # "11月" / "十月份" as a period: not 本月/上月, not the month of a date (11月26日).
-MONTH_NAMED = re.compile(r"(?<![本上下这个每])(?P<m>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])月份?"
+MONTH_NAMED = re.compile(r"(?<![本上下这个每])"
+                         r"(?P<m>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])月份?"
                          r"(?![\d一二三四五六七八九十]+\s*[日号])")
 LAST_QUARTER = re.compile(r"上个?季度")
 

@@ -52,9 +52,11 @@ YEAR_DATE = "{year}年{month}月{day}日"
 
 # --- corrections, cancellations, moves -------------------------------------------------------
 CORRECT_OK = "已更正：{summary}。"
-CORRECT_NOTHING = "没有找到你24小时内在这里登记的记录，无法更正。如需登记新的活动，请直接发送完整内容。"
+CORRECT_NOTHING = ("没有找到你24小时内在这里登记的记录，无法更正。"
+                   "如需登记新的活动，请直接发送完整内容。")
 CORRECT_SAME = "记录已经是这样了：{summary}。"
-OUTCOME_NOTHING = "现在没有等待你确认的计划。要取消某次活动，请说明是哪一天的哪项活动，例如“下周三的集备取消了”。"
+OUTCOME_NOTHING = ("现在没有等待你确认的计划。要取消某次活动，请说明是哪一天的哪项活动，"
+                   "例如“下周三的集备取消了”。")
 CORRECT_WHAT = "请告诉我要更正的内容，例如“不对，是11人”或“更正：日期是昨天”。"
 CANCEL_OK = "已取消：{summary}。相关提醒和签到已一并取消。"
 CANCEL_NOT_FOUND = "没有找到{what}的计划，无法取消。"
@@ -134,7 +136,8 @@ CLAIM_REJECTED = "已驳回绑定申请 #{id}。"
 CLAIM_REJECTED_NOTICE = "你的绑定申请没有通过，如有疑问请联系学校管理员。"
 CLAIM_UNKNOWN = "没有待处理的绑定申请 #{id}。"
 CLAIM_ADMIN_ONLY = "只有管理员可以处理绑定申请。"
-CLAIM_PICK_MEMBER = "申请 #{id} 符合的不止一人，请在服务器上用 jiaolian member approve {id} --member 编号 处理。"
+CLAIM_PICK_MEMBER = ("申请 #{id} 符合的不止一人，"
+                     "请在服务器上用 jiaolian member approve {id} --member 编号 处理。")
 CLAIM_ACCOUNT_TAKEN = "申请 #{id} 的账号已绑定了别人，无法批准。"
 PRIVATE_ONLY = "请私聊我发送这条命令。"
 UNLINK_OK = "已解除 {name} 与{platform}账号 {account} 的绑定。"
@@ -156,7 +159,8 @@ GROUP_NOT_BOUND = "本群还没有绑定教共体，请管理员发送“绑定�
 PHOTOS_ATTACHED = "已附照片 {n} 张"
 PHOTOS_ATTACHED_TAIL = "已附照片 {n} 张。"
 PHOTOS_REFUSED = "图片没能保存（只收照片，单张不超过{mb}MB），请换一张再发。"
-PHOTOS_NOTHING_TO_ATTACH = "照片要跟在你的汇报或签到后面发（30分钟内），先发汇报，再发照片就能附上。"
+PHOTOS_NOTHING_TO_ATTACH = ("照片要跟在你的汇报或签到后面发（30分钟内），"
+                            "先发汇报，再发照片就能附上。")
 PHOTOS_NOT_KEPT = "照片这次没有附上：请等记录完成后再发一次照片。"
 
 # --- help and unknown -----------------------------------------------------------------------
@@ -173,9 +177,11 @@ PRIVATE_HINT = "没太明白 😊 发送“帮助”看看我能做什么。"
 GROUP_HINT = "没太明白 😊 @我 发送“帮助”看看我能做什么。"
 SMALL_TALK_REPLY = "😊 有需要随时找我，发送“帮助”可以查看用法。"
 # A file, video, place or link on its own (no words): only photos go to a record.
-NOT_KEPT_HINT = "这类消息我还不能保存 😊 照片可以附到你30分钟内的汇报或签到上；要登记活动，请直接发文字。"
+NOT_KEPT_HINT = ("这类消息我还不能保存 😊 照片可以附到你30分钟内的汇报或签到上；"
+                 "要登记活动，请直接发文字。")
 # To every admin, privately, once per webhook: a WeCom group robot (消息推送) was removed.
-WECOM_HOOK_REMOVED = ("「{group}」群里的消息推送机器人（原群机器人）已被移出群聊，提醒和周报发不进这个群了。"
+WECOM_HOOK_REMOVED = ("「{group}」群里的消息推送机器人（原群机器人）已被移出群聊，"
+                      "提醒和周报发不进这个群了。"
                       "请在群里重新添加一个，并把新的 webhook key 填进配置。")
 ERROR = "抱歉，刚才没处理好，请稍后再试一次。"
 
@@ -195,10 +201,12 @@ SCHED_EACH_SCHOOL = "（每所成员校）"
 SCHED_START_TAIL = "活动结束后在群里说一句即可登记，例如“今天下午开展了数学集体备课，10人参加”。"
 SCHED_SHORT_HEAD = "温馨提醒 ⏰ {period}还剩 {days} 个工作日："
 SCHED_SHORT_LINE = "· {period}{activity}{where}已完成 {done} 次，还差 {left} 次，截止 {deadline}"
-SCHED_SHORT_COVER = "· {period}{activity}{where}还未覆盖：{missing}（已覆盖 {done}/{need} 科），截止 {deadline}"
+SCHED_SHORT_COVER = ("· {period}{activity}{where}还未覆盖：{missing}"
+                     "（已覆盖 {done}/{need} 科），截止 {deadline}")
 SCHED_SHORT_TAIL = "完成后在群里汇报一下就好。"
 SCHED_WHERE = "（{school}）"
-SCHED_PRINCIPAL_HEAD = "{name}校长您好，{community}{period}还有几项任务未完成，距截止还剩 {days} 个工作日："
+SCHED_PRINCIPAL_HEAD = ("{name}校长您好，{community}{period}还有几项任务未完成，"
+                        "距截止还剩 {days} 个工作日：")
 SCHED_PRINCIPAL_TAIL = "请您关注一下，辛苦了。"
 SCHED_TOMORROW = "明天（{date}）"
 SCHED_ON_DAY = "{date}（{weekday}）"
@@ -282,9 +290,11 @@ SCHEDULE_ANY = "活动"
 SCHEDULE_HEAD = "{when}的{what}安排："
 SCHEDULE_LINE = "· {summary}"
 SCHEDULE_NONE = "{when}还没有登记的{what}安排。"
-DIGEST_NOT_YOURS = "周报每周一 8:00 自动发给校长和管理员；想看数字可以直接问我，例如“本月集体备课开展几次了？”"
+DIGEST_NOT_YOURS = ("周报每周一 8:00 自动发给校长和管理员；"
+                    "想看数字可以直接问我，例如“本月集体备课开展几次了？”")
 SENT_PRIVATELY = "已私信发给你了。"
-REMINDERS_ARE_AUTOMATIC = "活动前一天和开始前一小时我会自动在群里提醒；登记计划时说清日期和时间就好。"
+REMINDERS_ARE_AUTOMATIC = ("活动前一天和开始前一小时我会自动在群里提醒；"
+                           "登记计划时说清日期和时间就好。")
 
 # --- queries by scope (answers issue) ---------------------------------------------------------
 QUOTA_DONE = "，已达标 ✓"  # a finished period that was met
@@ -321,7 +331,8 @@ QUERY_PERSON_ALL = "{name} {period}参加活动 {count} 次{detail}，签到 {ch
 QUERY_PERSON_UNKNOWN = "名册里没有找到{name}老师。"
 QUERY_DETAIL = "：{items}"
 QUERY_DETAIL_ITEM = "{activity} {count} 次"
-SHEET = "📋 {date} {what}签到：已签到 {signed} 人（迟到 {late}），早退 {early}，请假 {leave}，未签到 {missing}。"
+SHEET = ("📋 {date} {what}签到：已签到 {signed} 人（迟到 {late}），"
+         "早退 {early}，请假 {leave}，未签到 {missing}。")
 SHEET_LATE = "迟到：{names}。"
 SHEET_MISSING = "未签到：{names}。"
 SHEET_NAMES_PRIVATE = "名单请私聊我查看。"

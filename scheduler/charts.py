@@ -51,7 +51,8 @@ class CommunityCharts:
         span = (f"{first.year}年{first.month}月" if first == last else
                 f"{first.year}年{first.month}月-{last.month}月" if first.year == last.year else
                 f"{first.year}年{first.month}月-{last.year}年{last.month}月")
-        name = f"{self.communities[community_id]}_各校每月{self.config.name_of(CHARTED)}_{span}.png"
+        name = (f"{self.communities[community_id]}_各校每月"
+                f"{self.config.name_of(CHARTED)}_{span}.png")
         return Attachment.to_make("image", name.replace(" ", "_").replace("/", "_"),
                                   COMMUNITY_CHART, community_id=community_id,
                                   start=first.isoformat(), end=last.isoformat(),

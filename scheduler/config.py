@@ -104,8 +104,8 @@ def _semesters(entries: Any) -> tuple[Semester, ...]:
         end = _date(e.get("end"), f"semesters[{i}].end")
         if end < start:
             raise SchedulerConfigError(f"scheduler.semesters[{i}]: end before start")
-        out.append(Semester(str(e.get("name", f"{start.year}{'秋' if start.month >= 8 else '春'}")),
-                            start, end))
+        out.append(Semester(
+            str(e.get("name", f"{start.year}{'秋' if start.month >= 8 else '春'}")), start, end))
     return tuple(sorted(out, key=lambda s: s.start))
 
 

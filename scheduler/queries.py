@@ -79,7 +79,8 @@ async def load_roster(*, session: AsyncSession) -> Roster:
             GroupRow(g.id, g.platform, g.chat_id, g.name or g.chat_id, g.app_id))
     people = await session.execute(
         select(col(Member.id), col(Member.name), col(Member.role), col(Member.school_id))
-        .where(col(Member.role).in_((Role.PRINCIPAL.value, Role.ADMIN.value)), col(Member.active).is_(True))
+        .where(col(Member.role).in_((Role.PRINCIPAL.value, Role.ADMIN.value)),
+               col(Member.active).is_(True))
         .order_by(col(Member.id))
     )
     ids = []
@@ -238,7 +239,8 @@ async def turnout_by_school(
                col(Attendance.withdrawn).is_(False))
         .group_by(col(Activity.school_id))
     )
-    sums = {sid: (int(c or 0), int(late or 0), int(leave or 0)) for sid, c, late, leave in att.all()}
+    sums = {sid: (int(c or 0), int(late or 0), int(leave or 0))
+            for sid, c, late, leave in att.all()}
     return {sid: WeekTurnout(counts.get(sid, 0), *sums.get(sid, (0, 0, 0)))
             for sid in set(counts) | set(sums)}
 

@@ -62,7 +62,8 @@ async def attendance_of(
     *, session: AsyncSession, member_id: int, day: dt.date, type_: str,
 ) -> list[Attendance]:
     stmt = select(Attendance).where(
-        col(Attendance.member_id) == member_id, col(Attendance.date) == day, col(Attendance.type) == type_,
+        col(Attendance.member_id) == member_id, col(Attendance.date) == day,
+        col(Attendance.type) == type_,
         col(Attendance.withdrawn).is_(False),
     ).order_by(col(Attendance.id))
     return list((await session.execute(stmt)).scalars())

@@ -30,7 +30,8 @@ async def identity_of(*, session: AsyncSession, member_id: int, platform: str) -
 
 
 async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -> ChatGroup | None:
-    stmt = select(ChatGroup).where(col(ChatGroup.platform) == platform, col(ChatGroup.chat_id) == chat_id)
+    stmt = select(ChatGroup).where(col(ChatGroup.platform) == platform,
+                                   col(ChatGroup.chat_id) == chat_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -64,7 +65,8 @@ async def members_by_id(*, session: AsyncSession, ids: Iterable[int]) -> list[Me
 
 async def school_named(*, session: AsyncSession, name: str) -> School | None:
     """A school by canonical name or by one of its aliases."""
-    exact = (await session.execute(select(School).where(col(School.name) == name))).scalar_one_or_none()
+    exact = (await session.execute(
+        select(School).where(col(School.name) == name))).scalar_one_or_none()
     if exact is not None:
         return exact
     for school in await all_schools(session=session):

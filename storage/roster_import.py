@@ -398,7 +398,8 @@ def _snapshot(
     }
 
 
-def _merged_ids(old: Mapping[str, list[str]], new: Mapping[str, list[str]]) -> dict[str, list[str]]:
+def _merged_ids(old: Mapping[str, list[str]],
+                new: Mapping[str, list[str]]) -> dict[str, list[str]]:
     merged = {platform: list(values) for platform, values in old.items()}
     for platform, values in new.items():
         target = merged.setdefault(platform, [])

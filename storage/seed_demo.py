@@ -16,7 +16,8 @@ CONSOLE = "console"
 
 
 async def has_roster(*, session: AsyncSession) -> bool:
-    return int((await session.execute(select(func.count()).select_from(Community))).scalar_one()) > 0
+    return int((await session.execute(
+        select(func.count()).select_from(Community))).scalar_one()) > 0
 
 
 def _subjects(text: str) -> list[str]:

@@ -69,7 +69,8 @@ class Chat:
 
     async def count(self, model: type[SQLModel]) -> int:
         async with self.runtime.factory() as session:
-            return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+            return int((await session.execute(
+                select(func.count()).select_from(model))).scalar_one())
 
 
 async def open_chat(db_url: str, now: str = "2026-11-26T10:00:00",

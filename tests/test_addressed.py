@@ -11,7 +11,8 @@ async def test_the_schedule_is_answered_from_the_plans(chat: Chat) -> None:
     await chat.say("韦国庆", "明天下午两点在县实小开展教师培训")
     await chat.say("韦国庆", "下周三下午三点在泗顶小学开展数学集体备课")
     reply = await chat.say("李娜", "@教联助手 明天培训几点开始啊")
-    assert reply == ["明天（11月27日）的教师培训安排：\n· 11月27日 14:00 教师培训（融安县实验小学）"]
+    assert reply == ["明天（11月27日）的教师培训安排：\n"
+                     "· 11月27日 14:00 教师培训（融安县实验小学）"]
     reply = await chat.say("李娜", "这周有什么安排", p2p=True)
     assert reply == ["本周的活动安排：\n· 11月27日 14:00 教师培训（融安县实验小学）"]
     reply = await chat.say("李娜", "@教联助手 下周有什么安排")

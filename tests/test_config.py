@@ -68,7 +68,8 @@ def test_plain_urls_map_to_async_drivers(plain: str, driver: str) -> None:
 
 
 @pytest.mark.parametrize(("toml", "message"), [
-    ('[databse]\nurl = "x"\n', r"c\.toml: \[databse\]: unknown section \(did you mean \[database\]\?\)"),
+    ('[databse]\nurl = "x"\n',
+     r"c\.toml: \[databse\]: unknown section \(did you mean \[database\]\?\)"),
     ('[server]\nport = "abc"\n', r"c\.toml: \[server\] port: expected a whole number, got 'abc'"),
     ("[server]\naccess_log = 1\n", r"c\.toml: \[server\] access_log: expected true or false"),
     ('[server]\nlog_level = "LOUD"\n', r"c\.toml: \[server\] log_level: expected one of"),
@@ -80,7 +81,8 @@ def test_plain_urls_map_to_async_drivers(plain: str, driver: str) -> None:
     ('[[wecom.group_webhooks]]\nchat_id = "c"\nkee = "k"\n',
      r"c\.toml: \[wecom\.group_webhooks #1\] kee: unknown key"),
     ("[nlu]\nsubject = 1\n", r"c\.toml: \[nlu\] subject: unknown key"),
-    ('[nlu.activities.reading]\nnam = "读书"\n', r"c\.toml: \[nlu\] activities\.reading\.nam: unknown"),
+    ('[nlu.activities.reading]\nnam = "读书"\n',
+     r"c\.toml: \[nlu\] activities\.reading\.nam: unknown"),
     ('[scheduler]\nreminder_tme = "08:00"\n', r"c\.toml: \[scheduler\] reminder_tme: unknown key"),
     ('[scheduler]\ntick_seconds = "60"\n', r"c\.toml: \[scheduler\] tick_seconds: expected"),
     ('[[scheduler.quotas]]\nactivity = "lesson_prepp"\nperiod = "month"\n',

@@ -43,7 +43,8 @@ def test_demo_script_transcript_and_records(tmp_path: Path) -> None:
     assert records.returncode == 0, records.stderr
     rows = [json.loads(line) for line in records.stdout.splitlines()]
     [checkin] = [r for r in rows if r["kind"] == "attendance"]
-    assert (checkin["member"], checkin["type"], checkin["date"]) == ("张丽", "checkin", "2026-11-26")
+    assert (checkin["member"], checkin["type"], checkin["date"]) == (
+        "张丽", "checkin", "2026-11-26")
     [prep] = [r for r in rows if r["kind"] == "activity"]
     assert {k: prep[k] for k in ("member", "activity", "status", "date", "school", "subject",
                                  "grade", "participants", "topic")} == {

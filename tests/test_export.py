@@ -60,10 +60,12 @@ MONTH = [
     ("2026-11-03T17:00", "何俊", "签到", SHIYAN),  # after the end: 补签
     ("2026-11-05T11:00", "张丽", "今天上午在泗顶中心校开展了三年级数学集体备课，9人参加", SHIYAN),
     ("2026-11-05T11:05", "张丽", "不对，是11人", SHIYAN),
-    ("2026-11-05T12:00", "贲凤英", "今天上午在泗顶中心校开展了三年级数学集体备课，12人参加", SHIYAN),
+    ("2026-11-05T12:00", "贲凤英", "今天上午在泗顶中心校开展了三年级数学集体备课，12人参加",
+     SHIYAN),
     ("2026-11-10T09:00", "韦国庆", "11月20日下午三点在县实小开展语文教研活动", SHIYAN),
     ("2026-11-11T09:00", "韦国庆", "11月20日的教研活动取消了", SHIYAN),
-    ("2026-11-12T16:00", "李娜", "今天在县实小开展了语文集体备课，主题“大单元教学”，15人参加", SHIYAN),
+    ("2026-11-12T16:00", "李娜", "今天在县实小开展了语文集体备课，主题“大单元教学”，15人参加",
+     SHIYAN),
     ("2026-11-12T16:02", "李娜", "撤销", SHIYAN),
     ("2026-11-16T10:00", "韦国庆", "县实小派出6名骨干教师到泗顶支教", SHIYAN),
     ("2026-11-16T10:30", "陈静", "县实小派出6名骨干教师到泗顶支教", SHIYAN),  # the same six
@@ -92,7 +94,8 @@ async def month(chat: Chat) -> Chat:
         for sha in ("a" * 64, "b" * 64):
             assert await add_photo(session=session, activity_id=prep.id or 0,
                                    member_id=prep.reporter_id, sha256=sha, mime="image/jpeg",
-                                   size=10, source=f"console:{sha[:4]}", now=at("2026-11-05T11:10"))
+                                   size=10, source=f"console:{sha[:4]}",
+                                   now=at("2026-11-05T11:10"))
         await session.execute(update(Activity).where(col(Activity.activity) == "rotation")
                               .values(topic=TOPIC))
     return chat
@@ -285,7 +288,8 @@ async def test_quota_figures_are_the_standing_ones(
                 expected += [(county.schools[sid].name, name, _period_label(period), 1, n,
                               STATE[(n >= 1, finished)], None) for sid, n in st.schools]
     assert sorted((r[1], r[2], r[4], r[5], r[6], r[7], r[8]) for r in rows) == sorted(expected)
-    prep = next(r for r in rows if r[1] == "（教共体）" and r[2] == "集体备课" and r[4] == "2026年11月")
+    prep = next(r for r in rows
+                if r[1] == "（教共体）" and r[2] == "集体备课" and r[4] == "2026年11月")
     assert prep[5:8] == [2, 1, "进行中"]
     training = next(r for r in rows if r[1] == "泗顶镇中心小学" and r[2] == "教师培训")
     assert training[6:8] == [0, "进行中"]  # signing in is not taking part
@@ -337,7 +341,8 @@ async def test_the_term_assessment_and_its_bundled_line(
             school="泗顶镇中心小学", met=weak_met, total=weak_total))
     fig = {(r[1], r[3], r[5]): r[6:9] for r in table}
     assert fig[("（教共体）", "教师培训", "2026年秋季学期")] == [1, 1, "达标"]
-    assert fig[("泗顶镇中心小学", "送教下乡", "2026年秋季学期")] == [1, 0, "进行中"]  # planned only
+    # planned only
+    assert fig[("泗顶镇中心小学", "送教下乡", "2026年秋季学期")] == [1, 0, "进行中"]
     assert fig[("（教共体）", "送教下乡", "2026年秋季学期")] == [1, 0, "进行中"]
     assert fig[("融安县实验小学", "交流轮岗（人数）", "2026学年")] == [6, 6, "达标"]
     assert fig[("泗顶镇中心小学", "交流轮岗（人数）", "2026学年")] == [3, 5, "达标"]

@@ -78,7 +78,8 @@ async def test_the_console_copies_files_out_and_says_where(tmp_path: Path) -> No
     lines = out.getvalue().splitlines()
     assert lines[0] == "< 教联助手 → 张丽（私聊）: 台账已生成"
     assert lines[1] == f"< 教联助手 → 张丽（私聊）: 📎 已发送文件：{WORKBOOK}（{saved}）"
-    assert lines[2].endswith("🖼 已发送图片：周报.png（" + str(tmp_path / "outbox-files" / "周报.png") + "）")
+    assert lines[2].endswith("🖼 已发送图片：周报.png（"
+                             + str(tmp_path / "outbox-files" / "周报.png") + "）")
 
 
 async def test_the_console_fails_a_missing_blob_with_the_reason(tmp_path: Path) -> None:

@@ -58,7 +58,8 @@ async def test_an_outsider_claiming_a_principal_gets_nothing_and_an_admin_is_ask
     [claim] = await chat.rows(IdentityClaim)
     assert (claim.status, claim.reason, claim.external_id) == ("pending", "privileged", "impostor")
     [to_admin] = _sent_to(chat, "蒙建华")
-    assert to_admin.startswith(f"绑定申请 #{claim.id}：控制台账号 impostor 自称融安县实验小学的韦国庆")
+    assert to_admin.startswith(
+        f"绑定申请 #{claim.id}：控制台账号 impostor 自称融安县实验小学的韦国庆")
     # Still a stranger: a report is not stored under anyone's name, a group is not rebound.
     assert await chat.say("impostor", REPORT) == [texts.WHO_ARE_YOU]
     assert await chat.rows(Activity) == []
@@ -197,9 +198,11 @@ async def test_an_admin_binds_a_group_when_addressed(chat: Chat) -> None:
 
 
 async def test_a_bind_with_spaces_and_a_full_stop_is_still_a_bind(chat: Chat) -> None:
-    reply = await chat.say("蒙建华", "@教联助手 绑定本群：融安县第二实验小学 教共体。", chat="新群")
+    reply = await chat.say("蒙建华", "@教联助手 绑定本群：融安县第二实验小学 教共体。",
+                           chat="新群")
     assert reply == ["本群已绑定到融安县第二实验小学教共体。"]
-    assert await chat.say("蒙建华", "我是蒙建华") == [texts.BIND_ALREADY_NO_SCHOOL.format(name="蒙建华")]
+    assert await chat.say("蒙建华", "我是蒙建华") == [
+        texts.BIND_ALREADY_NO_SCHOOL.format(name="蒙建华")]
 
 
 async def test_only_the_lead_principal_binds_a_group_to_his_community(chat: Chat) -> None:
@@ -210,7 +213,8 @@ async def test_only_the_lead_principal_binds_a_group_to_his_community(chat: Chat
     assert await chat.say("韦国庆", "绑定本群 没有这个教共体", chat="新群") == [
         texts.GROUP_BIND_UNKNOWN.format(scope="没有这个教共体")]
     # A member school's principal answers for his school, not for the community's groups.
-    assert await chat.say("欧阳勇", f"绑定本群 {own}", chat="新群") == [texts.GROUP_BIND_ADMIN_ONLY]
+    assert await chat.say("欧阳勇", f"绑定本群 {own}", chat="新群") == [
+        texts.GROUP_BIND_ADMIN_ONLY]
     assert await chat.say("韦国庆", "绑定本群 融安县第二实验小学教共体", chat="新群") == [
         texts.GROUP_BIND_ADMIN_ONLY]
     assert await chat.rows(ChatGroup, chat_id="新群") == []
@@ -232,7 +236,8 @@ async def test_a_stranger_gets_one_hint_a_day(chat: Chat) -> None:
     assert await chat.say("陌生人", "签到", p2p=True) == []
     chat.clock.advance(timedelta(days=1))
     assert await chat.say("陌生人", "签到") == [texts.WHO_ARE_YOU]
-    assert await chat.rows(Activity) == [] and await chat.rows(Identity, external_id="陌生人") == []
+    assert await chat.rows(Activity) == [] and await chat.rows(
+        Identity, external_id="陌生人") == []
 
 
 async def test_exports_and_digests_are_for_principals_and_admins(chat: Chat) -> None:

@@ -142,7 +142,8 @@ def test_bot_mention_without_a_space() -> None:
 
 
 def test_config_adds_bot_names(custom: Parser) -> None:
-    assert Parser(schools=[], settings={"bot_names": ["小教"]}).parse("@小教", NOW).intent == "help"
+    assert Parser(schools=[], settings={"bot_names": ["小教"]}).parse(
+        "@小教", NOW).intent == "help"
     assert custom.parse("@小教", NOW).intent == "unknown"
 
 

@@ -144,7 +144,8 @@ async def test_a_principal_opens_the_link_and_clicks_through(browsed: Browsed) -
         assert f" {figure} 次" in answer
         research = (await page.locator('[data-quota="research-month"] .fig').first
                     .inner_text()).split()[0]
-        assert research == f"{await browsed.counted('research', int(cid or 0), month, next_month)}/1"
+        assert research == (
+            f"{await browsed.counted('research', int(cid or 0), month, next_month)}/1")
 
         await page.get_by_role("link", name="泗顶镇中心小学").first.click()
         await page.wait_for_url(re.compile(r"/p/s/\d+$"))

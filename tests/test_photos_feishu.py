@@ -230,7 +230,8 @@ async def test_a_picture_with_nothing_to_attach_to(rig: Rig) -> None:
 
 
 async def test_a_picture_goes_to_the_event_of_a_sign_in(rig: Rig) -> None:
-    await rig.say("今天下午两点在泗顶中心校开展数学集体备课", at=rig.clock.now() - timedelta(hours=1))
+    await rig.say("今天下午两点在泗顶中心校开展数学集体备课",
+                  at=rig.clock.now() - timedelta(hours=1))
     [plan] = await rig.rows(Activity)
     signed = await rig.say("签到")
     assert signed and "签到" in signed[0]

@@ -274,13 +274,15 @@ async def test_a_report_of_a_planned_event_holds_the_plan_at_its_school(chat: Ch
 
 async def test_a_plan_with_signins_counts_once_started(chat: Chat) -> None:
     await chat.say("韦国庆", "今天上午十点半在县实小开展教师培训")
-    assert (await chat.say("韦国庆", "本月教师培训几次？")) == ["融安县实验小学教共体 本月教师培训 0 次"]
+    assert (await chat.say("韦国庆", "本月教师培训几次？")) == [
+        "融安县实验小学教共体 本月教师培训 0 次"]
     chat.clock.moment = at("2026-11-26T10:40:00")
     for name in ("李娜", "陈静", "刘芳"):
         await chat.say(name, "签到")
     [event] = await _events(chat)
     assert event.status == "held"
-    assert (await chat.say("韦国庆", "本月教师培训几次？")) == ["融安县实验小学教共体 本月教师培训 1 次"]
+    assert (await chat.say("韦国庆", "本月教师培训几次？")) == [
+        "融安县实验小学教共体 本月教师培训 1 次"]
 
 
 async def _asked_about(chat: Chat, organiser: str, plan: str) -> None:

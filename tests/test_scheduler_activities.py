@@ -28,7 +28,8 @@ async def test_reminders_before_and_summary_after(chat: Chat) -> None:
     [before] = of_kind(await due(chat, "2026-11-25T08:00", "2026-11-25T07:59"),
                        "activity_day_before")
     assert before.target == SHIYAN_GROUP
-    assert before.text.startswith("📅 活动预告：明天（11月26日） 14:00 数学集体备课（泗顶镇中心小学）")
+    assert before.text.startswith(
+        "📅 活动预告：明天（11月26日） 14:00 数学集体备课（泗顶镇中心小学）")
     assert "签到 13:00 开放" in before.text  # handlers.checkin.CHECKIN_OPENS
     assert of_kind(await due(chat, "2026-11-26T12:59", "2026-11-26T08:01"),
                    "activity_hour_before") == []

@@ -106,7 +106,8 @@ async def test_lead_principal_gets_one_digest_with_the_community_and_their_schoo
         "各校本周活动：融安县实验小学 1 次 · 泗顶镇中心小学 2 次",
         "教共体本月：集体备课 2/2 ✓ · 教研活动 1/1 ✓ · 家长学校 0/1，还差 1 次",
         "教共体本季度：听评课 1/1 ✓",
-        "教共体本学期：优质课竞赛 0/1，还差 1 次 · 教师培训 0/1，还差 1 次 · 质量检测 0/1，还差 1 次",
+        ("教共体本学期：优质课竞赛 0/1，还差 1 次 · 教师培训 0/1，还差 1 次 · "
+         "质量检测 0/1，还差 1 次"),
         "本学期送教下乡（每所成员校）：泗顶镇中心小学 1/1 ✓",
         "本学期管理视导（每所成员校）：泗顶镇中心小学 0/1，还差 1 次",
         "教共体本学年：集体备课 还缺 6 科：体育、信息科技、科学、美术、英语、音乐",
@@ -204,8 +205,8 @@ async def test_the_last_teaching_week_is_reported_on_the_terms_last_school_day(
     assert lead.key.startswith("digest:2026-W28:member:")
     lines = lead.text.split("\n")
     assert lines[0] == "📊 教共体周报 · 融安县实验小学教共体（7月6日—7月12日）"
-    assert "教共体2026春学期：优质课竞赛 0/1 未达标 · 教师培训 1/1 已达标 ✓ · 质量检测 0/1 未达标" \
-        in lines
+    assert ("教共体2026春学期：优质课竞赛 0/1 未达标 · 教师培训 1/1 已达标 ✓ · "
+            "质量检测 0/1 未达标") in lines
     assert "本学期管理视导（每所成员校）：泗顶镇中心小学 0/1 未达标" not in lines
     assert "2026春学期管理视导（每所成员校）：泗顶镇中心小学 0/1 未达标" in lines
     assert "还差" not in "\n".join(line for line in lines if "学期" in line)

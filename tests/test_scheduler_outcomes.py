@@ -131,7 +131,8 @@ async def test_an_unattended_plan_gets_one_question_after_its_end(county) -> Non
         organiser = await member(session, "张丽")
     assert (ask.target_kind, ask.target) == ("user", "张丽")  # privately, to the organiser
     assert ask.key == f"activity:{aid}:2026-11-26T1400:outcome:member:{organiser.id}"
-    assert ask.text == "11月26日 14:00 数学集体备课（泗顶镇中心小学） 开展了吗？请回复“已开展”或“取消”。"
+    assert ask.text == ("11月26日 14:00 数学集体备课（泗顶镇中心小学） 开展了吗？"
+                        "请回复“已开展”或“取消”。")
     assert (await event(county, aid)).outcome_asked_at == at("2026-11-26T16:00")
     # Later beats, even over the same moment again, do not ask twice.
     assert of(await due(county, "2026-11-26T17:00", "2026-11-26T15:00"),

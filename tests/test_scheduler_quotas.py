@@ -37,8 +37,8 @@ due = run_due_between
 
 
 async def test_short_quota_reminds_the_groups_three_school_days_before_the_end(county) -> None:
-    await add_activity(county, activity="lesson_prep", day="2026-11-10", school_name="泗顶镇中心小学",
-                       subject="数学")
+    await add_activity(county, activity="lesson_prep", day="2026-11-10",
+                       school_name="泗顶镇中心小学", subject="数学")
     assert [m for m in await due(county, "2026-11-25T08:00", "2026-11-25T07:59")
             if (m.extra or {}).get("kind") == "quota_short"] == []
     sent = await due(county, "2026-11-26T08:00", "2026-11-26T07:59")
@@ -175,8 +175,8 @@ async def test_unknown_calendar_year_warns_the_admin_once(county, caplog) -> Non
 
 async def test_semester_and_school_year_end_together(county) -> None:
     """Spring 2026 ends on Friday 10 July: month, semester and school year all close then."""
-    await add_activity(county, activity="lesson_prep", day="2026-05-12", school_name="泗顶镇中心小学",
-                       subject="数学")
+    await add_activity(county, activity="lesson_prep", day="2026-05-12",
+                       school_name="泗顶镇中心小学", subject="数学")
     assert await due(county, "2026-07-07T08:00", "2026-07-07T07:59") == []
     sent = await due(county, "2026-07-08T08:00", "2026-07-08T07:59")
     [ours] = to(sent, SHIYAN_GROUP)  # one message for the three periods, not three

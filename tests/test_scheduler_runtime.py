@@ -91,7 +91,8 @@ async def test_console_time_jump_shows_reminders_and_digests(tmp_path: Path) -> 
     assert "< 教联助手: 温馨提醒 ⏰ 本月还剩 3 个工作日：" in text
     assert "本月集体备课已完成 1 次，还差 1 次，截止 11月30日" in text
     assert "< 教联助手 → 融安县初级中学教共体群（群）: 温馨提醒" in text
-    assert "< 教联助手 → 韦国庆（私聊）: 📊 教共体周报 · 融安县实验小学教共体（11月23日—11月29日）" in text
+    assert ("< 教联助手 → 韦国庆（私聊）: "
+            "📊 教共体周报 · 融安县实验小学教共体（11月23日—11月29日）") in text
 
 
 async def test_console_long_jumps_replay_what_a_running_bot_would_have_sent(
@@ -244,4 +245,5 @@ def test_digest_preview_names_who_and_what_is_not_linked(
     assert main(["digest", "--config", str(config_file), "--week", "2026-W48", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "→ " not in out
-    assert out.split("\n")[0] == "不会发送任何周报：没有任何校长或管理员绑定了账号，周报没有人可以收。"
+    assert out.split("\n")[0] == (
+        "不会发送任何周报：没有任何校长或管理员绑定了账号，周报没有人可以收。")

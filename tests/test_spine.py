@@ -35,7 +35,8 @@ async def test_worker_that_dies_mid_event_loses_nothing(chat: Chat) -> None:
     message_id = uuid.uuid4().hex
     async with transaction(chat.runtime.factory) as session:
         await insert_event(session=session, platform=PLATFORM, event_id=message_id,
-                           payload=_payload(chat, REPORT, message_id), received_at=chat.clock.now())
+                           payload=_payload(chat, REPORT, message_id),
+                           received_at=chat.clock.now())
     # A worker claims the event and dies before finishing: the lease keeps others off...
     async with transaction(chat.runtime.factory) as session:
         assert len(await claim_events(session=session, now=chat.clock.now())) == 1
@@ -54,7 +55,8 @@ async def test_a_worker_that_outlives_its_lease_cannot_commit_twice(chat: Chat) 
     message_id = uuid.uuid4().hex
     async with transaction(chat.runtime.factory) as session:
         await insert_event(session=session, platform=PLATFORM, event_id=message_id,
-                           payload=_payload(chat, REPORT, message_id), received_at=chat.clock.now())
+                           payload=_payload(chat, REPORT, message_id),
+                           received_at=chat.clock.now())
     async with transaction(chat.runtime.factory) as session:
         [slow] = await claim_events(session=session, now=chat.clock.now())
     # The slow worker's lease runs out; another worker takes the event and finishes it...

@@ -79,7 +79,8 @@ def load(blobs: BlobStorage | None, attachment: Attachment, limits: Limits,
     if len(data) > limits.max_for(attachment.kind):
         raise AttachmentError(f"{label}: too large for {platform} ({_megabytes(len(data))}, "
                               f"at most {_megabytes(limits.max_for(attachment.kind))})")
-    return OutgoingFile(kind=attachment.kind, name=safe_name(attachment.name, attachment.sha256[:16]),
+    return OutgoingFile(kind=attachment.kind,
+                        name=safe_name(attachment.name, attachment.sha256[:16]),
                         data=data)
 
 

@@ -26,12 +26,15 @@ PERIOD_CHOICES = {"this_month": "本月", "last_month": "上月", "this_quarter"
 
 CSS = """
 *{box-sizing:border-box}
-body{margin:0;font:16px/1.5 -apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#1d2129;background:#f5f6f7}
+body{margin:0;font:16px/1.5 -apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",\
+sans-serif;color:#1d2129;background:#f5f6f7}
 header{background:#1f6feb;color:#fff;padding:12px 16px}
 header h1{font-size:19px;margin:0}
 header p{margin:2px 0 0;font-size:13px;opacity:.9}
-nav{display:flex;flex-wrap:wrap;gap:8px;padding:8px 16px;background:#fff;border-bottom:1px solid #e5e6eb}
-nav a{padding:8px 12px;border-radius:8px;background:#eef3fe;color:#1f6feb;text-decoration:none;min-height:44px;display:inline-flex;align-items:center}
+nav{display:flex;flex-wrap:wrap;gap:8px;padding:8px 16px;background:#fff;\
+border-bottom:1px solid #e5e6eb}
+nav a{padding:8px 12px;border-radius:8px;background:#eef3fe;color:#1f6feb;text-decoration:none;\
+min-height:44px;display:inline-flex;align-items:center}
 main{padding:12px 16px;max-width:720px;margin:0 auto}
 section{background:#fff;border-radius:10px;padding:12px;margin:0 0 12px}
 h2{font-size:17px;margin:0 0 8px}
@@ -45,10 +48,12 @@ meter{width:100%;height:14px}
 .met{color:#00a35c}.on_track{color:#b26a00}.behind{color:#d83931}
 .tag{white-space:nowrap;font-size:13px;padding:1px 6px;border-radius:6px;background:#f2f3f5}
 .muted{color:#86909c;font-size:13px}
-a.big,button{display:block;width:100%;min-height:48px;font-size:17px;border:0;border-radius:10px;background:#1f6feb;color:#fff;text-align:center;padding:12px;margin:8px 0;text-decoration:none}
+a.big,button{display:block;width:100%;min-height:48px;font-size:17px;border:0;border-radius:10px;\
+background:#1f6feb;color:#fff;text-align:center;padding:12px;margin:8px 0;text-decoration:none}
 button.warn{background:#d83931}
 label{display:block;margin:6px 0 2px;font-size:14px}
-select,input[type=text],input[type=number]{width:100%;min-height:44px;font-size:16px;padding:6px;border:1px solid #c9cdd4;border-radius:8px}
+select,input[type=text],input[type=number]{width:100%;min-height:44px;font-size:16px;padding:6px;\
+border:1px solid #c9cdd4;border-radius:8px}
 .thumbs{display:flex;gap:6px;flex-wrap:wrap;margin-top:4px}
 .thumbs img{width:72px;height:72px;object-fit:cover;border-radius:6px}
 table{border-collapse:collapse;width:100%;font-size:14px}
@@ -149,7 +154,8 @@ def _line(line: Line, names: Mapping[str, str], own: bool = False) -> str:
             f'<div class="row"><span>{e(who)}{e(quota_name(line.quota, names))}'
             f' <small class="muted">{e(period_label(line.period))} · {e(rule_text(line.quota))}'
             f'</small></span><span class="fig">{line.done}/{line.need} {_state(line.state)}'
-            f'</span></div><meter min="0" max="{max(line.need, 1)}" low="{max(line.need, 1) - 0.5}"'
+            f'</span></div><meter min="0" max="{max(line.need, 1)}"'
+            f' low="{max(line.need, 1) - 0.5}"'
             f' optimum="{max(line.need, 1)}" value="{min(line.done, max(line.need, 1))}"></meter>'
             f"{missing}{parts}</div>")
 

@@ -372,8 +372,9 @@ class Pages:
         async with transaction(runtime.factory) as session:
             viewer = await self.viewer(request, session)
             if str(form.get("csrf", "")) != viewer.csrf or not viewer.csrf:
-                raise web.HTTPForbidden(text=html.notice("教共体看板", "页面已过期，请刷新后再试。"),
-                                        content_type="text/html")
+                raise web.HTTPForbidden(
+                    text=html.notice("教共体看板", "页面已过期，请刷新后再试。"),
+                    content_type="text/html")
             if not viewer.manages:
                 raise web.HTTPNotFound()
             reason = str(form.get("reason", "")).strip()[:200]

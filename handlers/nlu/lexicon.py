@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ACTIVITIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "lesson_prep": ("集体备课", ("集体备课", "集备", "联合备课", "集体研课", "备课研讨", "备课活动")),
+    "lesson_prep": ("集体备课", ("集体备课", "集备", "联合备课", "集体研课", "备课研讨",
+                                 "备课活动")),
     "outreach": ("送教下乡", ("送教下乡", "送教", "送课下乡", "送课", "送培")),
     "observation": ("听评课", ("听评课", "听课", "评课", "观课", "议课")),
     "open_class": (
@@ -172,7 +173,8 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
     "checkout": (r"签退", r"离会打卡", r"离会", r"离场", r"退场打卡", r"下班打卡"),
     "checkin": (
-        r"签到", r"签个到", r"^已签\s*$", r"补签", r"补个签", r"补打卡", r"补个?卡", r"打卡", r"报到", r"我到了", r"^已到",
+        r"签到", r"签个到", r"^已签\s*$", r"补签", r"补个签", r"补打卡", r"补个?卡", r"打卡",
+        r"报到", r"我到了", r"^已到",
         r"已到(?:达|场|会|岗|齐|位|□|\s*$)",
         r"^到了?[\s!。.~]*$", r"^到了[,，。!]", r"已经到了", r"到会打卡", r"报个到", r"打个卡",
         # "我到县实小了": the school is masked (□) before cues are looked for.

@@ -84,7 +84,8 @@ class Rule:
     confidence: float = 0.9
 
 
-_FIELD_BEFORE = re.compile(r"(?:参加人数|参与人数|到会人数|人数|主题|课题|地点|学科|科目|年级|时间|日期)"
+_FIELD_BEFORE = re.compile(r"(?:参加人数|参与人数|到会人数|人数|主题|课题|地点|"
+                           r"学科|科目|年级|时间|日期)"
                            r"\s*$")
 
 

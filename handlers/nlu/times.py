@@ -14,7 +14,8 @@ from handlers.nlu.numbers import NUM, to_int
 
 _AFTERNOON = ("下午", "晚上", "今晚", "昨晚", "明晚", "傍晚", "晚间", "夜里", "晚", "午后")
 _NOON = ("中午",)
-_PERIOD = (r"上午|早上|早晨|清晨|凌晨|半夜|早|今早|明早|昨早|下午|晚上|今晚|昨晚|明晚|傍晚|晚间|夜里|"
+_PERIOD = (r"上午|早上|早晨|清晨|凌晨|半夜|早|今早|明早|昨早|下午|晚上|"
+           r"今晚|昨晚|明晚|傍晚|晚间|夜里|"
            r"晚|中午|午后")
 # Without a period word, hours up to this one are in the afternoon.
 _BARE_AFTERNOON_UNTIL = 6

@@ -2,8 +2,8 @@
 
 Every call returns an `ApiResult` that says whether to retry, after how long, or to give up;
 nothing here raises for platform errors. Error codes are from the platform notes
-(docs/feishu.md and the platforms' own pages); the token-error codes are the SDKs' and were not confirmed
-in official pages. Imports only bot.config; the secret never appears in a log line.
+(docs/feishu.md and the platforms' own pages); the token-error codes are the SDKs' and were not
+confirmed in official pages. Imports only bot.config; the secret never appears in a log line.
 """
 
 from __future__ import annotations

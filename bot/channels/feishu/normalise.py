@@ -3,7 +3,8 @@
 The payload is `{"app_id", "via", "event"}`, `event` being the decrypted schema 2.0 event.
 Handled: im.message.receive_v1 (text, rich-text post, image), im.chat.member.bot.added_v1
 and card.action.trigger (the 撤销 button). Pictures (an `image` message; `img` elements of a
-post) become `ImageRef("message_id/image_key")`, fetched later by the channel. Anything else → None: acknowledged, nothing to answer.
+post) become `ImageRef("message_id/image_key")`, fetched later by the channel. Anything else →
+None: acknowledged, nothing to answer.
 
 Which mention is the bot: the one whose open_id is `bot_open_id`; when that is not
 configured, the one named like the bot (`[bot] name`), else the mention the text starts

@@ -55,7 +55,8 @@ def _json_object(raw: bytes | str) -> dict[str, Any] | None:
 def _signed_app(
     apps: Sequence[FeishuApp], headers: Mapping[str, str], body: bytes,
 ) -> FeishuApp | None:
-    ts, nonce, given = headers.get(TIMESTAMP, ""), headers.get(NONCE, ""), headers.get(SIGNATURE, "")
+    ts, nonce, given = (headers.get(TIMESTAMP, ""), headers.get(NONCE, ""),
+                        headers.get(SIGNATURE, ""))
     for app in apps:
         if app.encrypt_key and signature_ok(ts, nonce, app.encrypt_key, body, given):
             return app

@@ -2,8 +2,9 @@
 
 `add_wecom_routes(app, settings)` at app construction adds `GET/POST /wecom/callback` when
 the robot's token and EncodingAESKey are configured, and `GET/POST /wecom/app/callback` when
-the self-built app's `app_token` and `app_encoding_aes_key` (and `corp_id`) are. `start_wecom(runtime)` after the runtime
-is open registers the `WeComChannel`; it returns the closer. Modules: crypto
+the self-built app's `app_token` and `app_encoding_aes_key` (and `corp_id`) are.
+`start_wecom(runtime)` after the runtime is open registers the `WeComChannel`; it returns the
+closer. Modules: crypto
 (WXBizMsgCrypt), verify (one request → verified message), webhook (aiohttp handlers),
 normalise (payload → IncomingMessage), app_message (the app's XML callback), api (token,
 message/send, webhook/send, response_url), limits (splitting), markdown (escaping),

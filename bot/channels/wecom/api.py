@@ -236,7 +236,8 @@ class WeComMedia:
                         body = None
                     result = classify(resp.status, body)
             except (TimeoutError, aiohttp.ClientError) as exc:
-                return ApiResult(ok=False, retry=True, error=f"upload network: {type(exc).__name__}")
+                return ApiResult(ok=False, retry=True,
+                                 error=f"upload network: {type(exc).__name__}")
             if result.ok:
                 return ApiResult(ok=True, data=body if isinstance(body, dict) else {})
             return ApiResult(ok=False, retry=result.retry, retry_after=result.retry_after,

@@ -20,7 +20,8 @@ ELLIPSIS = "…"
 INLINE = re.compile(r"([\\`*_\[\]|<>~])")
 # At the start of a line (after indentation): a heading, a bullet, a numbered item (each
 # followed by a space or the end), a quote, or a rule / setext underline (---, ===).
-BLOCK_MARK = re.compile(r"^(\s*)(?:(#+|[-+])(?=\s|$)|(>)|(\d+)(?=[.)](?:\s|$))|([-=])(?=[-=\s]*$))")
+BLOCK_MARK = re.compile(r"^(\s*)(?:(#+|[-+])(?=\s|$)|(>)|(\d+)(?=[.)](?:\s|$))"
+                        r"|([-=])(?=[-=\s]*$))")
 
 
 def _escape_line(line: str) -> str:
