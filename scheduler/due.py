@@ -254,7 +254,8 @@ def _activity_occasions(
 
 
 def _hour_before_due(cal: SchoolCalendar, a: PlannedTimes) -> dt.datetime | None:
-    """When the hour-before reminder falls due (out of the quiet hours), if still before the start."""
+    """When the hour-before reminder falls due (out of the quiet hours), if still before
+    the start."""
     if a.starts_at is None:
         return None
     due = cal.next_loud(a.starts_at - cal.config.hour_before)

@@ -113,7 +113,8 @@ async def claim_due(
 async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) -> None:
     await session.execute(
         update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
-        .values(status="sent", sent_at=now, claimed_until=None, attempts=col(OutboxMessage.attempts) + 1)
+        .values(status="sent", sent_at=now, claimed_until=None,
+                attempts=col(OutboxMessage.attempts) + 1)
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from storage.db import create_engine, session_factory, transaction
 from storage.models import InboxEvent, OutboxMessage
@@ -181,9 +182,10 @@ async def counts(url: str) -> tuple[int, int, int, int]:
                 return select(func.count()).select_from(model).where(*where)
             return (
                 (await conn.execute(n(InboxEvent))).scalar_one(),
-                (await conn.execute(n(InboxEvent, InboxEvent.status != "done"))).scalar_one(),  # type: ignore[arg-type]
+                (await conn.execute(n(InboxEvent, col(InboxEvent.status) != "done"))).scalar_one(),
                 (await conn.execute(n(OutboxMessage))).scalar_one(),
-                (await conn.execute(n(OutboxMessage, OutboxMessage.status != "sent"))).scalar_one(),  # type: ignore[arg-type]
+                (await conn.execute(n(OutboxMessage,
+                                      col(OutboxMessage.status) != "sent"))).scalar_one(),
             )
     finally:
         await engine.dispose()
