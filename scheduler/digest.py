@@ -5,8 +5,8 @@ All figures come from a fixed handful of county-wide GROUP BY queries (scheduler
 handlers.standing) issued once per week, then cut per school in memory. A school's lines are
 its own figures (handlers.standing's per-school reading); the community's stand apart. A
 period that ended with the reported week is given as its final result (已达标 / 未达标),
-never as still running. Concise for a phone; on Feishu `extra["card"]` lets the channel
-render a card titled `extra["title"]`.
+never as still running. Concise for a phone; on Feishu the look's title lets the channel
+render the digest as a titled card.
 Imports handlers (texts, format, standing), storage and scheduler modules; never bot.
 """
 
@@ -316,7 +316,7 @@ def _message(roster: Roster, person: Person, community_id: int | None, *, key: s
              attachments: Sequence[Attachment] = ()) -> list[NewMessage]:
     folded = list(dict.fromkeys(lines))  # a line said once is enough
     return to_person(roster, person, key=key, kind=kind, text="\n".join([title, *folded]),
-                     community_id=community_id, extra={"card": True, "title": title},
+                     community_id=community_id, title=title,
                      attachments=attachments)
 
 

@@ -448,14 +448,14 @@ async def send_term_summaries(ctx: JobContext, day: dt.date) -> list[NewMessage]
             for person in ctx.roster.principals.get(school.id, []):
                 out += to_person(ctx.roster, person, key=f"{key}:community:{cid}",
                                  kind="term_summary", text="\n".join([title, *lines]),
-                                 community_id=cid, extra={"card": True, "title": title})
+                                 community_id=cid, title=title)
     title = texts.TERM_TITLE_COUNTY.format(term=name)
     text = "\n".join([title, *(line for cid, lines in blocks.items() for line in [
         texts.TERM_COMMUNITY.format(community=ctx.roster.communities[cid]), *lines])])
     workbook = await _assessment_file(ctx, term, day) if ctx.roster.admins else None
     for admin in ctx.roster.admins:
         out += to_person(ctx.roster, admin, key=f"{key}:county", kind="term_summary", text=text,
-                         extra={"card": True, "title": title},
+                         title=title,
                          attachments=(workbook,) if workbook else ())
     return out
 
