@@ -10,7 +10,8 @@ times, on each database:
 - the Monday-morning beat of 2 November 2026 (08:00, the month's first digests: month
   results, quota reminders, principals' notes, every weekly digest), once with `files=None`
   (no attachments) and once with a blob store in a temporary directory, so that each
-  community's digest carries its chart (scheduler/charts.py), rendered as in production.
+  community's digest names its chart (scheduler/charts.py) as in production; the chart is
+  drawn later, by delivery (bot/makers.py), and is not part of the beat.
 No term ends in these windows, so the term summary's assessment workbook is not produced.
 PostgreSQL is used when --pg or $JIAOLIAN_TEST_PG_URL is set (a scratch database is created
 and dropped). Targets (issue 13): a day of beats ≤ 3 s, a beat with nothing due ≤ 20 ms,
@@ -257,7 +258,7 @@ async def measure(label: str, url: str, county: County, seed: Any) -> None:
           f"  beats with nothing due: {len(idle):,} ({quiet} in the quiet hours), outside them "
           f"median {busy[len(busy) // 2] * 1000:.1f} ms, 99th percentile "
           f"{busy[int(0.99 * len(busy))] * 1000:.1f} ms, slowest {busy[-1] * 1000:.1f} ms")
-    for (took, found, charts), how in zip(mondays, ("files=None", "charts rendered"),
+    for (took, found, charts), how in zip(mondays, ("files=None", "charts named"),
                                           strict=True):
         print(f"  Monday {MONDAY} {config.digest_time:%H:%M} beat ({how}): {len(found):,} "
               f"messages, {charts} attachments, in {took:.2f} s  {_kinds(found)}")
