@@ -247,3 +247,36 @@ async def test_a_correction_amends_and_chatter_about_an_activity_records_nothing
         events = list((await session.execute(select(Activity))).scalars())
     assert [(e.activity, e.participants, e.withdrawn) for e in events] == [
         ("lesson_prep", 11, False)]
+
+
+@pytest.mark.postgres
+async def test_a_database_that_refuses_writes_gets_503_and_the_redelivery_is_kept(
+        pg_url: str, fake: FakeFeishu, aiohttp_client: ClientFactory) -> None:
+    """Nothing is acknowledged that was not saved: with the database read-only the callback
+    answers 503 (Feishu pushes it again); once writable, the redelivery is saved once."""
+    from tests.conftest import _pg_admin_execute
+
+    await prepare_database(pg_url)
+    bot = Bot(await aiohttp_client(create_app(make_settings(pg_url, fake))), fake)
+    name = pg_url.rsplit("/", 1)[1]
+    event = text_event("签到", app_id=APP_ID, token=TOKEN, chat_id=CHAT, open_id=USER)
+    await _pg_admin_execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    await _pg_admin_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+    try:
+        status, body = await bot.post(event)
+        assert (status, body) == (503, {"error": "storage unavailable, try again"})
+    finally:
+        await _pg_admin_execute(
+            f'ALTER DATABASE "{name}" SET default_transaction_read_only = off')
+        await _pg_admin_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+    status, _ = await bot.post(event)
+    assert status == 200
+    engine = create_engine(pg_url)
+    try:
+        async with session_factory(engine)() as session:
+            rows = list((await session.execute(select(InboxEvent))).scalars())
+    finally:
+        await engine.dispose()
+    assert [r.event_id for r in rows] == [event["header"]["event_id"]]

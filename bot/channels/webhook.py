@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.appkeys import RUNTIME
 from bot.channels.base import Refused
+from storage.db import is_database_fault
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,15 @@ def webhook(platform: str, verify: Verify, *, max_body: int,
         if isinstance(verdict, Answer):
             return verdict.response
         # A redelivery (already saved) is acknowledged the same way and changes nothing.
-        await request.app[RUNTIME].inbox.save(platform=platform, event_id=verdict.event_id,
-                                              payload=verdict.payload)
+        try:
+            await request.app[RUNTIME].inbox.save(platform=platform, event_id=verdict.event_id,
+                                                  payload=verdict.payload)
+        except Exception as exc:  # not saved, so not acknowledged: the platform sends it again
+            if not (is_database_fault(exc) or isinstance(exc, SQLAlchemyError | OSError)):
+                raise
+            log.error("%s callback not saved (%s): answered 503 for a redelivery", platform,
+                      type(exc).__name__)
+            return web.json_response({"error": "storage unavailable, try again"}, status=503)
         return verdict.ack
 
     return handle
