@@ -3,9 +3,9 @@
 The channels keep their own in-process windows (one instance smooths its bursts there); these
 make the limits hold for several instances together: delivery reserves a row's sends here
 before it hands the row to its channel, and a row that does not fit waits, uncounted.
-Limits from /work/shared/spec/platforms.md: Feishu 5/s per chat, 50/s and 1000/min per app;
-WeCom 20/min per group robot, 30/min per member for the app (a reply through a message's
-response_url has no window).
+Limits from the platforms' documentation (docs/feishu.md, docs/wecom.md): Feishu 5/s per
+chat, 50/s and 1000/min per app; WeCom 20/min per group robot, 30/min per member for the app
+(a reply through a message's response_url has no window).
 """
 
 from __future__ import annotations
