@@ -93,3 +93,24 @@ class Adapter:
     name: str
     add_routes: Callable[[web.Application, Settings], None]
     start: Callable[[Runtime], Awaitable[Closer]]
+
+
+Attempt = Callable[[str], Awaitable[ApiResult]]
+
+
+async def with_token(get: Callable[[], Awaitable[str]], drop: Callable[[str], None],
+                     attempt: Attempt, *, failed: type[Exception]) -> ApiResult:
+    """One authorised call: the cached token, and once more with a fresh one when the
+    platform calls it invalid. A token that cannot be had (`failed`) is a passing fault, so
+    the caller's queue drains once the operator fixes the secret."""
+    result = ApiResult(ok=False, retry=True, error="not tried")
+    for _ in range(2):
+        try:
+            token = await get()
+        except failed as exc:
+            return ApiResult(ok=False, retry=True, error=str(exc))
+        result = await attempt(token)
+        if not result.token_invalid:
+            return result
+        drop(token)
+    return result

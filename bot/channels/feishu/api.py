@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.base import ApiResult
+from bot.channels.base import ApiResult, Attempt, with_token
 from bot.channels.download import ImageGone, ImageUnavailable, read_limited
 from bot.channels.tokens import CachedToken
 from bot.config import FeishuApp
@@ -107,21 +107,22 @@ class FeishuApi:
     async def call(self, method: str, path: str, *, params: dict[str, str] | None = None,
                    body: dict[str, Any]) -> ApiResult:
         """One authorised call; an invalid token is dropped and the call made once more."""
-        result = ApiResult(ok=False, retry=True, error="not tried")
-        for _ in range(2):
-            try:
-                token = await self.token.get()
-            except TokenError as exc:
-                # Even a refused secret is retried: once the operator fixes the config and
-                # restarts, the queued messages still go out (delivery gives up eventually).
-                if exc.permanent:
-                    log.error("feishu app %s: %s", self.app.app_id, exc)
-                return ApiResult(ok=False, retry=True, error=str(exc))
-            result = await self._once(method, path, params, body, token)
-            if not result.token_invalid:
-                return result
-            self.token.drop(token)
-        return result
+        return await self.authorised(
+            lambda token: self._once(method, path, params, body, token))
+
+    async def authorised(self, attempt: Attempt) -> ApiResult:
+        """`attempt(token)` with this app's token (bot.channels.base.with_token)."""
+        return await with_token(self._token, self.token.drop, attempt, failed=TokenError)
+
+    async def _token(self) -> str:
+        try:
+            return await self.token.get()
+        except TokenError as exc:
+            # Even a refused secret is retried: once the operator fixes the config and
+            # restarts, the queued messages still go out (delivery gives up eventually).
+            if exc.permanent:
+                log.error("feishu app %s: %s", self.app.app_id, exc)
+            raise
 
     async def _once(self, method: str, path: str, params: dict[str, str] | None,
                     body: dict[str, Any], token: str) -> ApiResult:
@@ -245,17 +246,8 @@ class FeishuUploads:
         """File → `data.file_key`, image → `data.image_key`; an invalid token is dropped and
         the upload made once more, like every other call."""
         path = "/open-apis/im/v1/images" if kind == "image" else "/open-apis/im/v1/files"
-        result = ApiResult(ok=False, retry=True, error="not tried")
-        for _ in range(2):
-            try:
-                token = await self.api.token.get()
-            except TokenError as exc:
-                return ApiResult(ok=False, retry=True, error=str(exc))
-            result = await self._once(path, upload_form(kind, name, data), token)
-            if not result.token_invalid:
-                return result
-            self.api.token.drop(token)
-        return result
+        return await self.api.authorised(
+            lambda token: self._once(path, upload_form(kind, name, data), token))
 
     async def _once(self, path: str, form: aiohttp.FormData, token: str) -> ApiResult:
         headers = {"Authorization": f"Bearer {token}"}
@@ -292,17 +284,7 @@ async def get_contact_user(api: FeishuApi, open_id: str) -> ApiResult:
     """The contact record of the user behind an open_id → `data` = the `user` object; a user
     outside the app's contact scope, or unknown, is a refusal (not retried). The answer holds
     a mobile: callers never log `data`."""
-    result = ApiResult(ok=False, retry=True, error="not tried")
-    for _ in range(2):
-        try:
-            token = await api.token.get()
-        except TokenError as exc:
-            return ApiResult(ok=False, retry=True, error=str(exc))
-        result = await _get_user_once(api, open_id, token)
-        if not result.token_invalid:
-            return result
-        api.token.drop(token)
-    return result
+    return await api.authorised(lambda token: _get_user_once(api, open_id, token))
 
 
 async def _get_user_once(api: FeishuApi, open_id: str, token: str) -> ApiResult:

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.base import ApiResult
+from bot.channels.base import ApiResult, Attempt, with_token
 from bot.channels.download import ImageGone, ImageUnavailable, read_limited
 from bot.channels.tokens import CachedToken
 from bot.config import WeComSettings
@@ -126,18 +126,13 @@ class WeComApi:
                 "text": {"content": text},
                 # A re-sent part after a crash or a partial failure is dropped by WeCom.
                 "enable_duplicate_check": 1, "duplicate_check_interval": DUPLICATE_CHECK_S}
-        result = ApiResult(ok=False, retry=True, error="not tried")
-        for _ in range(2):
-            try:
-                token = await self.token.get()
-            except TokenError as exc:
-                return ApiResult(ok=False, retry=True, error=str(exc))
-            result = await post_json(self.session, self.wecom.api_base + "/cgi-bin/message/send",
-                                     body, params={"access_token": token})
-            if not result.token_invalid:
-                return result
-            self.token.drop(token)
-        return result
+        return await self.authorised(lambda token: post_json(
+            self.session, self.wecom.api_base + "/cgi-bin/message/send", body,
+            params={"access_token": token}))
+
+    async def authorised(self, attempt: Attempt) -> ApiResult:
+        """`attempt(token)` with the app's token (bot.channels.base.with_token)."""
+        return await with_token(self.token.get, self.token.drop, attempt, failed=TokenError)
 
     async def send_to_webhook(self, key: str, text: str) -> ApiResult:
         return await post_json(self.session, self.wecom.api_base + "/cgi-bin/webhook/send",
@@ -209,17 +204,7 @@ class WeComMedia:
     async def _as_app(self, attempt: Callable[[str], Awaitable[ApiResult]]) -> ApiResult:
         """One call with the app's token; an invalid token is dropped, fetched once more and
         the call repeated once."""
-        result = ApiResult(ok=False, retry=True, error="not tried")
-        for _ in range(2):
-            try:
-                token = await self.api.token.get()
-            except TokenError as exc:
-                return ApiResult(ok=False, retry=True, error=str(exc))
-            result = await attempt(token)
-            if not result.token_invalid:
-                return result
-            self.api.token.drop(token)
-        return result
+        return await self.api.authorised(attempt)
 
     async def upload(self, kind: str, name: str, data: bytes) -> ApiResult:
         """media/upload?type=file|image → `data.media_id`."""
@@ -284,12 +269,7 @@ async def _as_app(api: WeComApi, method: str, path: str, *, params: dict[str, st
                   body: dict[str, Any] | None = None) -> ApiResult:
     """One call with the app's token; an invalid token is dropped and the call made once
     more."""
-    result = ApiResult(ok=False, retry=True, error="not tried")
-    for _ in range(2):
-        try:
-            token = await api.token.get()
-        except TokenError as exc:
-            return ApiResult(ok=False, retry=True, error=str(exc))
+    async def attempt(token: str) -> ApiResult:
         try:
             async with api.session.request(method, api.wecom.api_base + path,
                                            params={**params, "access_token": token},
@@ -298,13 +278,11 @@ async def _as_app(api: WeComApi, method: str, path: str, *, params: dict[str, st
                     data = await resp.json(content_type=None)
                 except ValueError:
                     data = None
-                result = _answer(resp.status, data)
+                return _answer(resp.status, data)
         except (TimeoutError, aiohttp.ClientError) as exc:
             return ApiResult(ok=False, retry=True, error=f"network: {type(exc).__name__}")
-        if not result.token_invalid:
-            return result
-        api.token.drop(token)
-    return result
+
+    return await api.authorised(attempt)
 
 
 async def get_user(api: WeComApi, userid: str) -> ApiResult:
