@@ -30,7 +30,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from handlers.clock import SHANGHAI  # noqa: E402
 from scheduler.calendar import SchoolCalendar  # noqa: E402
 from scheduler.config import config_for  # noqa: E402
@@ -186,18 +186,6 @@ async def seed_pg(url: str, county: County) -> None:
         await conn.close()
 
 
-async def pg_admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    u = make_url(url)
-    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                                 password=u.password, database=u.database or "postgres")
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def measure(label: str, url: str, county: County, seed: Any) -> None:
     engine = create_engine(url)
     try:
@@ -287,16 +275,11 @@ async def run(args: argparse.Namespace) -> None:
     if not pg:
         print("PostgreSQL: skipped (set --pg or $JIAOLIAN_TEST_PG_URL)")
         return
-    name = f"jl_bench_{uuid.uuid4().hex[:8]}"
-    await pg_admin(pg, f'CREATE DATABASE "{name}"')
-    url = make_url(pg).set(database=name).render_as_string(hide_password=False)
-    try:
+    async with scratch_database(pg) as url:
         async def pg_seed(c: County) -> None:
             await seed_pg(url, c)
 
         await measure("PostgreSQL", url, county, pg_seed)
-    finally:
-        await pg_admin(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:

@@ -18,7 +18,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import aiohttp
@@ -32,6 +31,7 @@ _spec.loader.exec_module(hook)
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from storage.db import create_engine, session_factory, transaction, upgrade  # noqa: E402
 from storage.models import Member  # noqa: E402
 from storage.roster import bind_group, link_identity  # noqa: E402
@@ -191,43 +191,12 @@ async def run(name: str, db_url: str, instances: int, args: argparse.Namespace,
           + ("; gave up waiting" if lost_wait else ""))
 
 
-async def pg_database(admin: str) -> tuple[str, str]:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    name = f"jl_load_{uuid.uuid4().hex[:8]}"
-    u = make_url(admin)
-    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                                 database=u.database)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name, u.set(database=name).render_as_string(hide_password=False)
-
-
-async def drop(admin: str, name: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(admin)
-    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                                 database=u.database)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="jl-load-"))
     await run("sqlite", f"sqlite:///{tmp}/load.sqlite3", 1, args, tmp)
     if args.pg:
-        name, url = await pg_database(args.pg)
-        try:
+        async with scratch_database(args.pg, "jl_load") as url:
             await run("postgresql", url, 2, args, tmp)
-        finally:
-            await drop(args.pg, name)
 
 
 if __name__ == "__main__":

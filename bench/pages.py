@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -29,9 +28,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from aiohttp import DummyCookieJar, web  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
-from digest import County, pg_admin, seed_pg, seed_sqlite  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from digest import County, seed_pg, seed_sqlite  # noqa: E402
 
+from bench.scratch import pg_admin, scratch_database  # noqa: E402
 from bot.config import settings_from_dict  # noqa: E402
 from bot.pages.routes import COOKIE, add_page_routes  # noqa: E402
 from handlers.clock import SHANGHAI, FixedClock  # noqa: E402
@@ -110,10 +109,7 @@ async def run(args: argparse.Namespace) -> None:
     if not pg:
         print("PostgreSQL: skipped (set --pg or $JIAOLIAN_TEST_PG_URL)")
         return
-    name = f"jl_bench_{uuid.uuid4().hex[:8]}"
-    await pg_admin(pg, f'CREATE DATABASE "{name}"')
-    url = make_url(pg).set(database=name).render_as_string(hide_password=False)
-    try:
+    async with scratch_database(pg) as url:
         async def pg_seed(c: County) -> None:
             await seed_pg(url, c)
             # What autovacuum does soon after a bulk load: the visibility map lets the
@@ -121,8 +117,6 @@ async def run(args: argparse.Namespace) -> None:
             await pg_admin(url, "VACUUM ANALYZE activity")
 
         await measure("PostgreSQL", url, county, pg_seed)
-    finally:
-        await pg_admin(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:

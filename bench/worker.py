@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from bot.channels.feishu import FeishuChannel  # noqa: E402
 from bot.channels.feishu.normalise import inbox_payload  # noqa: E402
 from bot.config import settings_from_dict  # noqa: E402
@@ -95,28 +96,9 @@ async def _run(url: str, events: int, files: str) -> float:
     return took
 
 
-async def _pg_database(admin_url: str) -> tuple[str, str]:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    name = f"jl_bench_{uuid.uuid4().hex[:8]}"
-    u = make_url(admin_url)
-    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                                 database=u.database)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return name, str(u.set(database=name).render_as_string(hide_password=False))
-
-
-async def _drop(admin_url: str, name: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(admin_url)
-    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                                 database=u.database)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
+async def _on_scratch(admin_url: str, events: int, files: str) -> float:
+    async with scratch_database(admin_url) as url:
+        return await _run(url, events, files)
 
 
 def main() -> None:
@@ -129,11 +111,7 @@ def main() -> None:
         print(f"SQLite     : {args.events / took:7.0f} events/s ({took / args.events * 1000:.2f} "
               f"ms per event; target ≥ 400/s)")
         if args.pg:
-            name, url = asyncio.run(_pg_database(args.pg))
-            try:
-                took = asyncio.run(_run(url, args.events, f"{tmp}/files-pg"))
-            finally:
-                asyncio.run(_drop(args.pg, name))
+            took = asyncio.run(_on_scratch(args.pg, args.events, f"{tmp}/files-pg"))
             print(f"PostgreSQL : {args.events / took:7.0f} events/s "
                   f"({took / args.events * 1000:.2f} ms per event; target ≥ 300/s)")
 
