@@ -94,6 +94,20 @@ async def test_an_expired_or_altered_link_is_refused(site: Site) -> None:
     assert link.spent_at is None
 
 
+async def test_a_post_from_another_site_spends_nothing(site: Site) -> None:
+    """Login CSRF: a page elsewhere cannot make a browser spend a link (and so sign its
+    person into the link's session); the landing page's own POST is same-origin."""
+    path = await site.link("韦国庆")
+    forged = await site.client.post(path, allow_redirects=False,
+                                    headers={"Sec-Fetch-Site": "cross-site"})
+    assert forged.status == 403 and COOKIE not in forged.cookies
+    [link] = await site.chat.rows(PageLink)
+    assert link.spent_at is None
+    ours = await site.client.post(path, allow_redirects=False,
+                                  headers={"Sec-Fetch-Site": "same-origin"})
+    assert ours.status == 303 and COOKIE in ours.cookies
+
+
 async def test_the_session_cookie_is_httponly_secure_and_samesite(site: Site) -> None:
     path = await site.link("韦国庆")
     response = await site.client.post(path, allow_redirects=False)

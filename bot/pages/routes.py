@@ -136,8 +136,17 @@ class Pages:
             return self.page(html.notice("教共体看板", GONE), status=410)
         return self.page(html.landing(request.path, self.settings.bot.name))
 
+    @staticmethod
+    def _cross_site(request: web.Request) -> bool:
+        """A POST a browser sends from another site says so in Sec-Fetch-Site: it must not
+        spend a link (nor sign someone into the link's session). Origin cannot tell: with
+        our no-referrer policy the landing page's own POST carries `Origin: null`."""
+        return request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site"
+
     async def enter(self, request: web.Request) -> web.Response:
         """POST from the landing page: spend the link, start the session."""
+        if self._cross_site(request):
+            return self.page(html.notice("教共体看板", GONE), status=403)
         now = self.now(request)
         async with transaction(self.runtime(request).factory) as session:
             nonce = await self._nonce(request, session)
