@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.scratch import scratch_database  # noqa: E402
+from bench.scratch import pg_admin, scratch_database  # noqa: E402
 from handlers.clock import SHANGHAI  # noqa: E402
 from scheduler.calendar import SchoolCalendar  # noqa: E402
 from scheduler.config import config_for  # noqa: E402
@@ -257,12 +257,13 @@ def _kinds(messages: list[Any]) -> str:
     return "(" + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())) + ")"
 
 
-async def run(args: argparse.Namespace) -> None:
-    started = time.perf_counter()
-    county = County(args.schools, args.teachers)
-    print(f"county built in {time.perf_counter() - started:.1f} s: {len(county.schools):,} "
-          f"schools, {len(county.members):,} members, {len(county.activities):,} activities, "
-          f"{len(county.attendance):,} attendance rows")
+Measure = Callable[[str, str, County, Callable[[County], Awaitable[None]]], Awaitable[None]]
+
+
+async def on_both(args: argparse.Namespace, county: County, measure: Measure, *,
+                  after_pg_seed: str = "") -> None:
+    """`measure` on a fresh SQLite file, then (with --pg) on a scratch PostgreSQL database;
+    `after_pg_seed` is a statement run there after seeding (pages.py vacuums)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.sqlite or Path(tmp) / "bench.sqlite3")
         path.unlink(missing_ok=True)  # noqa: ASYNC240 - once, before anything runs
@@ -278,8 +279,19 @@ async def run(args: argparse.Namespace) -> None:
     async with scratch_database(pg) as url:
         async def pg_seed(c: County) -> None:
             await seed_pg(url, c)
+            if after_pg_seed:
+                await pg_admin(url, after_pg_seed)
 
         await measure("PostgreSQL", url, county, pg_seed)
+
+
+async def run(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    county = County(args.schools, args.teachers)
+    print(f"county built in {time.perf_counter() - started:.1f} s: {len(county.schools):,} "
+          f"schools, {len(county.members):,} members, {len(county.activities):,} activities, "
+          f"{len(county.attendance):,} attendance rows")
+    await on_both(args, county, measure)
 
 
 def main() -> None:

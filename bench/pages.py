@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -28,9 +26,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from aiohttp import DummyCookieJar, web  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
-from digest import County, seed_pg, seed_sqlite  # noqa: E402
+from digest import County, on_both  # noqa: E402
 
-from bench.scratch import pg_admin, scratch_database  # noqa: E402
 from bot.config import settings_from_dict  # noqa: E402
 from bot.pages.routes import COOKIE, add_page_routes  # noqa: E402
 from handlers.clock import SHANGHAI, FixedClock  # noqa: E402
@@ -97,26 +94,9 @@ async def run(args: argparse.Namespace) -> None:
     county = County(args.schools, args.teachers)
     print(f"county built in {time.perf_counter() - started:.1f} s: {len(county.schools):,} "
           f"schools, {len(county.members):,} members, {len(county.activities):,} activities")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(args.sqlite or Path(tmp) / "bench.sqlite3")
-        path.unlink(missing_ok=True)  # noqa: ASYNC240 - once, before anything runs
-
-        async def sqlite_seed(c: County) -> None:
-            await asyncio.to_thread(seed_sqlite, str(path), c)
-
-        await measure("SQLite", f"sqlite:///{path}", county, sqlite_seed)
-    pg = args.pg or os.environ.get("JIAOLIAN_TEST_PG_URL", "")
-    if not pg:
-        print("PostgreSQL: skipped (set --pg or $JIAOLIAN_TEST_PG_URL)")
-        return
-    async with scratch_database(pg) as url:
-        async def pg_seed(c: County) -> None:
-            await seed_pg(url, c)
-            # What autovacuum does soon after a bulk load: the visibility map lets the
-            # covering index answer the counts without visiting the table.
-            await pg_admin(url, "VACUUM ANALYZE activity")
-
-        await measure("PostgreSQL", url, county, pg_seed)
+    # After a bulk load PostgreSQL vacuums soon (autovacuum): the visibility map lets the
+    # covering index answer the counts without visiting the table.
+    await on_both(args, county, measure, after_pg_seed="VACUUM ANALYZE activity")
 
 
 def main() -> None:
