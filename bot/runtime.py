@@ -32,7 +32,6 @@ from scheduler.config import config_for
 from scheduler.due import digest_so_far
 from storage.blobs import BlobStorage, BlobStore
 from storage.db import create_engine, session_factory, upgrade
-from storage.inbox import SHORT_BUSY_TIMEOUT_MS
 from storage.roster import all_schools
 
 log = logging.getLogger(__name__)
@@ -136,7 +135,7 @@ async def open_runtime(
                     metrics=metrics)
     for loop in (worker.loop, delivery.loop):
         loop.on_failure = metrics.loop_failures.labels(loop.name).inc
-    ingest_engine = create_engine(settings.database.url, busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS)
+    ingest_engine = create_engine(settings.database.url)
     inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup, metrics=metrics)
     worker.yield_to = delivery.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,

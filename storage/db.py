@@ -1,8 +1,8 @@
 """Engine and session factory from a database URL; migrations to head.
 
 Plain `sqlite:///…` and `postgresql://…` URLs are mapped to their async drivers. SQLite runs
-in WAL mode with a busy timeout so the web server and the worker can share it. Imports
-nothing of ours but storage.models.
+in WAL mode, its calls on the event loop (storage.sqlite_inline), a locked database tried
+again for the busy timeout, so the web server, the worker and a command can share it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.sqlite_inline import inline_creator
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -58,8 +60,8 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
 
 def create_engine(url: str, *, echo: bool = False,
                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
-    """`busy_timeout_ms` only matters for SQLite: how long a writer waits for the lock
-    inside SQLite before it reports "database is locked".
+    """`busy_timeout_ms` only matters for SQLite: how long a statement keeps being tried
+    while another connection holds the lock before it reports "database is locked".
 
     SQL parameters (message text, payloads with platform tokens) stay out of error messages,
     and so out of logs, unless `echo` is on, which logs every statement anyway."""
@@ -68,11 +70,14 @@ def create_engine(url: str, *, echo: bool = False,
         database = make_url(full).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(full, echo=echo, hide_parameters=not echo)
+        # Calls run on the loop, not in aiosqlite's thread (storage.sqlite_inline).
+        creator = inline_creator(database or ":memory:", busy_timeout_ms=busy_timeout_ms)
+        engine = create_async_engine(full, echo=echo, hide_parameters=not echo,
+                                     async_creator=creator)
         if not echo:
             # aiosqlite logs every statement with its parameters at DEBUG.
             logging.getLogger("aiosqlite").setLevel(logging.INFO)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(0))
         return engine
     return create_async_engine(full, echo=echo, hide_parameters=not echo, pool_pre_ping=True,
                                pool_size=10)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
@@ -20,10 +17,6 @@ MAX_ATTEMPTS = 5
 # Short, so that events a killed worker held are taken up again soon; a worker that outlives
 # its lease cannot commit twice (mark_done), it only wastes its work.
 LEASE = timedelta(seconds=10)
-# SQLite's busy handler waits 1, 2, 5, 10 ms … then 25–100 ms between tries; an engine for
-# acknowledgements that gives up after 5 ms and tries again keeps to the short steps.
-SHORT_BUSY_TIMEOUT_MS = 5
-LOCKED_DEADLINE_S = 10.0
 
 
 async def insert_event(
@@ -45,22 +38,12 @@ async def insert_events(
     received_at: datetime,
 ) -> set[str]:
     """Store a batch of (event_id, payload) in one statement and one commit; returns the ids
-    that were new. The batched twin of `insert_event`, for acknowledgements under load.
-
-    On SQLite give it an engine made with `busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS`: a locked
-    database is then tried again at once here, for up to LOCKED_DEADLINE_S."""
+    that were new. The batched twin of `insert_event`, for acknowledgements under load."""
     rows = [{"platform": platform, "event_id": event_id, "payload": payload,
              "received_at": received_at, "status": "pending", "attempts": 0, "error": ""}
             for event_id, payload in events]
-    deadline = time.monotonic() + LOCKED_DEADLINE_S
-    while True:
-        try:
-            async with engine.begin() as conn:
-                return await _insert_rows(conn, rows)
-        except OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0)
+    async with engine.begin() as conn:
+        return await _insert_rows(conn, rows)
 
 
 async def _insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
