@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -26,15 +26,20 @@ async def pending_conversation(
     return conv
 
 
+# Asked for every message: built once (building a statement costs more than running it).
+_CURRENT = select(Conversation).where(
+    col(Conversation.platform) == bindparam("platform"),
+    col(Conversation.chat_id) == bindparam("chat_id"),
+    col(Conversation.member_id) == bindparam("member_id"),
+)
+
+
 async def current_conversation(
     *, session: AsyncSession, platform: str, chat_id: str, member_id: int,
 ) -> Conversation | None:
     """The pending question, expired or not: the caller tells a late answer what happened."""
-    stmt = select(Conversation).where(
-        col(Conversation.platform) == platform, col(Conversation.chat_id) == chat_id,
-        col(Conversation.member_id) == member_id,
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    params = {"platform": platform, "chat_id": chat_id, "member_id": member_id}
+    return (await session.execute(_CURRENT, params)).scalar_one_or_none()
 
 
 async def start_conversation(

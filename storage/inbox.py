@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
@@ -89,14 +89,19 @@ async def claim_events(
     return list(rows.scalars())
 
 
+# Run for every event: built once (building a statement costs more than running it).
+_MARK_DONE = (
+    update(InboxEvent)
+    .where(col(InboxEvent.id) == bindparam("done_id"), col(InboxEvent.status) == "pending")
+    .values(status="done", claimed_until=None, error="")
+    .execution_options(synchronize_session=False)
+)
+
+
 async def mark_done(*, session: AsyncSession, event_id: int) -> bool:
     """Mark the event done; False when another worker finished it first (its lease had run
     out): the caller must then roll back, so an event's effects are committed only once."""
-    result = await session.execute(
-        update(InboxEvent)
-        .where(col(InboxEvent.id) == event_id, col(InboxEvent.status) == "pending")
-        .values(status="done", claimed_until=None, error="")
-    )
+    result = await session.execute(_MARK_DONE, {"done_id": event_id})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -37,14 +37,13 @@ async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime,
     """Queue a message (to go at `due`, default now); False when its key was already queued
     (nothing is sent twice)."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    stmt = insert_ignore(session, table, conflict=["key"]).values(
-        key=message.key[:200], platform=message.platform, app_id=message.app_id,
-        target_kind=message.target_kind, target=message.target, reply_to=message.reply_to,
-        text=message.text, extra=message.extra, attachments=message.attachments,
-        status="pending", attempts=0,
-        next_attempt_at=due or now, created_at=now, error="",
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+    stmt = insert_ignore(session, table, conflict=["key"])
+    row = {"key": message.key[:200], "platform": message.platform, "app_id": message.app_id,
+           "target_kind": message.target_kind, "target": message.target,
+           "reply_to": message.reply_to, "text": message.text, "extra": message.extra,
+           "attachments": message.attachments, "status": "pending", "attempts": 0,
+           "next_attempt_at": due or now, "created_at": now, "error": ""}
+    return (await session.execute(stmt, row)).scalar_one_or_none() is not None
 
 
 async def enqueue_burst(*, session: AsyncSession, prefix: str, message: NewMessage,

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import ChatGroup, Community, Identity, Member, School
 
+# Asked for every message: built once (building a statement costs more than running it).
+_MEMBER_BY_IDENTITY = (
+    select(Member)
+    .join(Identity, col(Identity.member_id) == col(Member.id))
+    .where(col(Identity.platform) == bindparam("platform"),
+           col(Identity.external_id) == bindparam("external_id"))
+)
+_GROUP_BY_CHAT = select(ChatGroup).where(col(ChatGroup.platform) == bindparam("platform"),
+                                         col(ChatGroup.chat_id) == bindparam("chat_id"))
+
 
 async def member_by_identity(
     *, session: AsyncSession, platform: str, external_id: str,
 ) -> Member | None:
-    stmt = (
-        select(Member)
-        .join(Identity, col(Identity.member_id) == col(Member.id))
-        .where(col(Identity.platform) == platform, col(Identity.external_id) == external_id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    params = {"platform": platform, "external_id": external_id}
+    return (await session.execute(_MEMBER_BY_IDENTITY, params)).scalar_one_or_none()
 
 
 async def identity_of(*, session: AsyncSession, member_id: int, platform: str) -> str | None:
@@ -30,9 +36,8 @@ async def identity_of(*, session: AsyncSession, member_id: int, platform: str) -
 
 
 async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -> ChatGroup | None:
-    stmt = select(ChatGroup).where(col(ChatGroup.platform) == platform,
-                                   col(ChatGroup.chat_id) == chat_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    params = {"platform": platform, "chat_id": chat_id}
+    return (await session.execute(_GROUP_BY_CHAT, params)).scalar_one_or_none()
 
 
 async def all_schools(*, session: AsyncSession) -> list[School]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -9,11 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def insert_ignore(session: AsyncSession, table: Any, *, conflict: list[str]) -> Any:
-    """`INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING id` for SQLite and PostgreSQL."""
-    dialect = session.get_bind().dialect.name
+    """`INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING id` for SQLite and PostgreSQL;
+    give the values with `.values(…)` or as the parameters of `execute`."""
+    return _insert_ignore(session.get_bind().dialect.name, table, tuple(conflict))
+
+
+@functools.cache
+def _insert_ignore(dialect: str, table: Any, conflict: tuple[str, ...]) -> Any:
+    """Built once per table: statements are immutable, and building one costs more than
+    running it (the outbox queues one for every reply)."""
     module = postgresql if dialect == "postgresql" else sqlite
     return (
         module.insert(table)
-        .on_conflict_do_nothing(index_elements=conflict)
+        .on_conflict_do_nothing(index_elements=list(conflict))
         .returning(table.c.id)
     )
