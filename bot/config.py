@@ -22,6 +22,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_DB_URL = "sqlite:///var/jiaolian.sqlite3"
 DEMO_DB_URL = "sqlite:///var/demo.sqlite3"
 
+# The platforms' documented send limits (spec/platforms.md, as docs/feishu.md and
+# docs/wecom.md give them): the defaults of the send-limit settings, and kept nowhere else.
+# Feishu 50/s and 1000/min per app; WeCom 20/min per group robot, 30/min per member for the
+# self-built app. WeCom drops what goes over without an error: raise its figures only when
+# WeCom has raised them for you.
+FEISHU_SENDS_PER_S = 50
+FEISHU_SENDS_PER_MIN = 1000
+WECOM_WEBHOOK_SENDS_PER_MIN = 20
+WECOM_MEMBER_SENDS_PER_MIN = 30
+
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message says which key and why."""
@@ -86,6 +96,9 @@ class FeishuApp:
     api_base: str = "https://open.feishu.cn"
     bot_open_id: str = ""
     timestamp_window_s: int = 3600
+    # This app's send limits (messages and replies, all chats together).
+    sends_per_s: int = FEISHU_SENDS_PER_S
+    sends_per_min: int = FEISHU_SENDS_PER_MIN
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,9 @@ class WeComSettings:
     # The self-built app's own callback (自建应用 → 接收消息 → 设置API接收): private messages.
     app_token: str = field(default="", repr=False)
     app_encoding_aes_key: str = field(default="", repr=False)
+    # Send limits: each group webhook robot's, and the self-built app's to one member.
+    webhook_sends_per_min: int = WECOM_WEBHOOK_SENDS_PER_MIN
+    member_sends_per_min: int = WECOM_MEMBER_SENDS_PER_MIN
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,9 @@ _FEISHU_SECRETS = ("app_secret", "verification_token", "encrypt_key")
 _WECOM_SECRETS = ("token", "encoding_aes_key", "app_secret", "app_token",
                   "app_encoding_aes_key")
 FEISHU_MODES = ("webhook", "long_connection")
+# Send limits: whole numbers of at least 1 (0 would stop every send for good).
+_FEISHU_RATES = ("sends_per_s", "sends_per_min")
+_WECOM_RATES = ("webhook_sends_per_min", "member_sends_per_min")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECTIONS = ("server", "database", "bot", "files", "feishu", "wecom", "pages", "nlu",
             "scheduler")
@@ -184,6 +203,11 @@ class _Checker:
         ok = (isinstance(value, kind) and not (kind is int and isinstance(value, bool)))
         if not ok:
             raise self.fail(section, key, f"expected {_KIND_NAMES[kind]}, got {_shown(value)}")
+
+    def positive(self, table: dict[str, Any], section: str, key: str) -> None:
+        self.value(table, section, key, int)
+        if key in table and table[key] < 1:
+            raise self.fail(section, key, f"must be at least 1, got {table[key]!r}")
 
     def dataclass_table(self, raw: Any, section: str, cls: type) -> Any:
         table = self.table(raw, section)
@@ -222,7 +246,7 @@ def _feishu_apps(raw: Any, check: _Checker) -> tuple[FeishuApp, ...]:
         return ()
     tables = raw if isinstance(raw, list) else [raw]
     known = {"app_id", "mode", "api_base", "bot_open_id", "timestamp_window_s",
-             *_FEISHU_SECRETS, *(f"{k}_env" for k in _FEISHU_SECRETS)}
+             *_FEISHU_RATES, *_FEISHU_SECRETS, *(f"{k}_env" for k in _FEISHU_SECRETS)}
     apps = []
     for n, t in enumerate(tables):
         section = "feishu" if len(tables) == 1 else f"feishu #{n + 1}"
@@ -231,6 +255,8 @@ def _feishu_apps(raw: Any, check: _Checker) -> tuple[FeishuApp, ...]:
         for key in ("app_id", "mode", "api_base", "bot_open_id"):
             check.value(t, section, key, str)
         check.value(t, section, "timestamp_window_s", int)
+        for key in _FEISHU_RATES:
+            check.positive(t, section, key)
         if t.get("mode", "webhook") not in FEISHU_MODES:
             raise check.fail(section, "mode", f"expected one of {', '.join(FEISHU_MODES)}, "
                              f"got {_shown(t['mode'])}")
@@ -244,6 +270,8 @@ def _feishu_apps(raw: Any, check: _Checker) -> tuple[FeishuApp, ...]:
                 api_base=str(t.get("api_base", "https://open.feishu.cn")).rstrip("/"),
                 bot_open_id=str(t.get("bot_open_id", "")),
                 timestamp_window_s=int(t.get("timestamp_window_s", 3600)),
+                sends_per_s=int(t.get("sends_per_s", FEISHU_SENDS_PER_S)),
+                sends_per_min=int(t.get("sends_per_min", FEISHU_SENDS_PER_MIN)),
             )
         )
     return tuple(apps)
@@ -254,12 +282,14 @@ def _wecom(raw: Any, check: _Checker) -> WeComSettings | None:
     if not raw:
         return None
     check.keys(raw, "wecom", {"corp_id", "agent_id", "api_base", "timestamp_window_s",
-                              "group_webhooks", *_WECOM_SECRETS,
+                              "group_webhooks", *_WECOM_RATES, *_WECOM_SECRETS,
                               *(f"{k}_env" for k in _WECOM_SECRETS)})
     for key in ("corp_id", "api_base"):
         check.value(raw, "wecom", key, str)
     for key in ("agent_id", "timestamp_window_s"):
         check.value(raw, "wecom", key, int)
+    for key in _WECOM_RATES:
+        check.positive(raw, "wecom", key)
     hook_tables = raw.get("group_webhooks", [])
     if not isinstance(hook_tables, list):
         raise check.fail("wecom", "group_webhooks", "expected [[wecom.group_webhooks]] tables")
@@ -279,6 +309,10 @@ def _wecom(raw: Any, check: _Checker) -> WeComSettings | None:
             api_base=str(raw.get("api_base", "https://qyapi.weixin.qq.com")).rstrip("/"),
             timestamp_window_s=int(raw.get("timestamp_window_s", 3600)),
             group_webhooks=tuple(hooks),
+            webhook_sends_per_min=int(raw.get("webhook_sends_per_min",
+                                              WECOM_WEBHOOK_SENDS_PER_MIN)),
+            member_sends_per_min=int(raw.get("member_sends_per_min",
+                                             WECOM_MEMBER_SENDS_PER_MIN)),
             **check.secrets(raw, "wecom", _WECOM_SECRETS),
         )
     except ValueError as exc:

@@ -27,7 +27,7 @@ from bot.channels.base import Channel, SendResult
 from bot.loops import Loop, backoff
 from bot.makers import Makers
 from bot.metrics import Metrics
-from bot.shared_limits import limits_for
+from bot.shared_limits import SendLimits, limits_for
 from handlers.clock import Clock
 from storage.db import transaction
 from storage.models import OutboxMessage
@@ -58,6 +58,7 @@ class Delivery:
         yield_to: Callable[[], Awaitable[None]] | None = None,
         metrics: Metrics | None = None, lease: timedelta = LEASE,
         shared_limits: bool = True, makers: Makers | None = None,
+        limits: SendLimits | None = None,
     ) -> None:
         self.factory = factory
         self.channels = channels
@@ -65,6 +66,8 @@ class Delivery:
         self.concurrency = concurrency
         self.lease = lease
         self.shared_limits = shared_limits
+        # The configured figures (SendLimits.from_settings); unset: the documented ones.
+        self.limits = limits or SendLimits()
         # Attachments named on a row but not yet made (a digest's chart) are made here.
         self.makers = makers
         self.loop = Loop("delivery", self.deliver_due)
@@ -130,7 +133,7 @@ class Delivery:
     async def _reserve(self, row: OutboxMessage) -> float:
         """Record the row's sends in the shared windows; or, when one is full, record nothing
         and return the seconds until the row fits."""
-        limits = sorted(limits_for(row)) if self.shared_limits else []
+        limits = sorted(limits_for(row, self.limits)) if self.shared_limits else []
         if not limits:
             return 0.0
         now = self.clock.now()

@@ -21,6 +21,7 @@ from bot.makers import default_makers
 from bot.metrics import Metrics
 from bot.pages.tokens import LinkMaker
 from bot.photos import PictureFetcher
+from bot.shared_limits import SendLimits
 from bot.worker import Worker
 from handlers.clock import Clock
 from handlers.nlu import Parser
@@ -127,7 +128,7 @@ async def open_runtime(
     makers = default_makers(factory=factory, blobs=blobs, quotas=config.quotas,
                             period_of=calendar.period, activity_names=services.activity_names)
     delivery = Delivery(factory=factory, channels=chans, clock=clock, metrics=metrics,
-                        makers=makers)
+                        makers=makers, limits=SendLimits.from_settings(settings))
     worker = Worker(factory=factory, channels=chans, services=services,
                     dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup,
                     pictures=PictureFetcher(factory=factory,

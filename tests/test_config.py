@@ -80,6 +80,22 @@ def test_plain_urls_map_to_async_drivers(plain: str, driver: str) -> None:
     ('[wecom]\nagent_id = "1000002"\n', r"c\.toml: \[wecom\] agent_id: expected a whole number"),
     ('[[wecom.group_webhooks]]\nchat_id = "c"\nkee = "k"\n',
      r"c\.toml: \[wecom\.group_webhooks #1\] kee: unknown key"),
+    ('[feishu]\napp_id = "cli_1"\nsends_per_sec = 500\n',
+     r"c\.toml: \[feishu\] sends_per_sec: unknown key \(did you mean sends_per_s\?\)"),
+    ('[feishu]\napp_id = "cli_1"\nsends_per_s = 0\n',
+     r"c\.toml: \[feishu\] sends_per_s: must be at least 1, got 0"),
+    ('[feishu]\napp_id = "cli_1"\nsends_per_min = -5\n',
+     r"c\.toml: \[feishu\] sends_per_min: must be at least 1, got -5"),
+    ('[feishu]\napp_id = "cli_1"\nsends_per_s = "500"\n',
+     r"c\.toml: \[feishu\] sends_per_s: expected a whole number, got '500'"),
+    ('[feishu]\napp_id = "cli_1"\nsends_per_s = 50.5\n',
+     r"c\.toml: \[feishu\] sends_per_s: expected a whole number, got 50\.5"),
+    ('[[feishu]]\napp_id = "cli_1"\n[[feishu]]\napp_id = "cli_2"\nsends_per_s = true\n',
+     r"c\.toml: \[feishu #2\] sends_per_s: expected a whole number, got True"),
+    ('[wecom]\ncorp_id = "ww1"\nwebhook_sends_per_min = 0\n',
+     r"c\.toml: \[wecom\] webhook_sends_per_min: must be at least 1, got 0"),
+    ('[wecom]\ncorp_id = "ww1"\nmember_sends_per_min = "30"\n',
+     r"c\.toml: \[wecom\] member_sends_per_min: expected a whole number"),
     ("[nlu]\nsubject = 1\n", r"c\.toml: \[nlu\] subject: unknown key"),
     ('[nlu.activities.reading]\nnam = "读书"\n',
      r"c\.toml: \[nlu\] activities\.reading\.nam: unknown"),
@@ -98,6 +114,27 @@ def test_every_mistake_is_one_line_naming_file_section_and_key(
     with pytest.raises(ConfigError, match=message) as caught:
         load_settings(str(path))
     assert "\n" not in str(caught.value)
+
+
+def test_send_limits_default_to_the_platforms_documented_figures() -> None:
+    """spec/platforms.md: Feishu 50/s and 1000/min per app; WeCom 20/min per group robot and
+    30/min per member for the self-built app."""
+    settings = settings_from_dict({"feishu": {"app_id": "cli_1"}, "wecom": {"corp_id": "ww1"}})
+    assert (settings.feishu[0].sends_per_s, settings.feishu[0].sends_per_min) == (50, 1000)
+    assert settings.wecom is not None
+    assert (settings.wecom.webhook_sends_per_min, settings.wecom.member_sends_per_min) == (20, 30)
+
+
+def test_each_feishu_app_has_its_own_send_limits() -> None:
+    settings = settings_from_dict({"feishu": [
+        {"app_id": "cli_busy", "sends_per_s": 500, "sends_per_min": 30000},
+        {"app_id": "cli_calm"},
+    ], "wecom": {"corp_id": "ww1", "webhook_sends_per_min": 40, "member_sends_per_min": 60}})
+    busy, calm = settings.feishu
+    assert (busy.sends_per_s, busy.sends_per_min) == (500, 30000)
+    assert (calm.sends_per_s, calm.sends_per_min) == (50, 1000)
+    assert settings.wecom is not None
+    assert (settings.wecom.webhook_sends_per_min, settings.wecom.member_sends_per_min) == (40, 60)
 
 
 def test_a_county_activity_may_have_a_quota(tmp_path: Path) -> None:

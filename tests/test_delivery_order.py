@@ -20,7 +20,7 @@ from bot.channels.feishu import FeishuChannel
 from bot.config import settings_from_dict
 from bot.delivery import Delivery
 from bot.metrics import Metrics
-from bot.shared_limits import SLACK_S
+from bot.shared_limits import SLACK_S, SendLimits
 from handlers.clock import SHANGHAI, FixedClock
 from storage.db import create_engine, session_factory, transaction, upgrade
 from storage.inbox import claim_events, insert_event
@@ -53,17 +53,18 @@ class Rig:
     def one(self) -> Instance:
         return self.instances[0]
 
-    async def start(self) -> Instance:
-        """One more instance on the same database: its own engine, channel and windows."""
-        apps = settings_from_dict({"feishu": {"app_id": "cli_test", "app_secret": "secret",
-                                              "api_base": self.fake.url}}).feishu
+    async def start(self, **app: object) -> Instance:
+        """One more instance on the same database: its own engine, channel and windows;
+        `app`: more keys of its [feishu] table (its send limits)."""
+        settings = settings_from_dict({"feishu": {
+            "app_id": "cli_test", "app_secret": "secret", "api_base": self.fake.url, **app}})
         engine = create_engine(self.url)
         factory = session_factory(engine)
         # The channel's own windows read the test's clock too.
-        channel = FeishuChannel(apps, clock=lambda: self.clock.now().timestamp())
+        channel = FeishuChannel(settings.feishu, clock=lambda: self.clock.now().timestamp())
         metrics = Metrics()
         delivery = Delivery(factory=factory, channels={"feishu": channel}, clock=self.clock,
-                            metrics=metrics)
+                            metrics=metrics, limits=SendLimits.from_settings(settings))
         instance = Instance(engine, factory, channel, delivery, metrics)
         self.instances.append(instance)
         return instance
@@ -101,13 +102,13 @@ def inverted_pairs(seq: list[int]) -> int:
     return sum(1 for i, a in enumerate(seq) for b in seq[i + 1:] if a > b)
 
 
-async def _rig(url: str) -> AsyncIterator[Rig]:
+async def _rig(url: str, **app: object) -> AsyncIterator[Rig]:
     engine = create_engine(url)
     await upgrade(engine)
     await engine.dispose()
     fake = await FakeFeishu().start()
     rig = Rig(fake, FixedClock(T0), url, [])
-    await rig.start()
+    await rig.start(**app)
     try:
         yield rig
     finally:
@@ -127,6 +128,13 @@ async def rig(db_url: str) -> AsyncIterator[Rig]:
 @pytest.fixture
 async def pg_rig(pg_url: str) -> AsyncIterator[Rig]:
     async for r in _rig(pg_url):
+        yield r
+
+
+@pytest.fixture
+async def raised_rig(db_url: str) -> AsyncIterator[Rig]:
+    """The app's limit raised in its settings (Feishu raised it): 80 a second, 6,000 a minute."""
+    async for r in _rig(db_url, sends_per_s=80, sends_per_min=6000):
         yield r
 
 
@@ -261,3 +269,46 @@ async def test_the_shared_windows_forget_old_sends(rig: Rig) -> None:
         await record(session=session, key="feishu:chat:oc_busy", now=T0 + WINDOW * 400, n=2)
         assert await prune(session=session, before=T0 + timedelta(minutes=5)) == 3
         assert await count_recent(session=session, key="feishu:chat:oc_busy", since=T0) == 2
+
+
+async def queue_to_chats(rig: Rig, chats: int, prefix: str = "app") -> None:
+    """One reply to each of `chats` chats: only the app's limits hold them back."""
+    async with transaction(rig.one.factory) as session:
+        for c in range(chats):
+            await enqueue(session=session, now=rig.clock.now(), message=NewMessage(
+                key=f"{prefix}:{c}", platform="feishu", app_id="cli_test", target_kind="chat",
+                target=f"oc_{prefix}_{c}", text=f"{prefix}{c}:0"))
+
+
+async def test_the_default_app_limit_lets_fifty_a_second_through(rig: Rig) -> None:
+    await queue_to_chats(rig, 100)
+    await rig.one.delivery.drain()
+    assert len(rig.fake.sent) == 50
+    rig.clock.advance(WINDOW)
+    await rig.one.delivery.drain()
+    assert len(rig.fake.sent) == 100
+
+
+async def test_a_raised_app_limit_lets_more_through_each_second(raised_rig: Rig) -> None:
+    rig = raised_rig
+    await queue_to_chats(rig, 100)
+    await rig.one.delivery.drain()
+    assert len(rig.fake.sent) == 80
+    rig.clock.advance(WINDOW)
+    await rig.one.delivery.drain()
+    assert len(rig.fake.sent) == len(rig.fake.by_uuid) == 100
+    assert rig.one.metrics.replies_given_up.labels("feishu")._value.get() == 0
+
+
+async def test_the_apps_minute_is_a_setting_too(db_url: str) -> None:
+    """A minute's figure below what the seconds allow: it, not the default 1,000, stops the
+    sends within the minute (the default figures would have sent all 150 by now)."""
+    async for rig in _rig(db_url, sends_per_s=60, sends_per_min=100):
+        await queue_to_chats(rig, 150)
+        for _ in range(3):
+            await rig.one.delivery.drain()
+            rig.clock.advance(WINDOW)
+        assert len(rig.fake.sent) == 100
+        rig.clock.advance(timedelta(seconds=60 + SLACK_S) - 3 * WINDOW)
+        await rig.one.delivery.drain()
+        assert len(rig.fake.sent) == 150

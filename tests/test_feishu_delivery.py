@@ -186,6 +186,22 @@ async def test_sliding_window_allows_five_per_second_per_chat() -> None:
     assert window.delay("oc_1") == 0.0
 
 
+async def test_each_app_is_paced_at_its_own_configured_rate() -> None:
+    apps = settings_from_dict({"feishu": [{"app_id": "cli_busy", "sends_per_s": 200},
+                                          {"app_id": "cli_calm"}]}).feishu
+    mono = Mono()
+    channel = FeishuChannel(apps, clock=mono)
+    try:
+        for app_id, rate in (("cli_busy", 200), ("cli_calm", 50)):
+            window = channel.per_app[app_id]
+            for _ in range(rate):  # within one second (the clock stands still)
+                assert window.delay(app_id) == 0.0
+                window.take(app_id)
+            assert window.delay(app_id) == pytest.approx(1.0)
+    finally:
+        await channel.close()
+
+
 async def test_a_refused_app_secret_is_retried_not_dropped(rig: Rig) -> None:
     rig.fake.app_secret = "rotated"
     await rig.queue("k1")

@@ -57,10 +57,17 @@ class Rig:
 
 @pytest.fixture
 async def rig(sqlite_url: str) -> AsyncIterator[Rig]:
+    async for r in _rig(sqlite_url):
+        yield r
+
+
+async def _rig(sqlite_url: str, **wecom: Any) -> AsyncIterator[Rig]:
+    """`wecom`: more keys of the [wecom] table (its send limits)."""
     fake = await FakeWeCom().start()
     settings = settings_from_dict({"wecom": {
         "corp_id": "ww_corp", "agent_id": 1000002, "app_secret": "app-secret",
-        "api_base": fake.url, "group_webhooks": [{"chat_id": GROUP, "key": "hook-key"}]}})
+        "api_base": fake.url, "group_webhooks": [{"chat_id": GROUP, "key": "hook-key"}],
+        **wecom}})
     settings = dataclasses.replace(settings, database=DatabaseSettings(url=sqlite_url))
     clock = FixedClock(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI))
     runtime = await open_runtime(settings, clock=clock)
@@ -170,6 +177,21 @@ async def test_a_group_robot_sends_at_most_20_a_minute(rig: Rig) -> None:
     assert rows[-1].status == "pending" and "throttled" in rows[-1].error
     await rig.later(60 + SLACK_S)  # the window is kept a little longer than the minute
     assert len(rig.fake.sent) == 21
+
+
+async def test_the_robot_and_member_limits_are_settings(sqlite_url: str) -> None:
+    """The configured figures, not WeCom's 20 and 30, hold the sends back; in the channel's
+    own windows and the shared ones alike (the runtime's delivery reads the same settings)."""
+    async for rig in _rig(sqlite_url, webhook_sends_per_min=25, member_sends_per_min=3):
+        for n in range(26):
+            await rig.queue(f"burst:{n}", f"第{n}条")
+        for n in range(4):
+            await rig.queue(f"note:{n}", f"私信{n}", target_kind="user", target="zhangli")
+        await rig.runtime.delivery.drain()
+        assert sum(s.kind == "webhook" for s in rig.fake.sent) == 25
+        assert sum(s.kind == "app" for s in rig.fake.sent) == 3
+        await rig.later(60 + SLACK_S)
+        assert len(rig.fake.sent) == 30
 
 
 async def test_a_reply_after_its_response_url_expired_goes_by_the_webhook(rig: Rig) -> None:

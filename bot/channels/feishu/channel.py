@@ -2,8 +2,9 @@
 configured Feishu app.
 
 One aiohttp session for the channel (closed by `close()`), one token cache per app, the
-per-chat and per-app rate limits, and the outbox key → Feishu `uuid` mapping that makes a
-re-sent row harmless for an hour. Imports handlers.messages/texts only through its helpers.
+per-chat rate limit and each app's own (its `sends_per_s` setting), and the outbox key →
+Feishu `uuid` mapping that makes a re-sent row harmless for an hour. Imports
+handlers.messages/texts only through its helpers.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from .normalise import PLATFORM, BotIdentity, normalise
 
 log = logging.getLogger(__name__)
 
+# Feishu's 5 a second per chat is shared by every bot in the chat: no app can raise it.
 PER_CHAT_PER_S = 5
-PER_APP_PER_S = 50
 # Documented limits of im/v1/files and im/v1/images: no empty uploads.
 UPLOAD_LIMITS = Limits(file_max=30 * 1024 * 1024, image_max=10 * 1024 * 1024)
 # How long an uploaded key is reused for a retry (Feishu documents no expiry; stay modest).
@@ -69,7 +70,7 @@ class FeishuChannel:
         self.session = aiohttp.ClientSession()
         self.api = {a.app_id: FeishuApi(a, self.session, clock) for a in apps}
         self.per_chat = SlidingWindow(PER_CHAT_PER_S, clock=clock)
-        self.per_app = SlidingWindow(PER_APP_PER_S, clock=clock)
+        self.per_app = {a.app_id: SlidingWindow(a.sends_per_s, clock=clock) for a in apps}
         self.blobs = blobs
         self.uploaded = UploadCache(UPLOAD_KEY_TTL_S, clock)
 
@@ -133,7 +134,7 @@ class FeishuChannel:
                 return SendResult.retry(f"upload answered without {field}")
             self.uploaded.put(api.app.app_id, attachment, key)
         content = {field: key}
-        await self.per_app.acquire(api.app.app_id)
+        await self.per_app[api.app.app_id].acquire(api.app.app_id)
         await self.per_chat.acquire(message.target)
         uuid = attachment_uuid(message.key, n)
         if message.reply_to:
@@ -153,7 +154,7 @@ class FeishuChannel:
             msg_type, content = "interactive", titled_card(look.title, message.text)
         else:
             msg_type, content = "text", {"text": message.text}
-        await self.per_app.acquire(api.app.app_id)
+        await self.per_app[api.app.app_id].acquire(api.app.app_id)
         await self.per_chat.acquire(message.target)
         uuid = message_uuid(message.key)
         if message.reply_to:

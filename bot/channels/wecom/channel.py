@@ -11,7 +11,8 @@ Three ways out, chosen per outbox row:
 - a message the bot starts to a group → the group robot webhook configured for that chat;
 - a message to a person (`target_kind` "user") → the self-built app's message/send.
 Texts are split at 2048 bytes and throttled per robot / per member on our side, part by part
-(a long digest never goes over a robot's 20 a minute). A webhook removed from its group
+(a long digest never goes over a robot's 20 a minute: `webhook_sends_per_min`, and
+`member_sends_per_min` for the app's 30). A webhook removed from its group
 (93000) fails the row and tells every admin once, privately, by the app (responses.py).
 Attachments (files, pictures) go only to a person, by the app: media/upload, then a file or
 image message after the text parts. A reply that carries them skips the response_url (it
@@ -53,8 +54,6 @@ from .markdown import RESPONSE_MARKDOWN_LIMIT, fit_markdown
 from .normalise import PLATFORM, normalise
 from .responses import RESPONSE_URL_USED, mark_response_url_used, tell_admins_hook_removed
 
-PER_ROBOT_PER_MIN = 20
-PER_MEMBER_PER_MIN = 30
 PER_CHAT_RESPONSES_PER_MIN = 30
 # The response_url lives an hour; leave a margin for the POST itself.
 RESPONSE_URL_TTL = timedelta(minutes=55)
@@ -84,8 +83,8 @@ class WeComChannel:
         self.webhooks = {h.chat_id: h.key for h in wecom.group_webhooks}
         self.session = aiohttp.ClientSession()
         self.api = WeComApi(wecom, self.session, clock)
-        self.per_robot = SlidingWindow(PER_ROBOT_PER_MIN, period=60.0, clock=clock)
-        self.per_member = SlidingWindow(PER_MEMBER_PER_MIN, period=60.0, clock=clock)
+        self.per_robot = SlidingWindow(wecom.webhook_sends_per_min, period=60.0, clock=clock)
+        self.per_member = SlidingWindow(wecom.member_sends_per_min, period=60.0, clock=clock)
         self.per_chat = SlidingWindow(PER_CHAT_RESPONSES_PER_MIN, period=60.0, clock=clock)
         # How long the one POST to a response_url may take (tests shorten it).
         self.respond_timeout = TIMEOUT

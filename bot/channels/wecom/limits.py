@@ -1,6 +1,7 @@
 """Text splitting at WeCom's 2048-byte limit. (Its send budgets — 20/min per group robot,
-30/min per member — are `bot.channels.limits.SlidingWindow`s in the channel, which answers
-"retry after N s" rather than waiting, so one busy robot never holds up the others.)
+30/min per member unless [wecom] says otherwise — are `bot.channels.limits.SlidingWindow`s
+in the channel, which answers "retry after N s" rather than waiting, so one busy robot never
+holds up the others.)
 Imports nothing of ours.
 """
 
