@@ -10,7 +10,10 @@ predecessor's retries; rows of different targets are sent concurrently (at most
 A rate-limit answer (a retry with `retry_after`: Feishu's 429, WeCom's busy code, a window
 on our side) puts the row off without counting a try. Before a row goes to its channel,
 its sends are reserved in the database windows of bot.shared_limits, which every instance
-shares; a row that does not fit is put off the same way.
+shares; a row that does not fit is put off the same way, and while an app-wide window is
+full no row of that platform is claimed (otherwise a backlog would be claimed, refused and
+put off over and over, taking the CPU the acknowledgements need). One instance (SQLite)
+needs no database windows: the channels' own windows hold the limits there.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -80,6 +83,8 @@ class Delivery:
         # SQLite has one writer: reservations of this instance go one at a time.
         self._reserving = asyncio.Lock()
         self._reservations = 0
+        # Platforms whose app-wide window is full, until when: nothing of theirs is claimed.
+        self._held: dict[str, datetime] = {}
 
     async def deliver_due(self) -> int:
         """Start sends for due targets while there are free places; returns how many sends
@@ -93,9 +98,13 @@ class Delivery:
         free = self.concurrency - len(self._inflight)
         if free <= 0:
             return 0
+        now = self.clock.now()
+        platforms = [p for p in self.channels if self._held.get(p, now) <= now]
+        if not platforms:
+            return 0
         async with transaction(self.factory) as session:
-            rows = await claim_due(session=session, now=self.clock.now(), limit=free,
-                                   lease=self.lease, platforms=list(self.channels))
+            rows = await claim_due(session=session, now=now, limit=free,
+                                   lease=self.lease, platforms=platforms)
         for row in rows:
             assert row.id is not None
             task = asyncio.create_task(self._deliver(row), name=f"deliver-{row.id}")
@@ -142,6 +151,9 @@ class Delivery:
                                          period=lim.period, now=now, n=n)
                      for lim, n in limits]
             if max(waits) > 0:
+                self._hold(row.platform, now, max(
+                    (w for (lim, _), w in zip(limits, waits, strict=True) if lim.app_wide),
+                    default=0.0))
                 return max(waits)
             for lim, n in limits:
                 await record(session=session, key=lim.key, now=now, n=n)
@@ -149,6 +161,15 @@ class Delivery:
             if self._reservations % PRUNE_EVERY == 0:
                 await prune(session=session, before=now - PRUNE_AFTER)
         return 0.0
+
+    def _hold(self, platform: str, now: datetime, wait: float) -> None:
+        """Claim nothing of `platform` for `wait` seconds (its app-wide window is full)."""
+        if wait <= 0:
+            return
+        until = now + timedelta(seconds=wait)
+        if until > self._held.get(platform, now):
+            self._held[platform] = until
+            asyncio.get_running_loop().call_later(wait, self.wakeup.set)
 
     async def _settle(self, row: OutboxMessage, result: SendResult) -> None:
         assert row.id is not None

@@ -32,7 +32,7 @@ from scheduler.calendar import SchoolCalendar
 from scheduler.config import config_for
 from scheduler.due import digest_so_far
 from storage.blobs import BlobStorage, BlobStore
-from storage.db import create_engine, session_factory, upgrade
+from storage.db import create_engine, is_sqlite, session_factory, upgrade
 from storage.roster import all_schools
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,9 @@ async def open_runtime(
     makers = default_makers(factory=factory, blobs=blobs, quotas=config.quotas,
                             period_of=calendar.period, activity_names=services.activity_names)
     delivery = Delivery(factory=factory, channels=chans, clock=clock, metrics=metrics,
-                        makers=makers, limits=SendLimits.from_settings(settings))
+                        makers=makers, limits=SendLimits.from_settings(settings),
+                        # SQLite is one instance: the channels' own windows are enough.
+                        shared_limits=not is_sqlite(settings.database.url))
     worker = Worker(factory=factory, channels=chans, services=services,
                     dispatcher=build_dispatcher(), clock=clock, delivered=delivery.wakeup,
                     pictures=PictureFetcher(factory=factory,

@@ -35,6 +35,8 @@ class Limit:
     key: str
     limit: int
     period: float  # seconds, SLACK_S included
+    # Counts every send of the app: while it is full, no row of the platform can go.
+    app_wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,8 @@ def limits_for(row: OutboxMessage, limits: SendLimits) -> list[tuple[Limit, int]
         app = limits.feishu_app(row.app_id)
         n = _steps(row, 1)
         return [(Limit(f"feishu:chat:{row.target}", PER_CHAT_PER_S, 1.0 + SLACK_S), n),
-                (Limit(f"feishu:app:{app.app_id}", app.per_s, 1.0 + SLACK_S), n),
-                (Limit(f"feishu:app-min:{app.app_id}", app.per_min, 60.0 + SLACK_S), n)]
+                (Limit(f"feishu:app:{app.app_id}", app.per_s, 1.0 + SLACK_S, True), n),
+                (Limit(f"feishu:app-min:{app.app_id}", app.per_min, 60.0 + SLACK_S, True), n)]
     if row.platform == "wecom":
         parts = len(split_text(row.text)) if row.text.strip() else 0
         if row.target_kind == "user":

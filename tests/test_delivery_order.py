@@ -312,3 +312,19 @@ async def test_the_apps_minute_is_a_setting_too(db_url: str) -> None:
         rig.clock.advance(timedelta(seconds=60 + SLACK_S) - 3 * WINDOW)
         await rig.one.delivery.drain()
         assert len(rig.fake.sent) == 150
+
+
+async def test_a_full_app_window_stops_the_claims_not_just_the_sends(rig: Rig) -> None:
+    """Rows beyond the app's window are not claimed and put off one by one (a backlog
+    would be claimed, refused and put off again and again, taking the CPU the
+    acknowledgements need): only those already in flight when it filled are put off."""
+    await queue_to_chats(rig, 200)
+    await rig.one.delivery.drain()
+    assert len(rig.fake.sent) == 50
+    put_off = rig.one.metrics.replies_rate_limited.labels("feishu")._value.get()
+    assert 0 < put_off <= rig.one.delivery.concurrency
+    untouched = [r for r in await rig.rows() if r.status == "pending" and not r.error]
+    assert len(untouched) >= 200 - 50 - rig.one.delivery.concurrency
+    rig.clock.advance(WINDOW)
+    await rig.one.delivery.drain()
+    assert len(rig.fake.sent) == 100
