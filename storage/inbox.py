@@ -135,9 +135,15 @@ async def count_pending(*, session: AsyncSession) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def find_event(*, session: AsyncSession, platform: str, event_id: str) -> InboxEvent | None:
-    """One stored event by its platform id (a channel that answers through a per-event URL,
-    like WeCom's response_url, reads it back from here when the reply goes out)."""
-    stmt = select(InboxEvent).where(col(InboxEvent.platform) == platform,
-                                    col(InboxEvent.event_id) == event_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def spend_reply_url(*, session: AsyncSession, platform: str, event_id: str,
+                          now: datetime) -> bool:
+    """Take the one answer an event's reply URL allows: True for the caller that marked it
+    (one conditional UPDATE, so of several replies or instances exactly one wins); False when
+    it was spent already or the event is unknown."""
+    result = await session.execute(
+        update(InboxEvent)
+        .where(col(InboxEvent.platform) == platform, col(InboxEvent.event_id) == event_id,
+               col(InboxEvent.reply_url_spent_at).is_(None))
+        .values(reply_url_spent_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
