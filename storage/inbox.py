@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from storage.models import InboxEvent
-from storage.sql import insert_ignore
 
 MAX_ATTEMPTS = 5
 # Short, so that events a killed worker held are taken up again soon; a worker that outlives
@@ -26,26 +25,12 @@ SHORT_BUSY_TIMEOUT_MS = 5
 LOCKED_DEADLINE_S = 10.0
 
 
-async def insert_event(
-    *, session: AsyncSession, platform: str, event_id: str, payload: dict[str, Any],
-    received_at: datetime,
-) -> int | None:
-    """Store an event once; returns its id, or None when it was already there (a retry)."""
-    table = InboxEvent.__table__  # type: ignore[attr-defined]
-    stmt = insert_ignore(session, table, conflict=["platform", "event_id"]).values(
-        platform=platform, event_id=event_id, payload=payload, received_at=received_at,
-        status="pending", attempts=0, error="",
-    )
-    result = await session.execute(stmt)
-    return result.scalar_one_or_none()
-
-
 async def insert_events(
     *, engine: AsyncEngine, platform: str, events: list[tuple[str, dict[str, Any]]],
     received_at: datetime,
 ) -> set[str]:
     """Store a batch of (event_id, payload) in one statement and one commit; returns the ids
-    that were new. The batched twin of `insert_event`, for acknowledgements under load.
+    that were new; bot.ingest.InboxWriter batches concurrent acknowledgements into it.
 
     On SQLite give it an engine made with `busy_timeout_ms=SHORT_BUSY_TIMEOUT_MS`: a locked
     database is then tried again at once here, for up to LOCKED_DEADLINE_S."""
@@ -126,13 +111,6 @@ async def mark_error(
         update(InboxEvent).where(col(InboxEvent.id) == event_id)
         .values(status=status, claimed_until=retry_at, error=error[:1000])
     )
-
-
-async def count_pending(*, session: AsyncSession) -> int:
-    from sqlalchemy import func
-
-    stmt = select(func.count()).select_from(InboxEvent).where(col(InboxEvent.status) == "pending")
-    return int((await session.execute(stmt)).scalar_one())
 
 
 async def spend_reply_url(*, session: AsyncSession, platform: str, event_id: str,

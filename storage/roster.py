@@ -22,13 +22,6 @@ async def member_by_identity(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def identity_of(*, session: AsyncSession, member_id: int, platform: str) -> str | None:
-    stmt = select(col(Identity.external_id)).where(
-        col(Identity.member_id) == member_id, col(Identity.platform) == platform
-    )
-    return (await session.execute(stmt)).scalars().first()
-
-
 async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -> ChatGroup | None:
     stmt = select(ChatGroup).where(col(ChatGroup.platform) == platform,
                                    col(ChatGroup.chat_id) == chat_id)

@@ -9,9 +9,18 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from storage.db import MIGRATIONS, create_engine, current_revision, upgrade
+from storage.db import MIGRATIONS, create_engine, upgrade
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    def revision(conn: Connection) -> str | None:
+        return MigrationContext.configure(conn).get_current_revision()
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(revision)
 
 
 def _head() -> str:
