@@ -23,7 +23,7 @@ from bot.photos import PictureFetcher
 from handlers.cleantext import clean_text
 from handlers.clock import Clock
 from handlers.dispatch import handle_message
-from handlers.messages import IncomingMessage, Look, Reply
+from handlers.messages import IncomingMessage, Look, Reply, ReplyRoute
 from handlers.routing import Dispatcher, Services
 from storage.db import is_database_fault, transaction
 from storage.inbox import claim_events, mark_done, mark_error
@@ -53,7 +53,9 @@ def private_attachments(msg: IncomingMessage, reply: Reply) -> list[dict[str, An
 
 
 def outbox_message(event: InboxEvent, msg: IncomingMessage, reply: Reply, n: int) -> NewMessage:
-    """A reply as an outbox row whose key is fixed by the event, so it is queued only once."""
+    """A reply as an outbox row whose key is fixed by the event, so it is queued only once.
+    An answer to the message carries its ways back (`msg.reply_route`), a reply URL's
+    deadline counted from when the event was saved: delivery never reads the inbox."""
     attachments = private_attachments(msg, reply)
     look = Look(undo_ref=reply.undo_ref or "", withdrawn=reply.withdrawn,
                 # Channels with cards update the pressed card once its entry is withdrawn.
@@ -61,10 +63,13 @@ def outbox_message(event: InboxEvent, msg: IncomingMessage, reply: Reply, n: int
                 to_name=reply.target.name if reply.target is not None else "")
     extra = look.as_extra()
     if reply.target is None:
+        route = msg.reply_route or ReplyRoute()
         return NewMessage(
             key=f"reply:{event.platform}:{event.event_id}:{n}", platform=msg.platform,
             app_id=msg.app_id, target_kind="chat", target=msg.chat_id,
-            reply_to=msg.message_id or None, text=reply.text, extra=extra or None,
+            reply_to=msg.message_id or None, reply_url=route.url or None,
+            reply_url_until=event.received_at + route.lifetime if route.url else None,
+            reply_person=route.person, text=reply.text, extra=extra or None,
             attachments=attachments,
         )
     return NewMessage(

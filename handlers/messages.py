@@ -45,6 +45,19 @@ class Picture:
 
 
 @dataclass(frozen=True)
+class ReplyRoute:
+    """The ways back to a message that its chat alone does not give, read by the channel from
+    the platform's payload: a URL that takes the answer for `lifetime` after the message came
+    in (WeCom's response_url), and in a private chat the person, for an answer that has to go
+    another way. The worker writes it into each answer's outbox row, so that delivery needs
+    nothing of the inbox."""
+
+    url: str = ""
+    lifetime: timedelta = timedelta(0)
+    person: str = ""
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     platform: str
     chat_id: str
@@ -65,6 +78,7 @@ class IncomingMessage:
     images: tuple[ImageRef, ...] = ()
     pictures: tuple[Picture, ...] = ()
     refused: int = 0
+    reply_route: ReplyRoute | None = None
 
     @property
     def is_group(self) -> bool:

@@ -11,21 +11,6 @@ from sqlmodel import col
 
 from storage.models import Conversation
 
-
-async def pending_conversation(
-    *, session: AsyncSession, platform: str, chat_id: str, member_id: int, now: dt.datetime,
-) -> Conversation | None:
-    stmt = select(Conversation).where(
-        col(Conversation.platform) == platform, col(Conversation.chat_id) == chat_id,
-        col(Conversation.member_id) == member_id,
-    )
-    conv = (await session.execute(stmt)).scalar_one_or_none()
-    if conv is not None and conv.expires_at <= now:
-        await session.delete(conv)
-        return None
-    return conv
-
-
 # Asked for every message: built once (building a statement costs more than running it).
 _CURRENT = select(Conversation).where(
     col(Conversation.platform) == bindparam("platform"),

@@ -139,13 +139,3 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(_run)
-
-
-async def current_revision(engine: AsyncEngine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    def _rev(conn: Connection) -> str | None:
-        return MigrationContext.configure(conn).get_current_revision()
-
-    async with engine.connect() as conn:
-        return await conn.run_sync(_rev)

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from storage.models import InboxEvent
-from storage.sql import insert_ignore
 
 MAX_ATTEMPTS = 5
 # Short, so that events a killed worker held are taken up again soon; a worker that outlives
@@ -19,26 +18,12 @@ MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=10)
 
 
-async def insert_event(
-    *, session: AsyncSession, platform: str, event_id: str, payload: dict[str, Any],
-    received_at: datetime,
-) -> int | None:
-    """Store an event once; returns its id, or None when it was already there (a retry)."""
-    table = InboxEvent.__table__  # type: ignore[attr-defined]
-    stmt = insert_ignore(session, table, conflict=["platform", "event_id"]).values(
-        platform=platform, event_id=event_id, payload=payload, received_at=received_at,
-        status="pending", attempts=0, error="",
-    )
-    result = await session.execute(stmt)
-    return result.scalar_one_or_none()
-
-
 async def insert_events(
     *, engine: AsyncEngine, platform: str, events: list[tuple[str, dict[str, Any]]],
     received_at: datetime,
 ) -> set[str]:
     """Store a batch of (event_id, payload) in one statement and one commit; returns the ids
-    that were new. The batched twin of `insert_event`, for acknowledgements under load."""
+    that were new; bot.ingest.InboxWriter batches concurrent acknowledgements into it."""
     rows = [{"platform": platform, "event_id": event_id, "payload": payload,
              "received_at": received_at, "status": "pending", "attempts": 0, "error": ""}
             for event_id, payload in events]
@@ -116,16 +101,15 @@ async def mark_error(
     )
 
 
-async def count_pending(*, session: AsyncSession) -> int:
-    from sqlalchemy import func
-
-    stmt = select(func.count()).select_from(InboxEvent).where(col(InboxEvent.status) == "pending")
-    return int((await session.execute(stmt)).scalar_one())
-
-
-async def find_event(*, session: AsyncSession, platform: str, event_id: str) -> InboxEvent | None:
-    """One stored event by its platform id (a channel that answers through a per-event URL,
-    like WeCom's response_url, reads it back from here when the reply goes out)."""
-    stmt = select(InboxEvent).where(col(InboxEvent.platform) == platform,
-                                    col(InboxEvent.event_id) == event_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def spend_reply_url(*, session: AsyncSession, platform: str, event_id: str,
+                          now: datetime) -> bool:
+    """Take the one answer an event's reply URL allows: True for the caller that marked it
+    (one conditional UPDATE, so of several replies or instances exactly one wins); False when
+    it was spent already or the event is unknown."""
+    result = await session.execute(
+        update(InboxEvent)
+        .where(col(InboxEvent.platform) == platform, col(InboxEvent.event_id) == event_id,
+               col(InboxEvent.reply_url_spent_at).is_(None))
+        .values(reply_url_spent_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -254,6 +254,9 @@ class InboxEvent(SQLModel, table=True):
     attempts: int = 0
     claimed_until: datetime | None = utc_column(nullable=True)
     error: str = Field(default="", max_length=1000)
+    # When the one answer its reply URL takes was spent (storage.inbox.spend_reply_url): one
+    # mark for all the event's replies and every instance.
+    reply_url_spent_at: datetime | None = utc_column(nullable=True)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -266,6 +269,12 @@ class OutboxMessage(SQLModel, table=True):
     target_kind: str = Field(max_length=10)  # chat / user
     target: str = Field(max_length=128)
     reply_to: str | None = Field(default=None, max_length=128)
+    # The ways back to the message replied to (handlers.messages.ReplyRoute), copied when the
+    # reply is queued: a URL that takes the answer until `reply_url_until`, and in a private
+    # chat the person, for an answer that goes another way.
+    reply_url: str | None = Field(default=None)
+    reply_url_until: datetime | None = utc_column(nullable=True)
+    reply_person: str = Field(default="", max_length=128)
     text: str = Field(default="")
     extra: dict[str, Any] | None = json_column()
     # Files and pictures sent after the text: [{kind, sha256, name, size}], bytes in the blobs.

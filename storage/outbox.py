@@ -28,6 +28,10 @@ class NewMessage:
     text: str
     app_id: str = ""
     reply_to: str | None = None
+    # The ways back to the message replied to (OutboxMessage.reply_url and the next two).
+    reply_url: str | None = None
+    reply_url_until: datetime | None = None
+    reply_person: str = ""
     extra: dict[str, Any] | None = None
     attachments: list[dict[str, Any]] | None = None
 
@@ -40,7 +44,9 @@ async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime,
     stmt = insert_ignore(session, table, conflict=["key"])
     row = {"key": message.key[:200], "platform": message.platform, "app_id": message.app_id,
            "target_kind": message.target_kind, "target": message.target,
-           "reply_to": message.reply_to, "text": message.text, "extra": message.extra,
+           "reply_to": message.reply_to, "reply_url": message.reply_url,
+           "reply_url_until": message.reply_url_until, "reply_person": message.reply_person,
+           "text": message.text, "extra": message.extra,
            "attachments": message.attachments, "status": "pending", "attempts": 0,
            "next_attempt_at": due or now, "created_at": now, "error": ""}
     return (await session.execute(stmt, row)).scalar_one_or_none() is not None
@@ -49,14 +55,17 @@ async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime,
 async def enqueue_burst(*, session: AsyncSession, prefix: str, message: NewMessage,
                         now: datetime, due: datetime) -> bool:
     """One answer for a burst (several pictures in a row): a message queued under `prefix`
-    and not yet picked up by delivery takes this one's text, reply target and due time;
-    only when there is none is `message` queued. True when a row was queued or updated."""
+    and not yet picked up by delivery takes this one's text, reply target (with its ways
+    back) and due time; only when there is none is `message` queued. True when a row was
+    queued or updated."""
     free = or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now)
     updated = await session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.key).startswith(prefix, autoescape=True),
                col(OutboxMessage.status) == "pending", free)
-        .values(text=message.text, reply_to=message.reply_to, next_attempt_at=due)
+        .values(text=message.text, reply_to=message.reply_to, reply_url=message.reply_url,
+                reply_url_until=message.reply_url_until, reply_person=message.reply_person,
+                next_attempt_at=due)
         .returning(col(OutboxMessage.id))
         .execution_options(synchronize_session=False)
     )

@@ -28,13 +28,6 @@ async def member_by_identity(
     return (await session.execute(_MEMBER_BY_IDENTITY, params)).scalar_one_or_none()
 
 
-async def identity_of(*, session: AsyncSession, member_id: int, platform: str) -> str | None:
-    stmt = select(col(Identity.external_id)).where(
-        col(Identity.member_id) == member_id, col(Identity.platform) == platform
-    )
-    return (await session.execute(stmt)).scalars().first()
-
-
 async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -> ChatGroup | None:
     params = {"platform": platform, "chat_id": chat_id}
     return (await session.execute(_GROUP_BY_CHAT, params)).scalar_one_or_none()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -52,9 +52,3 @@ async def prune(*, session: AsyncSession, before: datetime) -> int:
         delete(SendLog).where(col(SendLog.at) < before)
         .execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def count_recent(*, session: AsyncSession, key: str, since: datetime) -> int:
-    stmt = select(func.count()).select_from(SendLog).where(col(SendLog.key) == key,
-                                                           col(SendLog.at) > since)
-    return int((await session.execute(stmt)).scalar_one())

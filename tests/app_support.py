@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from bot.app import RUNTIME
 from storage.db import create_engine, session_factory, transaction, upgrade
@@ -16,6 +18,14 @@ from storage.seed_demo import seed_demo
 async def inbox_count(client: TestClient) -> int:
     async with client.app[RUNTIME].factory() as session:
         stmt = select(func.count()).select_from(InboxEvent)
+        return int((await session.execute(stmt)).scalar_one())
+
+
+async def pending_events(factory: async_sessionmaker[AsyncSession]) -> int:
+    """Inbox events not handled yet."""
+    async with factory() as session:
+        stmt = select(func.count()).select_from(InboxEvent).where(
+            col(InboxEvent.status) == "pending")
         return int((await session.execute(stmt)).scalar_one())
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from bot.app import RUNTIME, create_app
 from bot.config import ConfigError, Settings, settings_from_dict
-from storage.db import create_engine, session_factory, transaction
-from storage.inbox import insert_event
+from storage.db import create_engine, session_factory
+from storage.inbox import insert_events
 from storage.models import Activity, Attendance, InboxEvent
 from tests.app_support import inbox_count, prepare_demo_database, settle
 from tests.fakes.feishu import FakeFeishu
@@ -167,13 +167,12 @@ async def test_unprocessed_inbox_rows_are_finished_after_a_restart(
     await prepare_database(sqlite_url)
     engine = create_engine(sqlite_url)
     try:
-        async with transaction(session_factory(engine)) as session:
-            for n in range(3):
-                event = message("签到" if n == 0 else "帮助", event_id=f"ev-r{n}",
-                                message_id=f"om_r{n}")
-                await insert_event(session=session, platform="feishu", event_id=f"ev-r{n}",
-                                   payload={"app_id": APP_ID, "via": "webhook", "event": event},
-                                   received_at=datetime.now(UTC))
+        events = [(f"ev-r{n}", {"app_id": APP_ID, "via": "webhook",
+                                "event": message("签到" if n == 0 else "帮助",
+                                                 event_id=f"ev-r{n}", message_id=f"om_r{n}")})
+                  for n in range(3)]
+        await insert_events(engine=engine, platform="feishu", events=events,
+                            received_at=datetime.now(UTC))
     finally:
         await engine.dispose()
     await aiohttp_client(create_app(make_settings(sqlite_url, fake)))

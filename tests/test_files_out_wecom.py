@@ -21,12 +21,12 @@ from bot.config import DatabaseSettings, settings_from_dict
 from bot.runtime import Runtime, open_runtime
 from handlers.clock import SHANGHAI, FixedClock
 from storage.db import transaction
-from storage.inbox import insert_event
 from storage.models import OutboxMessage
 from storage.outbox import NewMessage, enqueue
 from tests.app_support import Mono
 from tests.fakes.wecom import FakeWeCom
 from tests.files_support import MB, PNG_BYTES, WORKBOOK, XLSX_BYTES, as_rows, attach
+from tests.wecom_support import answer, robot_text, save
 
 GROUP = "wrk_group"
 TEXT = "本月台账已生成，请查收"
@@ -107,16 +107,10 @@ async def test_a_chart_goes_as_an_image_message(rig: Rig) -> None:
 
 
 async def test_a_reply_with_files_in_a_single_chat_goes_by_the_app(rig: Rig) -> None:
-    message = {"msgid": "m-1", "chattype": "single", "from": {"userid": "u1"},
-               "response_url": rig.fake.response_url(), "msgtype": "text",
-               "text": {"content": "导出本月台账"}}
-    async with transaction(rig.runtime.factory) as session:
-        await insert_event(session=session, platform="wecom", event_id="m-1",
-                           payload={"via": "callback", "timestamp": 0, "message": message},
-                           received_at=rig.clock.now())
+    await save(rig.runtime, robot_text("m-1", rig.fake.response_url(), chattype="single",
+                                       content="导出本月台账"))
     workbook = attach(rig.runtime.blobs, XLSX_BYTES)
-    await rig.queue("reply:wecom:m-1:0", reply_to="m-1", target_kind="chat", target="u1",
-                    attachments=as_rows(workbook))
+    await answer(rig.runtime, rig.channel, "m-1", TEXT, attachments=(workbook,))
     await rig.runtime.delivery.drain()
     # The response_url takes markdown only: text and file both reach the person by the app.
     assert rig.sent() == [("app", "u1", "text"), ("app", "u1", "file")]

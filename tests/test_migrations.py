@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from storage.db import MIGRATIONS, create_engine, current_revision, upgrade
+from storage.db import MIGRATIONS, create_engine, upgrade
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    def revision(conn: Connection) -> str | None:
+        return MigrationContext.configure(conn).get_current_revision()
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(revision)
 
 
 def _head() -> str:
@@ -89,6 +100,48 @@ async def test_identity_claims_migration_goes_down_and_up(db_url: str) -> None:
             left = await conn.run_sync(tables)
         assert "identityclaim" not in left and {"identity", "photo"} <= left
         await upgrade(engine)
+        assert await current_revision(engine) == _head()
+    finally:
+        await engine.dispose()
+
+
+async def test_reply_routes_migration_goes_down_and_up_keeping_queued_rows(db_url: str) -> None:
+    """0008 adds the reply route to outbox rows (a row queued before it has none) and the
+    spent mark to inbox rows, and takes them away again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import _alembic_config
+
+    engine = create_engine(db_url)
+
+    def columns(conn: Connection, table: str) -> set[str]:
+        return {c["name"] for c in inspect(conn).get_columns(table)}
+
+    def to(revision: str) -> Callable[[Connection], None]:
+        def run(conn: Connection) -> None:
+            if revision == "0007":
+                command.downgrade(_alembic_config(conn), revision)
+            else:
+                command.upgrade(_alembic_config(conn), revision)
+        return run
+
+    try:
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            await conn.run_sync(to("0007"))
+            assert "reply_url" not in await conn.run_sync(columns, "outboxmessage")
+            assert "reply_url_spent_at" not in await conn.run_sync(columns, "inboxevent")
+            await conn.execute(text(
+                "INSERT INTO outboxmessage (key, platform, app_id, target_kind, target, "
+                "reply_to, text, status, attempts, next_attempt_at, created_at, error) VALUES "
+                "('reply:wecom:m1:0', 'wecom', '', 'chat', 'wrk', 'm1', '好', 'pending', 0, "
+                "'2026-11-26 02:00:00', '2026-11-26 02:00:00', '')"))
+        async with engine.begin() as conn:
+            await conn.run_sync(to("head"))
+            row = (await conn.execute(text(
+                "SELECT reply_url, reply_url_until, reply_person FROM outboxmessage"))).one()
+        assert tuple(row) == (None, None, "")
         assert await current_revision(engine) == _head()
     finally:
         await engine.dispose()

@@ -18,7 +18,6 @@ from bot.config import settings_from_dict
 from bot.metrics import Metrics
 from handlers.clock import FixedClock
 from storage.db import transaction
-from storage.inbox import insert_event
 from storage.models import OutboxMessage
 from storage.outbox import NewMessage, enqueue
 from tests.chat_harness import at
@@ -46,10 +45,9 @@ async def test_healthy_with_a_backlog_that_is_reported_not_failed(app_client: Te
     runtime = app_client.app[RUNTIME]
     clock = runtime.clock
     assert isinstance(clock, FixedClock)
+    # A platform with no channel: its event and message wait, as in a backlog.
+    await runtime.inbox.save(platform="nowhere", event_id="e1", payload={})
     async with transaction(runtime.factory) as session:
-        # A platform with no channel: its event and message wait, as in a backlog.
-        await insert_event(session=session, platform="nowhere", event_id="e1", payload={},
-                           received_at=clock.now())
         await enqueue(session=session, now=clock.now(), message=NewMessage(
             key="k1", platform="nowhere", target_kind="chat", target="c", text="x"))
     clock.advance(timedelta(hours=2))

@@ -29,10 +29,9 @@ from handlers import texts
 from handlers.clock import SHANGHAI, FixedClock
 from storage.db import transaction
 from storage.events import withdraw_event
-from storage.inbox import count_pending
 from storage.models import Activity, AuditLog, InboxEvent, Photo
 from storage.records import iter_records
-from tests.app_support import prepare_demo_database
+from tests.app_support import pending_events, prepare_demo_database
 from tests.fakes.feishu import FakeFeishu, Fault
 from tests.fakes.feishu_signing import image_event, post_event, signed_body, text_event
 
@@ -278,8 +277,7 @@ async def test_withdrawing_the_record_keeps_its_photos_in_the_audit_trail(rig: R
 
 
 async def _pending(client: TestClient) -> int:
-    async with client.app[RUNTIME].factory() as session:
-        return await count_pending(session=session)
+    return await pending_events(client.app[RUNTIME].factory)
 
 
 async def test_through_the_webhook_of_the_running_app(

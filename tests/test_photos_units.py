@@ -89,9 +89,10 @@ def test_a_robot_file_decrypts_with_its_key_and_not_with_another() -> None:
         decrypt_file(b"short", ENCODING_AES_KEY)
 
 
-def answer(text: str, key: str, reply_to: str) -> NewMessage:
+def answer(text: str, key: str, reply_to: str, until: datetime | None = None) -> NewMessage:
     return NewMessage(key=key, platform="feishu", target_kind="chat", target="oc_1",
-                      text=text, reply_to=reply_to)
+                      text=text, reply_to=reply_to, reply_url=f"https://reply/{reply_to}",
+                      reply_url_until=until, reply_person=f"p_{reply_to}")
 
 
 async def test_a_burst_keeps_one_pending_answer_and_a_claimed_one_is_left_alone(
@@ -103,11 +104,15 @@ async def test_a_burst_keeps_one_pending_answer_and_a_claimed_one_is_left_alone(
     async with transaction(factory) as session:
         for n, text in enumerate(["已附照片 1 张", "已附照片 2 张"], 1):
             await enqueue_burst(session=session, prefix=prefix, now=now, due=now + wait,
-                                message=answer(text, f"{prefix}ev{n}", f"om_{n}"))
+                                message=answer(text, f"{prefix}ev{n}", f"om_{n}",
+                                               now + timedelta(minutes=n)))
     async with transaction(factory) as session:
         assert await claim_due(session=session, now=now + wait - timedelta(seconds=1)) == []
         [row] = await claim_due(session=session, now=now + wait)
     assert (row.key, row.text, row.reply_to) == (f"{prefix}ev1", "已附照片 2 张", "om_2")
+    # The ways back to the message are the newer one's too (its own WeCom response_url).
+    assert (row.reply_url, row.reply_url_until, row.reply_person) == (
+        "https://reply/om_2", now + timedelta(minutes=2), "p_om_2")
     # Delivery has it now: the next picture's answer is a row of its own.
     async with transaction(factory) as session:
         await enqueue_burst(session=session, prefix=prefix, now=now + wait, due=now + 2 * wait,

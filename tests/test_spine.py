@@ -10,9 +10,10 @@ from bot.channels.console import PLATFORM
 from bot.runtime import open_runtime
 from handlers.nlu import Parser
 from storage.db import transaction
-from storage.inbox import claim_events, count_pending, insert_event
+from storage.inbox import claim_events
 from storage.models import Activity, InboxEvent, OutboxMessage
 from storage.outbox import NewMessage, enqueue
+from tests.app_support import pending_events
 from tests.chat_harness import GROUP, Chat, RecordingChannel, open_chat
 
 REPORT = "昨天下午在泗顶镇中心小学开展了三年级数学集体备课，12人参加"
@@ -33,10 +34,8 @@ async def test_redelivered_event_is_answered_once(chat: Chat) -> None:
 
 async def test_worker_that_dies_mid_event_loses_nothing(chat: Chat) -> None:
     message_id = uuid.uuid4().hex
-    async with transaction(chat.runtime.factory) as session:
-        await insert_event(session=session, platform=PLATFORM, event_id=message_id,
-                           payload=_payload(chat, REPORT, message_id),
-                           received_at=chat.clock.now())
+    await chat.runtime.inbox.save(platform=PLATFORM, event_id=message_id,
+                                  payload=_payload(chat, REPORT, message_id))
     # A worker claims the event and dies before finishing: the lease keeps others off...
     async with transaction(chat.runtime.factory) as session:
         assert len(await claim_events(session=session, now=chat.clock.now())) == 1
@@ -47,16 +46,13 @@ async def test_worker_that_dies_mid_event_loses_nothing(chat: Chat) -> None:
     await chat.runtime.delivery.drain()
     assert len(await chat.rows(Activity)) == 1
     assert [m.text[:3] for m in chat.channel.sent] == ["已记录"]
-    async with chat.runtime.factory() as session:
-        assert await count_pending(session=session) == 0
+    assert await pending_events(chat.runtime.factory) == 0
 
 
 async def test_a_worker_that_outlives_its_lease_cannot_commit_twice(chat: Chat) -> None:
     message_id = uuid.uuid4().hex
-    async with transaction(chat.runtime.factory) as session:
-        await insert_event(session=session, platform=PLATFORM, event_id=message_id,
-                           payload=_payload(chat, REPORT, message_id),
-                           received_at=chat.clock.now())
+    await chat.runtime.inbox.save(platform=PLATFORM, event_id=message_id,
+                                  payload=_payload(chat, REPORT, message_id))
     async with transaction(chat.runtime.factory) as session:
         [slow] = await claim_events(session=session, now=chat.clock.now())
     # The slow worker's lease runs out; another worker takes the event and finishes it...
@@ -74,9 +70,7 @@ async def test_a_worker_that_outlives_its_lease_cannot_commit_twice(chat: Chat) 
 async def test_a_failing_event_is_retried_then_given_up_without_blocking_others(
     chat: Chat,
 ) -> None:
-    async with transaction(chat.runtime.factory) as session:
-        await insert_event(session=session, platform="nowhere", event_id="x",
-                           payload={}, received_at=chat.clock.now())
+    await chat.runtime.inbox.save(platform="nowhere", event_id="x", payload={})
     reply = await chat.say("张丽", "签到")
     assert reply and reply[0].startswith("张丽签到成功")
     [bad] = await chat.rows(InboxEvent, platform="nowhere")
@@ -155,11 +149,9 @@ async def test_permanent_platform_error_marks_failed_with_reason(chat: Chat) -> 
 
 async def test_restart_finishes_events_left_in_the_inbox(db_url: str, demo_parser: Parser) -> None:
     chat = await open_chat(db_url, parser=demo_parser)
-    async with transaction(chat.runtime.factory) as session:
-        for n in range(3):
-            await insert_event(session=session, platform=PLATFORM, event_id=f"e{n}",
-                               payload=_payload(chat, "签到", f"e{n}"),
-                               received_at=chat.clock.now())
+    for n in range(3):
+        await chat.runtime.inbox.save(platform=PLATFORM, event_id=f"e{n}",
+                                      payload=_payload(chat, "签到", f"e{n}"))
     await chat.runtime.close()  # the bot stops before the worker ran
     channel = RecordingChannel()
     runtime = await open_runtime(chat.runtime.settings, clock=chat.clock,

@@ -26,10 +26,9 @@ from bot.config import ConfigError, FilesSettings, Settings, settings_from_dict
 from handlers import texts
 from handlers.clock import SHANGHAI, FixedClock
 from storage.db import create_engine, session_factory, transaction
-from storage.inbox import count_pending
 from storage.models import Activity, InboxEvent, Photo
 from storage.roster import link_identity, members_named
-from tests.app_support import inbox_count, prepare_demo_database, settle
+from tests.app_support import inbox_count, pending_events, prepare_demo_database, settle
 from tests.fakes.wecom import FakeWeCom
 from tests.fakes.wecom_signing import (
     ENCODING_AES_KEY,
@@ -116,9 +115,8 @@ async def inbox_handled(client: TestClient) -> None:
     runtime = client.app[RUNTIME]
     async with asyncio.timeout(15):
         while True:
-            async with runtime.factory() as session:
-                if not await count_pending(session=session):
-                    return
+            if not await pending_events(runtime.factory):
+                return
             await runtime.worker.drain()
 
 

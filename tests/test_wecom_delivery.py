@@ -20,11 +20,11 @@ from bot.runtime import Runtime, open_runtime
 from bot.shared_limits import SLACK_S
 from handlers.clock import SHANGHAI, FixedClock
 from storage.db import transaction
-from storage.inbox import insert_event
 from storage.models import OutboxMessage
 from storage.outbox import NewMessage, enqueue
 from tests.app_support import Mono
 from tests.fakes.wecom import FakeWeCom
+from tests.wecom_support import answer, robot_text, save
 
 GROUP, OTHER_GROUP = "wrk_group", "wrk_no_hook"
 
@@ -195,43 +195,26 @@ async def test_the_robot_and_member_limits_are_settings(sqlite_url: str) -> None
 
 
 async def test_a_reply_after_its_response_url_expired_goes_by_the_webhook(rig: Rig) -> None:
-    message = {"msgid": "m-old", "chatid": GROUP, "chattype": "group",
-               "from": {"userid": "u1"}, "response_url": rig.fake.response_url(),
-               "msgtype": "text", "text": {"content": "@教联助手 签到"}}
-    async with transaction(rig.runtime.factory) as session:
-        await insert_event(session=session, platform="wecom", event_id="m-old",
-                           payload={"via": "callback", "timestamp": 0, "message": message},
-                           received_at=rig.clock.now())
+    await save(rig.runtime, robot_text("m-old", rig.fake.response_url(), chatid=GROUP))
     rig.clock.advance(timedelta(hours=2))
-    await rig.queue("reply:wecom:m-old:0", "张丽签到成功", reply_to="m-old")
+    await answer(rig.runtime, rig.channel, "m-old", "张丽签到成功")
     await rig.runtime.delivery.drain()
     [sent] = rig.fake.sent
     assert (sent.kind, sent.content) == ("webhook", "张丽签到成功")
 
 
 async def test_a_response_url_elsewhere_is_never_called(rig: Rig) -> None:
-    message = {"msgid": "m-evil", "chatid": GROUP, "chattype": "group",
-               "from": {"userid": "u1"}, "response_url": "http://169.254.169.254/latest",
-               "msgtype": "text", "text": {"content": "@教联助手 签到"}}
-    async with transaction(rig.runtime.factory) as session:
-        await insert_event(session=session, platform="wecom", event_id="m-evil",
-                           payload={"via": "callback", "timestamp": 0, "message": message},
-                           received_at=rig.clock.now())
-    await rig.queue("reply:wecom:m-evil:0", "张丽签到成功", reply_to="m-evil")
+    await save(rig.runtime, robot_text("m-evil", "http://169.254.169.254/latest", chatid=GROUP))
+    await answer(rig.runtime, rig.channel, "m-evil", "张丽签到成功")
     await rig.runtime.delivery.drain()
     assert [s.kind for s in rig.fake.sent] == ["webhook"]
 
 
 async def test_a_second_reply_to_one_message_goes_by_the_app(rig: Rig) -> None:
     url = rig.fake.response_url()
-    message = {"msgid": "m-1", "chattype": "single", "from": {"userid": "u1"},
-               "response_url": url, "msgtype": "text", "text": {"content": "帮助"}}
-    async with transaction(rig.runtime.factory) as session:
-        await insert_event(session=session, platform="wecom", event_id="m-1",
-                           payload={"via": "callback", "timestamp": 0, "message": message},
-                           received_at=rig.clock.now())
-    await rig.queue("reply:wecom:m-1:0", "第一条", reply_to="m-1", target="u1")
-    await rig.queue("reply:wecom:m-1:1", "第二条", reply_to="m-1", target="u1")
+    await save(rig.runtime, robot_text("m-1", url, chattype="single", content="帮助"))
+    await answer(rig.runtime, rig.channel, "m-1", "第一条")
+    await answer(rig.runtime, rig.channel, "m-1", "第二条", 1)
     await rig.runtime.delivery.drain()
     # WeCom takes one POST per response_url; the second reply reaches the person privately.
     assert [(s.kind, s.target, s.content) for s in rig.fake.sent] == [

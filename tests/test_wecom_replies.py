@@ -1,6 +1,7 @@
 """Replies through a robot message's response_url, and the delivery facts WeCom makes us keep:
-escaped markdown up to 20,480 bytes, the URL marked used in the database before its one POST
-(no re-post after a restart or a timeout: the other way instead), refusals and expiry going by
+escaped markdown up to 20,480 bytes, the URL carried by the outbox row (the inbox payload is
+never read back) and marked spent in the database before its one POST (no re-post after a
+restart, a timeout or by another instance: the other way instead), refusals and expiry going by
 the webhook or the app, a 200 without errcode as sent, 30 a minute per chat; and for the
 other ways out: a webhook removed from its group (93000) told to the admins once, members
 without a licence, a short duplicate check, long texts within a robot's 20 a minute."""
@@ -14,24 +15,26 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlmodel import col
 
 from bot.channels.wecom import WeComChannel
 from bot.channels.wecom.markdown import RESPONSE_MARKDOWN_LIMIT, md_escape
-from bot.channels.wecom.responses import RESPONSE_URL_USED, mark_response_url_used
+from bot.channels.wecom.normalise import RESPONSE_URL_TTL
+from bot.channels.wecom.responses import spend_response_url
 from bot.config import DatabaseSettings, settings_from_dict
 from bot.runtime import Runtime, open_runtime
 from bot.shared_limits import SLACK_S
 from handlers import texts
 from handlers.clock import SHANGHAI, FixedClock
 from storage.db import transaction
-from storage.inbox import find_event, insert_event
-from storage.models import OutboxMessage
+from storage.models import InboxEvent, OutboxMessage
 from storage.outbox import NewMessage, enqueue
 from storage.roster import bind_group, link_identity, members_named
 from storage.seed_demo import seed_demo
 from tests.app_support import Mono
 from tests.fakes.wecom import FakeWeCom
+from tests.wecom_support import answer, robot_text, save
 
 GROUP, GONE = "wrk_group", "wrk_gone"
 ADMIN_USERID = "mengjianhua"
@@ -62,19 +65,13 @@ class Rig:
                        userid: str = "u1") -> str:
         """A robot message in the inbox, as the callback saved it; its response_url code."""
         url = self.fake.response_url()
-        message: dict[str, Any] = {
-            "msgid": msgid, "chattype": chattype, "from": {"userid": userid},
-            "response_url": url, "msgtype": "text", "text": {"content": "@教联助手 签到"}}
-        if chattype == "group":
-            message["chatid"] = GROUP
-        async with transaction(self.runtime.factory) as session:
-            await insert_event(session=session, platform="wecom", event_id=msgid,
-                               payload={"via": "callback", "timestamp": 0, "message": message},
-                               received_at=self.clock.now())
+        await save(self.runtime, robot_text(msgid, url, chattype=chattype, chatid=GROUP,
+                                            userid=userid))
         return url.split("=")[-1]
 
-    async def reply(self, msgid: str, text: str, n: int = 0, *, target: str = GROUP) -> None:
-        await self.queue(f"reply:wecom:{msgid}:{n}", text, reply_to=msgid, target=target)
+    async def reply(self, msgid: str, text: str, n: int = 0) -> None:
+        """The `n`th answer to a received message, queued as the worker queues it."""
+        await answer(self.runtime, self.channel, msgid, text, n)
 
     async def queue(self, key: str, text: str, **kw: Any) -> None:
         fields: dict[str, Any] = {"target_kind": "chat", "target": GROUP, **kw}
@@ -147,14 +144,43 @@ async def test_a_reply_longer_than_20480_bytes_is_cut_once(rig: Rig) -> None:
     assert 20000 < len(content.encode()) <= RESPONSE_MARKDOWN_LIMIT
 
 
-async def test_the_url_is_marked_used_and_a_restart_never_posts_to_it_again(
+async def test_the_outbox_row_carries_the_url_and_delivery_needs_no_inbox_payload(
+        rig: Rig) -> None:
+    code = await rig.received("m1")
+    await rig.reply("m1", "张丽签到成功")
+    [row] = await rig.rows()
+    assert row.reply_url is not None and row.reply_url.endswith(code)
+    assert row.reply_url_until == rig.clock.now() + RESPONSE_URL_TTL
+    assert (row.reply_to, row.reply_person) == ("m1", "")
+    async with transaction(rig.runtime.factory) as session:
+        await session.execute(update(InboxEvent).values(payload={}))
+    await rig.runtime.delivery.drain()
+    assert rig.sent() == [("response", code, "markdown", "张丽签到成功")]
+
+
+async def test_a_single_chat_row_names_the_person_for_the_other_way(rig: Rig) -> None:
+    await rig.received("m1", chattype="single", userid="zhangli")
+    await rig.reply("m1", "张丽签到成功")
+    [row] = await rig.rows()
+    assert (row.target, row.reply_person) == ("zhangli", "zhangli")
+
+
+async def test_the_url_is_spent_once_whoever_asks(rig: Rig) -> None:
+    await rig.received("m1")
+    at = rig.clock.now()
+    assert await spend_response_url(rig.runtime.factory, "m1", now=at)
+    assert not await spend_response_url(rig.runtime.factory, "m1", now=at)
+    assert not await spend_response_url(rig.runtime.factory, "never-received", now=at)
+
+
+async def test_the_url_is_marked_spent_and_a_restart_never_posts_to_it_again(
         rig: Rig) -> None:
     code = await rig.received("m1")
     await rig.reply("m1", "张丽签到成功")
     await rig.runtime.delivery.drain()
     async with rig.runtime.factory() as session:
-        event = await find_event(session=session, platform="wecom", event_id="m1")
-    assert event is not None and event.payload[RESPONSE_URL_USED] is True
+        stmt = select(col(InboxEvent.reply_url_spent_at))
+        assert (await session.execute(stmt)).scalar_one() == rig.clock.now()
     await rig.restart()
     await rig.reply("m1", "第二条回复", 1)
     await rig.runtime.delivery.drain()
@@ -168,9 +194,9 @@ async def test_a_crash_after_marking_goes_the_other_way_instead_of_posting_again
     """Marked used, then the process died before (or during) its POST: the retry of the same
     row after the restart must not post to the URL."""
     await rig.received("m1", chattype="single", userid="zhangli")
-    await mark_response_url_used(rig.runtime.factory, "m1")
+    await rig.reply("m1", "张丽签到成功")
+    assert await spend_response_url(rig.runtime.factory, "m1", now=rig.clock.now())
     await rig.restart()
-    await rig.reply("m1", "张丽签到成功", target="zhangli")
     await rig.runtime.delivery.drain()
     assert rig.fake.response_posts == []
     assert rig.sent() == [("app", "zhangli", "text", "张丽签到成功")]
@@ -183,7 +209,7 @@ async def test_a_timeout_is_never_posted_again(rig: Rig, chattype: str, way: str
     code = await rig.received("m1", chattype=chattype)
     rig.fake.response_faults = ["hang"]
     rig.channel.respond_timeout = aiohttp.ClientTimeout(total=0.3)
-    await rig.reply("m1", "张丽签到成功", target=GROUP if chattype == "group" else "u1")
+    await rig.reply("m1", "张丽签到成功")
     await rig.runtime.delivery.drain()
     await rig.later(600)
     assert rig.fake.response_posts == [code]

@@ -102,10 +102,6 @@ def _bot_key(mentions: list[dict[str, Any]], text: str, bot: BotIdentity) -> str
     return None
 
 
-def strip_mentions(text: str, mentions: list[dict[str, Any]], bot: BotIdentity) -> str:
-    return _strip(text, mentions, _bot_key(mentions, text, bot))
-
-
 def _strip(text: str, mentions: list[dict[str, Any]], bot_key: str | None) -> str:
     # Longest keys first, so that @_user_1 does not eat the start of @_user_10.
     for m in sorted(mentions, key=lambda m: -len(str(m.get("key", "")))):

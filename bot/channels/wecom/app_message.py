@@ -27,7 +27,7 @@ from wechatpy.messages import BaseMessage
 
 from bot.channels.base import Refused
 from bot.config import WeComSettings
-from handlers.messages import ImageRef, IncomingMessage
+from handlers.messages import ImageRef, IncomingMessage, ReplyRoute
 
 from .crypto import DecryptError, decrypt
 from .normalise import PLATFORM
@@ -129,12 +129,6 @@ def app_payload(xml: str, *, timestamp: int) -> dict[str, Any]:
     return {"via": "app", "timestamp": timestamp, "xml": xml}
 
 
-def app_sender(payload: Mapping[str, Any]) -> str:
-    """The userid who wrote to the app ("" if the stored XML is unreadable)."""
-    message = parse_app_xml(str(payload.get("xml", "")))
-    return str(message.source or "") if message is not None else ""
-
-
 def _content(message: BaseMessage) -> tuple[str, list[str]] | None:
     """(text, picture links) of an app message; None for events (nothing to answer)."""
     kind = message.type
@@ -173,4 +167,6 @@ def normalise_app(payload: Mapping[str, Any], *, tz: ZoneInfo) -> IncomingMessag
         text=" ".join(text.split()), message_id=event_id, received_at=received,
         app_id=str(getattr(message, "agent", "") or ""), addressed=True,
         images=tuple(ImageRef(ref=APP_IMAGE + url) for url in urls),
+        # No response_url here: an answer goes by the app, to the person.
+        reply_route=ReplyRoute(person=userid),
     )

@@ -1,13 +1,15 @@
 """`WeComChannel`: the worker's normaliser and the delivery loop's sender for WeCom.
 
 Three ways out, chosen per outbox row:
-- a reply (`reply_to` = the robot message's msgid) → that message's response_url, read back
-  from the inbox row (storage.inbox.find_event): one POST of escaped markdown (≤ 20,480
-  bytes), valid for an hour, at most 30 a minute per chat. The URL is marked used on the
-  inbox row *before* the POST (responses.py), so neither a second reply, a retry nor a
-  restart ever posts to it again. A reply whose URL has expired, was used, timed out or was
-  refused goes the way a bot-started message would (a single chat: the app to the person; a
-  group: its webhook). A reply to a message the self-built app received goes by the app;
+- a reply (`reply_to` = the robot message's msgid) → that message's response_url, which the
+  worker wrote into the outbox row with its deadline and, in a single chat, the person
+  (`reply_url`, `reply_url_until`, `reply_person`, from normalise's `ReplyRoute`): one POST
+  of escaped markdown (≤ 20,480 bytes), valid for an hour, at most 30 a minute per chat. The
+  URL is marked spent on its event's inbox row *before* the POST (responses.py), so neither a
+  second reply, a retry nor a restart ever posts to it again. A reply whose URL has expired,
+  was spent, timed out or was refused goes the way a bot-started message would (a single
+  chat: the app to the person; a group: its webhook). A reply to a message the self-built app
+  received goes by the app;
 - a message the bot starts to a group → the group robot webhook configured for that chat;
 - a message to a person (`target_kind` "user") → the self-built app's message/send.
 Texts are split at 2048 bytes and throttled per robot / per member on our side, part by part
@@ -18,7 +20,7 @@ Attachments (files, pictures) go only to a person, by the app: media/upload, the
 image message after the text parts. A reply that carries them skips the response_url (it
 takes markdown only) and reaches the person by the app. The parts and attachments already
 accepted are counted on the outbox row (`extra.progress`), so a retry sends only the rest.
-Imports handlers.messages only through normalise; the database only through storage.inbox.
+Imports handlers.messages; the database only through responses.py (storage.inbox).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,21 +44,18 @@ from bot.channels.limits import SlidingWindow
 from bot.config import WeComSettings
 from handlers.messages import Attachment, ImageRef, IncomingMessage
 from storage.blobs import BlobStorage
-from storage.inbox import find_event
 from storage.models import OutboxMessage
 from storage.outbox import progress_of
 
 from .api import TIMEOUT, WEBHOOK_REMOVED, WeComApi, WeComMedia, fetch_file
-from .app_message import APP_IMAGE, app_sender, normalise_app
+from .app_message import APP_IMAGE, normalise_app
 from .crypto import BLOCK, DecryptError, decrypt_file
 from .limits import split_text
 from .markdown import RESPONSE_MARKDOWN_LIMIT, fit_markdown
 from .normalise import PLATFORM, normalise
-from .responses import RESPONSE_URL_USED, mark_response_url_used, tell_admins_hook_removed
+from .responses import spend_response_url, tell_admins_hook_removed
 
 PER_CHAT_RESPONSES_PER_MIN = 30
-# The response_url lives an hour; leave a margin for the POST itself.
-RESPONSE_URL_TTL = timedelta(minutes=55)
 MARKDOWN_LIMIT_BYTES = RESPONSE_MARKDOWN_LIMIT
 RESPONSE_PATH = "/cgi-bin/aibot/response?"
 # media/upload: every file more than 5 bytes; files ≤ 20 MB, pictures ≤ 10 MB.
@@ -103,61 +102,41 @@ class WeComChannel:
 
     async def send(self, message: OutboxMessage) -> SendResult:
         if message.reply_to:
-            original = await self._original(message.reply_to)
-            url = str(original.get("response_url") or "")
+            url = message.reply_url or ""
             if not url.startswith(self.wecom.api_base + RESPONSE_PATH):
                 # Only WeCom's own reply endpoint: a stored URL is never a way to reach
                 # anything else (the payload is signed, but a leaked key must not become SSRF).
                 url = ""
+            fresh = message.reply_url_until is not None and self.now() < message.reply_url_until
             # Files in a single chat go by the app; the response_url takes markdown only.
-            files_by_app = bool(message.attachments) and original.get("chattype") == "single"
-            if url and original["fresh"] and not original["used"] and not files_by_app:
-                return await self._respond(url, message, original)
-            if original.get("chattype") == "single" and original.get("userid"):
-                return await self._to_user(str(original["userid"]), message)
+            files_by_app = bool(message.attachments) and bool(message.reply_person)
+            if url and fresh and not files_by_app:
+                return await self._respond(url, message)
+            if message.reply_person:
+                return await self._to_user(message.reply_person, message)
         if message.target_kind == "user":
             return await self._to_user(message.target, message)
         return await self._to_group(message.target, message)
 
-    async def _original(self, msgid: str) -> dict[str, Any]:
-        """What a reply needs from the message it answers: response_url, age, who and where."""
-        async with self.factory() as session:
-            event = await find_event(session=session, platform=PLATFORM, event_id=msgid)
-        if event is None:
-            return {"fresh": False, "used": False}
-        payload = event.payload or {}
-        if payload.get("via") == "app":  # the self-built app: one person, no response_url
-            return {"fresh": False, "used": False, "chattype": "single",
-                    "userid": app_sender(payload)}
-        msg = payload.get("message") or {}
-        return {
-            "response_url": msg.get("response_url"),
-            "fresh": self.now() - event.received_at < RESPONSE_URL_TTL,
-            "used": bool(payload.get(RESPONSE_URL_USED)),
-            "chattype": msg.get("chattype"),
-            "chatid": msg.get("chatid"),
-            "userid": (msg.get("from") or {}).get("userid"),
-        }
-
-    async def _respond(self, url: str, message: OutboxMessage,
-                       original: dict[str, Any]) -> SendResult:
+    async def _respond(self, url: str, message: OutboxMessage) -> SendResult:
         """The one POST to a response_url; anything but a clear success goes the other way
         (never a second POST: after a timeout the URL may have been used)."""
         assert message.reply_to is not None
-        chat = f"resp:{original.get('chatid') or original.get('userid') or message.target}"
+        chat = f"resp:{message.target}"
         wait = self.per_chat.delay(chat)
         if wait > 0:
             return SendResult.retry("throttled on our side", after=wait)
-        await mark_response_url_used(self.factory, message.reply_to)
-        self.per_chat.take(chat)
-        result = await self.api.respond(url, fit_markdown(message.text, MARKDOWN_LIMIT_BYTES),
-                                        within=self.respond_timeout)
-        if result.ok:
-            return SendResult.sent()
-        log.warning("outbox %s: response_url not taken (%s); sending the other way",
-                    message.id, result.error)
-        if original.get("chattype") == "single" and original.get("userid"):
-            return await self._to_user(str(original["userid"]), message)
+        if await spend_response_url(self.factory, message.reply_to, now=self.now()):
+            self.per_chat.take(chat)
+            result = await self.api.respond(url, fit_markdown(message.text,
+                                                              MARKDOWN_LIMIT_BYTES),
+                                            within=self.respond_timeout)
+            if result.ok:
+                return SendResult.sent()
+            log.warning("outbox %s: response_url not taken (%s); sending the other way",
+                        message.id, result.error)
+        if message.reply_person:
+            return await self._to_user(message.reply_person, message)
         return await self._to_group(message.target, message)
 
     async def _to_group(self, chat_id: str, message: OutboxMessage) -> SendResult:

@@ -14,7 +14,8 @@ msgtype, …}` (智能机器人 → 接收消息). Every kind the robot receives
   start) → None: stored, not answered (docs/decisions.md).
 In a group the robot hears only messages that @mention it, so every group message is
 `addressed`. The picture URLs point at files encrypted with the robot's EncodingAESKey
-(channel.py). The response_url stays in the stored payload: the channel reads it back.
+(channel.py). The response_url goes on the message's `reply_route` (with its lifetime and, in
+a single chat, the person), which the worker copies into each answer's outbox row.
 The self-built app's XML payloads (`via: app`) are normalised in app_message.py.
 
 Imports only handlers.messages; must not import aiohttp or the database.
@@ -24,13 +25,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.messages import ImageRef, IncomingMessage
+from handlers.messages import ImageRef, IncomingMessage, ReplyRoute
 
 PLATFORM = "wecom"
+# The response_url lives an hour from the message; leave a margin for the POST itself.
+RESPONSE_URL_TTL = timedelta(minutes=55)
 # The leading mention ends at the first space (WeCom puts a plain or a no-break space after it).
 LEADING_MENTION = re.compile(r"^\s*@\S+[\s\u00a0\u2005]*")
 
@@ -100,9 +103,12 @@ def normalise(payload: Mapping[str, Any], *, robot_name: str = "",
         received = datetime.fromtimestamp(int(payload.get("timestamp", 0)), tz=tz)
     except (TypeError, ValueError, OverflowError):
         received = datetime.now(tz)
+    url = message.get("response_url")
+    route = ReplyRoute(url=url if isinstance(url, str) else "", lifetime=RESPONSE_URL_TTL,
+                       person="" if group else userid)
     return IncomingMessage(
         platform=PLATFORM, chat_id=chat_id, chat_type="group" if group else "p2p",
         sender_id=userid, text=text, message_id=str(message.get("msgid", "")),
         received_at=received, app_id=str(message.get("aibotid", "")), addressed=True,
-        images=tuple(ImageRef(ref=url) for url in urls),
+        images=tuple(ImageRef(ref=url) for url in urls), reply_route=route,
     )

@@ -1,8 +1,9 @@
 """Delivery facts WeCom makes us keep in the database, not in memory.
 
-- A response_url takes one POST: it is marked used on its inbox row (`payload.
-  response_url_used`) and committed *before* the POST, so a second reply, a retry after a
-  timeout or a restart in between never posts to it again (they go by the app or a webhook).
+- A response_url takes one POST: it is marked spent on its event's inbox row
+  (`reply_url_spent_at`, one conditional UPDATE) and committed *before* the POST, so a second
+  reply, a retry after a timeout or a restart in between never posts to it again (they go by
+  the app or a webhook), in this instance or another.
 - A group robot webhook that answers 93000 was removed from its group: every admin with a
   WeCom identity is told privately, once per webhook, by rows in the outbox whose keys name
   the chat and a digest of the key (never the key itself).
@@ -15,14 +16,14 @@ import hashlib
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from handlers import texts
 from storage.db import transaction
-from storage.inbox import find_event
-from storage.models import Identity, InboxEvent, Member, Role
+from storage.inbox import spend_reply_url
+from storage.models import Identity, Member, Role
 from storage.outbox import NewMessage, enqueue
 from storage.roster import group_by_chat
 
@@ -30,19 +31,14 @@ from .normalise import PLATFORM
 
 log = logging.getLogger(__name__)
 
-RESPONSE_URL_USED = "response_url_used"
 
-
-async def mark_response_url_used(factory: async_sessionmaker[AsyncSession],
-                                 msgid: str) -> None:
-    """Committed when this returns: the caller may POST now, and only once."""
+async def spend_response_url(factory: async_sessionmaker[AsyncSession], msgid: str, *,
+                             now: datetime) -> bool:
+    """True: this caller may POST to the message's response_url now, once (the mark is
+    committed when this returns); False: it was spent already."""
     async with transaction(factory) as session:
-        event = await find_event(session=session, platform=PLATFORM, event_id=msgid)
-        if event is None or event.id is None:
-            return
-        payload = {**(event.payload or {}), RESPONSE_URL_USED: True}
-        await session.execute(update(InboxEvent).where(col(InboxEvent.id) == event.id)
-                              .values(payload=payload))
+        return await spend_reply_url(session=session, platform=PLATFORM, event_id=msgid,
+                                     now=now)
 
 
 async def admin_userids(session: AsyncSession) -> list[str]:
