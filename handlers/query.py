@@ -15,9 +15,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-import cn2an
-
 from handlers import texts
+from handlers.nlu.numbers import to_int
 from handlers.periods import Period, query_period
 from handlers.permissions import may_see_community, may_see_names, sees_whole_county
 from handlers.quotas import Quota, codes_for, rule_for
@@ -74,12 +73,11 @@ def _named_period(ctx: Context) -> tuple[str, Period] | None:
     match = MONTH_NAMED.search(ctx.msg.text)
     if match is None:
         return None
-    month = cn2an.cn2an(match.group("m"), "smart") if not match.group("m").isdigit() \
-        else int(match.group("m"))
-    if not 1 <= int(month) <= 12:
+    month = to_int(match.group("m"))
+    if month is None or not 1 <= month <= 12:
         return None
-    year = today.year if int(month) <= today.month else today.year - 1
-    return NAMED_MONTH, ctx.services.period_of("month", dt.date(year, int(month), 1))
+    year = today.year if month <= today.month else today.year - 1
+    return NAMED_MONTH, ctx.services.period_of("month", dt.date(year, month, 1))
 
 
 def _asked(ctx: Context) -> Asked:

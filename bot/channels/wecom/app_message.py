@@ -17,13 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.parsers.expat import ExpatError
 from zoneinfo import ZoneInfo
 
 import xmltodict
-from wechatpy.enterprise import parse_message
-from wechatpy.messages import BaseMessage
 
 from bot.channels.base import Refused
 from bot.config import WeComSettings
@@ -32,6 +30,9 @@ from handlers.messages import ImageRef, IncomingMessage, ReplyRoute
 from .crypto import DecryptError, decrypt
 from .normalise import PLATFORM
 from .verify import MAX_ECHOSTR, Echo, Verified, signed_request
+
+if TYPE_CHECKING:
+    from wechatpy.messages import BaseMessage
 
 # Inbox event ids of app callbacks live apart from the robot's msgids.
 EVENT_PREFIX = "app:"
@@ -76,6 +77,10 @@ def parse_app_xml(xml: str) -> BaseMessage | None:
     """wechatpy's typed message for decrypted app XML (None: not a message)."""
     if ENTITY.search(xml.encode("utf-8")):
         return None
+    # Imported on the first app message: wechatpy brings requests along (17 MiB), which a
+    # server without the self-built app never needs.
+    from wechatpy.enterprise import parse_message
+
     try:
         return parse_message(xml)
     except (ExpatError, KeyError, ValueError, TypeError, AttributeError):
