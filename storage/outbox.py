@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -84,38 +85,51 @@ async def claim_due(
     retry, or leased by a sender here or in another instance): a chat reads its replies in
     the order they were queued. One statement; on PostgreSQL rows another instance is
     claiming are skipped (`SKIP LOCKED`), not waited for."""
+    params: dict[str, Any] = {"now": now, "until": now + lease, "limit": limit}
+    if platforms is not None:
+        params["platforms"] = platforms
+    claim = _claim_statement(session.get_bind().dialect.name, platforms is not None)
+    claimed = list((await session.execute(claim, params)).scalars())
+    if not claimed:
+        return []
+    rows = await session.execute(_ROWS_BY_ID, {"ids": claimed})
+    return list(rows.scalars())
+
+
+_ROWS_BY_ID = (
+    select(OutboxMessage).where(col(OutboxMessage.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(OutboxMessage.id)).execution_options(populate_existing=True)
+)
+
+
+@functools.cache
+def _claim_statement(dialect: str, by_platform: bool) -> Any:
+    """claim_due's statement, built once per dialect: building it (an aliased anti-join in a
+    CTE) took longer than SQLite takes to run it, on every round of delivery."""
     o = OutboxMessage
     earlier = aliased(OutboxMessage)
+    now: Any = bindparam("now")
     free = or_(col(o.claimed_until).is_(None), col(o.claimed_until) < now)
     due = [col(o.status) == "pending", col(o.next_attempt_at) <= now, free]
-    if platforms is not None:
-        due.append(col(o.platform).in_(platforms))
+    if by_platform:
+        due.append(col(o.platform).in_(bindparam("platforms", expanding=True)))
     ahead = exists().where(
         col(earlier.platform) == col(o.platform), col(earlier.app_id) == col(o.app_id),
         col(earlier.target_kind) == col(o.target_kind), col(earlier.target) == col(o.target),
         col(earlier.status) == "pending", col(earlier.id) < col(o.id),
     )
-    candidates = select(col(o.id)).where(*due, ~ahead).order_by(col(o.id)).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
+    candidates = (select(col(o.id)).where(*due, ~ahead).order_by(col(o.id))
+                  .limit(bindparam("limit")))
+    if dialect == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     # A CTE is evaluated once: a locking subquery with LIMIT may be run again per row.
     chosen = candidates.cte("chosen")
-    claimed = list(
-        (await session.execute(
-            update(o).where(col(o.id).in_(select(chosen.c.id)), *due)
-            .values(claimed_until=now + lease)
-            .returning(col(o.id))
-            .execution_options(synchronize_session=False)
-        )).scalars()
+    return (
+        update(o).where(col(o.id).in_(select(chosen.c.id)), *due)
+        .values(claimed_until=bindparam("until"))
+        .returning(col(o.id))
+        .execution_options(synchronize_session=False)
     )
-    if not claimed:
-        return []
-    rows = await session.execute(
-        select(OutboxMessage).where(col(OutboxMessage.id).in_(claimed))
-        .order_by(col(OutboxMessage.id))
-        .execution_options(populate_existing=True)
-    )
-    return list(rows.scalars())
 
 
 async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) -> None:

@@ -5,7 +5,10 @@ back. SQLite answers most of our statements in tens of microseconds; the two wak
 call cost more than that, and an event's ten statements cost about forty of them
 (docs/performance.md). Here each call runs at once on the caller's thread.
 
-Blocking the loop is bounded because a locked database is never waited for inside SQLite:
+Blocking the loop is bounded two ways. A task that has run statements for more than SLICE_S
+without giving the loop a turn gives it one before its next call, so a burst of database work
+(a worker event, a Monday's digests) lets acknowledgements in every few milliseconds, as the
+thread hops used to. And a locked database is never waited for inside SQLite:
 the busy timeout is 0, and a statement refused with SQLITE_BUSY is tried again after the loop
 has had its turn (another task of this process may be the one holding the lock), until the
 engine's busy timeout has passed. SQLITE_BUSY_SNAPSHOT (a write in a transaction whose
@@ -23,6 +26,8 @@ from typing import Any
 from aiosqlite.core import Connection
 
 SQLITE_BUSY = 5
+# The longest stretch of database calls one task makes before the loop gets a turn.
+SLICE_S = 0.002
 # Pauses between tries of a locked statement: the first ones only let other tasks run.
 _PAUSES = (0.0, 0.0, 0.001, 0.002, 0.005, 0.01)
 _LONGEST_PAUSE = 0.02
@@ -52,6 +57,7 @@ class InlineConnection(Connection):
         super().__init__(connector, iter_chunk_size=64)
         self._tx = _RunNow()  # type: ignore[assignment]
         self.busy_timeout_s = busy_timeout_s
+        self._turn_given = time.monotonic()
 
     def __await__(self) -> Any:
         return self._connect().__await__()
@@ -59,6 +65,9 @@ class InlineConnection(Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
+        if time.monotonic() - self._turn_given > SLICE_S:
+            await asyncio.sleep(0)
+            self._turn_given = time.monotonic()
         deadline: float | None = None
         tries = 0
         while True:
@@ -75,6 +84,7 @@ class InlineConnection(Connection):
             pause = _PAUSES[tries] if tries < len(_PAUSES) else _LONGEST_PAUSE
             tries += 1
             await asyncio.sleep(pause)
+            self._turn_given = time.monotonic()
 
     def stop(self) -> asyncio.Future[Any] | None:
         self._running = False
