@@ -61,14 +61,19 @@ async def _metrics(request: web.Request) -> web.Response:
 
 @web.middleware
 async def _webhook_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Webhooks: count refusals and answer times; a body nested too deeply for the JSON
-    parser is a 400, not a 500."""
+    """Webhooks: count refusals and answer times, and hold the worker back while one is
+    answered; a body nested too deeply for the JSON parser is a 400, not a 500."""
     platform = request.path.strip("/").split("/", 1)[0]
     if platform not in WEBHOOK_PLATFORMS or request.method != "POST":
         return await handler(request)
     started = time.perf_counter()
+    runtime = request.app.get(RUNTIME)
     try:
-        response = await handler(request)
+        if runtime is None:
+            response = await handler(request)
+        else:
+            with runtime.inbox.in_hand():  # the worker and delivery let it go first
+                response = await handler(request)
     except web.HTTPException as exc:
         _count(request, platform, exc.status, started)
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,12 +44,27 @@ class InboxWriter:
         self.wakeup = wakeup
         self._queue: list[_Pending] = []
         self._writer = asyncio.Lock()
+        # Set while no acknowledgement is in hand (a request being answered, or a save).
         self._idle = asyncio.Event()
         self._idle.set()
+        self._in_hand = 0
         self.batches = 0
 
+    @contextlib.contextmanager
+    def in_hand(self) -> Iterator[None]:
+        """Around a callback request from its first byte to its answer: the worker and
+        delivery wait (`quiet`) while any is in hand, not only while a save is."""
+        self._in_hand += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._in_hand -= 1
+            if not self._in_hand:
+                self._idle.set()
+
     async def quiet(self, *, at_most: float) -> None:
-        """Wait until no event is being saved, or `at_most` seconds.
+        """Wait until no acknowledgement is in hand, or `at_most` seconds.
 
         The worker calls this before each event: acknowledgements have the platform's
         3-second deadline and replies have none, so under a burst the saving goes first and
@@ -68,15 +84,11 @@ class InboxWriter:
         payload = clean_value(payload)
         item = _Pending(platform, event_id, payload, asyncio.get_running_loop().create_future())
         self._queue.append(item)
-        self._idle.clear()
-        try:
+        with self.in_hand():
             async with self._writer:
                 if not item.done.done():  # no earlier writer took it along: write what waits
                     batch, self._queue = self._queue, []
                     await self._write(batch)
-        finally:
-            if not self._queue and not self._writer.locked():
-                self._idle.set()
         new = item.done.result()
         if self.metrics is not None:
             self.metrics.events_received.labels(platform).inc()

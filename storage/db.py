@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite_inline import inline_creator
+from storage.sqlite_inline import GiveWay, inline_creator
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -59,10 +59,11 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     return on_connect
 
 
-def create_engine(url: str, *, echo: bool = False,
-                  busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                  give_way: GiveWay | None = None) -> AsyncEngine:
     """`busy_timeout_ms` only matters for SQLite: how long a statement keeps being tried
-    while another connection holds the lock before it reports "database is locked".
+    while another connection holds the lock before it reports "database is locked";
+    `give_way` too (storage.sqlite_inline.inline_creator).
 
     SQL parameters (message text, payloads with platform tokens) stay out of error messages,
     and so out of logs, unless `echo` is on, which logs every statement anyway."""
@@ -72,7 +73,8 @@ def create_engine(url: str, *, echo: bool = False,
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # Calls run on the loop, not in aiosqlite's thread (storage.sqlite_inline).
-        creator = inline_creator(database or ":memory:", busy_timeout_ms=busy_timeout_ms)
+        creator = inline_creator(database or ":memory:", busy_timeout_ms=busy_timeout_ms,
+                                 give_way=give_way)
         engine = create_async_engine(full, echo=echo, hide_parameters=not echo,
                                      async_creator=creator)
         if not echo:

@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiosqlite.core import Connection
+
+GiveWay = Callable[[], Awaitable[None]]
 
 SQLITE_BUSY = 5
 # The longest stretch of database calls one task makes before the loop gets a turn.
@@ -53,11 +55,12 @@ class InlineConnection(Connection):
     """An aiosqlite connection that never starts its thread."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], *,
-                 busy_timeout_s: float) -> None:
+                 busy_timeout_s: float, give_way: GiveWay | None = None) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._tx = _RunNow()  # type: ignore[assignment]
         self.busy_timeout_s = busy_timeout_s
         self._turn_given = time.monotonic()
+        self.give_way = give_way
 
     def __await__(self) -> Any:
         return self._connect().__await__()
@@ -67,6 +70,9 @@ class InlineConnection(Connection):
             raise ValueError("Connection closed")
         if time.monotonic() - self._turn_given > SLICE_S:
             await asyncio.sleep(0)
+            if self.give_way is not None and not self._connection.in_transaction:
+                # Never while holding the write lock: what we wait for may need it.
+                await self.give_way()
             self._turn_given = time.monotonic()
         deadline: float | None = None
         tries = 0
@@ -94,15 +100,19 @@ class InlineConnection(Connection):
         return None
 
 
-def inline_creator(database: str, *, busy_timeout_ms: int) -> Callable[[], Any]:
-    """An `async_creator` for SQLAlchemy's aiosqlite dialect."""
+def inline_creator(database: str, *, busy_timeout_ms: int,
+                   give_way: GiveWay | None = None) -> Callable[[], Any]:
+    """An `async_creator` for SQLAlchemy's aiosqlite dialect; `give_way` is awaited at a
+    turn outside a write transaction (the server's: until no acknowledgement is in hand,
+    for a bounded time), so background work lets urgent work go first."""
 
     def connect() -> sqlite3.Connection:
         # Busy timeout 0: a locked database is waited for in InlineConnection, not in SQLite.
         return sqlite3.connect(database, timeout=0, check_same_thread=False)
 
     async def create() -> InlineConnection:
-        connection = InlineConnection(connect, busy_timeout_s=busy_timeout_ms / 1000)
+        connection = InlineConnection(connect, busy_timeout_s=busy_timeout_ms / 1000,
+                                      give_way=give_way)
         await connection._connect()
         return connection
 

@@ -133,3 +133,31 @@ async def test_a_stale_snapshot_is_refused_at_once(url: str, tmp_path: Path) -> 
         assert time.monotonic() - started < 1
     other.close()
     await engine.dispose()
+
+
+async def test_long_database_work_gives_way_but_never_holding_the_write_lock(url: str) -> None:
+    """A task running statements for longer than a slice awaits `give_way` (the server's:
+    until no acknowledgement is in hand) at its next call, except inside a write
+    transaction, where what it waits for might need the lock it holds."""
+    await _table(url)
+    asked: list[float] = []
+
+    async def give_way() -> None:
+        asked.append(time.monotonic())
+
+    engine = create_engine(url, give_way=give_way)
+
+    async def busy(conn: object, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            await conn.execute(text("SELECT count(*) FROM t"))  # type: ignore[attr-defined]
+
+    async with engine.connect() as conn:
+        await busy(conn, 0.05)
+    assert asked, "reads for 50 ms never gave way"
+    asked.clear()
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (7)"))  # the write lock is held now
+        await busy(conn, 0.05)
+    assert not asked
+    await engine.dispose()
