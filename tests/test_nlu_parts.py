@@ -18,7 +18,7 @@ from handlers.nlu.lexicon import ACTIVITIES, activity_names, build_lexicon
 from handlers.nlu.normalize import normalize
 from handlers.nlu.numbers import to_int
 from handlers.nlu.parser import Parser
-from handlers.nlu.slot_json import clock_of, slots_from_json, slots_to_json
+from handlers.nlu.slot_json import clock_of, clock_text, slots_from_json, slots_to_json
 from handlers.nlu.times import find_time
 from handlers.nlu.tokenizer import USER_FREQ, DomainTokenizer
 from storage.demo_county import demo_schools
@@ -209,7 +209,7 @@ def test_no_date(text: str) -> None:
 ])
 def test_find_time(text: str, clock: str | None) -> None:
     found = find_time(text)
-    assert (found.text() if found else None) == clock
+    assert clock_text(found.clock() if found else None) == clock
 
 
 def test_slot_json_round_trip() -> None:
