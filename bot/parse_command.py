@@ -26,7 +26,7 @@ def parse_now(value: str | None) -> datetime:
 
 
 def result_json(parser: Parser, text: str, now: datetime) -> str:
-    data = parser.parse(text, now).as_dict()
+    data = parser.parse(text, now).as_json()
     ordered = {k: data.get(k) for k in KEYS}
     ordered.update({k: v for k, v in data.items() if k not in ordered})
     return json.dumps(ordered, ensure_ascii=False)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from handlers import texts
 from handlers.format import activity_summary, md
 from handlers.nlu.parser import CONFIDENT
+from handlers.nlu.slot_json import clock_text, slots_from_json, slots_to_json
 from handlers.routing import Context, Router
 from storage.conversations import end_conversation, start_conversation
 from storage.events import (
@@ -62,18 +63,11 @@ def chat_key(ctx: Context) -> str:
     return f"{ctx.msg.platform}:{ctx.msg.chat_id}"
 
 
-def moment(day: dt.date | None, hhmm: str | None, tz: ZoneInfo) -> dt.datetime | None:
-    """A local day and "14:00" as an aware moment in the county's time zone."""
-    if day is None or not hhmm:
+def moment(day: dt.date | None, at: dt.time | None, tz: ZoneInfo) -> dt.datetime | None:
+    """A local day and time as an aware moment in the county's time zone."""
+    if day is None or at is None:
         return None
-    hour, minute = (int(x) for x in hhmm.split(":"))
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz)
-
-
-def as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value) if value else None
+    return dt.datetime.combine(day, at, tzinfo=tz)
 
 
 async def school_for(ctx: Context, name: str | None) -> School | None:
@@ -120,19 +114,22 @@ async def record_event(ctx: Context, slots: Mapping[str, Any], *, status: str,
     school = await school_for(ctx, slots.get("school"))
     named = school if school is not None and slots.get("school") else None
     community_id = await community_for(ctx, school)
-    day = as_date(slots.get("date"))
+    day: dt.date | None = slots.get("date")
     if day is None and status == EventStatus.DONE:
         day = ctx.now.date()
     code = slots.get("activity")
-    own = event_slots(slots)
+    # What storage keeps of the report is JSON: days and times as text.
+    own = slots_to_json(event_slots(slots))
+    starts_at = moment(day, slots.get("time"), ctx.services.tz)
     if day is not None and code is not None:
         joined = await _join_existing(ctx, own, status=status, community_id=community_id,
-                                      day=day, school=school, named=named, text=source_text)
+                                      day=day, school=school, named=named, text=source_text,
+                                      starts_at=starts_at)
         if joined is not None:
             return joined
     row = Activity(
-        status=status, activity=code, date=day, time=slots.get("time"),
-        starts_at=moment(day, slots.get("time"), ctx.services.tz),
+        status=status, activity=code, date=day, time=clock_text(slots.get("time")),
+        starts_at=starts_at,
         ends_at=moment(day, slots.get("end_time"), ctx.services.tz),
         subject=slots.get("subject"), grade=slots.get("grade"),
         participants=slots.get("participants"), topic=(slots.get("topic") or None),
@@ -148,7 +145,9 @@ async def record_event(ctx: Context, slots: Mapping[str, Any], *, status: str,
 async def _join_existing(
     ctx: Context, slots: dict[str, Any], *, status: str, community_id: int | None,
     day: dt.date, school: School | None, named: School | None, text: str,
+    starts_at: dt.datetime | None,
 ) -> Recorded | None:
+    """`slots` as storage keeps them (JSON: the time as "14:00", like `Activity.time`)."""
     assert ctx.member is not None and ctx.member.id is not None
     code = str(slots["activity"])
     plan = await matching_plan(session=ctx.session, community_id=community_id, day=day,
@@ -182,7 +181,7 @@ async def _join_existing(
     differ = await join_event(session=ctx.session, event=event, member_id=ctx.member.id,
                               chat=chat_key(ctx), inbox_id=ctx.inbox_id, text=text,
                               slots=slots, now=ctx.now,
-                              starts_at=moment(day, slots.get("time"), ctx.services.tz))
+                              starts_at=starts_at)
     outcome = "plan_held" if was_plan else "joined"
     return Recorded(event, outcome, summary_of(ctx, event), name, differ)
 
@@ -259,7 +258,7 @@ def _items(parsed: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 async def _ask(ctx: Context, kind: str, status: str, question: str,
                slots: Mapping[str, Any] | None = None, text: str | None = None) -> None:
     assert ctx.member is not None and ctx.member.id is not None
-    state = {"slots": dict(slots or ctx.parsed.as_dict()), "status": status,
+    state = {"slots": slots_to_json(slots or ctx.parsed.as_dict()), "status": status,
              "text": text if text is not None else ctx.msg.text}
     await start_conversation(
         session=ctx.session, platform=ctx.msg.platform, chat_id=ctx.msg.chat_id,
@@ -327,7 +326,7 @@ async def continue_followup(ctx: Context, conv: Conversation) -> bool:
             return True
         await _end(ctx)
         return ctx.parsed.intent == "unknown"
-    slots = dict(state.get("slots") or {})
+    slots = slots_from_json(state.get("slots") or {})
     for key, value in answer.items():
         wanted = key == ("date" if asks_date else "activity")
         fillable = key in EVENT_KEYS and key != "date"
@@ -337,7 +336,7 @@ async def continue_followup(ctx: Context, conv: Conversation) -> bool:
     slots["confidence"] = 1.0
     await _end(ctx)
     status = str(state.get("status", EventStatus.DONE))
-    day = as_date(slots.get("date"))
+    day: dt.date | None = slots.get("date")
     if asks_date and day is not None and day != ctx.now.date():
         status = EventStatus.PLANNED if day > ctx.now.date() else EventStatus.DONE
     source = f"{state.get('text', '')}\n{text}"

@@ -83,7 +83,7 @@ def _for(ctx: Context, event: Activity | None) -> str:
 async def handle_checkin(ctx: Context) -> None:
     assert ctx.member is not None and ctx.member.id is not None
     today = ctx.now.date()
-    day = dt.date.fromisoformat(ctx.parsed.date) if ctx.parsed.date else today
+    day = ctx.parsed.date or today
     done = await attendance_of(session=ctx.session, member_id=ctx.member.id, day=day,
                                type_="checkin")
     event = await _todays_event(ctx, day)
@@ -169,7 +169,7 @@ async def handle_checkout(ctx: Context) -> None:
 @router.on("leave")
 async def handle_leave(ctx: Context) -> None:
     assert ctx.member is not None and ctx.member.id is not None
-    day = dt.date.fromisoformat(ctx.parsed.date) if ctx.parsed.date else ctx.now.date()
+    day = ctx.parsed.date or ctx.now.date()
     events = await planned_on(session=ctx.session, community_id=await _community_id(ctx),
                               day=day)
     if ctx.parsed.activity:

@@ -10,7 +10,8 @@ import datetime as dt
 from typing import Any
 
 from handlers import texts
-from handlers.activity import as_date, chat_key, moment, summary_of
+from handlers.activity import chat_key, moment, summary_of
+from handlers.nlu.slot_json import clock_of, clock_text, slots_to_json
 from handlers.routing import Context, Router
 from storage.events import change_event, last_report
 from storage.models import Activity, School
@@ -31,15 +32,16 @@ async def _changes(ctx: Context, event: Activity) -> dict[str, Any]:
         value = named.get(key)
         if value is None or key == "school":
             continue
-        changes[key] = as_date(value) if key == "date" else value
+        # `Activity.time` keeps "14:00"; every other slot is stored as the parser gives it.
+        changes[key] = clock_text(value) if key == "time" else value
     if named.get("school"):
         school: School | None = await school_named(session=ctx.session, name=str(named["school"]))
         if school is not None:
             changes["school_id"] = school.id
     day = changes.get("date", event.date)
-    time = changes.get("time", event.time)
+    at = named["time"] if named.get("time") is not None else clock_of(event.time)
     if "date" in changes or "time" in changes:
-        changes["starts_at"] = moment(day, time, ctx.services.tz)
+        changes["starts_at"] = moment(day, at, ctx.services.tz)
         if event.ends_at is not None and event.starts_at is not None and changes["starts_at"]:
             changes["ends_at"] = changes["starts_at"] + (event.ends_at - event.starts_at)
     return {k: v for k, v in changes.items() if getattr(event, k) != v}
@@ -63,8 +65,7 @@ async def handle_correct(ctx: Context) -> None:
     await change_event(session=ctx.session, event=event, changes=changes, by=ctx.member.id,
                        now=ctx.now, action="correct", reason=ctx.msg.text[:500])
     report.slots = {**(report.slots or {}),
-                    **{k: v.isoformat() if isinstance(v, dt.date) else v
-                       for k, v in changes.items() if k in CORRECTABLE}}
+                    **slots_to_json({k: v for k, v in changes.items() if k in CORRECTABLE})}
     ctx.session.add(report)
     school = await ctx.session.get(School, event.school_id) if event.school_id else None
     ctx.reply(texts.CORRECT_OK.format(summary=summary_of(ctx, event,

@@ -15,7 +15,6 @@ from typing import Any
 
 from handlers import texts
 from handlers.activity import (
-    as_date,
     community_for,
     is_cancel_word,
     moment,
@@ -24,6 +23,7 @@ from handlers.activity import (
 )
 from handlers.format import md
 from handlers.messages import Target
+from handlers.nlu.slot_json import clock_of, clock_text, slots_from_json, slots_to_json
 from handlers.permissions import may_manage_plan
 from handlers.routing import Context, Router
 from storage.conversations import end_conversation, start_conversation
@@ -54,7 +54,7 @@ async def _candidates(ctx: Context, *, day: dt.date | None, slots: Mapping[str, 
                                  community_id=await community_for(ctx, school),
                                  activity=slots.get("activity"), day=day, today=ctx.now.date())
     if slots.get("time"):
-        plans = [p for p in plans if p.time == slots["time"]] or plans
+        plans = [p for p in plans if p.time == clock_text(slots["time"])] or plans
     if slots.get("school"):
         named = await school_named(session=ctx.session, name=str(slots["school"]))
         if named is not None:
@@ -65,18 +65,18 @@ async def _candidates(ctx: Context, *, day: dt.date | None, slots: Mapping[str, 
 @router.on("cancel")
 async def handle_cancel(ctx: Context) -> None:
     slots = ctx.parsed.as_dict()
-    plans = await _candidates(ctx, day=as_date(slots.get("date")), slots=slots)
+    plans = await _candidates(ctx, day=slots.get("date"), slots=slots)
     await _act_on(ctx, "cancel", plans, slots)
 
 
 @router.on("reschedule")
 async def handle_reschedule(ctx: Context) -> None:
     slots = ctx.parsed.as_dict()
-    original = as_date(slots.get("from_date"))
+    original: dt.date | None = slots.get("from_date")
     if original is not None:
         plans = await _candidates(ctx, day=original, slots={**slots, "time": None})
     else:
-        named = as_date(slots.get("date"))
+        named: dt.date | None = slots.get("date")
         plans = await _candidates(ctx, day=named, slots={**slots, "time": None}) if named else []
         if not plans:
             plans = await _candidates(ctx, day=None, slots={**slots, "time": None})
@@ -92,8 +92,8 @@ async def _act_on(ctx: Context, action: str, plans: list[Activity],
         return
     plans = mine
     if not plans:
-        day = as_date(slots.get("from_date") or slots.get("date")) if action == "cancel" \
-            else as_date(slots.get("from_date"))
+        day: dt.date | None = slots.get("from_date") or slots.get("date") \
+            if action == "cancel" else slots.get("from_date")
         template = texts.CANCEL_NOT_FOUND if action == "cancel" else texts.RESCHEDULE_NOT_FOUND
         ctx.reply(template.format(what=_what(ctx, day, slots.get("activity"))))
         return
@@ -105,7 +105,7 @@ async def _act_on(ctx: Context, action: str, plans: list[Activity],
     await start_conversation(
         session=ctx.session, platform=ctx.msg.platform, chat_id=ctx.msg.chat_id,
         member_id=ctx.member.id, kind=FOLLOWUP_PICK,
-        state={"action": action, "ids": [p.id for p in shown], "slots": dict(slots)},
+        state={"action": action, "ids": [p.id for p in shown], "slots": slots_to_json(slots)},
         expires_at=ctx.now + ctx.services.followup)
     items = "；".join(texts.PICK_PLAN_ITEM.format(n=n, summary=summary_of(ctx, p))
                      for n, p in enumerate(shown, 1))
@@ -136,7 +136,7 @@ async def continue_pick(ctx: Context, conv: Conversation) -> bool:
     if plan is None or plan.withdrawn or plan.status != EventStatus.PLANNED:
         ctx.reply(texts.CANCEL_NOT_FOUND.format(what=texts.PLAN_WHAT.format(date="", activity="")))
         return True
-    await _apply(ctx, str(state.get("action")), plan, state.get("slots") or {})
+    await _apply(ctx, str(state.get("action")), plan, slots_from_json(state.get("slots") or {}))
     return True
 
 
@@ -166,18 +166,18 @@ async def _apply(ctx: Context, action: str, plan: Activity, slots: Mapping[str, 
 async def _moved(ctx: Context, plan: Activity, slots: Mapping[str, Any]) -> dict[str, Any]:
     """The plan's new day, time, end and school: what the message names, the rest kept. A
     move to no particular day (推迟到下周, 另行通知) leaves the day open."""
-    day = as_date(slots.get("date"))
-    time = slots.get("time")
-    if day is None and time:
+    day: dt.date | None = slots.get("date")
+    at: dt.time | None = slots.get("time")
+    if day is None and at is not None:
         day = plan.date
-    if time is None and day is not None:
-        time = plan.time
+    if at is None and day is not None:
+        at = clock_of(plan.time)
     end = moment(day, slots.get("end_time"), ctx.services.tz)
     if end is None and plan.ends_at is not None and plan.starts_at is not None:
-        start = moment(day, time, ctx.services.tz)
+        start = moment(day, at, ctx.services.tz)
         end = start + (plan.ends_at - plan.starts_at) if start is not None else None
-    changes: dict[str, Any] = {"date": day, "time": time if day else None,
-                               "starts_at": moment(day, time, ctx.services.tz), "ends_at": end}
+    changes: dict[str, Any] = {"date": day, "time": clock_text(at) if day else None,
+                               "starts_at": moment(day, at, ctx.services.tz), "ends_at": end}
     if slots.get("school"):
         school: School | None = await school_named(session=ctx.session, name=str(slots["school"]))
         if school is not None:

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 
 from handlers import texts
-from handlers.activity import as_date, read_day
+from handlers.activity import read_day
 from handlers.format import md
 from handlers.permissions import may_act_for
 from handlers.routing import Context, Router
@@ -138,7 +138,7 @@ async def handle_undo_other(ctx: Context, match: re.Match[str]) -> bool:
         ctx.reply(texts.UNDO_OTHER_NOT_ALLOWED)
         return True
     parsed = ctx.services.parser.parse(what, ctx.msg.received_at)
-    day = as_date(read_day(ctx, what, None)["date"])
+    day: dt.date | None = read_day(ctx, what, None)["date"]
     assert other.id is not None
     found = await reports_by(session=ctx.session, member_id=other.id, activity=parsed.activity,
                              day=day)

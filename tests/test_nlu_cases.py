@@ -27,7 +27,8 @@ Case = tuple[str, dict[str, Any]]
 
 
 def check(parser: Parser, text: str, expect: dict[str, Any], now: datetime = NOW) -> None:
-    got = parser.parse(text, now).as_dict()
+    """`expect` is written as `jiaolian parse` prints it: days and times as text."""
+    got = parser.parse(text, now).as_json()
     wrong = {k: (v, got.get(k)) for k, v in expect.items() if got.get(k) != v}
     assert not wrong, f"{text!r}: (want, got) {wrong}"
 

@@ -7,13 +7,14 @@ Own wording, not the shared dev sets. NOW is Thursday 2026-11-26 10:00 (Asia/Sha
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from handlers.nlu.parser import KEYS, Parser
+from handlers.nlu.slot_json import slots_from_json, slots_to_json
 from storage.demo_county import demo_schools
 from tests.nlu_fixtures import parser  # noqa: F401
 
@@ -24,7 +25,8 @@ Case = tuple[str, dict[str, Any]]
 
 
 def check(parser: Parser, text: str, expect: dict[str, Any]) -> None:  # noqa: F811
-    got = parser.parse(text, NOW).as_dict()
+    """`expect` is written as `jiaolian parse` prints it: days and times as text."""
+    got = parser.parse(text, NOW).as_json()
     wrong = {k: (v, got.get(k)) for k, v in expect.items() if got.get(k) != v}
     assert not wrong, f"{text!r}: (want, got) {wrong} [{got['matched']}]"
 
@@ -227,6 +229,26 @@ def test_every_new_key_is_output(parser: Parser) -> None:  # noqa: F811
     data = parser.parse("好的", NOW).as_dict()
     for key in ("by", "from_date", "date_invalid", "more", "end_time"):
         assert key in data and data[key] is None
+
+
+def test_days_and_times_are_typed(parser: Parser) -> None:  # noqa: F811
+    """Callers get `date` and `time` objects; only JSON (as_json) holds their text."""
+    data = parser.parse("原定本周五的教研活动推迟到下周一下午2点到4点", NOW).as_dict()
+    assert (data["date"], data["from_date"]) == (date(2026, 11, 30), date(2026, 11, 27))
+    assert (data["time"], data["end_time"]) == (time(14, 0), time(16, 0))
+    shown = parser.parse("原定本周五的教研活动推迟到下周一下午2点到4点", NOW).as_json()
+    assert (shown["date"], shown["from_date"]) == ("2026-11-30", "2026-11-27")
+    assert (shown["time"], shown["end_time"]) == ("14:00", "16:00")
+
+
+def test_later_events_are_typed_and_survive_json(parser: Parser) -> None:  # noqa: F811
+    data = parser.parse("明天上午9点听课，下午3点开展家访", NOW).as_dict()
+    assert data["more"] is not None
+    assert (data["more"][0]["date"], data["more"][0]["time"]) == (date(2026, 11, 27),
+                                                                   time(15, 0))
+    stored = slots_to_json(data)
+    assert stored["more"][0]["date"] == "2026-11-27" and stored["more"][0]["time"] == "15:00"
+    assert slots_from_json(stored) == data
 
 
 def test_new_cue_words_come_from_settings(tmp_path_factory: pytest.TempPathFactory) -> None:

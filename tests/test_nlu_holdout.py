@@ -40,7 +40,7 @@ def test_holdout_accuracy(name: str, need_intent: float, need_exact: float,
     parser = demo_parser
     intent_ok = exact = 0
     for row in rows:
-        got = parser.parse(row["text"], datetime.fromisoformat(row["now"])).as_dict()
+        got = parser.parse(row["text"], datetime.fromisoformat(row["now"])).as_json()
         want = row["expect"]
         intent_ok += got["intent"] == want["intent"]
         exact += all(_norm(k, got.get(k)) == _norm(k, v) for k, v in want.items())

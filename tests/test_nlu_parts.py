@@ -7,7 +7,7 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from handlers.nlu.lexicon import ACTIVITIES, activity_names, build_lexicon
 from handlers.nlu.normalize import normalize
 from handlers.nlu.numbers import to_int
 from handlers.nlu.parser import Parser
+from handlers.nlu.slot_json import clock_of, clock_text, slots_from_json, slots_to_json
 from handlers.nlu.times import find_time
 from handlers.nlu.tokenizer import USER_FREQ, DomainTokenizer
 from storage.demo_county import demo_schools
@@ -208,7 +209,21 @@ def test_no_date(text: str) -> None:
 ])
 def test_find_time(text: str, clock: str | None) -> None:
     found = find_time(text)
-    assert (found.text() if found else None) == clock
+    assert clock_text(found.clock() if found else None) == clock
+
+
+def test_slot_json_round_trip() -> None:
+    typed = {"date": date(2026, 11, 26), "from_date": None, "time": time(9, 5),
+             "end_time": time(16, 0), "topic": "10:00 的课", "participants": 9,
+             "more": [{"date": date(2026, 11, 27), "time": None}]}
+    text = slots_to_json(typed)
+    assert text == {"date": "2026-11-26", "from_date": None, "time": "09:05",
+                    "end_time": "16:00", "topic": "10:00 的课", "participants": 9,
+                    "more": [{"date": "2026-11-27", "time": None}]}
+    assert json.loads(json.dumps(text)) == text
+    assert slots_from_json(text) == typed
+    assert typed["date"] == date(2026, 11, 26)
+    assert (clock_of("07:30"), clock_of(None), clock_of("")) == (time(7, 30), None, None)
 
 
 def test_cli_prints_json_and_nothing_on_stderr(tmp_path: Path) -> None:

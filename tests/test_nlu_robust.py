@@ -32,10 +32,14 @@ def well_formed(result: ParseResult) -> None:
     assert 0.0 <= data["confidence"] <= 1.0
     for key in ("topic", "name"):
         assert data[key] is None or len(data[key]) <= 100
-    if data["date"] is not None:
-        assert date.fromisoformat(data["date"]).isoformat() == data["date"]
-    if data["time"] is not None:
-        assert dtime.fromisoformat(data["time"]).strftime("%H:%M") == data["time"]
+    for key in ("date", "from_date"):
+        assert data[key] is None or type(data[key]) is date
+    for key in ("time", "end_time"):
+        assert data[key] is None or (isinstance(data[key], dtime)
+                                     and data[key].second == data[key].microsecond == 0)
+    text = result.as_json()
+    assert text["date"] == (data["date"].isoformat() if data["date"] else None)
+    assert text["time"] == (data["time"].strftime("%H:%M") if data["time"] else None)
     assert data["participants"] is None or 0 < data["participants"] < 100_000
 
 
@@ -74,7 +78,7 @@ def test_dates_at_any_moment(parser: Parser, now: datetime, text: str) -> None:
     result = parser.parse(text, now)
     well_formed(result)
     if result.date is not None:
-        gap = abs((date.fromisoformat(result.date) - now.date()).days)
+        gap = abs((result.date - now.date()).days)
         assert gap <= 4 * 366
 
 
@@ -100,6 +104,6 @@ def test_noise_ten_thousand_chars_is_unknown(parser: Parser) -> None:
 
 def test_other_offset_uses_its_own_today(parser: Parser) -> None:
     utc_evening = datetime(2026, 11, 25, 20, 0, tzinfo=ZoneInfo("UTC"))
-    assert parser.parse("签到", utc_evening).date == "2026-11-25"
-    assert parser.parse("签到", utc_evening.astimezone(NOW.tzinfo)).date == "2026-11-26"
-    assert parser.parse("昨天开展了集备", NOW + timedelta(days=1)).date == "2026-11-26"
+    assert parser.parse("签到", utc_evening).date == date(2026, 11, 25)
+    assert parser.parse("签到", utc_evening.astimezone(NOW.tzinfo)).date == date(2026, 11, 26)
+    assert parser.parse("昨天开展了集备", NOW + timedelta(days=1)).date == date(2026, 11, 26)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from handlers import texts
+from handlers.clock import SHANGHAI
 from handlers.sheet import sheet_for
 from storage.db import transaction
 from storage.events import reports_of
@@ -50,6 +51,19 @@ async def test_correction_amends_the_last_report_and_keeps_the_old_value(chat: C
     assert (event.participants, event.subject, event.grade) == (11, "数学", "三年级")
     [audit] = await chat.rows(AuditLog, action="correct")
     assert (audit.before["participants"], audit.after["participants"]) == (9, 11)
+
+
+async def test_correction_of_the_hour_moves_the_start(chat: Chat) -> None:
+    """A typed time from the parser is kept as "15:00" in the row and in the report's JSON."""
+    await chat.say("张丽", "今天上午9点在泗顶中心校开展了三年级数学集体备课，9人参加")
+    reply = await chat.say("张丽", "纠正一下，时间是下午三点")
+    assert reply and reply[0].startswith("已更正：11月26日 15:00")
+    [event] = await _events(chat)
+    assert event.time == "15:00" and event.starts_at is not None
+    assert event.starts_at.astimezone(SHANGHAI) == at("2026-11-26T15:00")
+    [report] = await _reports(chat, event)
+    assert report.slots is not None
+    assert (report.slots["date"], report.slots["time"]) == ("2026-11-26", "15:00")
 
 
 async def test_addressed_correction_never_adds_a_record(chat: Chat) -> None:
@@ -127,6 +141,23 @@ async def test_reschedule_of_the_hour_keeps_day_and_school(chat: Chat) -> None:
     [plan] = await chat.rows(Activity)
     assert (plan.date.isoformat(), plan.time) == ("2026-11-27", "14:30")
     assert plan.school_id == await _school_id(chat, "泗顶镇中心小学")
+
+
+async def test_a_move_picked_from_several_plans_keeps_its_new_hour(chat: Chat) -> None:
+    """The move waits in the question's JSON state; its day and hour come back typed."""
+    await chat.say("韦国庆", "下周三下午两点在县实小开展数学集体备课")
+    await chat.say("韦国庆", "下下周三下午两点在县实小开展英语集体备课")
+    question = await chat.say("韦国庆", "集体备课改到下周五下午4点")
+    assert len(question) == 1 and question[0].startswith("找到 2 个计划")
+    [conv] = await chat.rows(Conversation)
+    assert (conv.state["slots"]["date"], conv.state["slots"]["time"]) == ("2026-12-04", "16:00")
+    reply = await chat.say("韦国庆", "2")
+    assert reply[0].startswith("已改期：12月4日 16:00")
+    moved = [a for a in await _events(chat) if a.subject == "英语"]
+    assert [(a.date.isoformat() if a.date else None, a.time) for a in moved] == [
+        ("2026-12-04", "16:00")]
+    assert moved[0].starts_at is not None
+    assert moved[0].starts_at.astimezone(SHANGHAI) == at("2026-12-04T16:00")
 
 
 # --- what is not an event -------------------------------------------------------------------

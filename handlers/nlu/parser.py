@@ -7,6 +7,7 @@ handlers.nlu.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -28,6 +29,7 @@ from handlers.nlu.rules import (
     report_or_plan,
     reschedule_at,
 )
+from handlers.nlu.slot_json import slots_to_json
 from handlers.nlu.times import find_end_time, find_time
 from handlers.nlu.tokenizer import DomainTokenizer
 
@@ -50,8 +52,8 @@ class ParseResult:
 
     intent: str = "unknown"
     activity: str | None = None
-    date: str | None = None
-    time: str | None = None
+    date: dt.date | None = None
+    time: dt.time | None = None
     subject: str | None = None
     grade: str | None = None
     participants: int | None = None
@@ -62,13 +64,14 @@ class ParseResult:
     confidence: float = 0.0
     matched: list[str] = field(default_factory=list)
     by: str | None = None
-    from_date: str | None = None
+    from_date: dt.date | None = None
     # True when the message writes a date that does not exist (11.31); never False.
     date_invalid: bool | None = None
-    # Later events of a report or plan: dicts with exactly the keys of EVENT_KEYS.
+    # Later events of a report or plan: dicts with exactly the keys of EVENT_KEYS, typed like
+    # the top level.
     more: list[dict[str, Any]] | None = None
-    # The stated end of the event ("下午2点到4点" → "16:00").
-    end_time: str | None = None
+    # The stated end of the event ("下午2点到4点" → 16:00).
+    end_time: dt.time | None = None
     # The roster school that sends the people (县实小派出6名骨干教师到泗顶支教 → 县实小).
     from_school: str | None = None
 
@@ -81,12 +84,12 @@ class ParseResult:
             data["more"] = [dict(event) for event in self.more]
         return data
 
+    def as_json(self) -> dict[str, Any]:
+        """`as_dict` with days and times as the contract's text (`jiaolian parse`)."""
+        return slots_to_json(self.as_dict())
+
 
 _FIELDS = tuple(f.name for f in fields(ParseResult))
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def _within(mentions: Sequence[DateMention], span: Span) -> list[DateMention]:
@@ -201,9 +204,9 @@ class Parser:
                                   for m in _within(r.dates, (start, end))])
         result.grade, _ = self.slots.grade(dated)
         clock = find_time(part)
-        result.time = clock.text() if clock else None
+        result.time = clock.clock() if clock else None
         ending = find_end_time(part, clock)
-        result.end_time = ending.text() if ending else None
+        result.end_time = ending.clock() if ending else None
         result.topic = topic_text
 
     def _day(self, r: Reading, intent: str, when: DateMention | None,
@@ -212,7 +215,7 @@ class Parser:
             result.date, result.date_invalid = None, True
             return
         day = when.for_intent(intent) if when is not None else default
-        result.date = _iso(day)
+        result.date = day
 
     def _fill_bind(self, r: Reading, result: ParseResult) -> None:
         self._event_slots(r, result)
@@ -259,9 +262,9 @@ class Parser:
         old = date_at(r.masked, before, r.activity_start) if before else None
         rest = r.masked[move.end():]
         clock = find_time(rest)
-        result.time = clock.text() if clock else None
+        result.time = clock.clock() if clock else None
         ending = find_end_time(rest, clock)
-        result.end_time = ending.text() if ending else None
+        result.end_time = ending.clock() if ending else None
         named_place = any(h.start >= move.end() for h in r.school_hits)
         if after:
             new: DateMention | None = after[0]
@@ -271,8 +274,8 @@ class Parser:
             new = None
         self._day(r, "reschedule", new, None, result)
         old_day = old.for_intent("reschedule") if old is not None and not old.invalid else None
-        if old_day is not None and _iso(old_day) != result.date:
-            result.from_date = _iso(old_day)
+        if old_day is not None and old_day != result.date:
+            result.from_date = old_day
 
     def _fill_correct(self, r: Reading, result: ParseResult) -> None:
         """Only what the correction names, read from the correction on."""

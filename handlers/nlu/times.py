@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import time
 
 from handlers.nlu.numbers import NUM, to_int
 
@@ -35,8 +36,8 @@ class TimeMention:
     # Whether a period word (上午, 下午, …) came with it.
     period: bool = False
 
-    def text(self) -> str:
-        return f"{self.hour:02d}:{self.minute:02d}"
+    def clock(self) -> time:
+        return time(self.hour, self.minute)
 
 
 # "一点" and "两点要求" are "a bit" and "two points", not clock times.
