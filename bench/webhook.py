@@ -79,7 +79,7 @@ async def prepare_database(url: str) -> None:
 
 
 def write_config(path: Path, port: int, db_url: str, api_base: str,
-                 app_limit: int | None) -> None:
+                 app_limit: int | None = None) -> None:
     limits = (f"sends_per_s = {app_limit}\nsends_per_min = {60 * app_limit}\n"
               if app_limit else "")
     path.write_text(f"""
