@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select, union
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -43,6 +44,14 @@ async def add_entry(*, session: AsyncSession, entry: Entry, now: dt.datetime) ->
     return entry
 
 
+# The check-in path runs these for every sign-in: built once.
+_PLANNED_ON = select(Activity).where(
+    col(Activity.community_id) == bindparam("community_id"),
+    col(Activity.status).in_(PLAN_STATUSES), col(Activity.date) == bindparam("day"),
+    col(Activity.withdrawn).is_(False),
+)
+
+
 async def planned_on(
     *, session: AsyncSession, community_id: int | None, day: dt.date,
 ) -> list[Activity]:
@@ -50,23 +59,22 @@ async def planned_on(
     later sign-ins belong to them too), not withdrawn, earliest first; never cancelled ones."""
     if community_id is None:
         return []
-    stmt = select(Activity).where(
-        col(Activity.community_id) == community_id, col(Activity.status).in_(PLAN_STATUSES),
-        col(Activity.date) == day, col(Activity.withdrawn).is_(False),
-    )
-    rows = list((await session.execute(stmt)).scalars())
+    params = {"community_id": community_id, "day": day}
+    rows = list((await session.execute(_PLANNED_ON, params)).scalars())
     return sorted(rows, key=lambda a: (a.starts_at is None, a.starts_at or a.created_at))
+
+
+_ATTENDANCE_OF = select(Attendance).where(
+    col(Attendance.member_id) == bindparam("member_id"), col(Attendance.date) == bindparam("day"),
+    col(Attendance.type) == bindparam("type_"), col(Attendance.withdrawn).is_(False),
+).order_by(col(Attendance.id))
 
 
 async def attendance_of(
     *, session: AsyncSession, member_id: int, day: dt.date, type_: str,
 ) -> list[Attendance]:
-    stmt = select(Attendance).where(
-        col(Attendance.member_id) == member_id, col(Attendance.date) == day,
-        col(Attendance.type) == type_,
-        col(Attendance.withdrawn).is_(False),
-    ).order_by(col(Attendance.id))
-    return list((await session.execute(stmt)).scalars())
+    params = {"member_id": member_id, "day": day, "type_": type_}
+    return list((await session.execute(_ATTENDANCE_OF, params)).scalars())
 
 
 async def withdraw(
@@ -154,11 +162,17 @@ async def teachers_of(*, session: AsyncSession, school_ids: Iterable[int]) -> li
 
 
 # --- grouped counts: quota standing (handlers.standing) reads only these ---------------------
+# Every reply to a query runs them: each shape is built once (building costs more than running)
+# with its dates, codes and communities as parameters.
 
 
-def _done(start: dt.date, end: dt.date) -> list[ColumnElement[bool]]:
+def _done() -> list[ColumnElement[bool]]:
     return [col(Activity.status).in_(COUNTED_STATUSES), col(Activity.withdrawn).is_(False),
-            col(Activity.date) >= start, col(Activity.date) < end]
+            col(Activity.date) >= bindparam("start"), col(Activity.date) < bindparam("end")]
+
+
+def _listed(column: Any, name: str) -> ColumnElement[bool]:
+    return col(column).in_(bindparam(name, expanding=True))
 
 
 class Near:
@@ -170,9 +184,33 @@ class Near:
         self.communities = sorted(set(communities))
         self.schools = sorted(set(schools))
 
-    def either(self) -> ColumnElement[bool]:
-        return or_(col(Activity.community_id).in_(self.communities),
-                   col(Activity.school_id).in_(self.schools))
+    @staticmethod
+    def either() -> ColumnElement[bool]:
+        return or_(_listed(Activity.community_id, "near_communities"),
+                   _listed(Activity.school_id, "near_schools"))
+
+
+def _params(start: dt.date, end: dt.date, codes: Iterable[str] | None,
+            near: Near | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"start": start, "end": end}
+    if codes is not None:
+        params["codes"] = list(codes)
+    if near is not None:
+        params["near_communities"] = near.communities
+        params["near_schools"] = near.schools
+    return params
+
+
+@functools.cache
+def _count_done(codes: bool, near: bool) -> Any:
+    stmt = select(col(Activity.community_id), col(Activity.school_id), col(Activity.activity),
+                  func.count()).where(*_done())
+    if near:
+        stmt = stmt.where(Near.either())
+    if codes:
+        stmt = stmt.where(_listed(Activity.activity, "codes"))
+    return stmt.group_by(col(Activity.community_id), col(Activity.school_id),
+                         col(Activity.activity))
 
 
 async def count_done(
@@ -180,15 +218,18 @@ async def count_done(
     near: Near | None = None,
 ) -> dict[tuple[int | None, int | None, str | None], int]:
     """(community, venue school, activity) → count of counted events in [start, end)."""
+    stmt = _count_done(codes is not None, near is not None)
+    rows = await session.execute(stmt, _params(start, end, codes, near))
+    return {(c, s, a): int(n) for c, s, a, n in rows.all()}
+
+
+@functools.cache
+def _covered_subjects(near: bool) -> Any:
     stmt = select(col(Activity.community_id), col(Activity.school_id), col(Activity.activity),
-                  func.count()).where(*_done(start, end))
-    if near is not None:
-        stmt = stmt.where(near.either())
-    if codes is not None:
-        stmt = stmt.where(col(Activity.activity).in_(list(codes)))
-    stmt = stmt.group_by(col(Activity.community_id), col(Activity.school_id),
-                         col(Activity.activity))
-    return {(c, s, a): int(n) for c, s, a, n in (await session.execute(stmt)).all()}
+                  col(Activity.subject)).where(
+        *_done(), _listed(Activity.activity, "codes"), col(Activity.subject).is_not(None),
+    ).distinct()
+    return stmt.where(Near.either()) if near else stmt
 
 
 async def covered_subjects(
@@ -196,31 +237,21 @@ async def covered_subjects(
     near: Near | None = None,
 ) -> set[tuple[int | None, int | None, str | None, str]]:
     """Distinct (community, school, activity, subject) of counted events in [start, end)."""
-    stmt = select(col(Activity.community_id), col(Activity.school_id), col(Activity.activity),
-                  col(Activity.subject)).where(
-        *_done(start, end), col(Activity.activity).in_(list(codes)),
-        col(Activity.subject).is_not(None),
-    ).distinct()
-    if near is not None:
-        stmt = stmt.where(near.either())
-    return {(c, s, a, subj) for c, s, a, subj in (await session.execute(stmt)).all() if subj}
+    rows = await session.execute(_covered_subjects(near is not None),
+                                 _params(start, end, codes, near))
+    return {(c, s, a, subj) for c, s, a, subj in rows.all() if subj}
 
 
-async def taking_part(
-    *, session: AsyncSession, start: dt.date, end: dt.date, codes: Iterable[str] | None = None,
-    near: Near | None = None,
-) -> dict[tuple[int, str | None], int]:
-    """(school, activity) → counted events in [start, end) the school took part in: as the
-    venue, or through a live report by one of its teachers (a school of the event's
-    community). Spec: a school behind on a community-wide quota is one with none."""
-    where = _done(start, end)
-    if codes is not None:
-        where.append(col(Activity.activity).in_(list(codes)))
+@functools.cache
+def _taking_part(codes: bool, near: bool) -> Any:
+    where = _done()
+    if codes:
+        where.append(_listed(Activity.activity, "codes"))
     venue: Any = select(col(Activity.id).label("event"), col(Activity.school_id).label("school"),
                         col(Activity.activity).label("code")).where(
         *where, col(Activity.school_id).is_not(None))
-    if near is not None:
-        venue = venue.where(col(Activity.school_id).in_(near.schools))
+    if near:
+        venue = venue.where(_listed(Activity.school_id, "near_schools"))
     reported: Any = (
         select(col(Activity.id).label("event"), col(Member.school_id).label("school"),
                col(Activity.activity).label("code"))
@@ -230,12 +261,35 @@ async def taking_part(
         .where(*where, col(ActivityReport.withdrawn).is_(False),
                col(School.community_id) == col(Activity.community_id))
     )
-    if near is not None:
-        reported = reported.where(col(Activity.community_id).in_(near.communities))
+    if near:
+        reported = reported.where(_listed(Activity.community_id, "near_communities"))
     both = union(venue, reported).subquery()
-    stmt = select(both.c.school, both.c.code, func.count(func.distinct(both.c.event))).group_by(
+    return select(both.c.school, both.c.code, func.count(func.distinct(both.c.event))).group_by(
         both.c.school, both.c.code)
-    return {(int(sid), code): int(n) for sid, code, n in (await session.execute(stmt)).all()}
+
+
+async def taking_part(
+    *, session: AsyncSession, start: dt.date, end: dt.date, codes: Iterable[str] | None = None,
+    near: Near | None = None,
+) -> dict[tuple[int, str | None], int]:
+    """(school, activity) → counted events in [start, end) the school took part in: as the
+    venue, or through a live report by one of its teachers (a school of the event's
+    community). Spec: a school behind on a community-wide quota is one with none."""
+    rows = await session.execute(_taking_part(codes is not None, near is not None),
+                                 _params(start, end, codes, near))
+    return {(int(sid), code): int(n) for sid, code, n in rows.all()}
+
+
+@functools.cache
+def _reported_by(codes: bool) -> Any:
+    stmt = (
+        select(col(Activity.activity), func.count(func.distinct(col(Activity.id))))
+        .join(ActivityReport, col(ActivityReport.activity_id) == col(Activity.id))
+        .where(*_done(), col(ActivityReport.member_id) == bindparam("member_id"),
+               col(ActivityReport.withdrawn).is_(False))
+        .group_by(col(Activity.activity))
+    )
+    return stmt.where(_listed(Activity.activity, "codes")) if codes else stmt
 
 
 async def reported_by(
@@ -244,16 +298,23 @@ async def reported_by(
 ) -> dict[str | None, int]:
     """Activity → counted events in [start, end) the member is a reporter of (registrant or
     joined later): a teacher's own figure, however many colleagues reported the same event."""
-    stmt = (
-        select(col(Activity.activity), func.count(func.distinct(col(Activity.id))))
-        .join(ActivityReport, col(ActivityReport.activity_id) == col(Activity.id))
-        .where(*_done(start, end), col(ActivityReport.member_id) == member_id,
-               col(ActivityReport.withdrawn).is_(False))
-        .group_by(col(Activity.activity))
-    )
-    if codes is not None:
-        stmt = stmt.where(col(Activity.activity).in_(list(codes)))
-    return {code: int(n) for code, n in (await session.execute(stmt)).all()}
+    params = _params(start, end, codes, None) | {"member_id": member_id}
+    rows = await session.execute(_reported_by(codes is not None), params)
+    return {code: int(n) for code, n in rows.all()}
+
+
+_SIGNED_IN = select(col(Attendance.member_id)).where(
+    col(Attendance.type) == "checkin", col(Attendance.withdrawn).is_(False),
+    col(Attendance.date) >= bindparam("start"), col(Attendance.date) < bindparam("end"),
+).distinct()
+
+
+@functools.cache
+def _reporters(codes: bool) -> Any:
+    stmt = select(col(ActivityReport.member_id)).join(
+        Activity, col(Activity.id) == col(ActivityReport.activity_id)).where(
+        col(ActivityReport.withdrawn).is_(False), *_done()).distinct()
+    return stmt.where(_listed(Activity.activity, "codes")) if codes else stmt
 
 
 async def members_with_entries(
@@ -263,13 +324,7 @@ async def members_with_entries(
     """Who signed in (`signins`) or is a reporter of a counted event (of `codes`, when given)
     in [start, end): the complement is a principal's list of teachers to encourage."""
     if signins:
-        stmt = select(col(Attendance.member_id)).where(
-            col(Attendance.type) == "checkin", col(Attendance.withdrawn).is_(False),
-            col(Attendance.date) >= start, col(Attendance.date) < end).distinct()
+        stmt, params = _SIGNED_IN, {"start": start, "end": end}
     else:
-        stmt = select(col(ActivityReport.member_id)).join(
-            Activity, col(Activity.id) == col(ActivityReport.activity_id)).where(
-            col(ActivityReport.withdrawn).is_(False), *_done(start, end)).distinct()
-        if codes is not None:
-            stmt = stmt.where(col(Activity.activity).in_(list(codes)))
-    return {int(m) for m in (await session.execute(stmt)).scalars()}
+        stmt, params = _reporters(codes is not None), _params(start, end, codes, None)
+    return {int(m) for m in (await session.execute(stmt, params)).scalars()}

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -76,6 +76,21 @@ def _compatible(event: Activity, slots: Mapping[str, Any]) -> bool:
                or getattr(event, key) == slots.get(key) for key in DISTINCT)
 
 
+# A report runs these to find the event it describes: built once.
+_PLANS_OF_DAY = select(Activity).where(
+    col(Activity.community_id) == bindparam("community_id"),
+    col(Activity.date) == bindparam("day"), col(Activity.activity) == bindparam("activity"),
+    col(Activity.status).in_(PLAN_STATUSES), col(Activity.withdrawn).is_(False),
+).order_by(col(Activity.starts_at), col(Activity.id))
+_DONE_OF_DAY = select(Activity).where(
+    col(Activity.community_id) == bindparam("community_id"),
+    col(Activity.date) == bindparam("day"), col(Activity.activity) == bindparam("activity"),
+    col(Activity.withdrawn).is_(False), col(Activity.status) == EventStatus.DONE,
+).order_by(col(Activity.id))
+_DONE_AT_SCHOOL = _DONE_OF_DAY.where(col(Activity.school_id) == bindparam("school_id"))
+_DONE_AT_NO_SCHOOL = _DONE_OF_DAY.where(col(Activity.school_id).is_(None))
+
+
 async def matching_plan(
     *, session: AsyncSession, community_id: int | None, day: dt.date, activity: str,
     school_id: int | None, slots: Mapping[str, Any],
@@ -85,12 +100,9 @@ async def matching_plan(
     school the report names comes first ("县实小老师来我们学校送教" names the visitors)."""
     if community_id is None:
         return None
-    stmt = select(Activity).where(
-        col(Activity.community_id) == community_id, col(Activity.date) == day,
-        col(Activity.activity) == activity, col(Activity.status).in_(PLAN_STATUSES),
-        col(Activity.withdrawn).is_(False),
-    ).order_by(col(Activity.starts_at), col(Activity.id))
-    plans = [p for p in (await session.execute(stmt)).scalars() if _compatible(p, slots)]
+    params = {"community_id": community_id, "day": day, "activity": activity}
+    rows = (await session.execute(_PLANS_OF_DAY, params)).scalars()
+    plans = [p for p in rows if _compatible(p, slots)]
     plans.sort(key=lambda p: p.school_id != school_id)
     return plans[0] if plans else None
 
@@ -102,14 +114,11 @@ async def matching_event(
     """An event already reported that this report describes again (spec: "same event")."""
     if community_id is None:
         return None
-    stmt = select(Activity).where(
-        col(Activity.community_id) == community_id, col(Activity.date) == day,
-        col(Activity.activity) == activity, col(Activity.withdrawn).is_(False),
-        col(Activity.status) == EventStatus.DONE,
-    ).order_by(col(Activity.id))
-    stmt = stmt.where(col(Activity.school_id) == school_id if school_id is not None
-                      else col(Activity.school_id).is_(None))
-    events = [e for e in (await session.execute(stmt)).scalars() if _compatible(e, slots)]
+    params = {"community_id": community_id, "day": day, "activity": activity,
+              "school_id": school_id}
+    stmt = _DONE_AT_SCHOOL if school_id is not None else _DONE_AT_NO_SCHOOL
+    events = [e for e in (await session.execute(stmt, params)).scalars()
+              if _compatible(e, slots)]
     return events[0] if events else None
 
 
@@ -349,15 +358,19 @@ async def reports_from_message(
     return list((await session.execute(stmt)).scalars())
 
 
+_REPORTS_OF_BY = select(func.count()).select_from(ActivityReport).where(
+    col(ActivityReport.activity_id) == bindparam("event_id"),
+    col(ActivityReport.member_id) == bindparam("member_id"),
+    col(ActivityReport.withdrawn).is_(False))
+_REPORTS_OF_BY_KIND = _REPORTS_OF_BY.where(col(ActivityReport.kind) == bindparam("kind"))
+
+
 async def has_reported(*, session: AsyncSession, event_id: int, member_id: int,
                        kind: str | None = None) -> bool:
     """Whether the member has a live report (of `kind`, when given) of the event."""
-    stmt = select(func.count()).select_from(ActivityReport).where(
-        col(ActivityReport.activity_id) == event_id, col(ActivityReport.member_id) == member_id,
-        col(ActivityReport.withdrawn).is_(False))
-    if kind is not None:
-        stmt = stmt.where(col(ActivityReport.kind) == kind)
-    return bool((await session.execute(stmt)).scalar_one())
+    stmt = _REPORTS_OF_BY if kind is None else _REPORTS_OF_BY_KIND
+    params = {"event_id": event_id, "member_id": member_id, "kind": kind}
+    return bool((await session.execute(stmt, params)).scalar_one())
 
 
 async def hold_started_plans(

@@ -20,6 +20,8 @@ _MEMBER_BY_IDENTITY = (
 _GROUP_BY_CHAT = select(ChatGroup).where(col(ChatGroup.platform) == bindparam("platform"),
                                          col(ChatGroup.chat_id) == bindparam("chat_id"))
 
+_SCHOOL_NAMED = select(School).where(col(School.name) == bindparam("name"))
+
 
 async def member_by_identity(
     *, session: AsyncSession, platform: str, external_id: str,
@@ -63,8 +65,7 @@ async def members_by_id(*, session: AsyncSession, ids: Iterable[int]) -> list[Me
 
 async def school_named(*, session: AsyncSession, name: str) -> School | None:
     """A school by canonical name or by one of its aliases."""
-    exact = (await session.execute(
-        select(School).where(col(School.name) == name))).scalar_one_or_none()
+    exact = (await session.execute(_SCHOOL_NAMED, {"name": name})).scalar_one_or_none()
     if exact is not None:
         return exact
     for school in await all_schools(session=session):
