@@ -63,6 +63,10 @@ class InboxWriter:
             if not self._in_hand:
                 self._idle.set()
 
+    def busy(self) -> bool:
+        """Whether an acknowledgement is in hand now."""
+        return self._in_hand > 0
+
     async def quiet(self, *, at_most: float) -> None:
         """Wait until no acknowledgement is in hand, or `at_most` seconds.
 

@@ -154,6 +154,7 @@ async def open_runtime(
     inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup, metrics=metrics)
     inboxes.append(inbox)
     worker.yield_to = delivery.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
+    worker.pressed = inbox.busy
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
                    inbox=inbox, blobs=blobs, metrics=metrics)

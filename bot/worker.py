@@ -28,9 +28,14 @@ from handlers.routing import Dispatcher, Services
 from storage.db import is_database_fault, transaction
 from storage.inbox import claim_events, mark_done, mark_error
 from storage.models import InboxEvent
-from storage.outbox import NewMessage, enqueue, enqueue_burst
+from storage.outbox import NewMessage, enqueue_all, enqueue_burst
 
 log = logging.getLogger(__name__)
+
+
+def _id(event: InboxEvent) -> int:
+    assert event.id is not None
+    return event.id
 
 
 class LeaseLost(Exception):
@@ -104,44 +109,91 @@ class Worker:
         self._linked: set[tuple[str, str]] = set()
         # Fetches a message's pictures before its transaction opens (None: never fetched).
         self.pictures = pictures
+        # True while an acknowledgement is in hand: a transaction of several events ends.
+        self.pressed: Callable[[], bool] | None = None
 
     async def process_batch(self) -> int:
-        """Lease the oldest pending events in one go and handle each in its own transaction;
-        returns how many there were (0: the inbox is empty)."""
+        """Lease the oldest pending events in one go, prepare each (who sent it, its
+        pictures: outside any transaction), then handle them in as few transactions as the
+        acknowledgements allow; returns how many there were (0: the inbox is empty)."""
         async with transaction(self.factory) as session:
             events = await claim_events(session=session, now=self.clock.now(),
                                         limit=self.batch)
+        ready: list[tuple[InboxEvent, IncomingMessage | None]] = []
         for event in events:
             if self.yield_to is not None:
                 await self.yield_to()
-            await self._process(event)
+            try:
+                ready.append((event, await self._prepare(event)))
+            except Exception as exc:
+                await self._failed(event, exc)
+        while ready:
+            if self.yield_to is not None:
+                await self.yield_to()
+            ready = ready[await self._together(ready):]
         return len(events)
 
-    async def _process(self, event: InboxEvent) -> None:
-        assert event.id is not None
+    async def _together(self, ready: list[tuple[InboxEvent, IncomingMessage | None]]) -> int:
+        """Handle events in order in one transaction (one commit, lookups shared) until the
+        list ends or an acknowledgement is in hand: on SQLite it waits for our write lock.
+        Returns how many were settled. Should one fail, the transaction is rolled back and
+        those events are handled again one by one, so the failure is charged to its own event
+        alone."""
+        done: list[InboxEvent] = []
         try:
-            msg = await self._prepare(event)
             async with transaction(self.factory) as session:
-                await self._handle(session, event, msg)
-                if not await mark_done(session=session, event_id=event.id):
-                    raise LeaseLost(event.id)
-            self._count_done(event)
-        except LeaseLost:
-            log.info("inbox event %s was finished by another worker; rolled back", event.id)
-        except Exception as exc:  # one bad event must not stop the others
+                queue: list[NewMessage] = []
+                for event, msg in ready:
+                    if done and self.pressed is not None and self.pressed():
+                        break
+                    await self._handle(session, event, msg, queue)
+                    done.append(event)
+                await self._queue(session, queue)
+                if not await mark_done(session=session, event_ids=[_id(e) for e in done]):
+                    raise LeaseLost([e.id for e in done])
+        except Exception as exc:
             if is_database_fault(exc):
-                # Not the event's fault: its lease runs out and it is tried again, uncharged,
-                # once the loop (which logs and backs off) finds the database back.
                 raise
-            log.exception("inbox event %s (%s) failed", event.id, event.platform)
-            if self.metrics is not None:
-                self.metrics.events_failed.labels(event.platform).inc()
-            retry_at = self.clock.now() + timedelta(seconds=backoff(event.attempts))
-            async with transaction(self.factory) as session:
-                await mark_error(session=session, event_id=event.id, retry_at=retry_at,
-                                 error=f"{type(exc).__name__}: {exc}", attempts=event.attempts)
+            for event, msg in ready[:len(done) + 1]:
+                await self._alone(event, msg)
+            return len(done) + 1
+        for event in done:
+            self._count_done(event)
         if self.delivered is not None:
             self.delivered.set()
+        return len(done)
+
+    async def _alone(self, event: InboxEvent, msg: IncomingMessage | None) -> None:
+        """One event in its own transaction: its failure is recorded against it alone."""
+        try:
+            async with transaction(self.factory) as session:
+                queue: list[NewMessage] = []
+                await self._handle(session, event, msg, queue)
+                await self._queue(session, queue)
+                if not await mark_done(session=session, event_ids=[_id(event)]):
+                    raise LeaseLost(event.id)
+            self._count_done(event)
+        except Exception as exc:
+            await self._failed(event, exc)
+        if self.delivered is not None:
+            self.delivered.set()
+
+    async def _failed(self, event: InboxEvent, exc: Exception) -> None:
+        """Record a failed event for a later try, unless the failure was not its own."""
+        if isinstance(exc, LeaseLost):
+            log.info("inbox event %s was finished by another worker; rolled back", event.id)
+            return
+        if is_database_fault(exc):
+            # Not the event's fault: its lease runs out and it is tried again, uncharged,
+            # once the loop (which logs and backs off) finds the database back.
+            raise exc
+        log.error("inbox event %s (%s) failed", event.id, event.platform, exc_info=exc)
+        if self.metrics is not None:
+            self.metrics.events_failed.labels(event.platform).inc()
+        retry_at = self.clock.now() + timedelta(seconds=backoff(event.attempts))
+        async with transaction(self.factory) as session:
+            await mark_error(session=session, event_id=_id(event), retry_at=retry_at,
+                             error=f"{type(exc).__name__}: {exc}", attempts=event.attempts)
 
     async def _prepare(self, event: InboxEvent) -> IncomingMessage | None:
         """Normalise, and fetch the message's pictures outside any transaction (downloads
@@ -159,7 +211,9 @@ class Worker:
         return msg
 
     async def _handle(self, session: AsyncSession, event: InboxEvent,
-                      msg: IncomingMessage | None) -> None:
+                      msg: IncomingMessage | None, queue: list[NewMessage]) -> None:
+        """Handle one message; its replies join `queue`, which the caller puts in the outbox
+        in one statement before it commits (a burst's answer goes at once, after them)."""
         if msg is None:
             return
         # Text inside a payload's own JSON string (Feishu's content) escaped the inbox's cleaning.
@@ -170,13 +224,18 @@ class Worker:
         for n, reply in enumerate(replies):
             message = outbox_message(event, msg, reply, n)
             if reply.burst:
+                await self._queue(session, queue)
                 message = dataclasses.replace(message, key=reply.burst + event.event_id)
                 await enqueue_burst(session=session, prefix=reply.burst, message=message,
                                     now=now, due=now + reply.delay)
             else:
-                await enqueue(session=session, message=message, now=now)
+                queue.append(message)
         if self.metrics is not None and replies:
             self.metrics.replies_queued.labels("reply").inc(len(replies))
+
+    async def _queue(self, session: AsyncSession, queue: list[NewMessage]) -> None:
+        await enqueue_all(session=session, messages=queue, now=self.clock.now())
+        queue.clear()
 
     def _count_done(self, event: InboxEvent) -> None:
         if self.metrics is None:

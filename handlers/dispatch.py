@@ -15,10 +15,10 @@ from handlers.nlu import ParseResult
 from handlers.photos import attach_with_text, handle_pictures
 from handlers.plans import FOLLOWUP_PICK, continue_pick
 from handlers.routing import Context, Dispatcher, Services
-from storage.conversations import current_conversation, end_conversation
+from storage.conversations import end_conversation
 from storage.identity import first_time_today
 from storage.models import Conversation
-from storage.roster import group_by_chat, member_by_identity
+from storage.roster import sender_of
 
 # A reply this short that names an activity, a day or a number answers a question; a new
 # report says more ("今天上午开展了集体备课").
@@ -37,13 +37,12 @@ async def handle_message(
     *, session: AsyncSession, msg: IncomingMessage, services: Services, dispatcher: Dispatcher,
     inbox_id: int | None = None,
 ) -> list[Reply]:
-    member = await member_by_identity(session=session, platform=msg.platform,
-                                      external_id=msg.sender_id)
-    group = None
-    if msg.is_group:
-        group = await group_by_chat(session=session, platform=msg.platform, chat_id=msg.chat_id)
+    sender = await sender_of(session=session, platform=msg.platform,
+                             external_id=msg.sender_id, chat_id=msg.chat_id,
+                             in_group=msg.is_group)
+    member = sender.member
     parsed = _parse(msg, services)
-    ctx = Context(session=session, msg=msg, parsed=parsed, member=member, group=group,
+    ctx = Context(session=session, msg=msg, parsed=parsed, member=member, group=sender.group,
                   services=services, inbox_id=inbox_id)
     if msg.kind == "bot_added":
         ctx.reply(texts.GROUP_WELCOME)
@@ -52,16 +51,16 @@ async def handle_message(
         # A picture on its own answers no question and runs no command.
         await handle_pictures(ctx)
         return ctx.replies
-    way = await _handle(ctx, dispatcher)
+    way = await _handle(ctx, dispatcher, sender.pending)
     if msg.images and member is not None:
         await attach_with_text(ctx, unknown=way == "route" and parsed.intent == "unknown")
     return ctx.replies
 
 
-async def _handle(ctx: Context, dispatcher: Dispatcher) -> str:
-    """Answer the words of a message; which way it went: "expired", "command",
-    "conversation", "route" or "" (not handled)."""
-    conv = await _conversation(ctx)
+async def _handle(ctx: Context, dispatcher: Dispatcher, pending: Conversation | None) -> str:
+    """Answer the words of a message (`pending`: the sender's question in this chat); which
+    way it went: "expired", "command", "conversation", "route" or "" (not handled)."""
+    conv = await _conversation(ctx, pending)
     if ctx.replies:  # an answer to a question that expired
         return "expired"
     if await run_command(ctx, followup_pending=conv is not None):
@@ -82,13 +81,11 @@ async def _handle(ctx: Context, dispatcher: Dispatcher) -> str:
     return "route"
 
 
-async def _conversation(ctx: Context) -> Conversation | None:
-    """The sender's pending question in this chat. One that expired is dropped, and a
-    message that answers it is told so rather than taken for something new."""
+async def _conversation(ctx: Context, conv: Conversation | None) -> Conversation | None:
+    """The sender's pending question in this chat, if still open. One that expired is
+    dropped, and a message that answers it is told so rather than taken for something new."""
     if ctx.member is None or ctx.msg.kind != "message":
         return None
-    conv = await current_conversation(session=ctx.session, platform=ctx.msg.platform,
-                                      chat_id=ctx.msg.chat_id, member_id=ctx.member.id or 0)
     if conv is None or conv.expires_at > ctx.now:
         return conv
     await end_conversation(session=ctx.session, platform=ctx.msg.platform,

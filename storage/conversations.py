@@ -5,26 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import Conversation
-
-# Asked for every message: built once (building a statement costs more than running it).
-_CURRENT = select(Conversation).where(
-    col(Conversation.platform) == bindparam("platform"),
-    col(Conversation.chat_id) == bindparam("chat_id"),
-    col(Conversation.member_id) == bindparam("member_id"),
-)
-
-
-async def current_conversation(
-    *, session: AsyncSession, platform: str, chat_id: str, member_id: int,
-) -> Conversation | None:
-    """The pending question, expired or not: the caller tells a late answer what happened."""
-    params = {"platform": platform, "chat_id": chat_id, "member_id": member_id}
-    return (await session.execute(_CURRENT, params)).scalar_one_or_none()
 
 
 async def start_conversation(

@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from storage.audit import record_audit
 from storage.models import Identity, IdentityClaim, Member, Role, School, Setting
+from storage.roster import forget_lookups
 
 PENDING, LINKED, APPROVED, REJECTED, UNDONE = "pending", "linked", "approved", "rejected", "undone"
 
@@ -41,6 +42,7 @@ async def link(
     identity = Identity(member_id=member_id, platform=platform, external_id=external_id)
     session.add(identity)
     await session.flush()
+    forget_lookups(session)
     record_audit(session=session, at=at, member_id=actor_id, action="link", entity="identity",
                  entity_id=identity.id,
                  after={"member_id": member_id, "platform": platform,
@@ -58,6 +60,7 @@ async def unlink(
                  entity_id=identity.id, before=before, reason=reason)
     await session.delete(identity)
     await session.flush()
+    forget_lookups(session)
 
 
 async def identity_by_account(

@@ -74,20 +74,22 @@ async def claim_events(
     return list(rows.scalars())
 
 
-# Run for every event: built once (building a statement costs more than running it).
+# Run for every batch: built once (building a statement costs more than running it).
 _MARK_DONE = (
     update(InboxEvent)
-    .where(col(InboxEvent.id) == bindparam("done_id"), col(InboxEvent.status) == "pending")
+    .where(col(InboxEvent.id).in_(bindparam("done_ids", expanding=True)),
+           col(InboxEvent.status) == "pending")
     .values(status="done", claimed_until=None, error="")
     .execution_options(synchronize_session=False)
 )
 
 
-async def mark_done(*, session: AsyncSession, event_id: int) -> bool:
-    """Mark the event done; False when another worker finished it first (its lease had run
-    out): the caller must then roll back, so an event's effects are committed only once."""
-    result = await session.execute(_MARK_DONE, {"done_id": event_id})
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+async def mark_done(*, session: AsyncSession, event_ids: list[int]) -> bool:
+    """Mark the events done in one statement; False when another worker finished any of them
+    first (its lease had run out): the caller must then roll back, so an event's effects are
+    committed only once."""
+    result = await session.execute(_MARK_DONE, {"done_ids": event_ids})
+    return bool(result.rowcount == len(event_ids))  # type: ignore[attr-defined]
 
 
 async def mark_error(

@@ -37,20 +37,35 @@ class NewMessage:
     attachments: list[dict[str, Any]] | None = None
 
 
+def _row(message: NewMessage, now: datetime, due: datetime | None) -> dict[str, Any]:
+    return {"key": message.key[:200], "platform": message.platform, "app_id": message.app_id,
+            "target_kind": message.target_kind, "target": message.target,
+            "reply_to": message.reply_to, "reply_url": message.reply_url,
+            "reply_url_until": message.reply_url_until, "reply_person": message.reply_person,
+            "text": message.text, "extra": message.extra,
+            "attachments": message.attachments, "status": "pending", "attempts": 0,
+            "next_attempt_at": due or now, "created_at": now, "error": ""}
+
+
 async def enqueue(*, session: AsyncSession, message: NewMessage, now: datetime,
                   due: datetime | None = None) -> bool:
     """Queue a message (to go at `due`, default now); False when its key was already queued
     (nothing is sent twice)."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     stmt = insert_ignore(session, table, conflict=["key"])
-    row = {"key": message.key[:200], "platform": message.platform, "app_id": message.app_id,
-           "target_kind": message.target_kind, "target": message.target,
-           "reply_to": message.reply_to, "reply_url": message.reply_url,
-           "reply_url_until": message.reply_url_until, "reply_person": message.reply_person,
-           "text": message.text, "extra": message.extra,
-           "attachments": message.attachments, "status": "pending", "attempts": 0,
-           "next_attempt_at": due or now, "created_at": now, "error": ""}
-    return (await session.execute(stmt, row)).scalar_one_or_none() is not None
+    return (await session.execute(stmt, _row(message, now, due))).scalar_one_or_none() \
+        is not None
+
+
+async def enqueue_all(*, session: AsyncSession, messages: list[NewMessage],
+                      now: datetime) -> None:
+    """Queue several messages to go now, in this order, in one statement (the worker's
+    replies to a batch of events); a key already queued is skipped, as in `enqueue`."""
+    if not messages:
+        return
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    stmt = insert_ignore(session, table, conflict=["key"], returning=False)
+    await session.execute(stmt, [_row(m, now, None) for m in messages])
 
 
 async def enqueue_burst(*, session: AsyncSession, prefix: str, message: NewMessage,

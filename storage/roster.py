@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import ChatGroup, Community, Identity, Member, School
+from storage.models import ChatGroup, Community, Conversation, Identity, Member, School
 
 # Asked for every message: built once (building a statement costs more than running it).
 _MEMBER_BY_IDENTITY = (
@@ -23,16 +26,92 @@ _GROUP_BY_CHAT = select(ChatGroup).where(col(ChatGroup.platform) == bindparam("p
 _SCHOOL_NAMED = select(School).where(col(School.name) == bindparam("name"))
 
 
+# Who sent a message and which chat it is, remembered for the rest of the transaction: the
+# worker handles several events in one (bot.worker), often from the same people and chats.
+# Whatever links, unlinks or binds forgets them (`forget_lookups`).
+_LOOKUPS = "roster_lookups"
+
+
+def _lookups(session: AsyncSession) -> dict[tuple[str, str, str], Member | ChatGroup | None]:
+    found: dict[tuple[str, str, str], Member | ChatGroup | None]
+    found = session.info.setdefault(_LOOKUPS, {})
+    return found
+
+
+def forget_lookups(session: AsyncSession) -> None:
+    """After an identity or a chat group changes: the next look-up reads the database."""
+    session.info.pop(_LOOKUPS, None)
+
+
 async def member_by_identity(
     *, session: AsyncSession, platform: str, external_id: str,
 ) -> Member | None:
-    params = {"platform": platform, "external_id": external_id}
-    return (await session.execute(_MEMBER_BY_IDENTITY, params)).scalar_one_or_none()
+    key = ("member", platform, external_id)
+    found = _lookups(session)
+    if key not in found:
+        params = {"platform": platform, "external_id": external_id}
+        found[key] = (await session.execute(_MEMBER_BY_IDENTITY, params)).scalar_one_or_none()
+    member = found[key]
+    assert member is None or isinstance(member, Member)
+    return member
 
 
 async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -> ChatGroup | None:
-    params = {"platform": platform, "chat_id": chat_id}
-    return (await session.execute(_GROUP_BY_CHAT, params)).scalar_one_or_none()
+    key = ("group", platform, chat_id)
+    found = _lookups(session)
+    if key not in found:
+        params = {"platform": platform, "chat_id": chat_id}
+        found[key] = (await session.execute(_GROUP_BY_CHAT, params)).scalar_one_or_none()
+    group = found[key]
+    assert group is None or isinstance(group, ChatGroup)
+    return group
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a message, the chat group it came from and the question pending for them."""
+
+    member: Member | None
+    group: ChatGroup | None
+    pending: Conversation | None
+
+
+@functools.cache
+def _sender_statement(with_group: bool) -> Any:
+    """Member, pending question and (`with_group`) chat group in one round trip: outer joins
+    from a one-row table, so an unknown sender or chat still gives a row of Nones."""
+    one = select(literal(1).label("one")).subquery()
+    stmt = select(Member, Conversation, *([ChatGroup] if with_group else [])).select_from(one)
+    stmt = stmt.outerjoin(Identity, and_(col(Identity.platform) == bindparam("platform"),
+                                         col(Identity.external_id) == bindparam("external_id")))
+    stmt = stmt.outerjoin(Member, col(Member.id) == col(Identity.member_id))
+    stmt = stmt.outerjoin(Conversation, and_(
+        col(Conversation.platform) == bindparam("platform"),
+        col(Conversation.chat_id) == bindparam("chat_id"),
+        col(Conversation.member_id) == col(Member.id)))
+    if with_group:
+        stmt = stmt.outerjoin(ChatGroup, and_(col(ChatGroup.platform) == bindparam("platform"),
+                                              col(ChatGroup.chat_id) == bindparam("chat_id")))
+    return stmt
+
+
+async def sender_of(
+    *, session: AsyncSession, platform: str, external_id: str, chat_id: str, in_group: bool,
+) -> Sender:
+    """`member_by_identity`, `group_by_chat` (in a group) and the pending question in that
+    chat, read together; the chat group comes from the transaction's look-ups when known."""
+    found = _lookups(session)
+    group_key = ("group", platform, chat_id)
+    with_group = in_group and group_key not in found
+    params = {"platform": platform, "external_id": external_id, "chat_id": chat_id}
+    row = (await session.execute(_sender_statement(with_group), params)).one()
+    member, pending = row[0], row[1]
+    found[("member", platform, external_id)] = member
+    if with_group:
+        found[group_key] = row[2]
+    group = found[group_key] if in_group else None
+    assert group is None or isinstance(group, ChatGroup)
+    return Sender(member, group, pending)
 
 
 async def all_schools(*, session: AsyncSession) -> list[School]:
@@ -94,6 +173,7 @@ async def link_identity(
     identity = Identity(member_id=member_id, platform=platform, external_id=external_id)
     session.add(identity)
     await session.flush()
+    forget_lookups(session)
     return identity
 
 
@@ -123,4 +203,5 @@ async def bind_group(
     group.school_id = school.id if school else None
     session.add(group)
     await session.flush()
+    forget_lookups(session)
     return group

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from storage.audit import record_audit
 from storage.models import Community, Identity, Member, School, utcnow
+from storage.roster import forget_lookups
 from storage.roster_vocab import (
     CANONICAL_SUBJECTS,
     COMMUNITY,
@@ -487,6 +488,7 @@ async def _write(
         if progress:
             progress("write", done, len(todo))
     await session.flush()
+    forget_lookups(session)
 
 
 async def apply_roster(

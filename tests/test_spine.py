@@ -8,10 +8,13 @@ from datetime import timedelta
 from bot.channels.base import SendResult
 from bot.channels.console import PLATFORM
 from bot.runtime import open_runtime
+from bot.worker import Worker
 from handlers.nlu import Parser
+from handlers.registry import build_dispatcher
+from handlers.routing import Context, Dispatcher, Router
 from storage.db import transaction
 from storage.inbox import claim_events
-from storage.models import Activity, InboxEvent, OutboxMessage
+from storage.models import Activity, ChatGroup, InboxEvent, OutboxMessage
 from storage.outbox import NewMessage, enqueue
 from tests.app_support import pending_events
 from tests.chat_harness import GROUP, Chat, RecordingChannel, open_chat
@@ -59,12 +62,58 @@ async def test_a_worker_that_outlives_its_lease_cannot_commit_twice(chat: Chat) 
     chat.clock.advance(timedelta(seconds=11))
     assert await chat.runtime.worker.drain() == 1
     # ...then the slow one finishes too: its copy is rolled back, nothing is doubled.
-    await chat.runtime.worker._process(slow)
+    worker = chat.runtime.worker
+    await worker._alone(slow, await worker._prepare(slow))
     await chat.runtime.delivery.drain()
     assert len(await chat.rows(Activity)) == 1
     assert len(await chat.rows(OutboxMessage)) == 1
     [event] = await chat.rows(InboxEvent)
     assert (event.status, event.error) == ("done", "")
+
+
+async def test_a_handler_failure_in_a_shared_transaction_is_charged_to_its_event_alone(
+    chat: Chat,
+) -> None:
+    """Events of a batch share a transaction; one that fails rolls it back, and the others
+    are handled again on their own: each recorded and answered once, the failure kept."""
+    boom = Router("boom")
+
+    @boom.on("checkin")
+    async def fail(ctx: Context) -> None:
+        raise RuntimeError("handler bug")
+
+    dispatcher = Dispatcher()
+    dispatcher.include(boom)
+    for router in build_dispatcher().routes.values():
+        dispatcher.routes.setdefault(router.intent, router)
+    rt = chat.runtime
+    worker = Worker(factory=rt.factory, channels=rt.channels, services=rt.services,
+                    dispatcher=dispatcher, clock=rt.clock)
+    texts = (REPORT, "签到", "今天上午在泗顶镇中心小学开展了五年级语文听课评课，8人参加")
+    for n, text in enumerate(texts):
+        await rt.inbox.save(platform=PLATFORM, event_id=f"m{n}",
+                            payload=_payload(chat, text, f"m{n}"))
+    assert await worker.process_batch() == 3
+    assert len(await chat.rows(Activity)) == 2
+    assert len(await chat.rows(OutboxMessage)) == 2
+    events = {e.event_id: e for e in await chat.rows(InboxEvent)}
+    assert [events[f"m{n}"].status for n in range(3)] == ["done", "pending", "done"]
+    assert "RuntimeError: handler bug" in events["m1"].error
+    assert [events[f"m{n}"].error for n in (0, 2)] == ["", ""]
+
+
+async def test_a_group_bound_in_a_batch_is_known_to_the_next_event_of_that_batch(
+    chat: Chat,
+) -> None:
+    """Look-ups are remembered for a transaction of several events; a binding forgets them."""
+    said = (("蒙建华", "绑定本群 融安县初级中学教共体"), ("黄志强", "今天开展了物理集体备课"))
+    for n, (who, text) in enumerate(said):
+        payload = _payload(chat, text, f"b{n}") | {"chat_id": "新群", "sender": who}
+        await chat.runtime.inbox.save(platform=PLATFORM, event_id=f"b{n}", payload=payload)
+    assert await chat.runtime.worker.process_batch() == 2
+    [group] = await chat.rows(ChatGroup, chat_id="新群")
+    [row] = await chat.rows(Activity)
+    assert row.group_id == group.id
 
 
 async def test_a_failing_event_is_retried_then_given_up_without_blocking_others(
