@@ -27,7 +27,7 @@ from tests.fakes.feishu_signing import text_event
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID, TOKEN, USER, CHAT = "cli_stop", "v-token", "ou_zhangli", "oc_group"
-BACKLOG = 600
+BACKLOG = 2000
 
 
 def _free_port() -> int:
