@@ -96,6 +96,8 @@ def _date(value: Any, key: str) -> dt.date:
 
 
 def _semesters(entries: Any) -> tuple[Semester, ...]:
+    """The configured terms in order; two that overlap are refused, since a day would then
+    count for either (a semester's window runs from the previous term's end)."""
     if not entries:
         return DEFAULT_SEMESTERS
     out = []
@@ -106,7 +108,12 @@ def _semesters(entries: Any) -> tuple[Semester, ...]:
             raise SchedulerConfigError(f"scheduler.semesters[{i}]: end before start")
         out.append(Semester(
             str(e.get("name", f"{start.year}{'秋' if start.month >= 8 else '春'}")), start, end))
-    return tuple(sorted(out, key=lambda s: s.start))
+    out.sort(key=lambda s: s.start)
+    for before, after in zip(out, out[1:], strict=False):
+        if after.start <= before.end:
+            raise SchedulerConfigError(f"scheduler.semesters: {after.name} starts before "
+                                       f"{before.name} ends")
+    return tuple(out)
 
 
 # The `[scheduler]` keys scheduler_config reads, and those of its sub-tables.
