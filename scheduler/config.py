@@ -1,7 +1,8 @@
 """The `[scheduler]` table of the config, typed: times, quiet hours, semesters, quotas.
 
 Built from the raw TOML tables (the scheduler never imports bot); see docs/scheduler.md for
-every key. Imports handlers.quotas (and handlers.nlu.lexicon for activity names) only.
+every key. Imports handlers only: quotas, event lengths, the terms (handlers.periods, where
+semesters are defined) and handlers.nlu.lexicon for activity names.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.event_times import EventLengths
+from handlers.periods import DEFAULT_SEMESTERS, Semester
 from handlers.quotas import (
     DEFAULT_QUOTAS,
     ExchangeConfigError,
@@ -26,20 +28,6 @@ from handlers.quotas import (
 
 class SchedulerConfigError(ValueError):
     """A `[scheduler]` value that cannot be used; the message names the key."""
-
-
-@dataclass(frozen=True)
-class Semester:
-    name: str
-    start: dt.date
-    end: dt.date  # the last day of term, inclusive
-
-
-DEFAULT_SEMESTERS: tuple[Semester, ...] = (
-    Semester("2026春", dt.date(2026, 3, 2), dt.date(2026, 7, 10)),
-    Semester("2026秋", dt.date(2026, 9, 1), dt.date(2027, 1, 22)),
-    Semester("2027春", dt.date(2027, 3, 1), dt.date(2027, 7, 9)),
-)
 
 
 @dataclass(frozen=True)
