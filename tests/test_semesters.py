@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 
 from bot.pages.figures import term_months
-from handlers.periods import PeriodOf, plain_period
+from handlers.periods import GUESSED_AUTUMN, GUESSED_SPRING, PeriodOf, plain_period
 from scheduler.calendar import SchoolCalendar
 from scheduler.config import SchedulerConfig
-from scheduler.jobs import calendar_warning_keys
+from scheduler.jobs import _guess, calendar_warning_keys
 from tests.scheduler_support import config
 
 D = dt.date
@@ -99,6 +99,9 @@ def test_only_guesses_past_the_configured_terms_warn() -> None:
     assert calendar.term_of(D(2027, 7, 9)) is not None and not calendar.guessed_terms
     calendar.period("semester", D(2027, 7, 12))  # the summer before a guessed autumn
     assert calendar_warning_keys(calendar) == ["calendar:guessed-terms:2027-07-09"]
+    # The warning names the guesses handlers.periods makes.
+    assert (_guess(GUESSED_AUTUMN), _guess(GUESSED_SPRING)) == ("9月1日—1月20日",
+                                                                "3月1日—7月10日")
 
 
 @pytest.mark.parametrize(("today", "months"), [
