@@ -228,7 +228,7 @@ SCHED_CALENDAR_UNKNOWN = (
     "暂按周一至周五为工作日发送提醒。请升级 chinesecalendar 或在配置中填写假期。"
 )
 SCHED_TERMS_GUESSED = (
-    "提醒管理员：配置的学期日期只到 {last}，之后暂按 9月1日—1月20日、3月1日—7月10日估算。"
+    "提醒管理员：配置的学期日期只到 {last}，之后暂按 {autumn}、{spring}估算。"
     "请在 [scheduler] 中填写 semesters。"
 )
 DIGEST_TITLE_SCHOOL = "📊 周报 · {school}（{start}—{end}）"

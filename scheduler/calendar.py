@@ -3,9 +3,9 @@
 A school day is a working day inside a term. Working days follow the State Council's notice
 as `chinese_calendar` knows it; for a year it does not know (it raises NotImplementedError)
 we fall back to Monday–Friday less the fixed-date holidays and remember the year in
-`unknown_years`, so the caller can warn the admin once. Periods are half-open date ranges
-for counting; semester counting windows run from the day after the previous term to the last
-day of this one, so that the vacation before a term (when trainings happen) counts towards it.
+`unknown_years`, so the caller can warn the admin once. Terms and periods (half-open date
+ranges for counting; a semester counts from the day after the previous term to the last day
+of this one) are handlers.periods' one definition, applied to the configured terms.
 Pure and synchronous; imports handlers.periods and scheduler.config only.
 """
 
@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 import chinese_calendar
 
-from handlers.periods import Period, add_months, quarter_range, semester_range
-from scheduler.config import SchedulerConfig, Semester
+from handlers import periods
+from handlers.periods import Period, Semester
+from scheduler.config import SchedulerConfig
 
 ONE_DAY = dt.timedelta(days=1)
 # Statutory holidays on fixed solar dates (元旦, 劳动节, 国庆): off even in a year the library
@@ -33,6 +34,7 @@ class SchoolCalendar:
     guessed_terms: set[int] = field(default_factory=set)
     # chinese_calendar validates every date against its whole table; a beat asks often.
     _workdays: dict[dt.date, bool] = field(default_factory=dict, repr=False)
+    _terms: dict[int, tuple[Semester, ...]] = field(default_factory=dict, repr=False)
 
     # --- days ---------------------------------------------------------------------------
 
@@ -53,23 +55,27 @@ class SchoolCalendar:
             self.unknown_years.add(day.year)
             return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
+    def terms(self, year: int) -> tuple[Semester, ...]:
+        """The configured terms, and guessed ones past them, around `year`
+        (handlers.periods.semesters_around)."""
+        known = self._terms.get(year)
+        if known is None:
+            known = self._terms[year] = periods.semesters_around(year, self.config.semesters)
+        return known
+
+    def _noted(self, day: dt.date, *terms: Semester) -> None:
+        """Remember a guessed term past the configured ones (the admin is warned once); those
+        before them are past years nobody asks about."""
+        sems = self.config.semesters
+        if any(not sems or t.start > sems[-1].end for t in terms):
+            self.guessed_terms.add(day.year)
+
     def term_of(self, day: dt.date) -> Semester | None:
         """The configured (or, past them, guessed) term that contains `day`."""
-        for sem in self.config.semesters:
-            if sem.start <= day <= sem.end:
-                return sem
-        if self._configured(day):
-            return None
-        for sem in _guessed_semesters(day.year - 1, day.year):
-            if sem.start <= day <= sem.end and self._unconfigured(sem):
-                self.guessed_terms.add(day.year)
-                return sem
-        return None
-
-    def _unconfigured(self, guess: Semester) -> bool:
-        """A guessed term stands only where no configured term is near it."""
-        sems = self.config.semesters
-        return not sems or guess.start > sems[-1].end or guess.end < sems[0].start
+        term = periods.term_containing(day, self.terms(day.year))
+        if term is not None:
+            self._noted(day, term)
+        return term
 
     def is_school_day(self, day: dt.date) -> bool:
         return self.term_of(day) is not None and self.is_workday(day)
@@ -91,10 +97,6 @@ class SchoolCalendar:
                 return day
             day -= ONE_DAY
         return day
-
-    def _configured(self, day: dt.date) -> bool:
-        sems = self.config.semesters
-        return bool(sems) and self._window_start(sems[0]) <= day <= sems[-1].end
 
     # --- moments ------------------------------------------------------------------------
 
@@ -128,62 +130,16 @@ class SchoolCalendar:
 
     # --- periods ------------------------------------------------------------------------
 
-    def _window_start(self, sem: Semester) -> dt.date:
-        sems = self.config.semesters
-        i = sems.index(sem) if sem in sems else -1
-        if i > 0:
-            return sems[i - 1].end + ONE_DAY
-        return min(semester_range(sem.start)[0], sem.start)
-
-    def semester_window(self, day: dt.date) -> tuple[Semester, dt.date, dt.date]:
-        """(term, counting start, counting end exclusive) of the semester `day` counts for."""
-        for sem in self.config.semesters:
-            if self._window_start(sem) <= day <= sem.end:
-                return sem, self._window_start(sem), sem.end + ONE_DAY
-        self.guessed_terms.add(day.year)
-        autumn, spring, next_autumn = _guessed_semesters(day.year - 1, day.year)[1:]
-        for sem, start in ((autumn, autumn.start - dt.timedelta(days=61)),
-                           (spring, autumn.end + ONE_DAY),
-                           (next_autumn, spring.end + ONE_DAY)):
-            if start <= day <= sem.end:
-                return sem, start, sem.end + ONE_DAY
-        raise AssertionError(f"no semester window for {day}")  # the guesses cover every day
-
     def period(self, kind: str, day: dt.date) -> Period:
-        if kind == "month":
-            first = day.replace(day=1)
-            return Period(kind, f"{first:%Y-%m}", first, add_months(first, 1))
-        if kind == "quarter":
-            start, end = quarter_range(day)
-            return Period(kind, f"{start.year}-Q{(start.month - 1) // 3 + 1}", start, end)
-        sem, start, end = self.semester_window(day)
-        if kind == "semester":
-            return Period(kind, _semester_label(sem), start, end)
-        year = sem.start.year if sem.start.month >= 8 else sem.start.year - 1
-        windows = [self.semester_window(s.start) for s in self._year_terms(year)]
-        return Period("year", f"SY{year}", min(w[1] for w in windows),
-                      max(w[2] for w in windows))
-
-    def _year_terms(self, year: int) -> list[Semester]:
-        terms = [s for s in self.config.semesters
-                 if (s.start.year == year and s.start.month >= 8)
-                 or (s.start.year == year + 1 and s.start.month < 8)]
-        return terms or list(_guessed_semesters(year, year + 1)[1:3])
+        """The quota period `kind` around `day` (handlers.periods.calendar_period): the one
+        definition, here over the configured terms."""
+        terms = self.terms(day.year)
+        period = periods.calendar_period(kind, day, terms)
+        if kind not in ("month", "quarter"):
+            self._noted(day, *(t for t in terms
+                               if t.end >= period.start and t.start < period.end))
+        return period
 
     def last_school_days(self, period: Period) -> list[dt.date]:
         """The period's school days, in order (reminders count back from the last)."""
         return self.school_days(period.start, period.end)
-
-
-def _semester_label(sem: Semester) -> str:
-    return f"{sem.start.year}-{'autumn' if sem.start.month >= 8 else 'spring'}"
-
-
-def _guessed_semesters(first: int, second: int) -> tuple[Semester, Semester, Semester, Semester]:
-    """Approximate terms (1 Sep–20 Jan, 1 Mar–10 Jul) for years nobody configured."""
-    return (
-        Semester(f"{first}春", dt.date(first, 3, 1), dt.date(first, 7, 10)),
-        Semester(f"{first}秋", dt.date(first, 9, 1), dt.date(first + 1, 1, 20)),
-        Semester(f"{second}春", dt.date(second, 3, 1), dt.date(second, 7, 10)),
-        Semester(f"{second}秋", dt.date(second, 9, 1), dt.date(second + 1, 1, 20)),
-    )

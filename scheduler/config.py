@@ -1,7 +1,8 @@
 """The `[scheduler]` table of the config, typed: times, quiet hours, semesters, quotas.
 
 Built from the raw TOML tables (the scheduler never imports bot); see docs/scheduler.md for
-every key. Imports handlers.quotas (and handlers.nlu.lexicon for activity names) only.
+every key. Imports handlers only: quotas, event lengths, the terms (handlers.periods, where
+semesters are defined) and handlers.nlu.lexicon for activity names.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.event_times import EventLengths
+from handlers.periods import DEFAULT_SEMESTERS, Semester
 from handlers.quotas import (
     DEFAULT_QUOTAS,
     ExchangeConfigError,
@@ -26,20 +28,6 @@ from handlers.quotas import (
 
 class SchedulerConfigError(ValueError):
     """A `[scheduler]` value that cannot be used; the message names the key."""
-
-
-@dataclass(frozen=True)
-class Semester:
-    name: str
-    start: dt.date
-    end: dt.date  # the last day of term, inclusive
-
-
-DEFAULT_SEMESTERS: tuple[Semester, ...] = (
-    Semester("2026春", dt.date(2026, 3, 2), dt.date(2026, 7, 10)),
-    Semester("2026秋", dt.date(2026, 9, 1), dt.date(2027, 1, 22)),
-    Semester("2027春", dt.date(2027, 3, 1), dt.date(2027, 7, 9)),
-)
 
 
 @dataclass(frozen=True)
@@ -96,6 +84,8 @@ def _date(value: Any, key: str) -> dt.date:
 
 
 def _semesters(entries: Any) -> tuple[Semester, ...]:
+    """The configured terms in order; two that overlap are refused, since a day would then
+    count for either (a semester's window runs from the previous term's end)."""
     if not entries:
         return DEFAULT_SEMESTERS
     out = []
@@ -106,7 +96,12 @@ def _semesters(entries: Any) -> tuple[Semester, ...]:
             raise SchedulerConfigError(f"scheduler.semesters[{i}]: end before start")
         out.append(Semester(
             str(e.get("name", f"{start.year}{'秋' if start.month >= 8 else '春'}")), start, end))
-    return tuple(sorted(out, key=lambda s: s.start))
+    out.sort(key=lambda s: s.start)
+    for before, after in zip(out, out[1:], strict=False):
+        if after.start <= before.end:
+            raise SchedulerConfigError(f"scheduler.semesters: {after.name} starts before "
+                                       f"{before.name} ends")
+    return tuple(out)
 
 
 # The `[scheduler]` keys scheduler_config reads, and those of its sub-tables.

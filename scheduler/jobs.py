@@ -21,7 +21,7 @@ from handlers.event_times import Timed, event_end
 from handlers.format import hm, md
 from handlers.ledger import assessment_data, assessment_file_name, assessment_workbook_bytes
 from handlers.messages import Attachment
-from handlers.periods import Period
+from handlers.periods import GUESSED_AUTUMN, GUESSED_SPRING, Period
 from handlers.sheet import sheets_for
 from handlers.standing import standing
 from scheduler.calendar import SchoolCalendar
@@ -492,13 +492,21 @@ def calendar_warning_keys(calendar: SchoolCalendar) -> list[str]:
     return keys
 
 
+def _guess(span: tuple[tuple[int, int], tuple[int, int]]) -> str:
+    """9月1日—1月20日: a guessed term's dates (handlers.periods), as the warning names them."""
+    (sm, sd), (em, ed) = span
+    return f"{sm}月{sd}日—{em}月{ed}日"
+
+
 async def send_calendar_warning(ctx: JobContext, key: str) -> list[NewMessage]:
     """Tell every admin (once: the caller keeps a Setting row) that the calendar guesses."""
     what = key.split(":")
     if what[1] == "unknown-year":
         text = texts.SCHED_CALENDAR_UNKNOWN.format(year=what[2])
     else:
-        text = texts.SCHED_TERMS_GUESSED.format(last=md(dt.date.fromisoformat(what[2])))
+        text = texts.SCHED_TERMS_GUESSED.format(last=md(dt.date.fromisoformat(what[2])),
+                                                autumn=_guess(GUESSED_AUTUMN),
+                                                spring=_guess(GUESSED_SPRING))
     out: list[NewMessage] = []
     for admin in ctx.roster.admins:
         out += to_person(ctx.roster, admin, key=key, kind="calendar_warning", text=text)

@@ -159,6 +159,14 @@ def test_bad_scheduler_values_are_named() -> None:
         scheduler_config({"semesters": [{"start": "2026-09-01", "end": "2026-01-01"}]})
 
 
+def test_overlapping_semesters_are_refused() -> None:
+    with pytest.raises(SchedulerConfigError, match="2027春 starts before 2026秋 ends"):
+        scheduler_config({"semesters": [
+            {"name": "2027春", "start": "2027-01-20", "end": "2027-07-09"},
+            {"name": "2026秋", "start": "2026-09-01", "end": "2027-01-22"},
+        ]})
+
+
 def test_queries_find_the_rule_and_every_activity_it_counts() -> None:
     monthly = rule_for(DEFAULT_QUOTAS, "lesson_prep", "month")
     assert monthly is not None and (monthly.minimum, monthly.cover) == (2, "")

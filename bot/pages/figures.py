@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from handlers.ledger.model import EventRow
-from handlers.periods import Period, PeriodOf, add_months, semester_range
+from handlers.periods import Period, PeriodOf, add_months
 from handlers.quotas import Quota
 from handlers.standing import County, QuotaStatus, standing
 from storage.events import upcoming_plans
@@ -50,6 +50,19 @@ def worst(states: Sequence[str]) -> str:
         if state in states:
             return state
     return "met"
+
+
+def term_months(period_of: PeriodOf, today: dt.date) -> list[dt.date]:
+    """The first days of the months of this term so far: from the month its classes begin, not
+    the start of its counting window, whose vacation months would show as monthly shortfalls
+    (spec/domain.md: quotas pause in vacations). None before the term begins."""
+    term = period_of("term", today)
+    out = []
+    day = term.start.replace(day=1)
+    while day <= today and day < term.end:
+        out.append(day)
+        day = add_months(day, 1)
+    return out
 
 
 def current_periods(period_of: PeriodOf, today: dt.date,
@@ -206,18 +219,10 @@ async def scope_view(session: AsyncSession, *, county: County, community_id: int
         if school_id is not None and s.school_id not in (None, school_id):
             continue
         view.lines.append(_line(s, county, today, school_id))
-    term = periods["semester"]
     monthly = [q for q in quotas if q.period == "month" and not q.cover
                and q.scope == "community"]
     if monthly:
-        firsts = []
-        # The calendar's term window holds the vacation before it; months start with the
-        # school term proper (1 September, 1 February).
-        day = max(term.start, semester_range(today)[0]).replace(day=1)
-        while day <= today and day < term.end:
-            firsts.append(day)
-            day = add_months(day, 1)
-        for first in firsts:
+        for first in term_months(period_of, today):
             month = period_of("month", first)
             for s in await standing(session=session, county=county, quotas=monthly,
                                     periods={"month": month}, per_school=school_id is not None,
