@@ -29,39 +29,16 @@ assert _spec is not None and _spec.loader is not None
 hook = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(hook)
 
-from sqlalchemy import select  # noqa: E402
 
 from bench.scratch import scratch_database  # noqa: E402
-from storage.db import create_engine, session_factory, transaction, upgrade  # noqa: E402
-from storage.models import Member  # noqa: E402
-from storage.roster import bind_group, link_identity  # noqa: E402
-from storage.seed_demo import seed_demo  # noqa: E402
 from tests.fakes.feishu_signing import signed_body, text_event  # noqa: E402
 
-TEXTS = ("签到", "签退", "今天上午在泗顶中心校开展了数学集体备课，9人参加",
-         "本月集体备课开展几次了？",
-         "帮助", "今天下午在县实小开展了英语教研活动，6人参加")
+TEXTS = hook.TEXTS
 REDELIVERED = 0.10
 Event = tuple[str, str, dict[str, str], bytes]  # message_id, event_id, headers, body
 
 
-async def prepare(url: str) -> list[str]:
-    """The demo county, every member linked on Feishu, 400 chats bound; their open_ids."""
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        async with transaction(session_factory(engine)) as session:
-            await seed_demo(session=session)
-            members = list((await session.execute(select(Member))).scalars())
-            for m in members:
-                await link_identity(session=session, member_id=m.id or 0, platform="feishu",
-                                    external_id=f"ou_{m.id}")
-            for n in range(hook.CHATS):
-                await bind_group(session=session, platform="feishu", chat_id=f"oc_{n}",
-                                 scope="融安县实验小学教共体", app_id=hook.APP_ID)
-        return [f"ou_{m.id}" for m in members]
-    finally:
-        await engine.dispose()
+prepare = hook.prepare_database
 
 
 def make(prefix: str, count: int, senders: list[str]) -> list[Event]:

@@ -18,8 +18,9 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.metrics import Metrics
-from handlers.cleantext import clean_value
+from handlers.cleantext import clean_json
 from handlers.clock import Clock
+from storage.db import JSONText
 from storage.inbox import insert_events
 
 
@@ -31,7 +32,7 @@ class Wakeup(Protocol):
 class _Pending:
     platform: str
     event_id: str
-    payload: dict[str, Any]
+    payload: JSONText
     done: asyncio.Future[bool]
 
 
@@ -84,9 +85,10 @@ class InboxWriter:
         Raises if it could not be saved: the caller must then not acknowledge it.
 
         Strings are cleaned first (handlers.cleantext): a NUL or a lone surrogate must not
-        make an event impossible to store, and so unanswered."""
-        payload = clean_value(payload)
-        item = _Pending(platform, event_id, payload, asyncio.get_running_loop().create_future())
+        make an event impossible to store, and so unanswered. The payload is encoded once,
+        there, and stored as that text."""
+        item = _Pending(platform, event_id, JSONText(clean_json(payload)),
+                        asyncio.get_running_loop().create_future())
         self._queue.append(item)
         with self.in_hand():
             async with self._writer:

@@ -7,6 +7,7 @@ again for the busy timeout, so the web server, the worker and a command can shar
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -59,6 +60,15 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+class JSONText(str):
+    """A value already encoded as JSON text: a JSON column stores it as it is, not as a string
+    (the inbox encodes each payload once, while cleaning it: bot.ingest)."""
+
+
+def _json_serializer(value: Any) -> str:
+    return value if isinstance(value, JSONText) else json.dumps(value)
+
+
 def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
                   give_way: GiveWay | None = None) -> AsyncEngine:
     """`busy_timeout_ms` only matters for SQLite: how long a statement keeps being tried
@@ -76,14 +86,14 @@ def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = BUSY_T
         creator = inline_creator(database or ":memory:", busy_timeout_ms=busy_timeout_ms,
                                  give_way=give_way)
         engine = create_async_engine(full, echo=echo, hide_parameters=not echo,
-                                     async_creator=creator)
+                                     async_creator=creator, json_serializer=_json_serializer)
         if not echo:
             # aiosqlite logs every statement with its parameters at DEBUG.
             logging.getLogger("aiosqlite").setLevel(logging.INFO)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(0))
         return engine
     return create_async_engine(full, echo=echo, hide_parameters=not echo, pool_pre_ping=True,
-                               pool_size=10)
+                               pool_size=10, json_serializer=_json_serializer)
 
 
 def is_database_fault(exc: BaseException) -> bool:

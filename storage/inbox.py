@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,11 +20,12 @@ LEASE = timedelta(seconds=10)
 
 
 async def insert_events(
-    *, engine: AsyncEngine, platform: str, events: list[tuple[str, dict[str, Any]]],
+    *, engine: AsyncEngine, platform: str, events: Sequence[tuple[str, dict[str, Any] | str]],
     received_at: datetime,
 ) -> set[str]:
     """Store a batch of (event_id, payload) in one statement and one commit; returns the ids
-    that were new; bot.ingest.InboxWriter batches concurrent acknowledgements into it."""
+    that were new; bot.ingest.InboxWriter batches concurrent acknowledgements into it (its
+    payloads already encoded: storage.db.JSONText)."""
     rows = [{"platform": platform, "event_id": event_id, "payload": payload,
              "received_at": received_at, "status": "pending", "attempts": 0, "error": ""}
             for event_id, payload in events]

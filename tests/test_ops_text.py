@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
 from bot.config import ServerSettings, Settings
-from handlers.cleantext import clean_text, clean_value
+from handlers.cleantext import clean_json, clean_text, clean_value
 from handlers.nlu import Parser
 from storage.models import Activity, InboxEvent
 from tests.chat_harness import Chat, at
@@ -36,6 +36,18 @@ def test_cleaning_keeps_words_and_lines() -> None:
     assert clean_text("a\x00b\tc\nd") == "a b\tc\nd"
     assert clean_text("x\ud800y") == "x\ufffdy"
     assert clean_value({"k\u200b": ["\x00", 3, None]}) == {"k": [" ", 3, None]}
+
+
+@pytest.mark.parametrize("value", [
+    {"text": "签到", "n": [1, 2.5, None, True]},
+    {"text": "签\u200b到", "k\x00": "a\x01b\x08c\x0cd\x1f"},
+    {"text": "tab\tline\nreturn\r", "path": "C:\\b\\f\\u0001"},
+    {"bad": "\ud800x", "del": "\x7f\x9f", "list": ["\ufeff", {"deep": "\u2060"}]},
+])
+def test_cleaned_json_is_the_cleaned_value_encoded(value: object) -> None:
+    text = clean_json(value)
+    assert json.loads(text) == clean_value(value)
+    text.encode("utf-8")  # storable: no lone surrogate left
 
 
 def test_a_zero_width_space_does_not_hide_a_check_in(demo_parser: Parser) -> None:
