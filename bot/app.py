@@ -72,7 +72,7 @@ async def _webhook_guard(request: web.Request, handler: Handler) -> web.StreamRe
         if runtime is None:
             response = await handler(request)
         else:
-            with runtime.inbox.in_hand():  # the worker and delivery let it go first
+            with runtime.inbox.acks.in_hand():  # the worker and delivery let it go first
                 response = await handler(request)
     except web.HTTPException as exc:
         _count(request, platform, exc.status, started)

@@ -54,6 +54,11 @@ PRUNE_EVERY = 500
 PRUNE_AFTER = timedelta(minutes=5)
 
 
+def _id(row: OutboxMessage) -> int:
+    assert row.id is not None
+    return row.id
+
+
 class Delivery:
     def __init__(
         self, *, factory: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
@@ -85,6 +90,9 @@ class Delivery:
         self._reservations = 0
         # Platforms whose app-wide window is full, until when: nothing of theirs is claimed.
         self._held: dict[str, datetime] = {}
+        # Outcomes of finished sends not yet written (`_settle`).
+        self._unsettled: list[tuple[OutboxMessage, SendResult]] = []
+        self._settling = asyncio.Lock()
 
     async def deliver_due(self) -> int:
         """Start sends for due targets while there are free places; returns how many sends
@@ -172,35 +180,51 @@ class Delivery:
             asyncio.get_running_loop().call_later(wait, self.wakeup.set)
 
     async def _settle(self, row: OutboxMessage, result: SendResult) -> None:
-        assert row.id is not None
+        """Record a send's outcome. Sends finish side by side: the first to get here writes
+        every outcome waiting, in one transaction with one statement for all those sent, and
+        the others find theirs written."""
+        self._unsettled.append((row, result))
+        async with self._settling:
+            if self._unsettled:
+                batch, self._unsettled = self._unsettled, []
+                await self._settle_all(batch)
+
+    async def _settle_all(self, batch: list[tuple[OutboxMessage, SendResult]]) -> None:
         now = self.clock.now()
-        outcome = "sent"
+        outcomes: list[tuple[OutboxMessage, str]] = []
         async with transaction(self.factory) as session:
-            if result.ok:
-                await mark_sent(session=session, message_id=row.id, now=now)
-            elif result.permanent:
-                log.warning("outbox %s to %s %s given up: %s", row.id, row.platform,
-                            row.target_kind, result.error)
-                await mark_failed(session=session, message_id=row.id, error=result.error)
-                outcome = "given_up"
-            else:
-                limited = result.retry_after is not None
-                # A rate-limit answer says when to come back: waiting is not a failed try.
-                attempts = row.attempts if limited else row.attempts + 1
-                delay = result.retry_after if result.retry_after is not None else backoff(attempts)
-                failed = await mark_retry(session=session, message_id=row.id, attempts=attempts,
-                                          at=now + timedelta(seconds=delay), error=result.error)
-                if result.done is not None:
-                    await mark_progress(session=session, message_id=row.id, done=result.done)
-                if failed:
-                    log.error("outbox %s to %s %s given up after %d tries: %s", row.id,
-                              row.platform, row.target_kind, MAX_ATTEMPTS, result.error)
-                    outcome = "given_up"
-                else:
-                    outcome = "limited" if limited else "retried"
-                if limited:
-                    asyncio.get_running_loop().call_later(delay, self.wakeup.set)
-        self._count(row, outcome)
+            await mark_sent(session=session, message_ids=[_id(r) for r, res in batch if res.ok],
+                            now=now)
+            for row, result in batch:
+                outcome = "sent" if result.ok else await self._not_sent(session, row, result,
+                                                                          now)
+                outcomes.append((row, outcome))
+        for row, outcome in outcomes:
+            self._count(row, outcome)
+
+    async def _not_sent(self, session: AsyncSession, row: OutboxMessage, result: SendResult,
+                        now: datetime) -> str:
+        """Give up on the row or schedule another try; the outcome to count."""
+        if result.permanent:
+            log.warning("outbox %s to %s %s given up: %s", row.id, row.platform,
+                        row.target_kind, result.error)
+            await mark_failed(session=session, message_id=_id(row), error=result.error)
+            return "given_up"
+        limited = result.retry_after is not None
+        # A rate-limit answer says when to come back: waiting is not a failed try.
+        attempts = row.attempts if limited else row.attempts + 1
+        delay = result.retry_after if result.retry_after is not None else backoff(attempts)
+        failed = await mark_retry(session=session, message_id=_id(row), attempts=attempts,
+                                  at=now + timedelta(seconds=delay), error=result.error)
+        if result.done is not None:
+            await mark_progress(session=session, message_id=_id(row), done=result.done)
+        if limited:
+            asyncio.get_running_loop().call_later(delay, self.wakeup.set)
+        if failed:
+            log.error("outbox %s to %s %s given up after %d tries: %s", row.id,
+                      row.platform, row.target_kind, MAX_ATTEMPTS, result.error)
+            return "given_up"
+        return "limited" if limited else "retried"
 
     def _count(self, row: OutboxMessage, outcome: str) -> None:
         if self.metrics is None:

@@ -36,25 +36,26 @@ class _Pending:
     done: asyncio.Future[bool]
 
 
-class InboxWriter:
-    def __init__(self, *, engine: AsyncEngine, clock: Clock, wakeup: Wakeup,
-                 metrics: Metrics | None = None) -> None:
-        self.engine = engine
-        self.metrics = metrics
-        self.clock = clock
-        self.wakeup = wakeup
-        self._queue: list[_Pending] = []
-        self._writer = asyncio.Lock()
+# Background database work (worker, delivery, scheduler, pages) waits at most this long at a
+# time for the acknowledgements in hand (storage.sqlite_inline: it runs on the loop).
+GIVE_WAY_S = 0.05
+
+
+class Acks:
+    """The acknowledgements in hand. Acknowledgements have the platform's 3-second deadline
+    and replies have none, so under a burst the saving goes first and the replies catch up
+    after it: background work asks `busy` between steps and waits (`quiet`, bounded, so it
+    never starves) while any is in hand."""
+
+    def __init__(self) -> None:
         # Set while no acknowledgement is in hand (a request being answered, or a save).
         self._idle = asyncio.Event()
         self._idle.set()
         self._in_hand = 0
-        self.batches = 0
 
     @contextlib.contextmanager
     def in_hand(self) -> Iterator[None]:
-        """Around a callback request from its first byte to its answer: the worker and
-        delivery wait (`quiet`) while any is in hand, not only while a save is."""
+        """Around a callback request from its first byte to its answer, not only a save."""
         self._in_hand += 1
         self._idle.clear()
         try:
@@ -69,16 +70,28 @@ class InboxWriter:
         return self._in_hand > 0
 
     async def quiet(self, *, at_most: float) -> None:
-        """Wait until no acknowledgement is in hand, or `at_most` seconds.
-
-        The worker calls this before each event: acknowledgements have the platform's
-        3-second deadline and replies have none, so under a burst the saving goes first and
-        the replies catch up after it; the bound keeps the worker from starving.
-        """
+        """Wait until no acknowledgement is in hand, or `at_most` seconds."""
         if self._idle.is_set():
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout=at_most)
+
+    async def give_way(self) -> None:
+        """A database connection's wait at a turn (storage.sqlite_inline.GiveWay)."""
+        await self.quiet(at_most=GIVE_WAY_S)
+
+
+class InboxWriter:
+    def __init__(self, *, engine: AsyncEngine, clock: Clock, wakeup: Wakeup,
+                 metrics: Metrics | None = None, acks: Acks | None = None) -> None:
+        self.engine = engine
+        self.metrics = metrics
+        self.clock = clock
+        self.wakeup = wakeup
+        self.acks = acks or Acks()
+        self._queue: list[_Pending] = []
+        self._writer = asyncio.Lock()
+        self.batches = 0
 
     async def save(self, *, platform: str, event_id: str, payload: dict[str, Any]) -> bool:
         """True when the event is new; False for a redelivery (already saved, nothing to do).
@@ -90,7 +103,7 @@ class InboxWriter:
         item = _Pending(platform, event_id, JSONText(clean_json(payload)),
                         asyncio.get_running_loop().create_future())
         self._queue.append(item)
-        with self.in_hand():
+        with self.acks.in_hand():
             async with self._writer:
                 if not item.done.done():  # no earlier writer took it along: write what waits
                     batch, self._queue = self._queue, []

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.base import Channel
 from bot.config import Settings
 from bot.delivery import Delivery
-from bot.ingest import InboxWriter
+from bot.ingest import Acks, InboxWriter
 from bot.makers import default_makers
 from bot.metrics import Metrics
 from bot.pages.tokens import LinkMaker
@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 
 # How long the worker lets a burst of acknowledgements go first, per event at most.
 ACK_PRIORITY_S = 0.2
-# How long background database work waits for acknowledgements at each turn, at most.
-GIVE_WAY_S = 0.05
 
 TimeHook = Callable[[datetime, datetime], Awaitable[None]]
 
@@ -99,17 +97,10 @@ async def open_runtime(
     if settings.database.echo:
         log.warning("[database] echo is on: every SQL statement and its parameters (message "
                     "text, platform tokens) go to the log; turn it off after debugging")
-    inboxes: list[InboxWriter] = []  # the one made below
-
-    async def give_way() -> None:
-        """Background database work (worker, delivery, scheduler, pages) waits its turn while
-        an acknowledgement is in hand, at most GIVE_WAY_S each time (SQLite runs on the loop,
-        storage.sqlite_inline)."""
-        if inboxes:
-            await inboxes[0].quiet(at_most=GIVE_WAY_S)
-
+    # Background database work gives way to the acknowledgements in hand (bot.ingest).
+    acks = Acks()
     engine = create_engine(settings.database.url, echo=settings.database.echo,
-                           give_way=give_way)
+                           give_way=acks)
     await upgrade(engine)
     factory = session_factory(engine)
     config = config_for(scheduler=settings.scheduler, nlu=settings.nlu,
@@ -151,10 +142,10 @@ async def open_runtime(
     for loop in (worker.loop, delivery.loop):
         loop.on_failure = metrics.loop_failures.labels(loop.name).inc
     ingest_engine = create_engine(settings.database.url)
-    inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup, metrics=metrics)
-    inboxes.append(inbox)
-    worker.yield_to = delivery.yield_to = functools.partial(inbox.quiet, at_most=ACK_PRIORITY_S)
-    worker.pressed = inbox.busy
+    inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup, metrics=metrics,
+                        acks=acks)
+    worker.yield_to = delivery.yield_to = functools.partial(acks.quiet, at_most=ACK_PRIORITY_S)
+    worker.pressed = acks.busy
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
                    inbox=inbox, blobs=blobs, metrics=metrics)

@@ -149,15 +149,17 @@ def _claim_statement(dialect: str, by_platform: bool) -> Any:
 
 # Run for every reply sent: built once (building a statement costs more than running it).
 _MARK_SENT = (
-    update(OutboxMessage).where(col(OutboxMessage.id) == bindparam("sent_id"))
+    update(OutboxMessage).where(col(OutboxMessage.id).in_(bindparam("sent_ids", expanding=True)))
     .values(status="sent", sent_at=bindparam("sent_now"), claimed_until=None,
             attempts=col(OutboxMessage.attempts) + 1)
     .execution_options(synchronize_session=False)
 )
 
 
-async def mark_sent(*, session: AsyncSession, message_id: int, now: datetime) -> None:
-    await session.execute(_MARK_SENT, {"sent_id": message_id, "sent_now": now})
+async def mark_sent(*, session: AsyncSession, message_ids: list[int], now: datetime) -> None:
+    """The platform accepted these: one statement for a round of sends."""
+    if message_ids:
+        await session.execute(_MARK_SENT, {"sent_ids": message_ids, "sent_now": now})
 
 
 async def mark_retry(

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.feishu import FeishuChannel
@@ -332,3 +332,26 @@ async def test_a_full_app_window_stops_the_claims_not_just_the_sends(rig: Rig) -
     rig.clock.advance(WINDOW)
     await rig.one.delivery.drain()
     assert len(rig.fake.sent) == 100
+
+
+async def test_sends_that_finish_together_are_marked_sent_together(rig: Rig) -> None:
+    """The outcomes of sends that finish side by side are written in one transaction, those
+    sent in one statement: marking each row apart took a third of the database time."""
+    gate = asyncio.Event()
+    rig.fake.hold.update({f"oc_{c}": gate for c in range(10)})
+    await rig.queue(chats=10, per_chat=1)
+    marks: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOXMESSAGE SET STATUS"):
+            marks.append(statement)
+
+    event.listen(rig.one.engine.sync_engine, "before_cursor_execute", count)
+    sending = asyncio.create_task(rig.one.delivery.drain())
+    await rig.fake.wait_for(lambda: rig.fake.held == 10)
+    gate.set()
+    await sending
+    rows = await rig.rows()
+    assert [r.status for r in rows] == ["sent"] * 10
+    assert len(rig.fake.sent) == 10
+    assert 1 <= len(marks) <= 3

@@ -135,29 +135,93 @@ async def test_a_stale_snapshot_is_refused_at_once(url: str, tmp_path: Path) -> 
     await engine.dispose()
 
 
-async def test_long_database_work_gives_way_but_never_holding_the_write_lock(url: str) -> None:
-    """A task running statements for longer than a slice awaits `give_way` (the server's:
-    until no acknowledgement is in hand) at its next call, except inside a write
-    transaction, where what it waits for might need the lock it holds."""
+class Urgent:
+    """Acknowledgements in hand, as the server's `bot.ingest.Acks` reports them."""
+
+    def __init__(self, busy: bool) -> None:
+        self.waiting = busy
+        self.asked: list[float] = []
+
+    def busy(self) -> bool:
+        return self.waiting
+
+    async def give_way(self) -> None:
+        self.asked.append(time.monotonic())
+
+
+async def _reads(conn: object, seconds: float) -> None:
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        await conn.execute(text("SELECT count(*) FROM t"))  # type: ignore[attr-defined]
+
+
+async def test_database_work_gives_way_to_urgent_work_but_never_holding_the_write_lock(
+    url: str,
+) -> None:
+    """While urgent work waits, each call outside a write transaction awaits `give_way`;
+    inside one, never: what it waits for might need the lock it holds."""
     await _table(url)
-    asked: list[float] = []
-
-    async def give_way() -> None:
-        asked.append(time.monotonic())
-
-    engine = create_engine(url, give_way=give_way)
-
-    async def busy(conn: object, seconds: float) -> None:
-        until = time.monotonic() + seconds
-        while time.monotonic() < until:
-            await conn.execute(text("SELECT count(*) FROM t"))  # type: ignore[attr-defined]
-
+    urgent = Urgent(busy=True)
+    engine = create_engine(url, give_way=urgent)
     async with engine.connect() as conn:
-        await busy(conn, 0.05)
-    assert asked, "reads for 50 ms never gave way"
+        await _reads(conn, 0.02)
+    assert urgent.asked, "reads while an acknowledgement waited never gave way"
     async with engine.begin() as conn:
         await conn.execute(text("INSERT INTO t VALUES (7)"))  # the write lock is held now
-        asked.clear()
-        await busy(conn, 0.05)
-        assert not asked
+        urgent.asked.clear()
+        await _reads(conn, 0.02)
+        assert not urgent.asked
     await engine.dispose()
+
+
+async def test_database_work_does_not_wait_when_nothing_is_urgent(url: str) -> None:
+    await _table(url)
+    urgent = Urgent(busy=False)
+    engine = create_engine(url, give_way=urgent)
+    async with engine.connect() as conn:
+        await _reads(conn, 0.02)
+    assert urgent.asked == []
+    await engine.dispose()
+
+
+class LockProbe(Urgent):
+    """Urgent work that, whenever it is waited for, checks whether the database's write lock
+    is free (a writer of another connection would get it)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(busy=True)
+        self.path = path
+        self.locked_while_waited_for = 0
+
+    async def give_way(self) -> None:
+        other = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            self.locked_while_waited_for += 1
+        finally:
+            other.close()
+        await super().give_way()
+
+
+async def test_a_write_returning_rows_outside_a_transaction_never_gives_way_holding_the_lock(
+    url: str, tmp_path: Path,
+) -> None:
+    """sqlite3 runs `WITH … UPDATE … RETURNING` in autocommit, holding the write lock until
+    its rows are read: reading them is no turn to give away (the claims are such statements;
+    an acknowledgement waiting for the lock would wait for the turn)."""
+    await _table(url)
+    probe = LockProbe(str(tmp_path / "inline.sqlite3"))
+    engine = create_engine(url, give_way=probe)
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (1), (2)"))
+        await conn.commit()
+        rows = await conn.execute(text(
+            "WITH c AS (SELECT x FROM t) UPDATE t SET x = x + 10 WHERE x IN (SELECT x FROM c) "
+            "RETURNING x"))
+        assert sorted(rows.scalars()) == [11, 12]
+        await conn.commit()
+    await engine.dispose()
+    assert probe.asked, "the probe was never consulted"
+    assert probe.locked_while_waited_for == 0

@@ -75,6 +75,7 @@ class FakeFeishu(FakeServer):
         self.standing: Fault | None = None
         # Sends to these receive_ids wait until their event is set (a chat that hangs).
         self.hold: dict[str, asyncio.Event] = {}
+        self.held = 0  # sends that have waited (or wait) at a gate of `hold`
         self.message_calls = 0
         self.uploads: list[Upload] = []
         self.upload_calls = 0
@@ -191,6 +192,8 @@ class FakeFeishu(FakeServer):
             return refusal
         body = await request.json()
         if (gate := self.hold.get(body["receive_id"])) is not None:
+            self.held += 1
+            await self._notify()
             await gate.wait()
         if (refusal := self._unknown_key(body["msg_type"], json.loads(body["content"]))):
             await self._notify()
