@@ -47,7 +47,7 @@ SQLITE_BUSY = 5
 # holds the write lock, a longer one (turns would only keep the lock held longer).
 SLICE_S = 0.002
 HOLDING_SLICE_S = 0.05
-# Calls that read (or drop) the rows of a statement already run.
+# Cursor calls that read (or drop) the rows of a statement already run.
 _STATEMENT_RESULTS = frozenset({"fetchone", "fetchmany", "fetchall", "close"})
 # Pauses between tries of a locked statement: the first ones only let other tasks run.
 _PAUSES = (0.0, 0.0, 0.001, 0.002, 0.005, 0.01)
@@ -113,7 +113,8 @@ class InlineConnection(Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        if getattr(fn, "__name__", "") in _STATEMENT_RESULTS:
+        if (isinstance(getattr(fn, "__self__", None), sqlite3.Cursor)
+                and getattr(fn, "__name__", "") in _STATEMENT_RESULTS):
             # Reading a statement's rows: no turn between running it and reading them. A
             # write that returns rows outside a transaction (`WITH … UPDATE … RETURNING`,
             # which sqlite3 runs in autocommit) holds the write lock until they are read.

@@ -4,6 +4,7 @@ without blocking the loop, a stale snapshot is refused at once, and the wait has
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import time
@@ -225,3 +226,13 @@ async def test_a_write_returning_rows_outside_a_transaction_never_gives_way_hold
     await engine.dispose()
     assert probe.asked, "the probe was never consulted"
     assert probe.locked_while_waited_for == 0
+
+
+async def test_closing_connections_is_quiet(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    await _table(url)
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT count(*) FROM t"))
+    with caplog.at_level(logging.ERROR):
+        await engine.dispose()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
