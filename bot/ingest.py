@@ -93,15 +93,17 @@ class InboxWriter:
         self._writer = asyncio.Lock()
         self.batches = 0
 
-    async def save(self, *, platform: str, event_id: str, payload: dict[str, Any]) -> bool:
+    async def save(self, *, platform: str, event_id: str,
+                   payload: dict[str, Any] | JSONText) -> bool:
         """True when the event is new; False for a redelivery (already saved, nothing to do).
         Raises if it could not be saved: the caller must then not acknowledge it.
 
         Strings are cleaned first (handlers.cleantext): a NUL or a lone surrogate must not
         make an event impossible to store, and so unanswered. The payload is encoded once,
-        there, and stored as that text."""
-        item = _Pending(platform, event_id, JSONText(clean_json(payload)),
-                        asyncio.get_running_loop().create_future())
+        there, and stored as that text; one given as JSONText is stored as it is (the
+        caller found nothing in it to clean: handlers.cleantext.json_text_if_clean)."""
+        text = payload if isinstance(payload, JSONText) else JSONText(clean_json(payload))
+        item = _Pending(platform, event_id, text, asyncio.get_running_loop().create_future())
         self._queue.append(item)
         with self.acks.in_hand():
             async with self._writer:

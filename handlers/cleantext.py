@@ -46,10 +46,12 @@ def clean_value(value: Any) -> Any:
     return value
 
 
-# A control character as `json.dumps(…, ensure_ascii=False)` writes it (the others it writes
-# as they are): \b, \f or \u0000–\u001f. An escaped backslash before a "b" matches too,
-# which only costs the slow path.
-_ESCAPED_CONTROL = re.compile(r"\\[bf]|\\u00[01]")
+# Any character `_ODD` finds, written as a JSON escape: \b, \f or \uXXXX of a control,
+# zero-width, direction or surrogate code point. An escaped backslash before such letters
+# matches too, which only costs the slow path.
+_ESCAPED_ODD = re.compile(
+    r"\\[bf]|\\u(?:00[01]|007f|00[89]|200[b-f]|202[a-e]|206[0-4]|feff|d[89a-f])",
+    re.IGNORECASE)
 
 
 def clean_json(value: Any) -> str:
@@ -57,6 +59,12 @@ def clean_json(value: Any) -> str:
     first and searching the text once is several times cheaper than walking the value, and
     almost no payload has anything to clean (the acknowledgement path saves every event)."""
     text = json.dumps(value, ensure_ascii=False)
-    if _ODD.search(text) is None and _ESCAPED_CONTROL.search(text) is None:
+    return json_text_if_clean(text) or json.dumps(clean_value(value), ensure_ascii=False)
+
+
+def json_text_if_clean(text: str) -> str | None:
+    """JSON text as it came when none of its strings has anything to clean, else None (then
+    decode, `clean_json`): a platform's own encoding is kept rather than done again."""
+    if _ODD.search(text) is None and _ESCAPED_ODD.search(text) is None:
         return text
-    return json.dumps(clean_value(value), ensure_ascii=False)
+    return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,7 @@ from storage.inbox import insert_events
 from storage.models import Activity, Attendance, InboxEvent
 from tests.app_support import inbox_count, prepare_demo_database, settle
 from tests.fakes.feishu import FakeFeishu
-from tests.fakes.feishu_signing import card_action_event, encrypt, signed_body, text_event
+from tests.fakes.feishu_signing import card_action_event, encrypt, sign, signed_body, text_event
 
 APP_ID, TOKEN, KEY = "cli_test", "v-token", "e-key"
 USER, CHAT = "ou_zhangli", "oc_group"
@@ -134,6 +135,35 @@ async def test_event_is_committed_before_the_acknowledgement(bot: Bot) -> None:
         row = (await session.execute(select(InboxEvent))).scalar_one()
     assert row.event_id == "ev-saved" and row.payload["app_id"] == APP_ID
     assert row.payload["event"]["header"]["event_id"] == "ev-saved"
+
+
+async def test_the_inbox_keeps_the_event_as_sent_and_cleans_what_needs_it(bot: Bot) -> None:
+    """An event is stored as Feishu wrote it; one with an odd character in a string, escaped
+    or written out, is decoded and stored cleaned (a NUL must not reach PostgreSQL). The
+    message text inside `content` is JSON of its own: the worker cleans it."""
+    runtime = bot.client.app[RUNTIME]
+    runtime.worker.wakeup.clear()
+    plain = message("今天开展了数学集体备课", event_id="ev-plain")
+    escaped = message("签到", event_id="ev-escaped")
+    escaped["event"]["sender"]["sender_id"]["user_id"] = "u\u200b1\x00"
+    written = message("签到", event_id="ev-written")
+    written["event"]["sender"]["sender_id"]["user_id"] = "u\u200b2\ufeff"
+    for event in (plain, escaped):
+        assert (await bot.post(event))[0] == 200
+    text = json.dumps(written, ensure_ascii=False).encode()
+    assert "\u200b".encode() in text  # written out, not escaped
+    body = json.dumps({"encrypt": encrypt(text, KEY)}).encode()
+    ts, nonce = str(int(time.time())), "n0nce"
+    headers = {"X-Lark-Request-Timestamp": ts, "X-Lark-Request-Nonce": nonce,
+               "X-Lark-Signature": sign(ts, nonce, KEY, body)}
+    assert (await bot.post_raw(body, headers))[0] == 200
+    async with runtime.factory() as session:
+        stored = (await session.execute(select(InboxEvent))).scalars()
+        rows = {r.event_id: r.payload for r in stored}
+    assert rows["ev-plain"] == {"app_id": APP_ID, "via": "webhook", "event": plain}
+    user_ids = [rows[e]["event"]["event"]["sender"]["sender_id"]["user_id"]
+                for e in ("ev-escaped", "ev-written")]
+    assert user_ids == ["u1 ", "u2"]
 
 
 async def test_refused_requests_store_nothing(bot: Bot) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.appkeys import RUNTIME
 from bot.channels.base import Refused
-from storage.db import is_database_fault
+from storage.db import JSONText, is_database_fault
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Accept:
     """An event to keep: saved to the inbox under its id, then acknowledged with `ack`."""
 
     event_id: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | JSONText  # JSONText: encoded, nothing in it to clean
     ack: web.StreamResponse
 
 

@@ -192,6 +192,12 @@ def inbox_payload(app_id: str, event: dict[str, Any], *, via: str) -> dict[str, 
     return {"app_id": app_id, "via": via, "event": event}
 
 
+def inbox_payload_text(app_id: str, event_text: str, *, via: str) -> str:
+    """`inbox_payload` as JSON text around the event's own text (not encoded again)."""
+    return (f'{{"app_id": {json.dumps(app_id)}, "via": {json.dumps(via)}, '
+            f'"event": {event_text}}}')
+
+
 def normalise(payload: Mapping[str, Any], bots: Mapping[str, BotIdentity],
               tz: ZoneInfo) -> IncomingMessage | None:
     event = _dict(payload.get("event"))

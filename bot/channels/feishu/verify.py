@@ -30,6 +30,8 @@ class Verified:
     event: dict[str, Any]
     event_id: str
     event_type: str
+    # The event's JSON text as it came (decrypted): the inbox keeps it without re-encoding.
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ def _json_object(raw: bytes | str) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return value if isinstance(value, dict) else None
+
+
+def _text(raw: bytes) -> str | None:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _signed_app(
@@ -109,26 +118,27 @@ def verify_request(
     plain_apps = [a for a in apps if not a.encrypt_key]
     if not plain_apps:
         return Refused(401, "unencrypted, unsigned event but an Encrypt Key is configured")
-    return _event(plain_apps, outer)
+    return _event(plain_apps, outer, _text(body) or "")
 
 
 def _decrypted(keyed: Sequence[FeishuApp], encrypted: str, *, signed: bool) -> Outcome:
     for app in keyed:
         try:
-            inner = _json_object(decrypt(encrypted, app.encrypt_key))
+            text = _text(decrypt(encrypted, app.encrypt_key))
         except DecryptError:
             continue
-        if inner is None:
+        inner = None if text is None else _json_object(text)
+        if text is None or inner is None:
             return Refused(400, "decrypted body is not a JSON object")
         if inner.get("type") == "url_verification":
             return _url_check([app], inner)
         if not signed:
             return Refused(401, "event is not signed")
-        return _event([app], inner)
+        return _event([app], inner, text)
     return Refused(400, "cannot decrypt the body with the configured Encrypt Key")
 
 
-def _event(apps: Sequence[FeishuApp], event: dict[str, Any]) -> Outcome:
+def _event(apps: Sequence[FeishuApp], event: dict[str, Any], text: str) -> Outcome:
     header = event.get("header")
     if event.get("schema") != "2.0" or not isinstance(header, dict):
         return Refused(400, "only schema 2.0 events are accepted")
@@ -148,4 +158,4 @@ def _event(apps: Sequence[FeishuApp], event: dict[str, Any]) -> Outcome:
         return Refused(400, "header.event_id missing or invalid")
     if not isinstance(event_type, str) or not event_type:
         return Refused(400, "header.event_type missing")
-    return Verified(app=app, event=event, event_id=event_id, event_type=event_type)
+    return Verified(app=app, event=event, event_id=event_id, event_type=event_type, text=text)

@@ -15,9 +15,11 @@ from bot.channels.base import Refused
 from bot.channels.webhook import Accept, Answer, Handler, Verdict, webhook
 from bot.config import FeishuApp
 from handlers import texts
+from handlers.cleantext import json_text_if_clean
+from storage.db import JSONText
 
 from .cards import toast
-from .normalise import CARD_ACTION, PLATFORM, inbox_payload
+from .normalise import CARD_ACTION, PLATFORM, inbox_payload, inbox_payload_text
 from .verify import Challenge, verify_request
 
 
@@ -29,8 +31,10 @@ def make_handler(apps: Sequence[FeishuApp], max_body: int) -> Handler:
         if isinstance(outcome, Challenge):
             return Answer(web.json_response({"challenge": outcome.challenge}))
         ack = toast(texts.CARD_UNDO_TOAST) if outcome.event_type == CARD_ACTION else {}
-        return Accept(outcome.event_id,
-                      inbox_payload(outcome.app.app_id, outcome.event, via="webhook"),
-                      web.json_response(ack))
+        # The event's text as Feishu wrote it, unless a string in it needs cleaning.
+        text = json_text_if_clean(outcome.text) if outcome.text else None
+        payload = (JSONText(inbox_payload_text(outcome.app.app_id, text, via="webhook"))
+                   if text else inbox_payload(outcome.app.app_id, outcome.event, via="webhook"))
+        return Accept(outcome.event_id, payload, web.json_response(ack))
 
     return webhook(PLATFORM, verify, max_body=max_body)
