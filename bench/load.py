@@ -1,6 +1,7 @@
 """Load: a mixed stream (check-ins, reports, queries, help, redeliveries) against `serve`.
 
 Usage: python bench/load.py [--rate 200] [--seconds 60] [--burst 3000] [--pg ADMIN_URL]
+                            [--app-limit N]
 One instance on SQLite; with --pg, also two instances sharing one PostgreSQL database, each
 event posted to one and its redelivery (10 %) to the other. Every phase against the fake
 Feishu API in this process, over 400 chats, by linked roster members. Prints throughput,
@@ -99,8 +100,9 @@ async def phase(session: aiohttp.ClientSession, urls: list[str], events: list[Ev
     return latencies, time.perf_counter() - start
 
 
-def write_config(path: Path, port: int, db_url: str, api_base: str) -> None:
-    hook.write_config(path, port, db_url, api_base)
+def write_config(path: Path, port: int, db_url: str, api_base: str,
+                 app_limit: int | None = None) -> None:
+    hook.write_config(path, port, db_url, api_base, app_limit)
     with path.open("a", encoding="utf-8") as f:
         f.write(f'\n[files]\ndir = "{path.parent / "files"}"\n[scheduler]\nenabled = false\n')
 
@@ -117,7 +119,7 @@ async def run(name: str, db_url: str, instances: int, args: argparse.Namespace,
         port = hook.free_port()
         cfg = tmp / f"{name}{i}" / "config.toml"
         cfg.parent.mkdir(parents=True, exist_ok=True)
-        write_config(cfg, port, db_url, fake.url)
+        write_config(cfg, port, db_url, fake.url, args.app_limit)
         env_bin = Path(sys.executable).with_name("jiaolian")
         procs.append(await hook.start_process([str(env_bin), "serve", "--config", str(cfg)],
                                               port, "/healthz", cfg.parent / "serve.log"))
@@ -182,4 +184,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--burst", type=int, default=3000)
     parser.add_argument("--pg", default="", help="a PostgreSQL admin URL: two instances on it")
+    parser.add_argument("--app-limit", type=int, default=None, metavar="N",
+                        help="the app's sends a second (default: Feishu's 50), as in webhook.py")
     asyncio.run(main(parser.parse_args()))

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.models import OutboxMessage
@@ -119,24 +118,28 @@ _ROWS_BY_ID = (
 
 @functools.cache
 def _claim_statement(dialect: str, by_platform: bool) -> Any:
-    """claim_due's statement, built once per dialect: building it (an aliased anti-join in a
-    CTE) took longer than SQLite takes to run it, on every round of delivery."""
+    """claim_due's statement, built once per dialect (building it took longer than SQLite
+    takes to run it, on every round of delivery).
+
+    Each target's head is the smallest id among its pending rows, found in one grouped pass:
+    an anti-join ("no earlier pending row") is as correct, but PostgreSQL's generic plan
+    for it, on statistics taken while the outbox was small, compared every pending row with
+    every other (18 s a claim at 8,000 pending rows)."""
     o = OutboxMessage
-    earlier = aliased(OutboxMessage)
     now: Any = bindparam("now")
+    pending = col(o.status) == "pending"
     free = or_(col(o.claimed_until).is_(None), col(o.claimed_until) < now)
-    due = [col(o.status) == "pending", col(o.next_attempt_at) <= now, free]
+    heads: Any = select(func.min(col(o.id)).label("id")).where(pending)
     if by_platform:
-        due.append(col(o.platform).in_(bindparam("platforms", expanding=True)))
-    ahead = exists().where(
-        col(earlier.platform) == col(o.platform), col(earlier.app_id) == col(o.app_id),
-        col(earlier.target_kind) == col(o.target_kind), col(earlier.target) == col(o.target),
-        col(earlier.status) == "pending", col(earlier.id) < col(o.id),
-    )
-    candidates = (select(col(o.id)).where(*due, ~ahead).order_by(col(o.id))
-                  .limit(bindparam("limit")))
+        heads = heads.where(col(o.platform).in_(bindparam("platforms", expanding=True)))
+    heads = heads.group_by(col(o.platform), col(o.app_id), col(o.target_kind),
+                           col(o.target)).cte("heads")
+    due = [pending, col(o.next_attempt_at) <= now, free]
+    candidates = (select(col(o.id)).join(heads, heads.c.id == col(o.id)).where(*due)
+                  .order_by(col(o.id)).limit(bindparam("limit")))
     if dialect == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # Several instances: rows another one is claiming are skipped, not waited for.
+        candidates = candidates.with_for_update(skip_locked=True, of=o)
     # A CTE is evaluated once: a locking subquery with LIMIT may be run again per row.
     chosen = candidates.cte("chosen")
     return (
