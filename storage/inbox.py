@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from storage.models import InboxEvent
+from storage.sql import plan_each_time
 
 MAX_ATTEMPTS = 5
 # Short, so that events a killed worker held are taken up again soon; a worker that outlives
@@ -66,6 +67,7 @@ async def claim_events(
         .values(claimed_until=now + lease, attempts=col(InboxEvent.attempts) + 1)
         .returning(col(InboxEvent.id))
     )
+    await plan_each_time(session)
     claimed = list((await session.execute(stmt)).scalars())
     if not claimed:
         return []

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import OutboxMessage
-from storage.sql import insert_ignore
+from storage.sql import insert_ignore, plan_each_time
 
 MAX_ATTEMPTS = 12
 # In `extra`: how many steps (text parts, then attachments) a platform already accepted.
@@ -103,6 +103,7 @@ async def claim_due(
     if platforms is not None:
         params["platforms"] = platforms
     claim = _claim_statement(session.get_bind().dialect.name, platforms is not None)
+    await plan_each_time(session)
     claimed = list((await session.execute(claim, params)).scalars())
     if not claimed:
         return []

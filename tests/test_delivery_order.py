@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.feishu import FeishuChannel
@@ -259,6 +259,29 @@ async def test_concurrent_claims_take_disjoint_batches_of_their_limit(pg_url: st
     finally:
         for e in engines:
             await e.dispose()
+
+
+@pytest.mark.postgres
+async def test_claims_are_planned_for_the_rows_there_are_now(pg_url: str) -> None:
+    """asyncpg prepares statements; PostgreSQL may then keep a generic plan made while the
+    queues were nearly empty (autovacuum, which would refresh it, can be off). The claims
+    ask for a plan each time: none of their runs uses a generic plan."""
+    engine = create_engine(pg_url)
+    await upgrade(engine)
+    factory = session_factory(engine)
+    try:
+        for _ in range(12):
+            async with transaction(factory) as session:
+                await claim_due(session=session, now=T0, limit=16)
+                await claim_events(session=session, now=T0, limit=16)
+        async with factory() as session:
+            rows = (await session.execute(text(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE 'WITH%'"))).all()
+    finally:
+        await engine.dispose()
+    assert len(rows) == 2, [r[0][:40] for r in rows]
+    assert [(r[1], r[2] >= 12) for r in rows] == [(0, True), (0, True)]
 
 
 async def test_the_shared_windows_forget_old_sends(rig: Rig) -> None:
