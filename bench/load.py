@@ -2,11 +2,12 @@
 
 Usage: python bench/load.py [--rate 200] [--seconds 60] [--burst 3000] [--pg ADMIN_URL]
                             [--app-limit N]
-One instance on SQLite; with --pg, also two instances sharing one PostgreSQL database, each
-event posted to one and its redelivery (10 %) to the other. Every phase against the fake
-Feishu API in this process, over 400 chats, by linked roster members. Prints throughput,
-p50/p99 acknowledgement and end-to-end reply latency, resident memory of each instance, and
-the events lost (never answered) and duplicated (answered twice). Loopback only.
+One instance on SQLite; with --pg, also two instances (--pg-instances) sharing one PostgreSQL
+database, each event posted to one and its redelivery (10 %) to the other. Every phase
+against the fake Feishu API in this process, over 400 chats, by linked roster members.
+Prints throughput, p50/p99 acknowledgement and end-to-end reply latency, resident memory of
+each instance, and the events lost (never answered) and duplicated (answered twice).
+Loopback only.
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ async def main(args: argparse.Namespace) -> None:
     await run("sqlite", f"sqlite:///{tmp}/load.sqlite3", 1, args, tmp)
     if args.pg:
         async with scratch_database(args.pg, "jl_load") as url:
-            await run("postgresql", url, 2, args, tmp)
+            await run("postgresql", url, args.pg_instances, args, tmp)
 
 
 if __name__ == "__main__":
@@ -184,6 +185,8 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--burst", type=int, default=3000)
     parser.add_argument("--pg", default="", help="a PostgreSQL admin URL: two instances on it")
+    parser.add_argument("--pg-instances", type=int, default=2, metavar="N",
+                        help="how many `serve` instances share the PostgreSQL database")
     parser.add_argument("--app-limit", type=int, default=None, metavar="N",
                         help="the app's sends a second (default: Feishu's 50), as in webhook.py")
     asyncio.run(main(parser.parse_args()))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -122,10 +122,12 @@ def _claim_statement(dialect: str, by_platform: bool) -> Any:
     """claim_due's statement, built once per dialect (building it took longer than SQLite
     takes to run it, on every round of delivery).
 
-    Each target's head is the smallest id among its pending rows, found in one grouped pass:
-    an anti-join ("no earlier pending row") is as correct, but PostgreSQL's generic plan
-    for it, on statistics taken while the outbox was small, compared every pending row with
-    every other (18 s a claim at 8,000 pending rows)."""
+    Each target's head is the smallest id among its pending rows, found in one grouped pass.
+    On PostgreSQL the heads, and then the chosen rows, are handed on as one array each
+    (`id = ANY(…)`: a primary-key look-up per id whatever the planner believes): without
+    statistics (autovacuum off, or a queue that grew by thousands in a minute) its plans for
+    an anti-join or a join against the heads compared every waiting row with every other,
+    3–18 s a claim at a few thousand rows."""
     o = OutboxMessage
     now: Any = bindparam("now")
     pending = col(o.status) == "pending"
@@ -133,22 +135,32 @@ def _claim_statement(dialect: str, by_platform: bool) -> Any:
     heads: Any = select(func.min(col(o.id)).label("id")).where(pending)
     if by_platform:
         heads = heads.where(col(o.platform).in_(bindparam("platforms", expanding=True)))
-    heads = heads.group_by(col(o.platform), col(o.app_id), col(o.target_kind),
-                           col(o.target)).cte("heads")
+    heads = heads.group_by(col(o.platform), col(o.app_id), col(o.target_kind), col(o.target))
     due = [pending, col(o.next_attempt_at) <= now, free]
-    candidates = (select(col(o.id)).join(heads, heads.c.id == col(o.id)).where(*due)
+    postgres = dialect == "postgresql"
+    candidates = (select(col(o.id)).where(_among(o, heads, postgres), *due)
                   .order_by(col(o.id)).limit(bindparam("limit")))
-    if dialect == "postgresql":
+    if postgres:
         # Several instances: rows another one is claiming are skipped, not waited for.
-        candidates = candidates.with_for_update(skip_locked=True, of=o)
+        candidates = candidates.with_for_update(skip_locked=True)
     # A CTE is evaluated once: a locking subquery with LIMIT may be run again per row.
     chosen = candidates.cte("chosen")
     return (
-        update(o).where(col(o.id).in_(select(chosen.c.id)), *due)
+        update(o).where(_among(o, select(chosen.c.id), postgres), *due)
         .values(claimed_until=bindparam("until"))
         .returning(col(o.id))
         .execution_options(synchronize_session=False)
     )
+
+
+def _among(o: Any, ids: Any, postgres: bool) -> Any:
+    """`o.id IN (ids)`; on PostgreSQL `o.id = ANY(array of ids)`, computed once."""
+    if not postgres:
+        return col(o.id).in_(ids)
+    listed = ids.subquery()
+    # A cast makes it an expression: `= ANY (SELECT …)` would compare with each row instead.
+    array = cast(select(func.array_agg(listed.c.id)).scalar_subquery(), ARRAY(Integer))
+    return col(o.id) == any_(array)
 
 
 # Run for every reply sent: built once (building a statement costs more than running it).
