@@ -43,26 +43,26 @@ def forget_lookups(session: AsyncSession) -> None:
     session.info.pop(_LOOKUPS, None)
 
 
+async def _remembered(session: AsyncSession, key: tuple[str, str, str], statement: Any,
+                      params: dict[str, str]) -> Member | ChatGroup | None:
+    found = _lookups(session)
+    if key not in found:
+        found[key] = (await session.execute(statement, params)).scalar_one_or_none()
+    return found[key]
+
+
 async def member_by_identity(
     *, session: AsyncSession, platform: str, external_id: str,
 ) -> Member | None:
-    key = ("member", platform, external_id)
-    found = _lookups(session)
-    if key not in found:
-        params = {"platform": platform, "external_id": external_id}
-        found[key] = (await session.execute(_MEMBER_BY_IDENTITY, params)).scalar_one_or_none()
-    member = found[key]
+    member = await _remembered(session, ("member", platform, external_id), _MEMBER_BY_IDENTITY,
+                               {"platform": platform, "external_id": external_id})
     assert member is None or isinstance(member, Member)
     return member
 
 
 async def group_by_chat(*, session: AsyncSession, platform: str, chat_id: str) -> ChatGroup | None:
-    key = ("group", platform, chat_id)
-    found = _lookups(session)
-    if key not in found:
-        params = {"platform": platform, "chat_id": chat_id}
-        found[key] = (await session.execute(_GROUP_BY_CHAT, params)).scalar_one_or_none()
-    group = found[key]
+    group = await _remembered(session, ("group", platform, chat_id), _GROUP_BY_CHAT,
+                              {"platform": platform, "chat_id": chat_id})
     assert group is None or isinstance(group, ChatGroup)
     return group
 
