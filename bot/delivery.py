@@ -63,7 +63,7 @@ class Delivery:
     def __init__(
         self, *, factory: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
         clock: Clock, concurrency: int = 16,
-        yield_to: Callable[[], Awaitable[None]] | None = None,
+        yield_to: Callable[[datetime], Awaitable[None]] | None = None,
         metrics: Metrics | None = None, lease: timedelta = LEASE,
         shared_limits: bool = True, makers: Makers | None = None,
         limits: SendLimits | None = None,
@@ -132,7 +132,7 @@ class Delivery:
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
         if self.yield_to is not None:
-            await self.yield_to()
+            await self.yield_to(row.created_at)
         channel = self.channels[row.platform]
         try:
             wait = await self._reserve(row)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +41,13 @@ class _Pending:
 # Background database work (worker, delivery, scheduler, pages) waits at most this long at a
 # time for the acknowledgements in hand (storage.sqlite_inline: it runs on the loop).
 GIVE_WAY_S = 0.05
+# The worker and delivery wait at most this long before each event or send...
+ACK_PRIORITY_S = 0.2
+# ...and only while what they work on is younger than this: an older event or reply goes
+# without waiting, so replies keep up with a steady stream of acknowledgements.
+REPLY_SOON = timedelta(seconds=0.5)
+# Set in a task whose work is past REPLY_SOON: its database calls do not wait either.
+_OVERDUE: ContextVar[bool] = ContextVar("overdue", default=False)
 
 
 class Acks:
@@ -47,7 +56,8 @@ class Acks:
     after it: background work asks `busy` between steps and waits (`quiet`, bounded, so it
     never starves) while any is in hand."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         # Set while no acknowledgement is in hand (a request being answered, or a save).
         self._idle = asyncio.Event()
         self._idle.set()
@@ -76,9 +86,20 @@ class Acks:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout=at_most)
 
+    async def let_through(self, since: datetime) -> None:
+        """Before work on something received at `since`: wait while acknowledgements are in
+        hand, at most ACK_PRIORITY_S and only until the work is REPLY_SOON old. A burst is
+        acknowledged first; under a steady load old work goes at once, and this task's
+        database calls stop waiting too (`give_way`)."""
+        left = (since + REPLY_SOON - self.clock.now()).total_seconds()
+        _OVERDUE.set(left <= 0)
+        if left > 0:
+            await self.quiet(at_most=min(ACK_PRIORITY_S, left))
+
     async def give_way(self) -> None:
         """A database connection's wait at a turn (storage.sqlite_inline.GiveWay)."""
-        await self.quiet(at_most=GIVE_WAY_S)
+        if not _OVERDUE.get():
+            await self.quiet(at_most=GIVE_WAY_S)
 
 
 class InboxWriter:
@@ -88,7 +109,7 @@ class InboxWriter:
         self.metrics = metrics
         self.clock = clock
         self.wakeup = wakeup
-        self.acks = acks or Acks()
+        self.acks = acks or Acks(clock)
         self._queue: list[_Pending] = []
         self._writer = asyncio.Lock()
         self.batches = 0

@@ -37,8 +37,6 @@ from storage.roster import all_schools
 
 log = logging.getLogger(__name__)
 
-# How long the worker lets a burst of acknowledgements go first, per event at most.
-ACK_PRIORITY_S = 0.2
 
 TimeHook = Callable[[datetime, datetime], Awaitable[None]]
 
@@ -98,7 +96,7 @@ async def open_runtime(
         log.warning("[database] echo is on: every SQL statement and its parameters (message "
                     "text, platform tokens) go to the log; turn it off after debugging")
     # Background database work gives way to the acknowledgements in hand (bot.ingest).
-    acks = Acks()
+    acks = Acks(clock)
     engine = create_engine(settings.database.url, echo=settings.database.echo,
                            give_way=acks)
     await upgrade(engine)
@@ -144,8 +142,9 @@ async def open_runtime(
     ingest_engine = create_engine(settings.database.url)
     inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup, metrics=metrics,
                         acks=acks)
-    worker.yield_to = delivery.yield_to = functools.partial(acks.quiet, at_most=ACK_PRIORITY_S)
-    worker.pressed = acks.busy
+    worker.yield_to = delivery.yield_to = acks.let_through
+    # SQLite: a transaction of several events ends when an acknowledgement waits for its lock.
+    worker.pressed = acks.busy if is_sqlite(settings.database.url) else None
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
                    inbox=inbox, blobs=blobs, metrics=metrics)

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -89,7 +89,7 @@ class Worker:
         self, *, factory: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel],
         services: Services, dispatcher: Dispatcher, clock: Clock,
         delivered: asyncio.Event | None = None,
-        yield_to: Callable[[], Awaitable[None]] | None = None, batch: int = 16,
+        yield_to: Callable[[datetime], Awaitable[None]] | None = None, batch: int = 16,
         pictures: PictureFetcher | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -103,7 +103,7 @@ class Worker:
         self.batch = batch
         self.delivered = delivered
         self.metrics = metrics
-        # Awaited before each event: lets urgent work (acknowledgements) go first.
+        # Awaited before each event with when it came: urgent work (acknowledgements) first.
         self.yield_to = yield_to
         # Accounts seen linked to the roster: they need no platform lookup (bot.identify).
         self._linked: set[tuple[str, str]] = set()
@@ -122,14 +122,14 @@ class Worker:
         ready: list[tuple[InboxEvent, IncomingMessage | None]] = []
         for event in events:
             if self.yield_to is not None:
-                await self.yield_to()
+                await self.yield_to(event.received_at)
             try:
                 ready.append((event, await self._prepare(event)))
             except Exception as exc:
                 await self._failed(event, exc)
         while ready:
             if self.yield_to is not None:
-                await self.yield_to()
+                await self.yield_to(ready[0][0].received_at)
             ready = ready[await self._together(ready):]
         return len(events)
 

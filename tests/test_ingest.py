@@ -4,12 +4,13 @@ batches, and failures that reach every waiting request (so none of them is ackno
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ingest import InboxWriter
-from handlers.clock import SystemClock
+from bot.ingest import REPLY_SOON, Acks, InboxWriter
+from handlers.clock import FixedClock, SystemClock
 from storage.models import InboxEvent
 
 
@@ -65,3 +66,33 @@ async def test_the_same_event_id_on_two_platforms_is_two_events(engine: AsyncEng
     )
     assert sorted(results) == [False, True, True]
     assert await count(engine) == 2
+
+
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+async def test_young_work_waits_for_the_acknowledgements_in_hand() -> None:
+    acks = Acks(FixedClock(T0))
+    with acks.in_hand():
+        waiting = asyncio.create_task(acks.let_through(T0))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not waiting.done()
+    await waiting  # answered: the work goes on
+
+
+async def test_work_older_than_a_prompt_reply_goes_at_once_and_its_queries_do_not_wait() -> None:
+    """Under a steady stream of acknowledgements one is nearly always in hand: work that
+    waited would never catch up. Past REPLY_SOON it neither waits nor gives way."""
+    acks = Acks(FixedClock(T0 + REPLY_SOON + timedelta(milliseconds=1)))
+
+    async def old_work() -> None:
+        await acks.let_through(T0)
+        await acks.give_way()
+
+    with acks.in_hand():
+        work = asyncio.create_task(old_work())
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert work.done()
+    await work
