@@ -46,7 +46,7 @@ ACK_PRIORITY_S = 0.2
 # ...and only while what they work on is younger than this: an older event or reply goes
 # without waiting, so replies keep up with a steady stream of acknowledgements (where one is
 # nearly always in hand, waiting gains the acknowledgements nothing and costs every reply).
-REPLY_SOON = timedelta(seconds=0.1)
+REPLY_SOON = timedelta(seconds=0.5)
 # Set in a task whose work is past REPLY_SOON: its database calls do not wait either.
 _OVERDUE: ContextVar[bool] = ContextVar("overdue", default=False)
 
