@@ -97,8 +97,10 @@ async def open_runtime(
                     "text, platform tokens) go to the log; turn it off after debugging")
     # Background database work gives way to the acknowledgements in hand (bot.ingest).
     acks = Acks(clock)
+    # No pre-ping: the loops retry a statement that meets a dropped connection (the pool then
+    # renews its connections); acknowledgements use their own engine, which pings.
     engine = create_engine(settings.database.url, echo=settings.database.echo,
-                           give_way=acks)
+                           give_way=acks, pre_ping=False)
     await upgrade(engine)
     factory = session_factory(engine)
     config = config_for(scheduler=settings.scheduler, nlu=settings.nlu,

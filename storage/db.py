@@ -70,10 +70,12 @@ def _json_serializer(value: Any) -> str:
 
 
 def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
-                  give_way: GiveWay | None = None) -> AsyncEngine:
+                  give_way: GiveWay | None = None, pre_ping: bool = True) -> AsyncEngine:
     """`busy_timeout_ms` only matters for SQLite: how long a statement keeps being tried
     while another connection holds the lock before it reports "database is locked";
-    `give_way` too (storage.sqlite_inline.inline_creator).
+    `give_way` too (storage.sqlite_inline.inline_creator). `pre_ping` (PostgreSQL) tests a
+    pooled connection before each use: a round trip, worth it where a failure is costly (an
+    acknowledgement), not for background loops that retry anyway.
 
     SQL parameters (message text, payloads with platform tokens) stay out of error messages,
     and so out of logs, unless `echo` is on, which logs every statement anyway."""
@@ -92,8 +94,9 @@ def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = BUSY_T
             logging.getLogger("aiosqlite").setLevel(logging.INFO)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(0))
         return engine
-    return create_async_engine(full, echo=echo, hide_parameters=not echo, pool_pre_ping=True,
-                               pool_size=10, json_serializer=_json_serializer)
+    return create_async_engine(full, echo=echo, hide_parameters=not echo,
+                               pool_pre_ping=pre_ping, pool_size=10,
+                               json_serializer=_json_serializer)
 
 
 def is_database_fault(exc: BaseException) -> bool:

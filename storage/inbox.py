@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,15 +31,26 @@ async def insert_events(
     rows = [{"platform": platform, "event_id": event_id, "payload": payload,
              "received_at": received_at, "status": "pending", "attempts": 0, "error": ""}
             for event_id, payload in events]
+    if engine.dialect.name == "postgresql":
+        # One statement needs no transaction of its own: BEGIN and COMMIT would be two more
+        # round trips on every acknowledgement.
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return await _insert_rows(auto, rows)
     async with engine.begin() as conn:
         return await _insert_rows(conn, rows)
 
 
-async def _insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
+@functools.cache
+def _insert_statement(dialect: str) -> Any:
     table = InboxEvent.__table__  # type: ignore[attr-defined]
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    module = postgresql if dialect == "postgresql" else sqlite
     stmt = module.insert(table).on_conflict_do_nothing(index_elements=["platform", "event_id"])
-    result = await conn.execute(stmt.returning(table.c.event_id), rows)
+    return stmt.returning(table.c.event_id)
+
+
+async def _insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
+    result = await conn.execute(_insert_statement(conn.dialect.name), rows)
     return {row.event_id for row in result}
 
 
