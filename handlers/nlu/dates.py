@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from handlers.nlu.clauses import clause_span
 from handlers.nlu.numbers import NUM, to_int
+from handlers.nlu.prefilter import compile_prefiltered
 
 _RELATIVE_DAYS = {
     "大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "昨晚": -1, "昨早": -1, "昨儿": -1,
@@ -50,7 +51,7 @@ def _numbered(pattern: str, index: int) -> str:
     return re.sub(r"\(\?P<(\w+)>", lambda m: f"(?P<{m.group(1)}_{index}>", pattern)
 
 
-_DATE_RE = re.compile(
+_DATE_RE = compile_prefiltered(
     "|".join(f"(?P<k{i}>{_numbered(p, i)})" for i, (_, p) in enumerate(_PATTERNS))
 )
 _KINDS = {f"k{i}": kind for i, (kind, _) in enumerate(_PATTERNS)}

@@ -12,10 +12,15 @@ from dataclasses import dataclass
 
 from handlers.nlu.clauses import clause_start
 from handlers.nlu.lexicon import Lexicon
+from handlers.nlu.prefilter import compile_prefiltered
+
+
+def _alternatives(patterns: Iterable[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns) or r"(?!)"
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
+    return compile_prefiltered(_alternatives(patterns))
 
 
 def _words(words: Iterable[str]) -> str:
@@ -63,10 +68,11 @@ class CueFinder:
         self._verbs = _compile(lexicon.action_verbs)
         self._organising = _compile(lexicon.organising_verbs)
         # A count asked straight after a verb ("开展了几次") still asks.
-        self._verb_count = re.compile(rf"(?:{self._verbs.pattern})了?\s*(?:几|多少|哪些)")
+        self._verb_count = compile_prefiltered(
+            rf"(?:{_alternatives(lexicon.action_verbs)})了?\s*(?:几|多少|哪些)")
         # 还没开展, 没有搞, 未开展集备, 还没集备: the activity has not taken place.
         self._negation_heads = frozenset(w[0] for w in lexicon.negations)
-        self._negation = re.compile(
+        self._negation = compile_prefiltered(
             rf"(?:{_words(lexicon.negations)})(?:{_words(lexicon.negation_fillers)})?"
             rf"过?(?:{_words((*lexicon.negated_verbs, *triggers))})"
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from handlers.nlu.lexicon import Lexicon
 from handlers.nlu.numbers import NUM, to_int
+from handlers.nlu.prefilter import compile_prefiltered
 
 Span = tuple[int, int]
 Token = tuple[int, int, str]
@@ -121,18 +122,18 @@ class SlotFinder:
         for town, canonical in town_aliases(schools).items():
             self.school_names.setdefault(town, canonical)
         self._school_re = re.compile(alternation(list(self.school_names)))
-        self._school_lead = re.compile("|".join(lexicon.shapes["school_lead"]))
-        self._school_sends = re.compile("|".join(lexicon.shapes["school_sends"]))
+        self._school_lead = compile_prefiltered("|".join(lexicon.shapes["school_lead"]))
+        self._school_sends = compile_prefiltered("|".join(lexicon.shapes["school_sends"]))
         self._sender_lead = re.compile("|".join(lexicon.shapes["sender_lead"]))
-        self._school_staff = re.compile("|".join(lexicon.shapes["school_staff"]))
+        self._school_staff = compile_prefiltered("|".join(lexicon.shapes["school_staff"]))
         self._fallbacks = [(re.compile(p), code) for p, code in lexicon.fallbacks
                            if code in lexicon.activities]
         self.periods = {w: p for p, words in lexicon.periods.items() for w in words}
         self._period_re = re.compile(alternation(list(self.periods)))
         people = alternation(lexicon.people)
-        self._participants = [re.compile(p.replace("{people}", people))
+        self._participants = [compile_prefiltered(p.replace("{people}", people))
                               for p in _PARTICIPANT_SHAPES]
-        self._total = re.compile("|".join(lexicon.shapes["total"]))
+        self._total = compile_prefiltered("|".join(lexicon.shapes["total"]))
         self._by = [(by, re.compile(alternation(words)))
                     for by, words in lexicon.query_by.items()]
         self._surnames = frozenset(lexicon.surnames)
