@@ -20,7 +20,7 @@ from handlers.nlu.numbers import to_int
 from handlers.nlu.parser import Parser
 from handlers.nlu.slot_json import clock_of, clock_text, slots_from_json, slots_to_json
 from handlers.nlu.times import find_time
-from handlers.nlu.tokenizer import USER_FREQ, DomainTokenizer
+from handlers.nlu.tokenizer import BLOCKS, USER_FREQ, DomainTokenizer
 from storage.demo_county import demo_schools
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -97,6 +97,22 @@ def test_tokenizer_keeps_roster_words_whole_and_writes_nothing(tmp_path: Path) -
     assert not (tmp_path / "c").exists()
     assert "集体备课" in tok.tokens("今天开展了数学集体备课")
     assert "泗顶中心校" in tok.tokens("到泗顶中心校送教")
+
+
+@pytest.mark.parametrize("text", [
+    "今天开展了数学集体备课，12人参加。下午 听课3节", "签到", "", "  备课,,集体备课 abc-12 集备",
+    "上周一至周三在县实小参加了赛课活动,我上了一节数学课", "前天晚上8点网络教研 主题“双减”",
+])
+def test_tokenizer_segments_only_wanted_blocks_and_the_same_way(text: str) -> None:
+    """A block's tokens do not depend on the other blocks: segmenting only the blocks that
+    hold a word gives exactly those blocks' tokens of the whole text."""
+    tok = DomainTokenizer(["集体备课"])
+    full = tok.spans(text)
+    assert "".join(t for _, _, t in full) == text
+    for word in ("备课", "集", "听课", "数学", "x"):
+        wanted = [m.span() for m in BLOCKS.finditer(text) if word in m.group(0)]
+        inside = [t for t in full if any(s <= t[0] < e for s, e in wanted)]
+        assert tok.spans(text, lambda block, word=word: word in block) == inside, word
 
 
 def test_tokenizer_scores_paths_against_jiebas_total() -> None:

@@ -30,6 +30,7 @@ class Reading:
 
     text: str
     masked: str
+    # jieba's tokens of the blocks that hold a trigger or subject word (no other token can).
     tokens: list[tuple[int, int, str]]
     cues: Cues
     hits: list[slots.Hit]

@@ -110,6 +110,8 @@ class SlotFinder:
         self._trigger_as_noun = re.compile(lexicon.trigger_as_noun)
         self.subjects = lexicon.subject_map()
         self._subject_re = re.compile(alternation(list(self.subjects)))
+        # Any trigger or subject: a stretch of text without one needs no tokens.
+        self._word_re = re.compile(alternation([*self.triggers, *self.subjects]))
         # Tokens shorter than every trigger and subject hold none (most tokens are one character).
         self._shortest = min(map(len, (*self.triggers, *self.subjects)), default=1)
         self.grades = lexicon.grade_map()
@@ -153,6 +155,11 @@ class SlotFinder:
         return [*self.triggers, *self.blocked, *self.subjects, *self.grades,
                 *self.school_names, *self.lexicon.grade_groups, *self.periods,
                 *self.lexicon.extra_words]
+
+    def holds_word(self, text: str) -> bool:
+        """Whether `text` holds a trigger or a subject; the tokens of text that holds
+        neither give no activity and no subject (`activities`, `subject`)."""
+        return self._word_re.search(text) is not None
 
     def _token_hits(
         self, tokens: Sequence[Token], pattern: re.Pattern[str], mapping: dict[str, str],
