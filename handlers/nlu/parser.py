@@ -204,7 +204,8 @@ class Parser:
         dated = slots.mask(part, [(m.start - start, m.end - start)
                                   for m in _within(r.dates, (start, end))])
         result.grade, _ = self.slots.grade(dated)
-        clock = find_time(part)
+        # The whole message's first time was read already.
+        clock = r.clock if part == r.masked else find_time(part)
         result.time = clock.clock() if clock else None
         ending = find_end_time(part, clock)
         result.end_time = ending.clock() if ending else None

@@ -28,6 +28,8 @@ def alternation(words: Sequence[str]) -> str:
 
 def mask(text: str, spans: Sequence[Span]) -> str:
     """`text` with each span blanked out, same length, so offsets stay valid."""
+    if not spans:
+        return text
     chars = list(text)
     for start, end in spans:
         chars[start:end] = MASK * (end - start)
