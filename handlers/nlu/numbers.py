@@ -6,6 +6,7 @@ cn2an only ever sees an extracted numeral span, never a sentence; single charact
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from typing import Any
@@ -18,6 +19,7 @@ _SIMPLE = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
            "七": 7, "八": 8, "九": 9, "十": 10}
 
 
+@functools.cache
 def _cn2an() -> Any:
     # cn2an costs ~90 ms to import; most messages never need it, so it loads on first use.
     return importlib.import_module("cn2an")
