@@ -16,7 +16,7 @@ import pytest
 from handlers.nlu.dates import find_date
 from handlers.nlu.lexicon import ACTIVITIES, activity_names, build_lexicon
 from handlers.nlu.normalize import normalize
-from handlers.nlu.numbers import to_int
+from handlers.nlu.numbers import COMMON, to_int
 from handlers.nlu.parser import Parser
 from handlers.nlu.slot_json import clock_of, clock_text, slots_from_json, slots_to_json
 from handlers.nlu.times import find_time
@@ -174,6 +174,13 @@ def test_normalize_caps_length() -> None:
 ])
 def test_to_int(span: str, value: int | None) -> None:
     assert to_int(span) == value
+
+
+def test_numerals_read_without_cn2an_read_as_cn2an_reads_them() -> None:
+    import cn2an
+
+    for span, value in COMMON.items():
+        assert value == int(cn2an.cn2an(span.replace("〇", "零"), "smart")), span
 
 
 @pytest.mark.parametrize(("text", "fixed", "past", "future"), [
