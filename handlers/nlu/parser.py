@@ -121,7 +121,7 @@ class Parser:
         what a question about the schedule asks about."""
         norm = normalize(text, self.lexicon.max_chars, self._bot)
         school_hits = self.slots.schools(norm.text)
-        tokens = self.tokenizer.spans(norm.text, self.slots.holds_word)
+        tokens = self.slots.word_tokens(self.tokenizer.spans(norm.text, self.slots.holds_word))
         hits = self.slots.activities(tokens, skip=[(h.start, h.end) for h in school_hits],
                                      text=norm.text)
         return hits[0].value if hits else None
@@ -131,8 +131,8 @@ class Parser:
         school_hits = self.slots.schools(text)
         school_spans = [(h.start, h.end) for h in school_hits]
         masked = slots.mask(text, school_spans)
-        # Only the tokens that can hold an activity or a subject: jieba's blocks with one.
-        tokens = self.tokenizer.spans(text, self.slots.holds_word)
+        # Only the tokens that hold an activity or a subject, from jieba's blocks with one.
+        tokens = self.slots.word_tokens(self.tokenizer.spans(text, self.slots.holds_word))
         hits = self.slots.activities(tokens, skip=school_spans, text=text)
         # A trigger split by 了 and a count (听了两节课) names its activity where it stands.
         fallback = self.slots.fallback_activity(masked)

@@ -30,7 +30,8 @@ class Reading:
 
     text: str
     masked: str
-    # jieba's tokens of the blocks that hold a trigger or subject word (no other token can).
+    # jieba's tokens that hold a trigger or subject word (SlotFinder.word_tokens): the others
+    # give no activity and no subject.
     tokens: list[tuple[int, int, str]]
     cues: Cues
     hits: list[slots.Hit]

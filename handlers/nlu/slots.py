@@ -163,6 +163,13 @@ class SlotFinder:
         neither give no activity and no subject (`activities`, `subject`)."""
         return self._word_re.search(text) is not None
 
+    def word_tokens(self, tokens: Sequence[Token]) -> list[Token]:
+        """The tokens that hold a trigger or subject and are no non-activity noun: the only
+        ones `activities` and `subject` find anything in, however often they are asked."""
+        shortest, blocked, words = self._shortest, self.blocked, self._word_re
+        return [t for t in tokens if t[1] - t[0] >= shortest and t[2] not in blocked
+                and words.search(t[2]) is not None]
+
     def _token_hits(
         self, tokens: Sequence[Token], pattern: re.Pattern[str], mapping: dict[str, str],
         skip: Sequence[Span] = (),
@@ -170,8 +177,8 @@ class SlotFinder:
         hits: list[Hit] = []
         shortest = self._shortest
         for start, end, token in tokens:
-            if end - start < shortest or token in self.blocked or any(
-                    s <= start < e for s, e in skip):
+            if end - start < shortest or token in self.blocked or (skip and any(
+                    s <= start < e for s, e in skip)):
                 continue
             for m in pattern.finditer(token):
                 word = m.group(0)
