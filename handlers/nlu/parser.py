@@ -154,12 +154,14 @@ class Parser:
         )
 
     def parse(self, text: str, now: datetime) -> ParseResult:
+        on_parsed = self.on_parsed
+        if on_parsed is None:  # nobody asks how long it took
+            return self._parse(text, now)
         started = time.perf_counter()
         try:
             return self._parse(text, now)
         finally:
-            if self.on_parsed is not None:
-                self.on_parsed(time.perf_counter() - started)
+            on_parsed(time.perf_counter() - started)
 
     def _parse(self, text: str, now: datetime) -> ParseResult:
         norm = normalize(text, self.lexicon.max_chars, self._bot)
