@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.nlu.dates import _PATTERNS, _numbered
-from handlers.nlu.lexicon import CUES, FUTURE_MARKERS, PAST_MARKERS, SHAPES
+from handlers.nlu.lexicon import CUES, FUTURE_MARKERS, PAST_MARKERS, PEOPLE, SHAPES
 from handlers.nlu.prefilter import compile_prefiltered, first_chars
+from handlers.nlu.slots import _PARTICIPANT_SHAPES, alternation
+from handlers.nlu.times import TIME
 
 
 @pytest.mark.parametrize(("pattern", "chars"), [
@@ -42,6 +44,8 @@ _PATTERNS_UNDER_TEST = [
     "|".join(f"(?:{p})" for p in FUTURE_MARKERS),
     "|".join(f"(?:{p})" for p in PAST_MARKERS),
     "|".join(f"(?P<k{i}>{_numbered(p, i)})" for i, (_, p) in enumerate(_PATTERNS)),
+    TIME,
+    *(shape.replace("{people}", alternation(PEOPLE)) for shape in _PARTICIPANT_SHAPES),
 ]
 # Characters the patterns above care about, and some they do not.
 _ALPHABET = "".join(sorted({ch for p in _PATTERNS_UNDER_TEST for ch in p if ord(ch) > 127}

@@ -66,7 +66,7 @@ _TOPIC_QUOTED = re.compile(
 # In "主题：大单元教学 参加人数：12" a space before the next field ends the topic.
 _FIELD_BREAK = re.compile(r"\s+(?=\S*:|参加|参与|人数|地点|时间|主讲|授课|主持|共)")
 _QUOTES = re.compile(r"[“”\"'「」『』《》‘’]")
-_TOPIC_MARKED = re.compile(
+_TOPIC_MARKED = compile_prefiltered(
     r"(?:(?:主题|内容|题目|专题)\s*(?:是|为|改成|改为|更正为|应为|应该是)\s*:?"
     r"|(?:主题|内容|题目|课题|课题名称)\s*:)"
     r"\s*(?P<t>[^,;!?，。；！？\n]{1,80})"
@@ -76,7 +76,7 @@ _TOPIC_AROUND = re.compile(
 )
 _BOOK = re.compile(r"《(?P<t>[^》]{1,80})》")
 _LESSON_WORD = re.compile(r"课|[一两二三四五六七八九几]节|执教|授课|讲授|教学")
-_GRADE_SEVERAL = re.compile(
+_GRADE_SEVERAL = compile_prefiltered(
     r"[一二三四五六七八九1-9](?:\s*[、,和与及至到~-]\s*[一二三四五六七八九1-9])+\s*年级"
     r"|[一二三四五六七八九1-9]{2,}年级|(?:初|高)[一二三](?:[、,和与及至到~-]?(?:初|高)?[一二三])+"
 )

@@ -21,11 +21,12 @@ _PERIOD = (r"上午|早上|早晨|清晨|凌晨|半夜|早|今早|明早|昨早|
            r"晚|中午|午后")
 # Without a period word, hours up to this one are in the afternoon.
 _BARE_AFTERNOON_UNTIL = 6
-_TIME_RE = compile_prefiltered(
+TIME = (
     rf"(?:(?P<period>{_PERIOD})\s*(?:约|大约|大概|准时|于)?\s*)?"
     rf"(?:(?P<h1>\d{{1,2}})\s*[:：]\s*(?P<m1>\d{{2}})"
     rf"|(?<![周期拜])(?P<h2>{NUM})\s*[点时](?:\s*(?P<half>半|一刻|三刻)|\s*(?P<m2>{NUM})\s*分?)?)"
 )
+_TIME_RE = compile_prefiltered(TIME)
 
 
 @dataclass(frozen=True)
