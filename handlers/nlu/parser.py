@@ -140,17 +140,14 @@ class Parser:
             hits = sorted([*hits, fallback], key=lambda h: h.start)
         # The day of the event: the date in the clause of its trigger or verb
         # ("明天元旦放假，1月4日上午召开教研活动" → 1月4日), not the first date written.
-        verb = self.cues.action_verb(masked)
+        verb = None if hits else self.cues.action_verb(masked)
         anchor = hits[0].start if hits else verb.start() if verb else None
         dates = find_dates(masked, today)
-        when = date_at(masked, dates, anchor)
-        clock = find_time(masked)
-        spans = [(m.start, m.end) for m in (when, clock) if m is not None]
         return Reading(
             text=text, masked=masked, tokens=tokens, cues=self.cues.find(masked), hits=hits,
-            when=when, clock=clock, dates=dates, school_hits=school_hits,
-            head_count=self.slots.participants(slots.mask(masked, spans)), now=now,
-            finder=self.cues, slots=self.slots, lexicon=self.lexicon,
+            when=date_at(masked, dates, anchor), clock=find_time(masked), dates=dates,
+            school_hits=school_hits, now=now, finder=self.cues, slots=self.slots,
+            lexicon=self.lexicon,
         )
 
     def parse(self, text: str, now: datetime) -> ParseResult:
