@@ -10,20 +10,23 @@ from hypothesis import strategies as st
 
 from handlers.nlu.dates import _PATTERNS, _numbered
 from handlers.nlu.lexicon import CUES, FUTURE_MARKERS, PAST_MARKERS, PEOPLE, SHAPES
-from handlers.nlu.prefilter import compile_prefiltered, first_chars
+from handlers.nlu.prefilter import compile_prefiltered, lookahead
 from handlers.nlu.slots import _PARTICIPANT_SHAPES, alternation
 from handlers.nlu.times import TIME
 
 
-@pytest.mark.parametrize(("pattern", "chars"), [
-    (r"(?<![检调])查看|统计", "[查统]"),
-    (r"(?:下午)?\s*(?P<h>\d{1,2})点", r"[下\s\d]"),
-    (r"^(?:我是|本人)|(?:老|教)师", "[我本老教]"),
-    (r"a*b?c", "[abc]"),
-    (r"[x-z]+|(?=q)w", "[x-zw]"),
+@pytest.mark.parametrize(("pattern", "guard"), [
+    (r"(?<![检调])查看|统计", "(?=[查统])"),
+    (r"(?:下午)?\s*(?P<h>\d{1,2})点", r"(?=[下\s\d])"),
+    (r"^(?:我是|本人)|(?:老|教)师", "(?=[我本老教])"),
+    (r"a*b?c", "(?=[abc])"),
+    (r"[x-z]+|(?=q)w", "(?=[x-zw])"),
+    # Case-insensitive, or nothing at all, but only at the start of the text.
+    (r"(?<!a)x|(?i:^help)", "(?:^|(?=[x]))"),
+    (r"(?<!a)x|^", "(?:^|(?=[x]))"),
 ])
-def test_first_chars(pattern: str, chars: str) -> None:
-    assert first_chars(pattern) == chars
+def test_lookahead(pattern: str, guard: str) -> None:
+    assert lookahead(pattern) == guard
 
 
 @pytest.mark.parametrize("pattern", [
@@ -33,9 +36,10 @@ def test_first_chars(pattern: str, chars: str) -> None:
     r"(?<!a).b|c",  # any character first
     r"(?<!a)[^b]c|d",  # a negated class first
     r"(?<!a)(?i:b)|c",  # case-insensitive
+    r"(?<!a)b|(?m:^c)",  # multi-line: ^ after every line break
 ])
 def test_left_alone(pattern: str) -> None:
-    assert first_chars(pattern) is None
+    assert lookahead(pattern) is None
     assert compile_prefiltered(pattern).pattern == pattern
 
 
@@ -49,7 +53,7 @@ _PATTERNS_UNDER_TEST = [
 ]
 # Characters the patterns above care about, and some they do not.
 _ALPHABET = "".join(sorted({ch for p in _PATTERNS_UNDER_TEST for ch in p if ord(ch) > 127}
-                           | set("0123456789 ,.:?!-/年月日号点半ab")))
+                           | set("0123456789 ,.:?!-/年月日号点半abhelpHELP")))
 
 
 def _found(pattern: re.Pattern[str], text: str) -> list[object]:

@@ -10,8 +10,10 @@ pattern, so the other positions fail at one character test. Matches, groups and 
 exactly those of the plain pattern: a lookahead consumes nothing and captures nothing.
 
 The first characters are read from the pattern's syntax tree (`re._parser`, the standard
-library's own parser); whatever the reading does not cover exactly (case-insensitive parts,
-negated classes, `.`, back-references, a pattern that can match nothing) leaves the pattern
+library's own parser). Alternatives anchored at the start of the text (`^`) may start with
+anything there, so the lookahead lets the start through too. Whatever the reading does not
+cover exactly (case-insensitive text away from the start, negated classes, `.`,
+back-references, flags other than `i`, a pattern that can match nothing) leaves the pattern
 as written. Imports nothing outside the stdlib.
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 try:
     _parser: Any = importlib.import_module("re._parser")
@@ -27,8 +29,16 @@ try:
 except ImportError:  # another Python's internals: every pattern stays as written
     _parser = _c = None
 
-# (op, value) items of a character class, as re._parser gives them.
-_Items = list[tuple[Any, Any]]
+
+class _First(NamedTuple):
+    """What a piece of pattern can start with."""
+
+    # Items of a character class (re._parser's (op, value) pairs).
+    chars: list[tuple[Any, Any]]
+    # It can match the empty string.
+    empty: bool
+    # Some of its matches start only at the start of the text, with any character.
+    at_start: bool = False
 
 
 def _category_escapes() -> dict[Any, str]:
@@ -42,52 +52,60 @@ def _category_escapes() -> dict[Any, str]:
 _CATEGORIES = _category_escapes()
 
 
-def _first(items: Any) -> tuple[_Items, bool] | None:
-    """The class items a match of the sequence `items` can start with, and whether it can
-    match nothing at all; None when that is not known exactly."""
-    found: _Items = []
-    for op, av in items:
-        if op is _c.LITERAL:
-            return [*found, (op, av)], False
-        if op is _c.IN:
-            if any(o is _c.NEGATE or (o is _c.CATEGORY and a not in _CATEGORIES)
-                   or o not in (_c.LITERAL, _c.RANGE, _c.CATEGORY) for o, a in av):
-                return None
-            return [*found, *av], False
+def _class_items(op: Any, av: Any) -> list[tuple[Any, Any]] | None:
+    """The class items of a literal or a class that can be written back exactly."""
+    if op is _c.LITERAL:
+        return [(op, av)]
+    if any(o not in (_c.LITERAL, _c.RANGE, _c.CATEGORY)
+           or (o is _c.CATEGORY and a not in _CATEGORIES) for o, a in av):
+        return None  # negated, or a category without an escape
+    return list(av)
+
+
+def _first(items: Any, nocase: bool = False) -> _First | None:
+    """What the sequence `items` can start with; None when that is not known exactly."""
+    chars: list[tuple[Any, Any]] = []
+    at_start = False
+    for index, (op, av) in enumerate(items):
+        if op is _c.AT and av in (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING):
+            rest = _first(items[index + 1:], nocase)
+            if rest is None or rest.empty:
+                return _First(chars, False, True)
+            return _First(chars + rest.chars, False, at_start or rest.at_start)
         if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
             continue  # zero width: the next item consumes the first character
-        if op is _c.SUBPATTERN:
-            if av[1] & re.IGNORECASE:
-                return None
-            inner = _first(av[3].data)
-        elif op is _c.ATOMIC_GROUP:
-            inner = _first(av.data)
-        elif op is _c.BRANCH:
-            inner = _branch(av[1])
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
-            inner = _first(av[2].data)
-            if inner is not None and av[0] == 0:
-                inner = (inner[0], True)
-        else:
-            return None
+        if op in (_c.LITERAL, _c.IN):
+            found = None if nocase else _class_items(op, av)
+            return None if found is None else _First(chars + found, False, at_start)
+        inner = _inner(op, av, nocase)
         if inner is None:
             return None
-        found += inner[0]
-        if not inner[1]:
-            return found, False
-    return found, True
+        chars += inner.chars
+        at_start = at_start or inner.at_start
+        if not inner.empty:
+            return _First(chars, False, at_start)
+    return _First(chars, True, at_start)
 
 
-def _branch(alternatives: Any) -> tuple[_Items, bool] | None:
-    found: _Items = []
-    empty = False
-    for alternative in alternatives:
-        inner = _first(alternative.data)
-        if inner is None:
+def _inner(op: Any, av: Any, nocase: bool) -> _First | None:
+    """What a group, a set of alternatives or a repeat can start with."""
+    if op is _c.SUBPATTERN:
+        _, add, remove, pattern = av
+        if (add | remove) & ~re.IGNORECASE:
+            return None  # multi-line, ASCII, … change what ^ or \d mean
+        return _first(pattern.data, (nocase or bool(add)) and not remove)
+    if op is _c.ATOMIC_GROUP:
+        return _first(av.data, nocase)
+    if op is _c.BRANCH:
+        firsts = [_first(alternative.data, nocase) for alternative in av[1]]
+        if any(f is None for f in firsts):
             return None
-        found += inner[0]
-        empty = empty or inner[1]
-    return found, empty
+        return _First([item for f in firsts if f for item in f.chars],
+                      any(f.empty for f in firsts if f), any(f.at_start for f in firsts if f))
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+        inner = _first(av[2].data, nocase)
+        return inner if inner is None or av[0] else inner._replace(empty=True)
+    return None
 
 
 def _engine_scans(data: Any) -> bool:
@@ -109,7 +127,7 @@ def _escape(code: int) -> str:
     return "\\" + char if char in "\\]^-[" else char
 
 
-def _class(items: _Items) -> str:
+def _class(items: list[tuple[Any, Any]]) -> str:
     parts: list[str] = []
     for op, av in items:
         if op is _c.LITERAL:
@@ -121,21 +139,23 @@ def _class(items: _Items) -> str:
     return "[" + "".join(dict.fromkeys(parts)) + "]"
 
 
-def first_chars(pattern: str) -> str | None:
-    """A character class of every character a match of `pattern` can start with, or None
-    when the engine needs no help or the class is not known exactly."""
+def lookahead(pattern: str) -> str | None:
+    """The lookahead for the first characters of `pattern`'s matches (the start of the text
+    let through when some match only there), or None when the engine needs no help or the
+    characters are not known exactly."""
     if _parser is None:
         return None
     parsed = _parser.parse(pattern)
     if parsed.state.flags & ~re.UNICODE or _engine_scans(parsed.data):
         return None
     first = _first(parsed.data)
-    if first is None or first[1] or not first[0]:
+    if first is None or first.empty or not first.chars:
         return None
-    return _class(first[0])
+    chars = _class(first.chars)
+    return f"(?:^|(?={chars}))" if first.at_start else f"(?={chars})"
 
 
 def compile_prefiltered(pattern: str) -> re.Pattern[str]:
     """`re.compile(pattern)`, led by a lookahead for its first characters where that helps."""
-    chars = first_chars(pattern)
-    return re.compile(pattern if chars is None else f"(?={chars})(?:{pattern})")
+    guard = lookahead(pattern)
+    return re.compile(pattern if guard is None else f"{guard}(?:{pattern})")
