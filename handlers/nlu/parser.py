@@ -29,7 +29,7 @@ from handlers.nlu.rules import (
     report_or_plan,
     reschedule_at,
 )
-from handlers.nlu.slot_json import slots_to_json
+from handlers.nlu.slot_json import slots_to_json_in_place
 from handlers.nlu.times import find_end_time, find_time
 from handlers.nlu.tokenizer import DomainTokenizer
 
@@ -86,7 +86,7 @@ class ParseResult:
 
     def as_json(self) -> dict[str, Any]:
         """`as_dict` with days and times as the contract's text (`jiaolian parse`)."""
-        return slots_to_json(self.as_dict())
+        return slots_to_json_in_place(self.as_dict())
 
 
 _FIELDS = tuple(f.name for f in fields(ParseResult))
