@@ -19,6 +19,7 @@ from handlers.nlu.normalize import normalize
 from handlers.nlu.numbers import COMMON, to_int
 from handlers.nlu.parser import Parser
 from handlers.nlu.slot_json import clock_of, clock_text, slots_from_json, slots_to_json
+from handlers.nlu.slots import MASK, mask
 from handlers.nlu.times import find_time
 from handlers.nlu.tokenizer import BLOCKS, USER_FREQ, DomainTokenizer
 from storage.demo_county import demo_schools
@@ -247,6 +248,18 @@ def test_slot_json_round_trip() -> None:
     assert slots_from_json(text) == typed
     assert typed["date"] == date(2026, 11, 26)
     assert (clock_of("07:30"), clock_of(None), clock_of("")) == (time(7, 30), None, None)
+
+
+@pytest.mark.parametrize(("spans", "masked"), [
+    ([], "abcdef"), ([(1, 3)], "a□□def"), ([(1, 2), (4, 6)], "a□cd□□"),
+    ([(4, 6), (1, 2)], "a□cd□□"),  # out of order
+    ([(1, 4), (2, 5)], "a□□□□f"),  # overlapping
+    ([(4, 9)], "abcd□□□□□"),  # past the end: the text grows, as it always did
+    ([(3, 1)], "abcdef"),  # empty the wrong way round
+])
+def test_mask(spans: list[tuple[int, int]], masked: str) -> None:
+    assert MASK == "□"
+    assert mask("abcdef", spans) == masked
 
 
 def test_cli_prints_json_and_nothing_on_stderr(tmp_path: Path) -> None:

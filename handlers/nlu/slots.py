@@ -30,6 +30,20 @@ def mask(text: str, spans: Sequence[Span]) -> str:
     """`text` with each span blanked out, same length, so offsets stay valid."""
     if not spans:
         return text
+    # Spans in order, apart and inside the text (nearly all): the text between them, sliced.
+    pieces: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if not pos <= start <= end <= len(text):
+            return _mask_chars(text, spans)
+        pieces += (text[pos:start], MASK * (end - start))
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _mask_chars(text: str, spans: Sequence[Span]) -> str:
+    """`mask` for spans in any order, overlapping or not."""
     chars = list(text)
     for start, end in spans:
         chars[start:end] = MASK * (end - start)
