@@ -30,7 +30,7 @@ from handlers.nlu.rules import (
     reschedule_at,
 )
 from handlers.nlu.slot_json import slots_to_json_in_place
-from handlers.nlu.times import find_end_time, find_time
+from handlers.nlu.times import TimeMention, find_end_time, find_time
 from handlers.nlu.tokenizer import DomainTokenizer
 
 KEYS = ("intent", "activity", "date", "time", "subject", "grade", "participants", "topic",
@@ -90,6 +90,12 @@ class ParseResult:
 
 
 _FIELDS = tuple(f.name for f in fields(ParseResult))
+
+
+def _end_time(text: str, start: TimeMention | None) -> TimeMention | None:
+    """`find_end_time` of `text`, whose first time is `start`: a text without one holds no
+    time at all, so no end either (find_end_time would search it again to find that)."""
+    return find_end_time(text, start) if start is not None else None
 
 
 def _within(mentions: Sequence[DateMention], span: Span) -> list[DateMention]:
@@ -206,7 +212,7 @@ class Parser:
         # The whole message's first time was read already.
         clock = r.clock if part == r.masked else find_time(part)
         result.time = clock.clock() if clock else None
-        ending = find_end_time(part, clock)
+        ending = _end_time(part, clock)
         result.end_time = ending.clock() if ending else None
         result.topic = topic_text
 
@@ -264,7 +270,7 @@ class Parser:
         rest = r.masked[move.end():]
         clock = find_time(rest)
         result.time = clock.clock() if clock else None
-        ending = find_end_time(rest, clock)
+        ending = _end_time(rest, clock)
         result.end_time = ending.clock() if ending else None
         named_place = any(h.start >= move.end() for h in r.school_hits)
         if after:
