@@ -16,6 +16,8 @@ from handlers.nlu import Parser
 from handlers.nlu.parser import KEYS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# One encoder for every line: json.dumps(…, ensure_ascii=False) builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def parse_now(value: str | None) -> datetime:
@@ -28,8 +30,9 @@ def parse_now(value: str | None) -> datetime:
 def result_json(parser: Parser, text: str, now: datetime) -> str:
     data = parser.parse(text, now).as_json()
     ordered = {k: data.get(k) for k in KEYS}
-    ordered.update({k: v for k, v in data.items() if k not in ordered})
-    return json.dumps(ordered, ensure_ascii=False)
+    for k, v in data.items():  # the other keys after the contract's, in their order
+        ordered.setdefault(k, v)
+    return _ENCODE(ordered)
 
 
 def run_parse(parser: Parser, texts: Sequence[str], now: datetime, out: TextIO) -> None:

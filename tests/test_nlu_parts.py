@@ -16,11 +16,12 @@ import pytest
 from handlers.nlu.dates import find_date
 from handlers.nlu.lexicon import ACTIVITIES, activity_names, build_lexicon
 from handlers.nlu.normalize import normalize
-from handlers.nlu.numbers import to_int
+from handlers.nlu.numbers import COMMON, to_int
 from handlers.nlu.parser import Parser
 from handlers.nlu.slot_json import clock_of, clock_text, slots_from_json, slots_to_json
+from handlers.nlu.slots import MASK, mask
 from handlers.nlu.times import find_time
-from handlers.nlu.tokenizer import USER_FREQ, DomainTokenizer
+from handlers.nlu.tokenizer import BLOCKS, USER_FREQ, DomainTokenizer
 from storage.demo_county import demo_schools
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -99,6 +100,22 @@ def test_tokenizer_keeps_roster_words_whole_and_writes_nothing(tmp_path: Path) -
     assert "泗顶中心校" in tok.tokens("到泗顶中心校送教")
 
 
+@pytest.mark.parametrize("text", [
+    "今天开展了数学集体备课，12人参加。下午 听课3节", "签到", "", "  备课,,集体备课 abc-12 集备",
+    "上周一至周三在县实小参加了赛课活动,我上了一节数学课", "前天晚上8点网络教研 主题“双减”",
+])
+def test_tokenizer_segments_only_wanted_blocks_and_the_same_way(text: str) -> None:
+    """A block's tokens do not depend on the other blocks: segmenting only the blocks that
+    hold a word gives exactly those blocks' tokens of the whole text."""
+    tok = DomainTokenizer(["集体备课"])
+    full = tok.spans(text)
+    assert "".join(t for _, _, t in full) == text
+    for word in ("备课", "集", "听课", "数学", "x"):
+        wanted = [m.span() for m in BLOCKS.finditer(text) if word in m.group(0)]
+        inside = [t for t in full if any(s <= t[0] < e for s, e in wanted)]
+        assert tok.spans(text, lambda block, word=word: word in block) == inside, word
+
+
 def test_tokenizer_scores_paths_against_jiebas_total() -> None:
     """The shipped dictionary's padding entry keeps jieba's total frequency, so a path with
     more tokens pays what it pays with the full dictionary."""
@@ -158,6 +175,13 @@ def test_normalize_caps_length() -> None:
 ])
 def test_to_int(span: str, value: int | None) -> None:
     assert to_int(span) == value
+
+
+def test_numerals_read_without_cn2an_read_as_cn2an_reads_them() -> None:
+    import cn2an
+
+    for span, value in COMMON.items():
+        assert value == int(cn2an.cn2an(span.replace("〇", "零"), "smart")), span
 
 
 @pytest.mark.parametrize(("text", "fixed", "past", "future"), [
@@ -224,6 +248,18 @@ def test_slot_json_round_trip() -> None:
     assert slots_from_json(text) == typed
     assert typed["date"] == date(2026, 11, 26)
     assert (clock_of("07:30"), clock_of(None), clock_of("")) == (time(7, 30), None, None)
+
+
+@pytest.mark.parametrize(("spans", "masked"), [
+    ([], "abcdef"), ([(1, 3)], "a□□def"), ([(1, 2), (4, 6)], "a□cd□□"),
+    ([(4, 6), (1, 2)], "a□cd□□"),  # out of order
+    ([(1, 4), (2, 5)], "a□□□□f"),  # overlapping
+    ([(4, 9)], "abcd□□□□□"),  # past the end: the text grows, as it always did
+    ([(3, 1)], "abcdef"),  # empty the wrong way round
+])
+def test_mask(spans: list[tuple[int, int]], masked: str) -> None:
+    assert MASK == "□"
+    assert mask("abcdef", spans) == masked
 
 
 def test_cli_prints_json_and_nothing_on_stderr(tmp_path: Path) -> None:

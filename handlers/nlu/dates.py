@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from handlers.nlu.clauses import clause_span
 from handlers.nlu.numbers import NUM, to_int
+from handlers.nlu.prefilter import compile_prefiltered
 
 _RELATIVE_DAYS = {
     "大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "昨晚": -1, "昨早": -1, "昨儿": -1,
@@ -50,10 +51,23 @@ def _numbered(pattern: str, index: int) -> str:
     return re.sub(r"\(\?P<(\w+)>", lambda m: f"(?P<{m.group(1)}_{index}>", pattern)
 
 
-_DATE_RE = re.compile(
+_DATE_RE = compile_prefiltered(
     "|".join(f"(?P<k{i}>{_numbered(p, i)})" for i, (_, p) in enumerate(_PATTERNS))
 )
-_KINDS = {f"k{i}": kind for i, (kind, _) in enumerate(_PATTERNS)}
+# The group number of each form, and those of each part (y, m, d, rel, wd, word) across
+# the forms, in the pattern's order: a match reads its groups by number, not by name.
+_KINDS = tuple((_DATE_RE.groupindex[f"k{i}"], kind) for i, (kind, _) in enumerate(_PATTERNS))
+
+
+def _part_groups() -> dict[str, tuple[int, ...]]:
+    parts: dict[str, tuple[int, ...]] = {}
+    for name, number in _DATE_RE.groupindex.items():  # in the pattern's order
+        part = name.rsplit("_", 1)[0]
+        parts[part] = (*parts.get(part, ()), number)
+    return parts
+
+
+_PARTS = _part_groups()
 
 
 @dataclass(frozen=True)
@@ -149,11 +163,12 @@ def _tense_of(d: date, today: date) -> str | None:
 
 def _mention(kind: str, m: re.Match[str], today: date) -> DateMention | None:
     start, end = m.span()
-    g = m.groupdict()
+    groups = m.groups()
 
     def text(key: str) -> str:
-        for name, value in g.items():
-            if value is not None and name.rsplit("_", 1)[0] == key:
+        for number in _PARTS[key]:
+            value = groups[number - 1]
+            if value is not None:
                 return value
         return ""
 
@@ -220,8 +235,9 @@ def _mention(kind: str, m: re.Match[str], today: date) -> DateMention | None:
 
 
 def _kind_of(m: re.Match[str]) -> str:
-    for name, kind in _KINDS.items():
-        if m.group(name) is not None:
+    groups = m.groups()
+    for number, kind in _KINDS:
+        if groups[number - 1] is not None:
             return kind
     return ""
 

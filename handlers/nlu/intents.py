@@ -12,15 +12,28 @@ from dataclasses import dataclass
 
 from handlers.nlu.clauses import clause_start
 from handlers.nlu.lexicon import Lexicon
+from handlers.nlu.prefilter import compile_prefiltered
+
+
+def _alternatives(patterns: Iterable[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns) or r"(?!)"
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
+    return compile_prefiltered(_alternatives(patterns))
 
 
 def _words(words: Iterable[str]) -> str:
     ordered = sorted({w for w in words if w}, key=len, reverse=True)
     return "|".join(re.escape(w) for w in ordered) or r"(?!)"
+
+
+def _matched(pattern: re.Pattern[str], text: str) -> list[str]:
+    """The text of every match; findall gives just that, and fast, when there are no groups."""
+    if pattern.groups:
+        return [m.group(0) for m in pattern.finditer(text)]
+    found: list[str] = pattern.findall(text)
+    return found
 
 
 # Cue families only looked up by name, never reported as an intent's words.
@@ -63,17 +76,19 @@ class CueFinder:
         self._verbs = _compile(lexicon.action_verbs)
         self._organising = _compile(lexicon.organising_verbs)
         # A count asked straight after a verb ("开展了几次") still asks.
-        self._verb_count = re.compile(rf"(?:{self._verbs.pattern})了?\s*(?:几|多少|哪些)")
+        self._verb_count = compile_prefiltered(
+            rf"(?:{_alternatives(lexicon.action_verbs)})了?\s*(?:几|多少|哪些)")
         # 还没开展, 没有搞, 未开展集备, 还没集备: the activity has not taken place.
         self._negation_heads = frozenset(w[0] for w in lexicon.negations)
-        self._negation = re.compile(
+        self._negation = compile_prefiltered(
             rf"(?:{_words(lexicon.negations)})(?:{_words(lexicon.negation_fillers)})?"
             rf"过?(?:{_words((*lexicon.negated_verbs, *triggers))})"
         )
 
     def find(self, text: str) -> Cues:
-        question = self._shapes["question"].search(text)
-        opinion = self._shapes["opinion"].search(text)
+        shapes = self._shapes
+        question = shapes["question"].search(text)
+        opinion = shapes["opinion"].search(text)
         found: dict[str, str] = {}
         for intent, pattern in self._intent_cues:
             m = pattern.search(text)
@@ -81,13 +96,13 @@ class CueFinder:
                 found[intent] = m.group(0)
         return Cues(
             found=found,
-            future=[m.group(0) for m in self._future.finditer(text)],
-            past=[m.group(0) for m in self._past.finditer(text)],
-            asking=bool(self._shapes["asking"].search(text)),
+            future=_matched(self._future, text),
+            past=_matched(self._past, text),
+            asking=bool(shapes["asking"].search(text)),
             question=question is not None,
             question_clause=clause_start(text, question.start()) if question else 0,
             opinion=opinion.start() if opinion else -1,
-            arrangement=self._shapes["arrangement"].search(text) is not None,
+            arrangement=shapes["arrangement"].search(text) is not None,
         )
 
     def shape(self, name: str, text: str, pos: int = 0) -> re.Match[str] | None:

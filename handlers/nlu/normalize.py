@@ -25,6 +25,10 @@ _SPACES = re.compile(r"\s+")
 _LINES = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
 # WeChat placeholders for media ("[图片]", "[表情]") carry no words.
 _PLACEHOLDER = re.compile(r"\[[^\[\]]{1,6}\]")
+# What any clean-up step below would change, but for control and zero-width characters,
+# which str.isprintable finds: whitespace (line breaks, runs, ends), emoji, "[" of a
+# placeholder. Most messages hold none and skip the clean-up.
+_UNTIDY = re.compile(rf"\s|\[|{_EMOJI.pattern}")
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,12 @@ DEFAULT_BOT = bot_mention_pattern(("教联助手",))
 def normalize(raw: str, max_chars: int = 500, bot: re.Pattern[str] = DEFAULT_BOT) -> Normalized:
     """The first `max_chars` characters, normalised; leading @mentions stripped."""
     text = unicodedata.normalize("NFKC", raw[: max_chars * 2])[:max_chars]
-    # A line break ends a clause (主题：…⏎人数：…), so it becomes a comma, not a space.
-    text = _LINES.sub(",", text.strip())
-    text = _EMOJI.sub(" ", text)
-    text = _drop_controls(drop_zero_width(text))
+    tidy = text.isprintable() and _UNTIDY.search(text) is None
+    if not tidy:
+        # A line break ends a clause (主题：…⏎人数：…), so it becomes a comma, not a space.
+        text = _LINES.sub(",", text.strip())
+        text = _EMOJI.sub(" ", text)
+        text = _drop_controls(drop_zero_width(text))
     mentioned = bot_mentioned = False
     while True:
         match = bot.match(text)
@@ -72,6 +78,7 @@ def normalize(raw: str, max_chars: int = 500, bot: re.Pattern[str] = DEFAULT_BOT
                 break
         mentioned = True
         text = text[match.end():]
-    text = _PLACEHOLDER.sub(" ", text)
-    text = _SPACES.sub(" ", text).strip()
+    if not tidy:  # else what is left after a mention is as tidy as the whole was
+        text = _PLACEHOLDER.sub(" ", text)
+        text = _SPACES.sub(" ", text).strip()
     return Normalized(text=text, mentioned=mentioned, bot_mentioned=bot_mentioned)

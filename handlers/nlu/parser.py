@@ -29,8 +29,8 @@ from handlers.nlu.rules import (
     report_or_plan,
     reschedule_at,
 )
-from handlers.nlu.slot_json import slots_to_json
-from handlers.nlu.times import find_end_time, find_time
+from handlers.nlu.slot_json import slots_to_json_in_place
+from handlers.nlu.times import TimeMention, find_end_time, find_time
 from handlers.nlu.tokenizer import DomainTokenizer
 
 KEYS = ("intent", "activity", "date", "time", "subject", "grade", "participants", "topic",
@@ -86,10 +86,16 @@ class ParseResult:
 
     def as_json(self) -> dict[str, Any]:
         """`as_dict` with days and times as the contract's text (`jiaolian parse`)."""
-        return slots_to_json(self.as_dict())
+        return slots_to_json_in_place(self.as_dict())
 
 
 _FIELDS = tuple(f.name for f in fields(ParseResult))
+
+
+def _end_time(text: str, start: TimeMention | None) -> TimeMention | None:
+    """`find_end_time` of `text`, whose first time is `start`: a text without one holds no
+    time at all, so no end either (find_end_time would search it again to find that)."""
+    return find_end_time(text, start) if start is not None else None
 
 
 def _within(mentions: Sequence[DateMention], span: Span) -> list[DateMention]:
@@ -121,8 +127,8 @@ class Parser:
         what a question about the schedule asks about."""
         norm = normalize(text, self.lexicon.max_chars, self._bot)
         school_hits = self.slots.schools(norm.text)
-        hits = self.slots.activities(self.tokenizer.spans(norm.text),
-                                     skip=[(h.start, h.end) for h in school_hits],
+        tokens = self.slots.word_tokens(self.tokenizer.spans(norm.text, self.slots.holds_word))
+        hits = self.slots.activities(tokens, skip=[(h.start, h.end) for h in school_hits],
                                      text=norm.text)
         return hits[0].value if hits else None
 
@@ -131,7 +137,8 @@ class Parser:
         school_hits = self.slots.schools(text)
         school_spans = [(h.start, h.end) for h in school_hits]
         masked = slots.mask(text, school_spans)
-        tokens = self.tokenizer.spans(text)
+        # Only the tokens that hold an activity or a subject, from jieba's blocks with one.
+        tokens = self.slots.word_tokens(self.tokenizer.spans(text, self.slots.holds_word))
         hits = self.slots.activities(tokens, skip=school_spans, text=text)
         # A trigger split by 了 and a count (听了两节课) names its activity where it stands.
         fallback = self.slots.fallback_activity(masked)
@@ -139,26 +146,25 @@ class Parser:
             hits = sorted([*hits, fallback], key=lambda h: h.start)
         # The day of the event: the date in the clause of its trigger or verb
         # ("明天元旦放假，1月4日上午召开教研活动" → 1月4日), not the first date written.
-        verb = self.cues.action_verb(masked)
+        verb = None if hits else self.cues.action_verb(masked)
         anchor = hits[0].start if hits else verb.start() if verb else None
         dates = find_dates(masked, today)
-        when = date_at(masked, dates, anchor)
-        clock = find_time(masked)
-        spans = [(m.start, m.end) for m in (when, clock) if m is not None]
         return Reading(
             text=text, masked=masked, tokens=tokens, cues=self.cues.find(masked), hits=hits,
-            when=when, clock=clock, dates=dates, school_hits=school_hits,
-            head_count=self.slots.participants(slots.mask(masked, spans)), now=now,
-            finder=self.cues, slots=self.slots, lexicon=self.lexicon,
+            when=date_at(masked, dates, anchor), clock=find_time(masked), dates=dates,
+            school_hits=school_hits, now=now, finder=self.cues, slots=self.slots,
+            lexicon=self.lexicon,
         )
 
     def parse(self, text: str, now: datetime) -> ParseResult:
+        on_parsed = self.on_parsed
+        if on_parsed is None:  # nobody asks how long it took
+            return self._parse(text, now)
         started = time.perf_counter()
         try:
             return self._parse(text, now)
         finally:
-            if self.on_parsed is not None:
-                self.on_parsed(time.perf_counter() - started)
+            on_parsed(time.perf_counter() - started)
 
     def _parse(self, text: str, now: datetime) -> ParseResult:
         norm = normalize(text, self.lexicon.max_chars, self._bot)
@@ -203,9 +209,10 @@ class Parser:
         dated = slots.mask(part, [(m.start - start, m.end - start)
                                   for m in _within(r.dates, (start, end))])
         result.grade, _ = self.slots.grade(dated)
-        clock = find_time(part)
+        # The whole message's first time was read already.
+        clock = r.clock if part == r.masked else find_time(part)
         result.time = clock.clock() if clock else None
-        ending = find_end_time(part, clock)
+        ending = _end_time(part, clock)
         result.end_time = ending.clock() if ending else None
         result.topic = topic_text
 
@@ -263,7 +270,7 @@ class Parser:
         rest = r.masked[move.end():]
         clock = find_time(rest)
         result.time = clock.clock() if clock else None
-        ending = find_end_time(rest, clock)
+        ending = _end_time(rest, clock)
         result.end_time = ending.clock() if ending else None
         named_place = any(h.start >= move.end() for h in r.school_hits)
         if after:

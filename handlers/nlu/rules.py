@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from handlers.nlu import slots
 from handlers.nlu.clauses import clause_of
@@ -30,6 +31,8 @@ class Reading:
 
     text: str
     masked: str
+    # jieba's tokens that hold a trigger or subject word (SlotFinder.word_tokens): the others
+    # give no activity and no subject.
     tokens: list[tuple[int, int, str]]
     cues: Cues
     hits: list[slots.Hit]
@@ -37,11 +40,17 @@ class Reading:
     clock: TimeMention | None
     dates: list[DateMention]
     school_hits: list[slots.Hit]
-    head_count: int | None
     now: datetime
     finder: CueFinder
     slots: slots.SlotFinder
     lexicon: Lexicon
+
+    @cached_property
+    def head_count(self) -> int | None:
+        """People who took part, the event's day and time masked (their digits count nobody);
+        read on first use: most messages that are no report never ask."""
+        spans = [(m.start, m.end) for m in (self.when, self.clock) if m is not None]
+        return self.slots.participants(slots.mask(self.masked, spans))
 
     @property
     def activity(self) -> str | None:

@@ -17,7 +17,7 @@ TIME_KEYS = ("time", "end_time")
 
 def clock_text(at: time | None) -> str | None:
     """"14:00": how spec/nlu.md writes a time and how `Activity.time` keeps it."""
-    return at.strftime("%H:%M") if at is not None else None
+    return f"{at.hour:02d}:{at.minute:02d}" if at is not None else None
 
 
 def clock_of(text: str | None) -> time | None:
@@ -27,7 +27,11 @@ def clock_of(text: str | None) -> time | None:
 
 def slots_to_json(slots: Mapping[str, Any]) -> dict[str, Any]:
     """A copy with days and times as text, later events (`more`) too; the rest as it is."""
-    data = dict(slots)
+    return slots_to_json_in_place(dict(slots))
+
+
+def slots_to_json_in_place(data: dict[str, Any]) -> dict[str, Any]:
+    """`slots_to_json` without the copy, for a dict of the caller's own (a parse's JSON)."""
     for key in DATE_KEYS:
         value = data.get(key)
         if isinstance(value, date):

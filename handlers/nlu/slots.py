@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from handlers.nlu.lexicon import Lexicon
 from handlers.nlu.numbers import NUM, to_int
+from handlers.nlu.prefilter import compile_prefiltered
 
 Span = tuple[int, int]
 Token = tuple[int, int, str]
@@ -27,6 +28,22 @@ def alternation(words: Sequence[str]) -> str:
 
 def mask(text: str, spans: Sequence[Span]) -> str:
     """`text` with each span blanked out, same length, so offsets stay valid."""
+    if not spans:
+        return text
+    # Spans in order, apart and inside the text (nearly all): the text between them, sliced.
+    pieces: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if not pos <= start <= end <= len(text):
+            return _mask_chars(text, spans)
+        pieces += (text[pos:start], MASK * (end - start))
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _mask_chars(text: str, spans: Sequence[Span]) -> str:
+    """`mask` for spans in any order, overlapping or not."""
     chars = list(text)
     for start, end in spans:
         chars[start:end] = MASK * (end - start)
@@ -63,7 +80,7 @@ _TOPIC_QUOTED = re.compile(
 # In "主题：大单元教学 参加人数：12" a space before the next field ends the topic.
 _FIELD_BREAK = re.compile(r"\s+(?=\S*:|参加|参与|人数|地点|时间|主讲|授课|主持|共)")
 _QUOTES = re.compile(r"[“”\"'「」『』《》‘’]")
-_TOPIC_MARKED = re.compile(
+_TOPIC_MARKED = compile_prefiltered(
     r"(?:(?:主题|内容|题目|专题)\s*(?:是|为|改成|改为|更正为|应为|应该是)\s*:?"
     r"|(?:主题|内容|题目|课题|课题名称)\s*:)"
     r"\s*(?P<t>[^,;!?，。；！？\n]{1,80})"
@@ -73,7 +90,7 @@ _TOPIC_AROUND = re.compile(
 )
 _BOOK = re.compile(r"《(?P<t>[^》]{1,80})》")
 _LESSON_WORD = re.compile(r"课|[一两二三四五六七八九几]节|执教|授课|讲授|教学")
-_GRADE_SEVERAL = re.compile(
+_GRADE_SEVERAL = compile_prefiltered(
     r"[一二三四五六七八九1-9](?:\s*[、,和与及至到~-]\s*[一二三四五六七八九1-9])+\s*年级"
     r"|[一二三四五六七八九1-9]{2,}年级|(?:初|高)[一二三](?:[、,和与及至到~-]?(?:初|高)?[一二三])+"
 )
@@ -109,6 +126,8 @@ class SlotFinder:
         self._trigger_as_noun = re.compile(lexicon.trigger_as_noun)
         self.subjects = lexicon.subject_map()
         self._subject_re = re.compile(alternation(list(self.subjects)))
+        # Any trigger or subject: a stretch of text without one needs no tokens.
+        self._word_re = re.compile(alternation([*self.triggers, *self.subjects]))
         # Tokens shorter than every trigger and subject hold none (most tokens are one character).
         self._shortest = min(map(len, (*self.triggers, *self.subjects)), default=1)
         self.grades = lexicon.grade_map()
@@ -121,18 +140,18 @@ class SlotFinder:
         for town, canonical in town_aliases(schools).items():
             self.school_names.setdefault(town, canonical)
         self._school_re = re.compile(alternation(list(self.school_names)))
-        self._school_lead = re.compile("|".join(lexicon.shapes["school_lead"]))
-        self._school_sends = re.compile("|".join(lexicon.shapes["school_sends"]))
+        self._school_lead = compile_prefiltered("|".join(lexicon.shapes["school_lead"]))
+        self._school_sends = compile_prefiltered("|".join(lexicon.shapes["school_sends"]))
         self._sender_lead = re.compile("|".join(lexicon.shapes["sender_lead"]))
-        self._school_staff = re.compile("|".join(lexicon.shapes["school_staff"]))
+        self._school_staff = compile_prefiltered("|".join(lexicon.shapes["school_staff"]))
         self._fallbacks = [(re.compile(p), code) for p, code in lexicon.fallbacks
                            if code in lexicon.activities]
         self.periods = {w: p for p, words in lexicon.periods.items() for w in words}
         self._period_re = re.compile(alternation(list(self.periods)))
         people = alternation(lexicon.people)
-        self._participants = [re.compile(p.replace("{people}", people))
+        self._participants = [compile_prefiltered(p.replace("{people}", people))
                               for p in _PARTICIPANT_SHAPES]
-        self._total = re.compile("|".join(lexicon.shapes["total"]))
+        self._total = compile_prefiltered("|".join(lexicon.shapes["total"]))
         self._by = [(by, re.compile(alternation(words)))
                     for by, words in lexicon.query_by.items()]
         self._surnames = frozenset(lexicon.surnames)
@@ -153,6 +172,18 @@ class SlotFinder:
                 *self.school_names, *self.lexicon.grade_groups, *self.periods,
                 *self.lexicon.extra_words]
 
+    def holds_word(self, text: str) -> bool:
+        """Whether `text` holds a trigger or a subject; the tokens of text that holds
+        neither give no activity and no subject (`activities`, `subject`)."""
+        return self._word_re.search(text) is not None
+
+    def word_tokens(self, tokens: Sequence[Token]) -> list[Token]:
+        """The tokens that hold a trigger or subject and are no non-activity noun: the only
+        ones `activities` and `subject` find anything in, however often they are asked."""
+        shortest, blocked, words = self._shortest, self.blocked, self._word_re
+        return [t for t in tokens if t[1] - t[0] >= shortest and t[2] not in blocked
+                and words.search(t[2]) is not None]
+
     def _token_hits(
         self, tokens: Sequence[Token], pattern: re.Pattern[str], mapping: dict[str, str],
         skip: Sequence[Span] = (),
@@ -160,8 +191,8 @@ class SlotFinder:
         hits: list[Hit] = []
         shortest = self._shortest
         for start, end, token in tokens:
-            if end - start < shortest or token in self.blocked or any(
-                    s <= start < e for s, e in skip):
+            if end - start < shortest or token in self.blocked or (skip and any(
+                    s <= start < e for s, e in skip)):
                 continue
             for m in pattern.finditer(token):
                 word = m.group(0)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import time
 
 from handlers.nlu.numbers import NUM, to_int
+from handlers.nlu.prefilter import compile_prefiltered
 
 _AFTERNOON = ("下午", "晚上", "今晚", "昨晚", "明晚", "傍晚", "晚间", "夜里", "晚", "午后")
 _NOON = ("中午",)
@@ -20,11 +21,12 @@ _PERIOD = (r"上午|早上|早晨|清晨|凌晨|半夜|早|今早|明早|昨早|
            r"晚|中午|午后")
 # Without a period word, hours up to this one are in the afternoon.
 _BARE_AFTERNOON_UNTIL = 6
-_TIME_RE = re.compile(
+TIME = (
     rf"(?:(?P<period>{_PERIOD})\s*(?:约|大约|大概|准时|于)?\s*)?"
     rf"(?:(?P<h1>\d{{1,2}})\s*[:：]\s*(?P<m1>\d{{2}})"
     rf"|(?<![周期拜])(?P<h2>{NUM})\s*[点时](?:\s*(?P<half>半|一刻|三刻)|\s*(?P<m2>{NUM})\s*分?)?)"
 )
+_TIME_RE = compile_prefiltered(TIME)
 
 
 @dataclass(frozen=True)

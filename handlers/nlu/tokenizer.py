@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 DICTIONARY = Path(__file__).with_name("jieba_dict.txt")
@@ -39,6 +39,10 @@ def _import_jieba() -> None:
 
 _import_jieba()
 import jieba  # noqa: E402
+
+# jieba cuts a text into blocks (runs of Han characters, letters and digits, and the stretches
+# between them) and segments each block on its own: its `cut` splits with this pattern.
+BLOCKS = jieba.re_han_default
 
 
 def _load(words: Iterable[str]) -> jieba.Tokenizer:
@@ -68,11 +72,19 @@ class DomainTokenizer:
         words: list[str] = self._jieba.lcut(text, HMM=False)
         return words
 
-    def spans(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, token) for each token of `text`."""
+    def spans(self, text: str, wanted: Callable[[str], object] | None = None,
+              ) -> list[tuple[int, int, str]]:
+        """(start, end, token) for each token of `text`; with `wanted`, only those of the
+        blocks (BLOCKS) that `wanted` accepts. jieba segments each block on its own, so the
+        tokens of a block are the same either way, and a caller that looks for words in
+        tokens need not segment a block that holds none of them (most of a message)."""
         out: list[tuple[int, int, str]] = []
         pos = 0
-        for token in self._jieba.cut(text, HMM=False):
-            out.append((pos, pos + len(token), token))
-            pos += len(token)
+        for block in (text,) if wanted is None else BLOCKS.split(text):
+            if wanted is not None and not wanted(block):
+                pos += len(block)
+                continue
+            for token in self._jieba.cut(block, HMM=False):
+                out.append((pos, pos + len(token), token))
+                pos += len(token)
         return out
