@@ -97,8 +97,8 @@ async def open_runtime(
                     "text, platform tokens) go to the log; turn it off after debugging")
     # Background database work gives way to the acknowledgements in hand (bot.ingest).
     acks = Acks(clock)
-    # No pre-ping: the loops retry a statement that meets a dropped connection (the pool then
-    # renews its connections); acknowledgements use their own engine, which pings.
+    # No pre-ping (a round trip before every transaction): the loops retry a statement that
+    # meets a dropped connection, and the pool renews its connections.
     engine = create_engine(settings.database.url, echo=settings.database.echo,
                            give_way=acks, pre_ping=False)
     await upgrade(engine)
@@ -141,7 +141,8 @@ async def open_runtime(
                     metrics=metrics)
     for loop in (worker.loop, delivery.loop):
         loop.on_failure = metrics.loop_failures.labels(loop.name).inc
-    ingest_engine = create_engine(settings.database.url)
+    # No ping either: an insert that finds its pooled connection closed is tried again.
+    ingest_engine = create_engine(settings.database.url, pre_ping=False)
     inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup, metrics=metrics,
                         acks=acks)
     worker.yield_to = delivery.yield_to = acks.let_through

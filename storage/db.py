@@ -74,8 +74,8 @@ def create_engine(url: str, *, echo: bool = False, busy_timeout_ms: int = BUSY_T
     """`busy_timeout_ms` only matters for SQLite: how long a statement keeps being tried
     while another connection holds the lock before it reports "database is locked";
     `give_way` too (storage.sqlite_inline.inline_creator). `pre_ping` (PostgreSQL) tests a
-    pooled connection before each use: a round trip, worth it where a failure is costly (an
-    acknowledgement), not for background loops that retry anyway.
+    pooled connection before each use: a round trip, spared where the caller tries again
+    after finding a connection closed (the server's loops and acknowledgements).
 
     SQL parameters (message text, payloads with platform tokens) stay out of error messages,
     and so out of logs, unless `echo` is on, which logs every statement anyway."""

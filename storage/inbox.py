@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
@@ -32,13 +33,24 @@ async def insert_events(
              "received_at": received_at, "status": "pending", "attempts": 0, "error": ""}
             for event_id, payload in events]
     if engine.dialect.name == "postgresql":
-        # One statement needs no transaction of its own: BEGIN and COMMIT would be two more
-        # round trips on every acknowledgement.
-        async with engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return await _insert_rows(auto, rows)
+        try:
+            return await _insert_autocommit(engine, rows)
+        except DBAPIError as exc:
+            # A pooled connection found closed (the server restarted): the pool renews its
+            # connections, and the insert may be tried again (a saved event is kept once).
+            if not exc.connection_invalidated:
+                raise
+        return await _insert_autocommit(engine, rows)
     async with engine.begin() as conn:
         return await _insert_rows(conn, rows)
+
+
+async def _insert_autocommit(engine: AsyncEngine, rows: list[dict[str, Any]]) -> set[str]:
+    """One statement needs no transaction of its own: BEGIN and COMMIT would be two more
+    round trips on every acknowledgement, and a ping before it a third."""
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return await _insert_rows(auto, rows)
 
 
 @functools.cache

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ingest import REPLY_SOON, Acks, InboxWriter
 from handlers.clock import FixedClock, SystemClock
+from storage.db import create_engine, upgrade
+from storage.inbox import insert_events
 from storage.models import InboxEvent
 
 
@@ -96,3 +99,26 @@ async def test_work_older_than_a_prompt_reply_goes_at_once_and_its_queries_do_no
             await asyncio.sleep(0)
         assert work.done()
     await work
+
+
+@pytest.mark.postgres
+async def test_an_acknowledgement_survives_a_connection_the_server_closed(pg_url: str) -> None:
+    """The acknowledgements' engine does not ping before each insert (a round trip each):
+    an insert that finds its pooled connection closed is tried again on a new one."""
+    engine = create_engine(pg_url, pre_ping=False)
+    await upgrade(engine)
+    try:
+        saved = await insert_events(engine=engine, platform="feishu", events=[("a", {})],
+                                    received_at=T0)
+        assert saved == {"a"}
+        killer = create_engine(pg_url)
+        async with killer.connect() as conn:
+            await conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        await killer.dispose()
+        saved = await insert_events(engine=engine, platform="feishu", events=[("b", {})],
+                                    received_at=T0)
+        assert saved == {"b"}
+    finally:
+        await engine.dispose()
