@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from bot.loops import describe
+from storage.db import once_more_if_closed
 from storage.models import InboxEvent, OutboxMessage
 
 STALE_AFTER_S = 60.0
@@ -59,18 +59,6 @@ async def _backlogs(factory: async_sessionmaker[AsyncSession], now: datetime,
         }
 
 
-async def _answered(factory: async_sessionmaker[AsyncSession], now: datetime) -> dict[str, Any]:
-    """The backlogs; asked again once when the first try found its pooled connection closed
-    (the runtime's engine does not ping): the pool is renewed by then, and the second answer
-    says what the database itself says."""
-    try:
-        return await _backlogs(factory, now)
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-    return await _backlogs(factory, now)
-
-
 async def health_report(
     *, factory: async_sessionmaker[AsyncSession], loops: Sequence[tuple[LoopState, float]],
     now: datetime,
@@ -79,7 +67,10 @@ async def health_report(
     reasons: list[str] = []
     body: dict[str, Any] = {"inbox": None, "outbox": None}
     try:
-        body |= await asyncio.wait_for(_answered(factory, now), timeout=DATABASE_TIMEOUT_S)
+        # Asked again if a pooled connection was found closed: the second answer says what
+        # the database itself says (down, refusing) rather than "connection is closed".
+        backlogs = once_more_if_closed(lambda: _backlogs(factory, now))
+        body |= await asyncio.wait_for(backlogs, timeout=DATABASE_TIMEOUT_S)
         body["database"] = "ok"
     except Exception as exc:  # any failure to answer is the reason, whatever its kind
         cause = (f"no answer in {DATABASE_TIMEOUT_S:.0f} s" if isinstance(exc, TimeoutError)

@@ -148,9 +148,7 @@ class Worker:
                         break
                     await self._handle(session, event, msg, queue)
                     done.append(event)
-                await self._queue(session, queue)
-                if not await mark_done(session=session, event_ids=[_id(e) for e in done]):
-                    raise LeaseLost([e.id for e in done])
+                await self._finish(session, queue, done)
         except Exception as exc:
             if is_database_fault(exc):
                 raise
@@ -162,6 +160,14 @@ class Worker:
         if self.delivered is not None:
             self.delivered.set()
         return len(done)
+
+    async def _finish(self, session: AsyncSession, queue: list[NewMessage],
+                      events: list[InboxEvent]) -> None:
+        """Queue the replies and mark the events done, before the commit; raises LeaseLost
+        when another worker finished any of them first (the caller rolls back)."""
+        await self._queue(session, queue)
+        if not await mark_done(session=session, event_ids=[_id(e) for e in events]):
+            raise LeaseLost([e.id for e in events])
 
     async def _pressed(self) -> bool:
         """Whether an acknowledgement waits; a request that arrived while we held the loop
@@ -178,9 +184,7 @@ class Worker:
             async with transaction(self.factory) as session:
                 queue: list[NewMessage] = []
                 await self._handle(session, event, msg, queue)
-                await self._queue(session, queue)
-                if not await mark_done(session=session, event_ids=[_id(event)]):
-                    raise LeaseLost(event.id)
+                await self._finish(session, queue, [event])
             self._count_done(event)
         except Exception as exc:
             await self._failed(event, exc)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
@@ -111,6 +111,18 @@ def is_database_fault(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
 
 
+async def once_more_if_closed(work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work`, and once more if it found its pooled connection closed (engines here do
+    not ping before use: a restarted server is met by a statement, and the pool renews its
+    connections on that error). Only for work that may safely run twice."""
+    try:
+        return await work()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    return await work()
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -145,6 +157,8 @@ def _alembic_config(connection: Connection | None = None) -> Any:
         cfg.attributes["connection"] = connection
     return cfg
 
+
+T = TypeVar("T")
 
 _REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*['\"]?(\w+)", re.MULTILINE)
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
+from storage.db import once_more_if_closed
 from storage.models import InboxEvent
 from storage.sql import plan_each_time
 
@@ -33,14 +33,8 @@ async def insert_events(
              "received_at": received_at, "status": "pending", "attempts": 0, "error": ""}
             for event_id, payload in events]
     if engine.dialect.name == "postgresql":
-        try:
-            return await _insert_autocommit(engine, rows)
-        except DBAPIError as exc:
-            # A pooled connection found closed (the server restarted): the pool renews its
-            # connections, and the insert may be tried again (a saved event is kept once).
-            if not exc.connection_invalidated:
-                raise
-        return await _insert_autocommit(engine, rows)
+        # Safe to run twice: a saved event is kept once.
+        return await once_more_if_closed(lambda: _insert_autocommit(engine, rows))
     async with engine.begin() as conn:
         return await _insert_rows(conn, rows)
 
