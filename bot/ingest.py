@@ -2,7 +2,7 @@
 channel (webhooks, long connections, the console).
 
 Group commit: requests that arrive while a batch is being written wait for the writer and
-then go together in one statement and one commit (storage.inbox.insert_events). Every event
+then go together in one statement and one commit (storage.inbox_saver). Every event
 is still committed before its own answer; SQLite just sees one writer instead of dozens of
 connections fighting over its write lock.
 """
@@ -23,14 +23,14 @@ from bot.metrics import Metrics
 from handlers.cleantext import clean_json
 from handlers.clock import Clock
 from storage.db import JSONText
-from storage.inbox import insert_events
+from storage.inbox_saver import InboxSaver
 
 
 class Wakeup(Protocol):
     def set(self) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Pending:
     platform: str
     event_id: str
@@ -107,13 +107,17 @@ class InboxWriter:
     def __init__(self, *, engine: AsyncEngine, clock: Clock, wakeup: Wakeup,
                  metrics: Metrics | None = None, acks: Acks | None = None) -> None:
         self.engine = engine
+        self.saver = InboxSaver(engine)
         self.metrics = metrics
         self.clock = clock
         self.wakeup = wakeup
         self.acks = acks or Acks(clock)
         self._queue: list[_Pending] = []
-        self._writer = asyncio.Lock()
+        # The task writing what is queued, while there is one.
+        self._flushing: asyncio.Task[None] | None = None
         self.batches = 0
+        # Per platform, the counters of received and redelivered events (labelled once).
+        self._counters: dict[str, tuple[Any, Any]] = {}
 
     async def save(self, *, platform: str, event_id: str,
                    payload: dict[str, Any] | JSONText) -> bool:
@@ -125,27 +129,54 @@ class InboxWriter:
         there, and stored as that text; one given as JSONText is stored as it is (the
         caller found nothing in it to clean: handlers.cleantext.json_text_if_clean)."""
         text = payload if isinstance(payload, JSONText) else JSONText(clean_json(payload))
-        item = _Pending(platform, event_id, text, asyncio.get_running_loop().create_future())
-        self._queue.append(item)
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(platform, event_id, text, done))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
         with self.acks.in_hand():
-            async with self._writer:
-                if not item.done.done():  # no earlier writer took it along: write what waits
-                    batch, self._queue = self._queue, []
-                    await self._write(batch)
-        new = item.done.result()
+            new = await done
         if self.metrics is not None:
-            self.metrics.events_received.labels(platform).inc()
+            received, redelivered = self._counted(platform)
+            received.inc()
             if not new:
-                self.metrics.events_deduplicated.labels(platform).inc()
+                redelivered.inc()
         return new
+
+    def _counted(self, platform: str) -> tuple[Any, Any]:
+        counters = self._counters.get(platform)
+        if counters is None:
+            assert self.metrics is not None
+            counters = self._counters[platform] = (
+                self.metrics.events_received.labels(platform),
+                self.metrics.events_deduplicated.labels(platform))
+        return counters
+
+    async def _flush(self) -> None:
+        """Writes what is queued, batch after batch, until nothing is. A task of its own, so
+        that a request that goes away (cancelled) takes nobody else's save with it."""
+        try:
+            # One turn first: the requests that came in with the first one join its batch
+            # (the SQLite insert never waits, so without it each would go alone).
+            await asyncio.sleep(0)
+            while self._queue:
+                batch, self._queue = self._queue, []
+                await self._write(batch)
+        finally:
+            self._flushing = None
+
+    async def close(self) -> None:
+        """After the saves in hand: its connection and its engine."""
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
+        await self.saver.close()
 
     async def _write(self, batch: list[_Pending]) -> None:
         inserted: set[tuple[str, str]] = set()
         try:
             for platform in {item.platform for item in batch}:
                 events = [(i.event_id, i.payload) for i in batch if i.platform == platform]
-                new = await insert_events(engine=self.engine, platform=platform, events=events,
-                                          received_at=self.clock.now())
+                new = await self.saver.insert(platform=platform, events=events,
+                                              received_at=self.clock.now())
                 inserted |= {(platform, event_id) for event_id in new}
         except BaseException as exc:  # each waiting request answers an error; platforms retry
             for item in batch:
@@ -156,10 +187,12 @@ class InboxWriter:
                 raise
             return
         self.batches += 1
+        saved = bool(inserted)
         for item in batch:
             # The same event twice in one batch: the first copy is the new one.
             key = (item.platform, item.event_id)
-            item.done.set_result(key in inserted)
+            if not item.done.done():  # its request may have gone (cancelled)
+                item.done.set_result(key in inserted)
             inserted.discard(key)
-        if any(item.done.result() for item in batch):
+        if saved:
             self.wakeup.set()

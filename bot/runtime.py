@@ -63,7 +63,7 @@ class Runtime:
         self.channels[channel.platform] = channel
 
     async def close(self) -> None:
-        await self.inbox.engine.dispose()
+        await self.inbox.close()
         await self.engine.dispose()
 
 

@@ -99,13 +99,15 @@ class InlineConnection(Connection):
     """An aiosqlite connection that never starts its thread."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], *, database: str,
-                 busy_timeout_s: float, give_way: GiveWay | None = None) -> None:
+                 busy_timeout_s: float, give_way: GiveWay | None = None,
+                 slice_s: float = SLICE_S) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._tx = _RunNow()  # type: ignore[assignment]
         self.database = database
         self.busy_timeout_s = busy_timeout_s
         self._turn_given = time.monotonic()
         self.give_way = give_way
+        self.slice_s = slice_s
 
     def __await__(self) -> Any:
         return self._connect().__await__()
@@ -130,7 +132,7 @@ class InlineConnection(Connection):
                 self._turn_given = time.monotonic()
         else:
             urgent = self.give_way is not None and self.give_way.busy()
-            if urgent or time.monotonic() - self._turn_given > SLICE_S:
+            if urgent or time.monotonic() - self._turn_given > self.slice_s:
                 await asyncio.sleep(0)
                 if urgent and self.give_way is not None:
                     await self.give_way.give_way()
@@ -166,6 +168,23 @@ class InlineConnection(Connection):
             self._connection.close()
             self._connection = None
         return None
+
+
+async def urgent_connection(database: str, *, busy_timeout_ms: int) -> InlineConnection:
+    """A connection in autocommit for the one statement of urgent work (the acknowledgements'
+    inbox insert): it never takes a turn before a statement, only while the lock is held
+    elsewhere. journal_mode=WAL is the file's own; synchronous is the connection's."""
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(database, timeout=0, check_same_thread=False,
+                                     isolation_level=None)
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+    connection = InlineConnection(connect, database=database,
+                                  busy_timeout_s=busy_timeout_ms / 1000, slice_s=float("inf"))
+    await connection._connect()
+    return connection
 
 
 def inline_creator(database: str, *, busy_timeout_ms: int,
