@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.batches import Batches
 from bot.channels.base import Channel, SendResult
 from bot.loops import Loop, backoff
 from bot.makers import Makers
@@ -42,7 +43,7 @@ from storage.outbox import (
     mark_retry,
     mark_sent,
 )
-from storage.sendlog import prune, record, wait_for_room
+from storage.sendlog import Reservations, prune
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +86,14 @@ class Delivery:
         self.yield_to = yield_to
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._finished = 0
-        # SQLite has one writer: reservations of this instance go one at a time.
-        self._reserving = asyncio.Lock()
+        # Rows about to go, reserved in the shared windows together, one transaction a batch.
+        self._reserving: Batches[OutboxMessage, float] = Batches(self._reserve_all)
         self._reservations = 0
         # Platforms whose app-wide window is full, until when: nothing of theirs is claimed.
         self._held: dict[str, datetime] = {}
-        # Outcomes of finished sends not yet written (`_settle`).
-        self._unsettled: list[tuple[OutboxMessage, SendResult]] = []
-        self._settling = asyncio.Lock()
+        # Outcomes of finished sends, written together: one statement for all those sent.
+        self._settling: Batches[tuple[OutboxMessage, SendResult], None] = Batches(
+            self._settle_all)
 
     async def deliver_due(self) -> int:
         """Start sends for due targets while there are free places; returns how many sends
@@ -150,25 +151,36 @@ class Delivery:
     async def _reserve(self, row: OutboxMessage) -> float:
         """Record the row's sends in the shared windows; or, when one is full, record nothing
         and return the seconds until the row fits."""
-        limits = sorted(limits_for(row, self.limits)) if self.shared_limits else []
-        if not limits:
+        if not self.shared_limits or not limits_for(row, self.limits):
             return 0.0
+        return await self._reserving.submit(row)
+
+    async def _reserve_all(self, rows: list[OutboxMessage]) -> list[float]:
+        """The rows in order, in one transaction: each admitted while its windows have room."""
         now = self.clock.now()
-        async with self._reserving, transaction(self.factory) as session:
-            waits = [await wait_for_room(session=session, key=lim.key, limit=lim.limit,
-                                         period=lim.period, now=now, n=n)
-                     for lim, n in limits]
-            if max(waits) > 0:
-                self._hold(row.platform, now, max(
-                    (w for (lim, _), w in zip(limits, waits, strict=True) if lim.app_wide),
-                    default=0.0))
-                return max(waits)
-            for lim, n in limits:
-                await record(session=session, key=lim.key, now=now, n=n)
-            self._reservations += 1
-            if self._reservations % PRUNE_EVERY == 0:
+        wanted = [sorted(limits_for(row, self.limits)) for row in rows]
+        waits: list[float] = []
+        async with transaction(self.factory) as session:
+            windows = Reservations(session, now)
+            await windows.lock({lim.key for limits in wanted for lim, _ in limits})
+            for row, limits in zip(rows, wanted, strict=True):
+                row_waits = [await windows.wait(key=lim.key, limit=lim.limit,
+                                                period=lim.period, n=n) for lim, n in limits]
+                if max(row_waits) > 0:
+                    self._hold(row.platform, now, max(
+                        (w for (lim, _), w in zip(limits, row_waits, strict=True)
+                         if lim.app_wide), default=0.0))
+                    waits.append(max(row_waits))
+                    continue
+                for lim, n in limits:
+                    windows.admit(lim.key, n)
+                waits.append(0.0)
+            await windows.record()
+            before = self._reservations
+            self._reservations += len(rows)
+            if self._reservations // PRUNE_EVERY > before // PRUNE_EVERY:
                 await prune(session=session, before=now - PRUNE_AFTER)
-        return 0.0
+        return waits
 
     def _hold(self, platform: str, now: datetime, wait: float) -> None:
         """Claim nothing of `platform` for `wait` seconds (its app-wide window is full)."""
@@ -180,16 +192,10 @@ class Delivery:
             asyncio.get_running_loop().call_later(wait, self.wakeup.set)
 
     async def _settle(self, row: OutboxMessage, result: SendResult) -> None:
-        """Record a send's outcome. Sends finish side by side: the first to get here writes
-        every outcome waiting, in one transaction with one statement for all those sent, and
-        the others find theirs written."""
-        self._unsettled.append((row, result))
-        async with self._settling:
-            if self._unsettled:
-                batch, self._unsettled = self._unsettled, []
-                await self._settle_all(batch)
+        """Record a send's outcome, together with those of the sends finished beside it."""
+        await self._settling.submit((row, result))
 
-    async def _settle_all(self, batch: list[tuple[OutboxMessage, SendResult]]) -> None:
+    async def _settle_all(self, batch: list[tuple[OutboxMessage, SendResult]]) -> list[None]:
         now = self.clock.now()
         outcomes: list[tuple[OutboxMessage, str]] = []
         async with transaction(self.factory) as session:
@@ -201,6 +207,7 @@ class Delivery:
                 outcomes.append((row, outcome))
         for row, outcome in outcomes:
             self._count(row, outcome)
+        return [None] * len(batch)
 
     async def _not_sent(self, session: AsyncSession, row: OutboxMessage, result: SendResult,
                         now: datetime) -> str:
@@ -258,6 +265,7 @@ class Delivery:
         """Let the sends in flight finish (shutdown); their rows are marked."""
         if self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        await self._settling.close()
 
     async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
         """Owned by the app's cleanup context; woken when there is work, polls as a safety net;

@@ -1,8 +1,8 @@
 """Saving incoming events before they are acknowledged: the one way into the inbox for every
 channel (webhooks, long connections, the console).
 
-Group commit: requests that arrive while a batch is being written wait for the writer and
-then go together in one statement and one commit (storage.inbox_saver). Every event
+Group commit: requests that arrive together go in one statement and one commit
+(bot.batches, storage.inbox_saver). Every event
 is still committed before its own answer; SQLite just sees one writer instead of dozens of
 connections fighting over its write lock.
 """
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.batches import Batches
 from bot.metrics import Metrics
 from handlers.cleantext import clean_json
 from handlers.clock import Clock
@@ -35,7 +36,6 @@ class _Pending:
     platform: str
     event_id: str
     payload: JSONText
-    done: asyncio.Future[bool]
 
 
 # Background database work (worker, delivery, scheduler, pages) waits at most this long at a
@@ -112,12 +112,13 @@ class InboxWriter:
         self.clock = clock
         self.wakeup = wakeup
         self.acks = acks or Acks(clock)
-        self._queue: list[_Pending] = []
-        # The task writing what is queued, while there is one.
-        self._flushing: asyncio.Task[None] | None = None
-        self.batches = 0
+        self._batches: Batches[_Pending, bool] = Batches(self._write)
         # Per platform, the counters of received and redelivered events (labelled once).
         self._counters: dict[str, tuple[Any, Any]] = {}
+
+    @property
+    def batches(self) -> int:
+        return self._batches.written
 
     async def save(self, *, platform: str, event_id: str,
                    payload: dict[str, Any] | JSONText) -> bool:
@@ -129,12 +130,8 @@ class InboxWriter:
         there, and stored as that text; one given as JSONText is stored as it is (the
         caller found nothing in it to clean: handlers.cleantext.json_text_if_clean)."""
         text = payload if isinstance(payload, JSONText) else JSONText(clean_json(payload))
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(platform, event_id, text, done))
-        if self._flushing is None:
-            self._flushing = asyncio.create_task(self._flush())
         with self.acks.in_hand():
-            new = await done
+            new = await self._batches.submit(_Pending(platform, event_id, text))
         if self.metrics is not None:
             received, redelivered = self._counted(platform)
             received.inc()
@@ -151,48 +148,24 @@ class InboxWriter:
                 self.metrics.events_deduplicated.labels(platform))
         return counters
 
-    async def _flush(self) -> None:
-        """Writes what is queued, batch after batch, until nothing is. A task of its own, so
-        that a request that goes away (cancelled) takes nobody else's save with it."""
-        try:
-            # One turn first: the requests that came in with the first one join its batch
-            # (the SQLite insert never waits, so without it each would go alone).
-            await asyncio.sleep(0)
-            while self._queue:
-                batch, self._queue = self._queue, []
-                await self._write(batch)
-        finally:
-            self._flushing = None
-
     async def close(self) -> None:
         """After the saves in hand: its connection and its engine."""
-        if self._flushing is not None:
-            await asyncio.gather(self._flushing, return_exceptions=True)
+        await self._batches.close()
         await self.saver.close()
 
-    async def _write(self, batch: list[_Pending]) -> None:
+    async def _write(self, batch: list[_Pending]) -> list[bool]:
         inserted: set[tuple[str, str]] = set()
-        try:
-            for platform in {item.platform for item in batch}:
-                events = [(i.event_id, i.payload) for i in batch if i.platform == platform]
-                new = await self.saver.insert(platform=platform, events=events,
-                                              received_at=self.clock.now())
-                inserted |= {(platform, event_id) for event_id in new}
-        except BaseException as exc:  # each waiting request answers an error; platforms retry
-            for item in batch:
-                if not item.done.done():
-                    item.done.set_exception(exc if isinstance(exc, Exception)
-                                            else RuntimeError("inbox write interrupted"))
-            if not isinstance(exc, Exception):
-                raise
-            return
-        self.batches += 1
-        saved = bool(inserted)
+        for platform in {item.platform for item in batch}:
+            events = [(i.event_id, i.payload) for i in batch if i.platform == platform]
+            new = await self.saver.insert(platform=platform, events=events,
+                                          received_at=self.clock.now())
+            inserted |= {(platform, event_id) for event_id in new}
+        if inserted:
+            self.wakeup.set()
+        results = []
         for item in batch:
             # The same event twice in one batch: the first copy is the new one.
             key = (item.platform, item.event_id)
-            if not item.done.done():  # its request may have gone (cancelled)
-                item.done.set_result(key in inserted)
+            results.append(key in inserted)
             inserted.discard(key)
-        if saved:
-            self.wakeup.set()
+        return results
