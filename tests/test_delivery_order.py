@@ -378,3 +378,32 @@ async def test_sends_that_finish_together_are_marked_sent_together(rig: Rig) -> 
     assert [r.status for r in rows] == ["sent"] * 10
     assert len(rig.fake.sent) == 10
     assert 1 <= len(marks) <= 3
+
+
+async def test_a_batch_of_reservations_counts_its_own_admissions(rig: Rig) -> None:
+    """Rows reserved together: each admitted row fills the window for the next, and the wait
+    is until the send that must leave first does, whether recorded before or in this batch."""
+    from sqlalchemy import func, select
+
+    from storage.models import SendLog
+    from storage.sendlog import Reservations, record
+
+    async with transaction(rig.one.factory) as session:
+        await record(session=session, key="k:old", now=T0 - timedelta(seconds=0.5))
+    async with transaction(rig.one.factory) as session:
+        windows = Reservations(session, T0)
+        await windows.lock({"k:old", "k:new"})
+        for _ in range(2):
+            assert await windows.wait(key="k:old", limit=3, period=1.0) == 0.0
+            windows.admit("k:old")
+        # Full: the oldest of the last three, recorded half a second ago, leaves in 0.5 s.
+        assert await windows.wait(key="k:old", limit=3, period=1.0) == pytest.approx(0.5)
+        for _ in range(2):
+            assert await windows.wait(key="k:new", limit=2, period=1.0) == 0.0
+            windows.admit("k:new")
+        # Full with this batch's own sends: they leave a whole window from now.
+        assert await windows.wait(key="k:new", limit=2, period=1.0) == 1.0
+        await windows.record()
+    async with transaction(rig.one.factory) as session:
+        counts = select(SendLog.key, func.count()).group_by(SendLog.key).order_by(SendLog.key)
+        assert list(await session.execute(counts)) == [("k:new", 2), ("k:old", 3)]
