@@ -88,7 +88,7 @@ def _count(request: web.Request, platform: str, status: int, started: float) -> 
     if runtime is None:
         return
     if status < 400:
-        runtime.metrics.ack_seconds.labels(platform).observe(time.perf_counter() - started)
+        runtime.metrics.observe_ack(platform, time.perf_counter() - started)
     elif status < 500:
         runtime.metrics.events_refused.labels(REFUSAL_REASONS.get(status, str(status))).inc()
 

@@ -7,6 +7,8 @@ platforms and short reasons, never user text or ids.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -68,6 +70,15 @@ class Metrics:
         self.delivery_seconds = Histogram(
             "jiaolian_delivery_seconds", "Message queued to accepted by the platform",
             ["platform"], registry=r, buckets=_LATENCY_BUCKETS)
+
+        # Children of the histogram observed on every acknowledgement, labelled once.
+        self._ack_children: dict[str, Any] = {}
+
+    def observe_ack(self, platform: str, seconds: float) -> None:
+        child = self._ack_children.get(platform)
+        if child is None:
+            child = self._ack_children[platform] = self.ack_seconds.labels(platform)
+        child.observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -24,6 +24,42 @@ def test_crypto_matches_the_independent_helper() -> None:
         decrypt(encrypt(payload, "ek"), "other key")
 
 
+def _raw_encrypted(padded: bytes, encrypt_key: str) -> str:
+    """AES-256-CBC of `padded` as it is: a padding of our choosing."""
+    import base64
+    import hashlib
+    import os
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    iv = os.urandom(16)
+    enc = Cipher(algorithms.AES(hashlib.sha256(encrypt_key.encode()).digest()),
+                 modes.CBC(iv)).encryptor()
+    return base64.b64encode(iv + enc.update(padded) + enc.finalize()).decode()
+
+
+@pytest.mark.parametrize("padded", [
+    b"0123456789abcdef" + bytes([0]) * 16,            # a pad byte of 0
+    b"0123456789abcdef" + bytes([17]) * 16,           # more than a block
+    b"0123456789abcdef" + b"x" * 13 + bytes([3, 2, 3]),  # pad bytes that differ
+])
+def test_bad_padding_is_refused(padded: bytes) -> None:
+    with pytest.raises(DecryptError):
+        decrypt(_raw_encrypted(padded, "ek"), "ek")
+
+
+def test_an_unsigned_body_does_not_tell_bad_padding_from_a_bad_plaintext() -> None:
+    """Otherwise the refusals are a padding oracle: enough to decrypt a captured body."""
+    def refusal(encrypted: str) -> object:
+        body = json.dumps({"encrypt": encrypted}).encode()
+        return verify_request([APP], {}, body, now=time.time())
+
+    bad_padding = refusal(_raw_encrypted(b"0123456789abcdef" + bytes([0]) * 16, "ek"))
+    not_json = refusal(encrypt(b"not json at all", "ek"))
+    assert bad_padding == not_json == Refused(
+        400, "cannot decrypt the body with the configured Encrypt Key")
+
+
 def test_url_verification_plain() -> None:
     body = json.dumps({"challenge": "c1", "token": "vt2", "type": "url_verification"}).encode()
     assert verify_request([PLAIN], {}, body, now=time.time()) == Challenge("c1")

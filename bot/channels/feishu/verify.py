@@ -41,6 +41,8 @@ class Challenge:
 
 Outcome = Verified | Challenge | Refused
 
+_UNDECRYPTABLE = "cannot decrypt the body with the configured Encrypt Key"
+
 
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
@@ -129,13 +131,16 @@ def _decrypted(keyed: Sequence[FeishuApp], encrypted: str, *, signed: bool) -> O
             continue
         inner = None if text is None else _json_object(text)
         if text is None or inner is None:
-            return Refused(400, "decrypted body is not a JSON object")
+            # Unsigned (a URL check), the refusal must not tell a padding error from a
+            # bad plaintext: that difference would let a forger decrypt a captured body.
+            return Refused(400, "decrypted body is not a JSON object" if signed
+                           else _UNDECRYPTABLE)
         if inner.get("type") == "url_verification":
             return _url_check([app], inner)
         if not signed:
             return Refused(401, "event is not signed")
         return _event([app], inner, text)
-    return Refused(400, "cannot decrypt the body with the configured Encrypt Key")
+    return Refused(400, _UNDECRYPTABLE)
 
 
 def _event(apps: Sequence[FeishuApp], event: dict[str, Any], text: str) -> Outcome:
