@@ -162,7 +162,7 @@ class Delivery:
         waits: list[float] = []
         async with transaction(self.factory) as session:
             windows = Reservations(session, now)
-            await windows.lock({lim.key for limits in wanted for lim, _ in limits})
+            await windows.open({lim.key: lim.period for limits in wanted for lim, _ in limits})
             for row, limits in zip(rows, wanted, strict=True):
                 row_waits = [await windows.wait(key=lim.key, limit=lim.limit,
                                                 period=lim.period, n=n) for lim, n in limits]

@@ -392,7 +392,7 @@ async def test_a_batch_of_reservations_counts_its_own_admissions(rig: Rig) -> No
         await record(session=session, key="k:old", now=T0 - timedelta(seconds=0.5))
     async with transaction(rig.one.factory) as session:
         windows = Reservations(session, T0)
-        await windows.lock({"k:old", "k:new"})
+        await windows.open({"k:old": 1.0, "k:new": 1.0})
         for _ in range(2):
             assert await windows.wait(key="k:old", limit=3, period=1.0) == 0.0
             windows.admit("k:old")
