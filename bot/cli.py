@@ -120,7 +120,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
              settings.server.port, settings.source)
     for line in _served(settings):
         log.info("%s", line)
-    web.run_app(create_app(settings), sock=sock, print=lambda *_: None, access_log=access_log)
+    web.run_app(create_app(settings, freeze_heap=True), sock=sock, print=lambda *_: None,
+                access_log=access_log)
     return 0
 
 

@@ -217,3 +217,19 @@ async def test_the_app_closes_its_channels_after_its_loops_failed(
         assert runtime.engine.pool.checkedout() == 0
     finally:
         await fake.close()
+
+
+async def test_serve_freezes_what_start_up_made(sqlite_url: str, aiohttp_client: Any) -> None:
+    """A long-lived server keeps its start-up objects out of every full collection."""
+    import gc
+
+    fake = await FakeWeCom().start()
+    before = gc.get_freeze_count()
+    try:
+        client = await aiohttp_client(create_app(wecom_settings(sqlite_url, fake),
+                                                 freeze_heap=True))
+        assert gc.get_freeze_count() > before
+        await client.close()
+    finally:
+        gc.unfreeze()  # the rest of the test run collects as usual
+        await fake.close()
