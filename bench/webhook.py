@@ -6,7 +6,8 @@ Usage: python bench/webhook.py [--rate 200] [--seconds 10] [--burst 3000] [--app
 The events are a mixed stream (check-ins, reports, a query, help) by linked roster members
 over 400 chats, with the worker and delivery running. Prints: acknowledgements/s, p50/p99
 ack latency at a steady rate and at full speed, server CPU per acknowledgement (from
-/proc), end-to-end latency (POST → reply at the fake API) at the steady rate and at 40/s,
+/proc), end-to-end latency (POST → reply at the fake API) at the steady rate and at 40/s
+(on a fresh server with Feishu's default send limits: within the platform's limits),
 an exactly-once check by reply uuid, and the medians over `--rounds` full-speed rounds that
 alternate with rounds at the bare endpoint (each waits for the replies of the one before).
 Targets (issue 13): ack p99 ≤ 15 ms at 200 events/s; full speed ≥ 50 % of the bare endpoint;
@@ -325,7 +326,19 @@ async def main(rate: float, seconds: float, burst: int, app_limit: int | None,
                     f"ratio {100 * ratios[-1]:3.0f} %, CPU {cpu_ratios[-1]:.1f}×")
                 # The worker and delivery finish the round before the next one is measured.
                 await wait_until(answered(events), DRAIN_S, "replies to a full-speed round")
-            calm_acks = await steady(session, url, calm_events, CALM_RATE, sent_at)
+    finally:
+        await stop_process(serve)
+        await stop_process(bare)
+    # Within the platform's limits: a server with Feishu's default send limits (50/s,
+    # 1,000/min per app), fresh, so that the phases above count against none of them.
+    calm_port = free_port()
+    write_config(tmp / "default.toml", calm_port, db_url, fake.url)
+    serve = await start_process([str(env_bin), "serve", "--config", str(tmp / "default.toml")],
+                                calm_port, "/healthz", tmp / "serve-default.log")
+    try:
+        async with aiohttp.ClientSession() as session:
+            calm_acks = await steady(session, f"http://127.0.0.1:{calm_port}/feishu/events",
+                                     calm_events, CALM_RATE, sent_at)
 
             async def all_answered() -> bool:
                 return all(m in fake.first_reply_at for m in all_ids)
@@ -333,7 +346,6 @@ async def main(rate: float, seconds: float, burst: int, app_limit: int | None,
             await wait_until(all_answered, DRAIN_S, "replies to the 40/s phase")
     finally:
         await stop_process(serve)
-        await stop_process(bare)
     await fake.close()
 
     def e2e(events: list[tuple[str, dict[str, str], bytes]]) -> list[float]:
@@ -351,11 +363,11 @@ async def main(rate: float, seconds: float, burst: int, app_limit: int | None,
           f"alternating rounds of {burst}; {limit}; cpu count {os.cpu_count()}")
     print(line(f"ack, steady {rate:.0f}/s for {seconds:.0f} s", acks_steady, seconds))
     print(line("ack, full speed (all rounds)", acks_burst))
-    print(line(f"ack, steady {CALM_RATE:.0f}/s", calm_acks))
+    print(line(f"ack, {CALM_RATE:.0f}/s, default limits", calm_acks))
     print(line(f"reply latency, steady {rate:.0f}/s", e2e(steady_events)))
     print(line("reply latency, full-speed rounds",
                [t for events in burst_events for t in e2e(events)]))
-    print(line(f"reply latency, steady {CALM_RATE:.0f}/s", e2e(calm_events)))
+    print(line(f"reply latency, {CALM_RATE:.0f}/s, default limits", e2e(calm_events)))
     print("full-speed rounds, each against the bare endpoint just before it:")
     for text in round_lines:
         print(text)
@@ -368,7 +380,8 @@ async def main(rate: float, seconds: float, burst: int, app_limit: int | None,
     print(f"server CPU per ack at full speed against bare, median of {rounds}: "
           f"{per_ack:.1f}×  (target ≤ 3×)")
     print(f"p99 ack at {rate:.0f}/s: {p99:.1f} ms  (target ≤ 15 ms)")
-    print(f"p99 reply at {CALM_RATE:.0f}/s: {calm_p99:.0f} ms  (target ≤ 500 ms); "
+    print(f"p99 reply at {CALM_RATE:.0f}/s (default limits): {calm_p99:.0f} ms  "
+          f"(target ≤ 500 ms); "
           f"at {rate:.0f}/s: {reply_p99:.0f} ms  (target ≤ 1,000 ms with the app limit raised)")
     print(f"events {len(all_ids)} (+20 warm-up); replies {len(fake.sent)}; "
           f"distinct uuids {distinct_uuids}; "
