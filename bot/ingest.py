@@ -1,10 +1,9 @@
 """Saving incoming events before they are acknowledged: the one way into the inbox for every
 channel (webhooks, long connections, the console).
 
-Group commit: requests that arrive together go in one statement and one commit
-(bot.batches, storage.inbox_saver). Every event
-is still committed before its own answer; SQLite just sees one writer instead of dozens of
-connections fighting over its write lock.
+Group commit: requests that arrive together go in one statement and one commit (bot.batches,
+storage.inbox_saver). Every event is still committed before its own answer; SQLite just sees
+one writer instead of dozens of connections fighting over its write lock.
 """
 
 from __future__ import annotations
