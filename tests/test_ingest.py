@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -167,3 +168,15 @@ async def test_a_request_that_goes_away_takes_no_other_save_with_it(engine: Asyn
         assert await count(engine) == 3 and writer.batches == 1 and flag.times == 1
     finally:
         await writer.close()
+
+
+async def test_the_saver_takes_a_batch_larger_than_one_statement(engine: AsyncEngine) -> None:
+    saver = InboxSaver(engine)
+    events: list[tuple[str, dict[str, Any] | str]] = [(f"big{n}", {"n": n}) for n in range(1200)]
+    try:
+        new = await saver.insert(platform="feishu", events=events, received_at=T0)
+        again = await saver.insert(platform="feishu", events=events[-3:], received_at=T0)
+    finally:
+        await saver.close()
+    assert len(new) == 1200 and again == set()
+    assert await count(engine) == 1200
