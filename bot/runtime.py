@@ -146,8 +146,9 @@ async def open_runtime(
     inbox = InboxWriter(engine=ingest_engine, clock=clock, wakeup=worker.wakeup, metrics=metrics,
                         acks=acks)
     worker.yield_to = delivery.yield_to = acks.let_through
-    # SQLite: a transaction of several events ends when an acknowledgement waits for its lock.
-    worker.pressed = acks.busy if is_sqlite(settings.database.url) else None
+    # SQLite: a transaction of several events ends when an acknowledgement waits for its lock;
+    # PostgreSQL has no lock to free, and ends one only in a burst, to let the burst go first.
+    worker.pressed = acks.busy if is_sqlite(settings.database.url) else acks.in_burst
     return Runtime(settings=settings, engine=engine, factory=factory, clock=clock,
                    channels=chans, worker=worker, delivery=delivery, services=services,
                    inbox=inbox, blobs=blobs, metrics=metrics)

@@ -1,10 +1,12 @@
 """The acknowledgements' one writer of the inbox: a batch of events in one statement.
 
-On SQLite it keeps a connection of its own in autocommit and runs the statement's text
-directly: the insert is the only database work of an acknowledgement, and SQLAlchemy's pool
-checkout, transaction and statement machinery cost more than the insert itself
-(docs/performance.md). On PostgreSQL it is storage.inbox.insert_events on the engine. Both
-store the same row: the columns, the JSON text and the UTC timestamps as the models do.
+It keeps a connection of its own, in autocommit, and runs the statement's text directly: the
+insert is the only database work of an acknowledgement, and SQLAlchemy's pool checkout,
+transaction and statement machinery cost more than the insert itself (docs/performance.md).
+SQLite gets a multi-row INSERT per batch size; PostgreSQL one statement for any size (arrays
+unnested), prepared once on the connection. Both store the row as the models do: the
+columns, the JSON text, naive UTC timestamps (a test reads it back through them). A database
+without a file of its own (SQLite in memory) goes through storage.inbox.insert_events.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+import asyncpg
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import BUSY_TIMEOUT_MS
@@ -25,6 +28,8 @@ from storage.sqlite_inline import InlineConnection, urgent_connection
 
 _COLUMNS = ("platform", "event_id", "payload", "received_at", "status", "attempts", "error")
 _ROW = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+# An acknowledgement must not wait a minute (asyncpg's default) for a database that is away.
+CONNECT_TIMEOUT_S = 5.0
 # Rows a statement: seven parameters each, far below SQLite's limit of 32,766.
 MAX_ROWS = 500
 
@@ -36,9 +41,27 @@ def _insert_sql(rows: int) -> str:
             "ON CONFLICT (platform, event_id) DO NOTHING RETURNING event_id")
 
 
+# PostgreSQL: the batch as two arrays, whatever its size.
+_PG_INSERT = (
+    f"INSERT INTO inboxevent ({', '.join(_COLUMNS)}) "
+    "SELECT $1::varchar, e, p::json, $4::timestamp, 'pending', 0, '' "
+    "FROM unnest($2::text[], $3::text[]) AS t(e, p) "
+    "ON CONFLICT (platform, event_id) DO NOTHING RETURNING event_id")
+# A statement that met these found its connection gone: it is tried once more on a new one.
+# An administrator's or a restart's termination may surface as the protocol's confusion.
+_PG_CONNECTION_LOST = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError,
+                       asyncpg.PostgresConnectionError, asyncpg.exceptions.AdminShutdownError,
+                       asyncpg.exceptions.InternalClientError, ConnectionError)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """As storage.models.UTCDateTime stores it: naive UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def _stored_moment(moment: datetime) -> str:
-    """As storage.models.UTCDateTime stores it on SQLite: naive UTC, microseconds."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    """SQLite's text of it, as SQLAlchemy writes it: microseconds always."""
+    return _naive_utc(moment).isoformat(" ", "microseconds")
 
 
 def _json(payload: dict[str, Any] | str) -> str:
@@ -51,29 +74,43 @@ class InboxSaver:
 
     def __init__(self, engine: AsyncEngine, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.engine = engine
-        database = engine.url.database if engine.dialect.name == "sqlite" else None
-        # An in-memory database is one connection's own: it goes through the engine.
-        self._file = database if database and database != ":memory:" else None
         self._busy_timeout_ms = busy_timeout_ms
-        self._connection: InlineConnection | None = None
+        self._file: str | None = None
+        self._dsn: str | None = None
+        if engine.dialect.name == "sqlite":
+            database = engine.url.database
+            self._file = database if database and database != ":memory:" else None
+        elif engine.dialect.name == "postgresql":
+            self._dsn = engine.url.set(drivername="postgresql").render_as_string(
+                hide_password=False)
+        self._sqlite: InlineConnection | None = None
+        self._pg: asyncpg.Connection | None = None
 
     async def insert(self, *, platform: str, events: Sequence[tuple[str, dict[str, Any] | str]],
                      received_at: datetime) -> set[str]:
-        if self._file is None:
-            return await insert_events(engine=self.engine, platform=platform, events=events,
-                                       received_at=received_at)
+        if self._file is not None:
+            return await self._insert_sqlite(platform, events, received_at)
+        if self._dsn is not None:
+            return await self._insert_pg(platform, events, received_at)
+        return await insert_events(engine=self.engine, platform=platform, events=events,
+                                   received_at=received_at)
+
+    async def _insert_sqlite(self, platform: str,
+                             events: Sequence[tuple[str, dict[str, Any] | str]],
+                             received_at: datetime) -> set[str]:
+        assert self._file is not None
         moment = _stored_moment(received_at)
         new: set[str] = set()
         try:
-            if self._connection is None:
-                self._connection = await urgent_connection(
-                    self._file, busy_timeout_ms=self._busy_timeout_ms)
+            if self._sqlite is None:
+                self._sqlite = await urgent_connection(self._file,
+                                                       busy_timeout_ms=self._busy_timeout_ms)
             for start in range(0, len(events), MAX_ROWS):
                 chunk = events[start:start + MAX_ROWS]
                 params: list[Any] = []
                 for event_id, payload in chunk:
                     params += (platform, event_id, _json(payload), moment, "pending", 0, "")
-                rows = await self._connection.execute_fetchall(_insert_sql(len(chunk)), params)
+                rows = await self._sqlite.execute_fetchall(_insert_sql(len(chunk)), params)
                 new.update(row[0] for row in rows)
         except sqlite3.Error as exc:
             # A connection that failed is opened again next time (the file may have moved).
@@ -83,11 +120,44 @@ class InboxSaver:
                                       hide_parameters=True) from exc
         return new
 
+    async def _insert_pg(self, platform: str, events: Sequence[tuple[str, dict[str, Any] | str]],
+                         received_at: datetime) -> set[str]:
+        args = (platform, [event_id for event_id, _ in events],
+                [_json(payload) for _, payload in events], _naive_utc(received_at))
+        try:
+            try:
+                return await self._pg_fetch(args)
+            except _PG_CONNECTION_LOST:
+                # Restarted or dropped: safe to run again (a saved event is kept once).
+                await self._drop()
+                return await self._pg_fetch(args)
+        except (asyncpg.PostgresError, *_PG_CONNECTION_LOST, OSError, TimeoutError) as exc:
+            await self._drop()
+            # As the engine reports it, without the parameters (payloads hold tokens).
+            raise OperationalError("INSERT INTO inboxevent", None, exc,
+                                   hide_parameters=True) from exc
+
+    async def _pg_fetch(self, args: tuple[Any, ...]) -> set[str]:
+        if self._pg is None or self._pg.is_closed():
+            assert self._dsn is not None
+            self._pg = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_S)
+        return {row[0] for row in await self._pg.fetch(_PG_INSERT, *args)}
+
     async def _drop(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()
+        """Forget a connection that failed (the next insert opens a new one)."""
+        sqlite, self._sqlite = self._sqlite, None
+        if sqlite is not None:
+            await sqlite.close()
+        pg, self._pg = self._pg, None
+        if pg is not None:
+            pg.terminate()
 
     async def close(self) -> None:
+        if self._pg is not None:
+            pg, self._pg = self._pg, None
+            try:
+                await pg.close(timeout=CONNECT_TIMEOUT_S)
+            except (asyncpg.PostgresError, *_PG_CONNECTION_LOST, OSError, TimeoutError):
+                pg.terminate()
         await self._drop()
         await self.engine.dispose()

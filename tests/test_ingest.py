@@ -4,6 +4,7 @@ batches, and failures that reach every waiting request (so none of them is ackno
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ingest import REPLY_SOON, Acks, InboxWriter
+from bot.ingest import BURST_IN_HAND, REPLY_SOON, Acks, InboxWriter
 from handlers.clock import FixedClock, SystemClock
 from storage.db import JSONText, create_engine, session_factory, upgrade
 from storage.inbox import insert_events
@@ -127,6 +128,55 @@ async def test_work_older_than_a_prompt_reply_goes_at_once_and_its_queries_do_no
             await asyncio.sleep(0)
         assert work.done()
     await work
+
+
+async def _close_other_connections(pg_url: str) -> None:
+    killer = create_engine(pg_url)
+    async with killer.connect() as conn:
+        await conn.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    await killer.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_savers_connection_closed_by_the_server_is_opened_again(pg_url: str) -> None:
+    """The acknowledgements' own connection (no pool, no ping): an insert that finds it
+    closed is tried once more on a new one, and a database that is away is a DBAPIError."""
+    engine = create_engine(pg_url)
+    await upgrade(engine)
+    saver = InboxSaver(engine)
+    try:
+        assert await saver.insert(platform="feishu", events=[("a", {})], received_at=T0) == {"a"}
+        await _close_other_connections(pg_url)
+        assert await saver.insert(platform="feishu", events=[("b", {})], received_at=T0) == {"b"}
+    finally:
+        await saver.close()
+    away = InboxSaver(create_engine("postgresql://postgres@127.0.0.1:1/test"))  # no server
+    try:
+        with pytest.raises(DBAPIError):
+            await away.insert(platform="feishu", events=[("c", {})], received_at=T0)
+    finally:
+        await away.close()
+
+
+async def test_in_a_burst_even_old_work_waits_for_the_acknowledgements() -> None:
+    """A burst (BURST_IN_HAND at once) is saved first, whatever the age of the work; one
+    fewer in hand is a steady stream again, and old work goes at once."""
+    acks = Acks(FixedClock(T0 + REPLY_SOON + timedelta(milliseconds=1)))
+    with contextlib.ExitStack() as stack:
+        for _ in range(BURST_IN_HAND - 1):
+            stack.enter_context(acks.in_hand())
+        steady = asyncio.create_task(acks.let_through(T0))
+        await asyncio.sleep(0)
+        assert steady.done()  # a steady stream: overdue work does not wait
+        stack.enter_context(acks.in_hand())
+        assert acks.in_burst()
+        waiting = asyncio.create_task(acks.let_through(T0))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not waiting.done()
+    await waiting
 
 
 @pytest.mark.postgres
