@@ -2,7 +2,7 @@
 Feishu API, fed signed and encrypted events; beside a bare aiohttp endpoint that answers 200.
 
 Usage: python bench/webhook.py [--rate 200] [--seconds 10] [--burst 3000] [--app-limit N]
-                               [--rounds 5]
+                               [--rounds 5] [--pg ADMIN_URL]
 The events are a mixed stream (check-ins, reports, a query, help) by linked roster members
 over 400 chats, with the worker and delivery running. Prints: acknowledgements/s, p50/p99
 ack latency at a steady rate and at full speed, server CPU per acknowledgement (from
@@ -10,7 +10,8 @@ ack latency at a steady rate and at full speed, server CPU per acknowledgement (
 (on a fresh server with Feishu's default send limits: within the platform's limits),
 an exactly-once check by reply uuid, and the medians over `--rounds` full-speed rounds that
 alternate with rounds at the bare endpoint (each waits for the replies of the one before).
-Targets (issue 13): ack p99 ≤ 15 ms at 200 events/s; full speed ≥ 50 % of the bare endpoint;
+Targets (issue 13): ack p99 ≤ 15 ms at 200 events/s (PostgreSQL ≤ 30 ms); full speed ≥ 50 % of
+the bare endpoint;
 CPU per ack ≤ 3× bare; reply p99 ≤ 500 ms at 40 events/s, and ≤ 1 s at 200 events/s with the
 app limit raised. Loopback only; every wait is bounded.
 
@@ -41,10 +42,11 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import delete, select  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from storage.db import create_engine, session_factory, transaction, upgrade  # noqa: E402
-from storage.models import Member  # noqa: E402
+from storage.models import Member, SendLog  # noqa: E402
 from storage.roster import bind_group, link_identity  # noqa: E402
 from storage.seed_demo import seed_demo  # noqa: E402
 from tests.fakes.feishu import FakeFeishu, Sent  # noqa: E402
@@ -95,6 +97,16 @@ async def prepare_database(url: str) -> list[str]:
                 await bind_group(session=session, platform="feishu", chat_id=f"oc_{n}",
                                  scope="融安县实验小学教共体", app_id=APP_ID)
         return [f"ou_{m.id}" for m in members]
+    finally:
+        await engine.dispose()
+
+
+async def forget_sends(url: str) -> None:
+    """Empty the shared send windows (storage.sendlog; SQLite keeps none)."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(delete(SendLog))
     finally:
         await engine.dispose()
 
@@ -271,11 +283,21 @@ CALM_RATE = 40.0
 
 
 async def main(rate: float, seconds: float, burst: int, app_limit: int | None,
-               rounds: int) -> int:
+               rounds: int, pg: str) -> int:
+    """On a fresh SQLite file, or with `pg` (an admin URL) on a scratch PostgreSQL database."""
+    if not pg:
+        tmp = Path(tempfile.mkdtemp(prefix="jl-bench-"))
+        return await run(f"sqlite:///{tmp}/bench.sqlite3", "SQLite, WAL", rate, seconds, burst,
+                         app_limit, rounds)
+    async with scratch_database(pg, "jl_webhook") as url:
+        return await run(url, "PostgreSQL", rate, seconds, burst, app_limit, rounds)
+
+
+async def run(db_url: str, database: str, rate: float, seconds: float, burst: int,
+              app_limit: int | None, rounds: int) -> int:
     fake = TimedFake(app_id=APP_ID, app_secret=SECRET)
     await fake.start()
     tmp = Path(tempfile.mkdtemp(prefix="jl-bench-"))
-    db_url = f"sqlite:///{tmp}/bench.sqlite3"
     senders = await prepare_database(db_url)
     steady_events = make_events("steady", int(rate * seconds), senders)
     burst_events = [make_events(f"burst{r}", burst, senders) for r in range(rounds)]
@@ -335,7 +357,10 @@ async def main(rate: float, seconds: float, burst: int, app_limit: int | None,
         await stop_process(serve)
         await stop_process(bare)
     # Within the platform's limits: a server with Feishu's default send limits (50/s,
-    # 1,000/min per app), fresh, so that the phases above count against none of them.
+    # 1,000/min per app), fresh, so that the phases above count against none of them. On
+    # PostgreSQL the shared windows rightly remember the last minute's thousands of sends
+    # (made under the raised limit): they are forgotten, as for an app of its own.
+    await forget_sends(db_url)
     calm_port = free_port()
     write_config(tmp / "default.toml", calm_port, db_url, fake.url)
     serve = await start_process([str(env_bin), "serve", "--config", str(tmp / "default.toml")],
@@ -363,7 +388,7 @@ async def main(rate: float, seconds: float, burst: int, app_limit: int | None,
     distinct_uuids = len({s.uuid for s in fake.sent})
     limit = (f"app limit {app_limit}/s, {60 * app_limit}/min" if app_limit
              else "app limit Feishu's default 50/s, 1000/min")
-    print(f"jiaolian serve (SQLite, WAL) vs bare aiohttp endpoint; mixed stream by roster "
+    print(f"jiaolian serve ({database}) vs bare aiohttp endpoint; mixed stream by roster "
           f"members over {CHATS} chats, {CONCURRENCY} posters at full speed, {rounds} "
           f"alternating rounds of {burst}; {limit}; cpu count {os.cpu_count()}")
     print(line(f"ack, steady {rate:.0f}/s for {seconds:.0f} s", acks_steady, seconds))
@@ -384,7 +409,8 @@ async def main(rate: float, seconds: float, burst: int, app_limit: int | None,
           f"  (target ≥ 50 %)")
     print(f"server CPU per ack at full speed against bare, median of {rounds}: "
           f"{per_ack:.1f}×  (target ≤ 3×)")
-    print(f"p99 ack at {rate:.0f}/s: {p99:.1f} ms  (target ≤ 15 ms)")
+    ack_target = 15 if database.startswith("SQLite") else 30
+    print(f"p99 ack at {rate:.0f}/s: {p99:.1f} ms  (target ≤ {ack_target} ms)")
     print(f"p99 reply at {CALM_RATE:.0f}/s (default limits): {calm_p99:.0f} ms  "
           f"(target ≤ 500 ms); "
           f"at {rate:.0f}/s: {reply_p99:.0f} ms  (target ≤ 1,000 ms with the app limit raised)")
@@ -392,7 +418,7 @@ async def main(rate: float, seconds: float, burst: int, app_limit: int | None,
           f"distinct uuids {distinct_uuids}; "
           f"send/reply calls {fake.message_calls}; token requests {fake.token_requests}; "
           f"every event answered exactly once: {once}")
-    met = (once and p99 <= 15 and ratio >= 0.5 and per_ack <= 3 and calm_p99 <= 500)
+    met = (once and p99 <= ack_target and ratio >= 0.5 and per_ack <= 3 and calm_p99 <= 500)
     return 0 if met else 1
 
 
@@ -406,5 +432,8 @@ if __name__ == "__main__":
                              "Feishu's 50); its minute's figure becomes 60 × N")
     parser.add_argument("--rounds", type=int, default=5,
                         help="full-speed rounds, each against the bare endpoint (default 5)")
+    parser.add_argument("--pg", default="", metavar="ADMIN_URL",
+                        help="on a scratch PostgreSQL database of this server, not SQLite")
     ns = parser.parse_args()
-    sys.exit(asyncio.run(main(ns.rate, ns.seconds, ns.burst, ns.app_limit, ns.rounds)))
+    sys.exit(asyncio.run(main(ns.rate, ns.seconds, ns.burst, ns.app_limit, ns.rounds,
+                              ns.pg)))
