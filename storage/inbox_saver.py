@@ -28,6 +28,8 @@ from storage.sqlite_inline import InlineConnection, urgent_connection
 
 _COLUMNS = ("platform", "event_id", "payload", "received_at", "status", "attempts", "error")
 _ROW = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+# Query parameters of a PostgreSQL URL that SQLAlchemy's asyncpg dialect keeps for itself.
+_DIALECT_SETTINGS = ("prepared_statement_cache_size", "prepared_statement_name_func")
 # An acknowledgement must not wait a minute (asyncpg's default) for a database that is away.
 CONNECT_TIMEOUT_S = 5.0
 # Rows a statement: seven parameters each, far below SQLite's limit of 32,766.
@@ -76,13 +78,17 @@ class InboxSaver:
         self.engine = engine
         self._busy_timeout_ms = busy_timeout_ms
         self._file: str | None = None
-        self._dsn: str | None = None
+        self.pg_connect_args: dict[str, Any] | None = None
         if engine.dialect.name == "sqlite":
             database = engine.url.database
             self._file = database if database and database != ":memory:" else None
         elif engine.dialect.name == "postgresql":
-            self._dsn = engine.url.set(drivername="postgresql").render_as_string(
-                hide_password=False)
+            # What the engine's own dialect hands asyncpg (host, port, ssl … from the URL),
+            # less the settings that are the dialect's, not asyncpg's.
+            _, connect_args = engine.dialect.create_connect_args(engine.url)
+            for own in _DIALECT_SETTINGS:
+                connect_args.pop(own, None)
+            self.pg_connect_args = dict(connect_args)
         self._sqlite: InlineConnection | None = None
         self._pg: asyncpg.Connection | None = None
 
@@ -90,7 +96,7 @@ class InboxSaver:
                      received_at: datetime) -> set[str]:
         if self._file is not None:
             return await self._insert_sqlite(platform, events, received_at)
-        if self._dsn is not None:
+        if self.pg_connect_args is not None:
             return await self._insert_pg(platform, events, received_at)
         return await insert_events(engine=self.engine, platform=platform, events=events,
                                    received_at=received_at)
@@ -139,8 +145,8 @@ class InboxSaver:
 
     async def _pg_fetch(self, args: tuple[Any, ...]) -> set[str]:
         if self._pg is None or self._pg.is_closed():
-            assert self._dsn is not None
-            self._pg = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_S)
+            assert self.pg_connect_args is not None
+            self._pg = await asyncpg.connect(**self.pg_connect_args, timeout=CONNECT_TIMEOUT_S)
         return {row[0] for row in await self._pg.fetch(_PG_INSERT, *args)}
 
     async def _drop(self) -> None:

@@ -139,6 +139,16 @@ async def _close_other_connections(pg_url: str) -> None:
     await killer.dispose()
 
 
+def test_the_saver_connects_to_postgresql_as_the_engine_does() -> None:
+    """Host, port, credentials and ssl come from the URL as the engine's dialect reads them;
+    the dialect's own settings are not handed to asyncpg."""
+    url = ("postgresql://jl:secret@db.example:6543/county"
+           "?ssl=require&prepared_statement_cache_size=100")
+    saver = InboxSaver(create_engine(url))
+    assert saver.pg_connect_args == {"host": "db.example", "port": 6543, "user": "jl",
+                              "password": "secret", "database": "county", "ssl": "require"}
+
+
 @pytest.mark.postgres
 async def test_the_savers_connection_closed_by_the_server_is_opened_again(pg_url: str) -> None:
     """The acknowledgements' own connection (no pool, no ping): an insert that finds it
