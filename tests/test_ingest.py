@@ -199,12 +199,7 @@ async def test_an_acknowledgement_survives_a_connection_the_server_closed(pg_url
         saved = await insert_events(engine=engine, platform="feishu", events=[("a", {})],
                                     received_at=T0)
         assert saved == {"a"}
-        killer = create_engine(pg_url)
-        async with killer.connect() as conn:
-            await conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-        await killer.dispose()
+        await _close_other_connections(pg_url)
         saved = await insert_events(engine=engine, platform="feishu", events=[("b", {})],
                                     received_at=T0)
         assert saved == {"b"}
