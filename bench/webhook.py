@@ -28,6 +28,7 @@ import asyncio
 import gc
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -272,13 +273,6 @@ async def bare_round(port: int, bare: asyncio.subprocess.Process,
         return acks, took, cpu_seconds(bare.pid) - cpu
 
 
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return (ordered[middle] if len(ordered) % 2
-            else (ordered[middle - 1] + ordered[middle]) / 2)
-
-
 CALM_RATE = 40.0
 
 
@@ -401,7 +395,7 @@ async def run(db_url: str, database: str, rate: float, seconds: float, burst: in
     print("full-speed rounds, each against the bare endpoint just before it:")
     for text in round_lines:
         print(text)
-    ratio, per_ack = median(ratios), median(cpu_ratios)
+    ratio, per_ack = statistics.median(ratios), statistics.median(cpu_ratios)
     p99 = ms(acks_steady, 0.99)
     reply_p99 = ms(e2e(steady_events), 0.99)
     calm_p99 = ms(e2e(calm_events), 0.99)

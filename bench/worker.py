@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import tempfile
 import time
@@ -103,16 +104,9 @@ async def _on_scratch(admin_url: str, events: int, files: str) -> float:
         return await _run(url, events, files)
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return (ordered[middle] if len(ordered) % 2
-            else (ordered[middle - 1] + ordered[middle]) / 2)
-
-
 def _report(name: str, events: int, took: list[float], target: int) -> None:
     rates = ", ".join(f"{events / t:.0f}" for t in took)
-    best = _median(took)
+    best = statistics.median(took)
     print(f"{name:<11}: {events / best:7.0f} events/s, median of {len(took)} "
           f"({best / events * 1000:.2f} ms per event; rounds {rates}; target ≥ {target}/s)")
 

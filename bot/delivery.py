@@ -31,7 +31,7 @@ from bot.channels.base import Channel, SendResult
 from bot.loops import Loop, backoff
 from bot.makers import Makers
 from bot.metrics import Metrics
-from bot.shared_limits import SendLimits, limits_for
+from bot.shared_limits import Limit, SendLimits, limits_for
 from handlers.clock import Clock
 from storage.db import transaction
 from storage.models import OutboxMessage
@@ -87,7 +87,8 @@ class Delivery:
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._finished = 0
         # Rows about to go, reserved in the shared windows together, one transaction a batch.
-        self._reserving: Batches[OutboxMessage, float] = Batches(self._reserve_all)
+        self._reserving: Batches[tuple[OutboxMessage, list[tuple[Limit, int]]], float] = (
+            Batches(self._reserve_all))
         self._reservations = 0
         # Platforms whose app-wide window is full, until when: nothing of theirs is claimed.
         self._held: dict[str, datetime] = {}
@@ -151,19 +152,20 @@ class Delivery:
     async def _reserve(self, row: OutboxMessage) -> float:
         """Record the row's sends in the shared windows; or, when one is full, record nothing
         and return the seconds until the row fits."""
-        if not self.shared_limits or not limits_for(row, self.limits):
+        limits = sorted(limits_for(row, self.limits)) if self.shared_limits else []
+        if not limits:
             return 0.0
-        return await self._reserving.submit(row)
+        return await self._reserving.submit((row, limits))
 
-    async def _reserve_all(self, rows: list[OutboxMessage]) -> list[float]:
+    async def _reserve_all(self, wanted: list[tuple[OutboxMessage, list[tuple[Limit, int]]]],
+                           ) -> list[float]:
         """The rows in order, in one transaction: each admitted while its windows have room."""
         now = self.clock.now()
-        wanted = [sorted(limits_for(row, self.limits)) for row in rows]
         waits: list[float] = []
         async with transaction(self.factory) as session:
             windows = Reservations(session, now)
-            await windows.open({lim.key: lim.period for limits in wanted for lim, _ in limits})
-            for row, limits in zip(rows, wanted, strict=True):
+            await windows.open({lim.key: lim.period for _, limits in wanted for lim, _ in limits})
+            for row, limits in wanted:
                 row_waits = [await windows.wait(key=lim.key, limit=lim.limit,
                                                 period=lim.period, n=n) for lim, n in limits]
                 if max(row_waits) > 0:
@@ -177,7 +179,7 @@ class Delivery:
                 waits.append(0.0)
             await windows.record()
             before = self._reservations
-            self._reservations += len(rows)
+            self._reservations += len(wanted)
             if self._reservations // PRUNE_EVERY > before // PRUNE_EVERY:
                 await prune(session=session, before=now - PRUNE_AFTER)
         return waits
